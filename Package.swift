@@ -1,0 +1,40 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Layers, bottom-up; each target imports only the ones below it:
+// CReparamKernels → ReparamTensor → ReparamRandom → ReparamNN → Reparam (umbrella) → reparam (CLI).
+let package = Package(
+    name: "Reparam",
+    products: [
+        .library(name: "Reparam", targets: ["Reparam"]),
+        .executable(name: "reparam", targets: ["ReparamCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "CReparamKernels",
+            cSettings: [
+                // Kernels stay fast under `swift test` (debug); release uses SwiftPM's own -O.
+                .unsafeFlags(["-O2"], .when(configuration: .debug)),
+            ],
+            linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
+        ),
+        .target(name: "ReparamTensor", dependencies: ["CReparamKernels"]),
+        .target(name: "ReparamRandom", dependencies: ["ReparamTensor", "CReparamKernels"]),
+        .target(name: "ReparamNN", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
+        .target(name: "Reparam", dependencies: ["ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .executableTarget(
+            name: "ReparamCLI",
+            dependencies: [
+                "Reparam", "CReparamKernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor"]),
+        .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor"]),
+        .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels"]),
+        .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
+    ]
+)

@@ -1,0 +1,101 @@
+// Runtime choice of instruction set and thread count; thread-local scratch buffers.
+#include "internal.h"
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static _Atomic int active_isa = -1;
+static _Atomic int thread_count = 0;
+static _Atomic int64_t parallel_threshold = 5000000;  // multiply-adds (10 MFLOP)
+
+int rp_isa_supported(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+        return RP_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return RP_ISA_AVX2;
+#endif
+    return RP_ISA_PORTABLE;
+}
+
+static int isa_from_environment(void) {
+    int best = rp_isa_supported();
+    const char *requested = getenv("REPARAM_ISA");
+    if (!requested || !*requested) return best;
+    int wanted = best;
+    if (!strcmp(requested, "portable")) wanted = RP_ISA_PORTABLE;
+    else if (!strcmp(requested, "avx2")) wanted = RP_ISA_AVX2;
+    else if (!strcmp(requested, "avx512")) wanted = RP_ISA_AVX512;
+    return wanted < best ? wanted : best;
+}
+
+int rp_isa_active(void) {
+    int isa = atomic_load_explicit(&active_isa, memory_order_relaxed);
+    if (isa < 0) {
+        isa = isa_from_environment();
+        atomic_store(&active_isa, isa);
+    }
+    return isa;
+}
+
+int rp_set_isa(int isa) {
+    int best = rp_isa_supported();
+    if (isa < RP_ISA_PORTABLE) isa = RP_ISA_PORTABLE;
+    if (isa > best) isa = best;
+    atomic_store(&active_isa, isa);
+    return isa;
+}
+
+const char *rp_isa_name(int isa) {
+    switch (isa) {
+    case RP_ISA_AVX512: return "avx512";
+    case RP_ISA_AVX2: return "avx2";
+    default: return "portable";
+    }
+}
+
+const rp_vector_kernels *rp_vector_active(void) {
+    switch (rp_isa_active()) {
+    case RP_ISA_AVX512: return &rp_vector_avx512;
+    case RP_ISA_AVX2: return &rp_vector_avx2;
+    default: return &rp_vector_portable;
+    }
+}
+
+static int clamp_threads(long t) { return t < 1 ? 1 : (t > 64 ? 64 : (int)t); }
+
+int rp_threads(void) {
+    int t = atomic_load_explicit(&thread_count, memory_order_relaxed);
+    if (t == 0) {
+        const char *env = getenv("REPARAM_THREADS");
+        long parsed = env ? strtol(env, NULL, 10) : 0;
+        t = clamp_threads(parsed > 0 ? parsed : sysconf(_SC_NPROCESSORS_ONLN));
+        atomic_store(&thread_count, t);
+    }
+    return t;
+}
+
+int rp_set_threads(int threads) {
+    int t = clamp_threads(threads);
+    atomic_store(&thread_count, t);
+    return t;
+}
+
+int64_t rp_parallel_threshold(void) { return atomic_load(&parallel_threshold); }
+void rp_set_parallel_threshold(int64_t flops) { atomic_store(&parallel_threshold, flops < 0 ? 0 : flops); }
+
+#define SCRATCH_SLOTS 4
+static _Thread_local float *scratch[SCRATCH_SLOTS];
+static _Thread_local size_t scratch_size[SCRATCH_SLOTS];
+
+float *rp_scratch(int slot, size_t floats) {
+    if (floats > scratch_size[slot]) {
+        free(scratch[slot]);
+        size_t bytes = ((floats * sizeof(float)) + 63) & ~(size_t)63;
+        scratch[slot] = aligned_alloc(64, bytes);
+        scratch_size[slot] = scratch[slot] ? floats : 0;
+    }
+    return scratch[slot];
+}

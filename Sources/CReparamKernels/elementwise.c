@@ -1,0 +1,201 @@
+// Public elementwise, reduction and random-fill entries: dispatch to the active ISA's table,
+// collapse broadcast shapes to long contiguous runs, and split large fills across threads.
+#include "internal.h"
+#include <math.h>
+#include <string.h>
+
+void rp_unary(int op, const float *x, float *y, size_t n) {
+    if (op >= 0 && op < RP_UNARY_COUNT) rp_vector_active()->unary(op, x, y, n);
+}
+
+void rp_unary_backward(int op, const float *x, const float *y, const float *g, float *gx, size_t n) {
+    if (op >= 0 && op < RP_UNARY_COUNT) rp_vector_active()->unary_backward(op, x, y, g, gx, n);
+}
+
+void rp_binary(int op, int rank, const int64_t *shape, const float *a, const int64_t *a_strides,
+               const float *b, const int64_t *b_strides, float *out) {
+    // Merge each dim into the next when both operands step through them as one run.
+    int64_t dims[8], as[8], bs[8];
+    int r = 0;
+    for (int d = 0; d < rank; d++) {
+        if (shape[d] == 1) continue;
+        if (r > 0 && as[r - 1] == a_strides[d] * shape[d] && bs[r - 1] == b_strides[d] * shape[d]) {
+            dims[r - 1] *= shape[d];
+            as[r - 1] = a_strides[d];
+            bs[r - 1] = b_strides[d];
+        } else {
+            dims[r] = shape[d];
+            as[r] = a_strides[d];
+            bs[r] = b_strides[d];
+            r++;
+        }
+    }
+    const rp_vector_kernels *k = rp_vector_active();
+    if (r == 0) {
+        k->binary_contiguous(op, a, 0, b, 0, out, 1);
+        return;
+    }
+    int64_t inner = dims[r - 1];
+    int a_step = as[r - 1] != 0, b_step = bs[r - 1] != 0;
+    int64_t outer = 1;
+    for (int d = 0; d < r - 1; d++) outer *= dims[d];
+    int64_t index[8] = {0};
+    int64_t a_offset = 0, b_offset = 0;
+    for (int64_t o = 0; o < outer; o++) {
+        k->binary_contiguous(op, a + a_offset, a_step, b + b_offset, b_step, out + o * inner, (size_t)inner);
+        for (int d = r - 2; d >= 0; d--) {
+            a_offset += as[d];
+            b_offset += bs[d];
+            if (++index[d] < dims[d]) break;
+            a_offset -= as[d] * dims[d];
+            b_offset -= bs[d] * dims[d];
+            index[d] = 0;
+        }
+    }
+}
+
+void rp_affine(const float *x, float s, float t, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * s + t;
+}
+
+void rp_pow_scalar(const float *x, float p, float *y, size_t n) {
+    if (p == 2.0f) { rp_unary(RP_UNARY_SQUARE, x, y, n); return; }
+    if (p == 0.5f) { rp_unary(RP_UNARY_SQRT, x, y, n); return; }
+    if (p == 1.0f) { if (y != x) memmove(y, x, n * sizeof(float)); return; }
+    for (size_t i = 0; i < n; i++) y[i] = powf(x[i], p);
+}
+
+void rp_clamp(const float *x, float lo, float hi, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = v < lo ? lo : (v > hi ? hi : v);
+    }
+}
+
+void rp_clamp_backward(const float *x, float lo, float hi, const float *g, float *gx, size_t n) {
+    for (size_t i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
+}
+
+void rp_bias_activation(int act, float *y, const float *bias, int m, int n) {
+    rp_vector_active()->bias_activation(act, y, bias, m, n);
+}
+
+void rp_activation_backward(int act, const float *y, float *g, size_t n) {
+    rp_vector_active()->activation_backward(act, y, g, n);
+}
+
+double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n, float *grad, float grad_scale) {
+    return rp_vector_active()->bernoulli_logits_nll(logits, x, n, grad, grad_scale);
+}
+
+void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+                    float beta2, float eps, float bias1, float bias2, float weight_decay) {
+    rp_vector_active()->adam_update(p, g, m, v, n, lr, beta1, beta2, eps, bias1, bias2, weight_decay);
+}
+
+void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t inner, float *out) {
+    for (int64_t o = 0; o < outer; o++) {
+        const float *src = x + o * length * inner;
+        float *dst = out + o * inner;
+        if (length == 0) {
+            for (int64_t i = 0; i < inner; i++) dst[i] = op == RP_REDUCE_SUM ? 0.0f : -INFINITY;
+            continue;
+        }
+        memcpy(dst, src, (size_t)inner * sizeof(float));
+        if (inner == 1 && op == RP_REDUCE_SUM) {
+            double total = rp_sum(src, (size_t)length);
+            dst[0] = (float)total;
+            continue;
+        }
+        for (int64_t l = 1; l < length; l++) {
+            const float *row = src + l * inner;
+            if (op == RP_REDUCE_SUM)
+                for (int64_t i = 0; i < inner; i++) dst[i] += row[i];
+            else
+                for (int64_t i = 0; i < inner; i++) dst[i] = (row[i] > dst[i] || row[i] != row[i]) ? row[i] : dst[i];
+        }
+    }
+}
+
+double rp_sum(const float *x, size_t n) {
+    // Eight float partial sums per block of 1024, blocks added in double.
+    double total = 0;
+    for (size_t start = 0; start < n; start += 1024) {
+        size_t end = n - start > 1024 ? start + 1024 : n;
+        float lanes[8] = {0};
+        size_t i = start;
+        for (; i + 8 <= end; i += 8)
+            for (int j = 0; j < 8; j++) lanes[j] += x[i + j];
+        for (; i < end; i++) lanes[0] += x[i];
+        for (int j = 0; j < 8; j++) total += lanes[j];
+    }
+    return total;
+}
+
+double rp_sum_squares(const float *x, size_t n) {
+    double total = 0;
+    for (size_t start = 0; start < n; start += 1024) {
+        size_t end = n - start > 1024 ? start + 1024 : n;
+        float lanes[8] = {0};
+        size_t i = start;
+        for (; i + 8 <= end; i += 8)
+            for (int j = 0; j < 8; j++) lanes[j] += x[i + j] * x[i + j];
+        for (; i < end; i++) lanes[0] += x[i] * x[i];
+        for (int j = 0; j < 8; j++) total += lanes[j];
+    }
+    return total;
+}
+
+// MARK: Philox
+
+void rp_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {
+    uint32_t x0 = counter[0], x1 = counter[1], x2 = counter[2], x3 = counter[3];
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t)0xD2511F53u * x0, p1 = (uint64_t)0xCD9E8D57u * x2;
+        uint32_t y0 = (uint32_t)(p1 >> 32) ^ x1 ^ k0, y2 = (uint32_t)(p0 >> 32) ^ x3 ^ k1;
+        x0 = y0; x1 = (uint32_t)p1; x2 = y2; x3 = (uint32_t)p0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3;
+}
+
+typedef struct {
+    const uint32_t *key;
+    int kind, parts;
+    size_t chunks;
+    void *out;
+} fill_job;
+
+static void fill_part(void *context, int part) {
+    fill_job *job = context;
+    size_t first = job->chunks * (size_t)part / (size_t)job->parts;
+    size_t last = job->chunks * (size_t)(part + 1) / (size_t)job->parts;
+    if (last > first)
+        rp_vector_active()->philox_chunks(job->key, first, last - first, job->kind,
+                                          (uint32_t *)job->out + first * 64);
+}
+
+#define FILL_PARALLEL_VALUES (1 << 16)
+
+static void fill(const uint32_t key[2], int kind, void *out, size_t n) {
+    size_t whole = n / 64;
+    if (whole) {
+        fill_job job = {.key = key, .kind = kind, .chunks = whole, .out = out, .parts = 1};
+        int threads = rp_threads();
+        if (threads > 1 && n >= FILL_PARALLEL_VALUES) job.parts = threads;
+        rp_parallel_run(job.parts, fill_part, &job);
+    }
+    size_t rest = n - whole * 64;
+    if (rest) {
+        uint32_t tail[64];
+        rp_vector_active()->philox_chunks(key, whole, 1, kind, tail);
+        memcpy((uint32_t *)out + whole * 64, tail, rest * sizeof(uint32_t));
+    }
+}
+
+void rp_fill_bits(const uint32_t key[2], uint32_t *out, size_t n) { fill(key, RP_FILL_BITS, out, n); }
+void rp_fill_uniform(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_UNIFORM, out, n); }
+void rp_fill_normal(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_NORMAL, out, n); }
+void rp_fill_gumbel(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_GUMBEL, out, n); }

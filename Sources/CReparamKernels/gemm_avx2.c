@@ -1,0 +1,16 @@
+// AVX2+FMA instantiation: 6 × 16 tiles (12 accumulators of 8 floats).
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define GEMM_NAME rp_sgemm_avx2
+#define VW 8
+#define NV 2
+#define MR 6
+#include "gemm_template.h"
+#pragma clang attribute pop
+#else
+#include "internal.h"
+void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                   const float *b, int ldb, float beta, float *c, int ldc) {
+    rp_sgemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+#endif

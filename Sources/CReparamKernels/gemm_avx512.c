@@ -1,0 +1,16 @@
+// AVX-512 instantiation: 12 × 32 tiles (24 accumulators of 16 floats).
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))), apply_to = function)
+#define GEMM_NAME rp_sgemm_avx512
+#define VW 16
+#define NV 2
+#define MR 12
+#include "gemm_template.h"
+#pragma clang attribute pop
+#else
+#include "internal.h"
+void rp_sgemm_avx512(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc) {
+    rp_sgemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+#endif

@@ -1,0 +1,6 @@
+// Portable instantiation (baseline vector ISA of the target): 6 × 8 tiles of 4-float vectors.
+#define GEMM_NAME rp_sgemm_portable
+#define VW 4
+#define NV 2
+#define MR 6
+#include "gemm_template.h"

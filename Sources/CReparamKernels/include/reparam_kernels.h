@@ -1,0 +1,126 @@
+// Reparam's CPU kernels: single-precision GEMM, vectorized elementwise math, reductions and
+// Philox random fills, each with runtime ISA dispatch (AVX-512 / AVX2+FMA / portable).
+//
+// Every array is row-major float32. Sizes are in elements. Nothing here allocates per call
+// except the grow-only, thread-local scratch used by GEMM packing.
+#ifndef REPARAM_KERNELS_H
+#define REPARAM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Dispatch and threads
+
+/// Instruction-set levels, lowest first.
+typedef enum { RP_ISA_PORTABLE = 0, RP_ISA_AVX2 = 1, RP_ISA_AVX512 = 2 } rp_isa;
+
+/// Best level this CPU supports.
+int rp_isa_supported(void);
+/// Level in use: the supported one, lowered by `REPARAM_ISA=portable|avx2|avx512` or rp_set_isa.
+int rp_isa_active(void);
+/// Forces a level (clamped to what the CPU supports); returns the level now in use.
+int rp_set_isa(int isa);
+const char *rp_isa_name(int isa);
+
+/// Threads the kernels may use: `REPARAM_THREADS`, else the number of online cores.
+int rp_threads(void);
+/// Sets the thread count (1 … 64); returns the count now in use.
+int rp_set_threads(int threads);
+/// Work (in multiply-adds for GEMM) below which kernels stay on the calling thread.
+int64_t rp_parallel_threshold(void);
+void rp_set_parallel_threshold(int64_t flops);
+
+// MARK: - GEMM
+
+/// C = alpha · op(A) · op(B) + beta · C, with op(A) M×K and op(B) K×N.
+/// `trans_a` non-zero means A is stored K×M (lda ≥ M), else M×K (lda ≥ K); likewise B.
+/// With beta == 0, C is written without being read. Only the M×N window of C is touched.
+void rp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+// MARK: - Elementwise
+
+typedef enum {
+    RP_UNARY_EXP = 0, RP_UNARY_LOG, RP_UNARY_LOG1P, RP_UNARY_EXPM1, RP_UNARY_TANH,
+    RP_UNARY_SIGMOID, RP_UNARY_SOFTPLUS, RP_UNARY_LOG_SIGMOID, RP_UNARY_RELU, RP_UNARY_NEG,
+    RP_UNARY_SQUARE, RP_UNARY_SQRT, RP_UNARY_ABS, RP_UNARY_RECIPROCAL,
+    RP_UNARY_COUNT
+} rp_unary_op;
+
+/// y[i] = op(x[i]). x and y may alias.
+void rp_unary(int op, const float *x, float *y, size_t n);
+
+/// Reverse mode of rp_unary: gx[i] = g[i] · op'(x[i]), using y = op(x) where cheaper.
+void rp_unary_backward(int op, const float *x, const float *y, const float *g, float *gx, size_t n);
+
+typedef enum {
+    RP_BINARY_ADD = 0, RP_BINARY_SUB, RP_BINARY_MUL, RP_BINARY_DIV, RP_BINARY_POW,
+    RP_BINARY_MAX, RP_BINARY_MIN, RP_BINARY_COUNT
+} rp_binary_op;
+
+/// Broadcasting binary op over an output of `rank` dims (rank ≤ 8). Strides are in elements;
+/// a stride of 0 repeats that operand along the dim.
+void rp_binary(int op, int rank, const int64_t *shape,
+               const float *a, const int64_t *a_strides,
+               const float *b, const int64_t *b_strides, float *out);
+
+/// y = x · s + t (s, t scalars).
+void rp_affine(const float *x, float s, float t, float *y, size_t n);
+/// y = x ^ p for a scalar exponent.
+void rp_pow_scalar(const float *x, float p, float *y, size_t n);
+/// y = min(max(x, lo), hi).
+void rp_clamp(const float *x, float lo, float hi, float *y, size_t n);
+/// gx = g where lo ≤ x ≤ hi, else 0.
+void rp_clamp_backward(const float *x, float lo, float hi, const float *g, float *gx, size_t n);
+
+/// Activations fused after a bias add, in place on an m×n row-major block:
+/// y[i][j] = act(y[i][j] + bias[j]). bias may be NULL.
+typedef enum { RP_ACT_IDENTITY = 0, RP_ACT_RELU, RP_ACT_TANH, RP_ACT_SIGMOID } rp_activation;
+void rp_bias_activation(int act, float *y, const float *bias, int m, int n);
+/// g ← g · act'(from y = act(·)), in place; the pre-activation is not needed.
+void rp_activation_backward(int act, const float *y, float *g, size_t n);
+
+/// Bernoulli negative log-likelihood with logits, summed: Σ softplus(l) − x·l.
+/// If grad is non-NULL, also writes ∂/∂l = sigmoid(l) − x, scaled by grad_scale.
+double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n,
+                               float *grad, float grad_scale);
+
+/// One Adam/AdamW step in place. `bias1` = 1 − β1^t, `bias2` = 1 − β2^t.
+/// p ← p − lr·(m̂ / (√v̂ + eps) + weight_decay·p)   (weight_decay = 0 gives Adam).
+void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n,
+                    float lr, float beta1, float beta2, float eps,
+                    float bias1, float bias2, float weight_decay);
+
+// MARK: - Reductions (shape viewed as outer × length × inner, reducing the middle)
+
+typedef enum { RP_REDUCE_SUM = 0, RP_REDUCE_MAX = 1 } rp_reduce_op;
+void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t inner, float *out);
+/// Σ x, Σ x² in double.
+double rp_sum(const float *x, size_t n);
+double rp_sum_squares(const float *x, size_t n);
+
+// MARK: - Philox-4x32-10 random fills
+
+/// One Philox-4x32-10 block: out = philox(counter, key).
+void rp_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+
+/// Fills of `n` values from key `key`, stream position starting at `offset` values.
+/// Value i always comes from the same counter, so results do not depend on threads or ISA
+/// layout. Layout: chunk g (64 values) takes blocks 16g … 16g+15 (counter = (block lo, block hi,
+/// 0, 0)); word w of block 16g+l is value 64g + 16w + l.
+void rp_fill_bits(const uint32_t key[2], uint32_t *out, size_t n);
+/// Uniform on [0, 1) with 24 random bits (float spacing 2⁻²⁴).
+void rp_fill_uniform(const uint32_t key[2], float *out, size_t n);
+/// Standard normal by Box–Muller on full 32-bit uniforms (tails reach ≈ 6.7σ).
+void rp_fill_normal(const uint32_t key[2], float *out, size_t n);
+/// Standard Gumbel: −log(−log u), u on the open interval (0, 1) with 32-bit resolution.
+void rp_fill_gumbel(const uint32_t key[2], float *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,44 @@
+// Private declarations shared by the kernel files.
+#ifndef REPARAM_INTERNAL_H
+#define REPARAM_INTERNAL_H
+#include "include/reparam_kernels.h"
+
+typedef void (*rp_task_fn)(void *context, int task);
+
+/// Runs tasks 0 … count−1, task 0 on the caller and the rest on pool workers. Falls back to
+/// running all tasks on the caller when another caller already holds the pool.
+void rp_parallel_run(int count, rp_task_fn fn, void *context);
+
+// GEMM drivers, one per ISA (same contract as rp_sgemm, single-threaded).
+void rp_sgemm_avx512(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc);
+void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                   const float *b, int ldb, float beta, float *c, int ldc);
+void rp_sgemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc);
+
+/// Per-ISA tables of the vectorized elementwise kernels.
+typedef struct {
+    void (*unary)(int op, const float *x, float *y, size_t n);
+    void (*unary_backward)(int op, const float *x, const float *y, const float *g, float *gx, size_t n);
+    void (*binary_contiguous)(int op, const float *a, int a_step, const float *b, int b_step, float *out, size_t n);
+    void (*bias_activation)(int act, float *y, const float *bias, int m, int n);
+    void (*activation_backward)(int act, const float *y, float *g, size_t n);
+    double (*bernoulli_logits_nll)(const float *l, const float *x, size_t n, float *grad, float scale);
+    void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr, float b1,
+                        float b2, float eps, float bias1, float bias2, float wd);
+    void (*philox_chunks)(const uint32_t key[2], uint64_t first_chunk, size_t chunks, int kind, void *out);
+} rp_vector_kernels;
+
+extern const rp_vector_kernels rp_vector_avx512;
+extern const rp_vector_kernels rp_vector_avx2;
+extern const rp_vector_kernels rp_vector_portable;
+const rp_vector_kernels *rp_vector_active(void);
+
+/// Kinds of Philox chunk output (64 values each).
+enum { RP_FILL_BITS = 0, RP_FILL_UNIFORM, RP_FILL_NORMAL, RP_FILL_GUMBEL };
+
+/// Grow-only, 64-byte aligned, thread-local scratch; slot selects one of a few buffers.
+float *rp_scratch(int slot, size_t floats);
+
+#endif

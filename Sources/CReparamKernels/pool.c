@@ -1,0 +1,103 @@
+// A persistent worker pool: workers spin briefly for the next job, then park on a condition
+// variable. One job at a time; a caller that finds the pool busy runs its tasks itself, so
+// results never depend on how many threads actually helped.
+#include "internal.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+#define MAX_WORKERS 63
+#define SPIN_NANOSECONDS 30000
+
+static pthread_mutex_t caller_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t park_signal = PTHREAD_COND_INITIALIZER;
+static int parked;
+static int started_workers;
+
+static rp_task_fn job_fn;
+static void *job_context;
+// generation << 8 | task count: one load tells a worker both which job is new and whether it
+// takes part, so a worker that sits a job out can never read the next job's count.
+static _Atomic uint64_t job_word;
+static _Atomic int job_pending;
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t wait_for_job(uint64_t seen) {
+    int64_t deadline = now_ns() + SPIN_NANOSECONDS;
+    for (int spins = 0;; spins++) {
+        uint64_t g = atomic_load_explicit(&job_word, memory_order_acquire);
+        if (g != seen) return g;
+        cpu_relax();
+        if ((spins & 255) == 255 && now_ns() > deadline) break;
+    }
+    pthread_mutex_lock(&park_lock);
+    parked++;
+    uint64_t g;
+    while ((g = atomic_load_explicit(&job_word, memory_order_acquire)) == seen)
+        pthread_cond_wait(&park_signal, &park_lock);
+    parked--;
+    pthread_mutex_unlock(&park_lock);
+    return g;
+}
+
+static void *worker_main(void *arg) {
+    int task = (int)(intptr_t)arg;
+    uint64_t seen = atomic_load(&job_word);
+    for (;;) {
+        seen = wait_for_job(seen);
+        if (task < (int)(seen & 0xff)) {
+            job_fn(job_context, task);
+            atomic_fetch_sub_explicit(&job_pending, 1, memory_order_release);
+        }
+    }
+    return NULL;
+}
+
+static int ensure_workers(int wanted) {
+    if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
+    while (started_workers < wanted) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(started_workers + 1));
+        pthread_attr_destroy(&attr);
+        if (failed) break;
+        started_workers++;
+    }
+    return started_workers;
+}
+
+void rp_parallel_run(int count, rp_task_fn fn, void *context) {
+    if (count > 1 && pthread_mutex_trylock(&caller_lock) == 0) {
+        int workers = ensure_workers(count - 1);
+        if (workers >= count - 1) {
+            job_fn = fn;
+            job_context = context;
+            atomic_store_explicit(&job_pending, count - 1, memory_order_relaxed);
+            uint64_t generation = (atomic_load_explicit(&job_word, memory_order_relaxed) >> 8) + 1;
+            atomic_store_explicit(&job_word, generation << 8 | (uint64_t)count, memory_order_release);
+            pthread_mutex_lock(&park_lock);
+            if (parked) pthread_cond_broadcast(&park_signal);
+            pthread_mutex_unlock(&park_lock);
+            fn(context, 0);
+            while (atomic_load_explicit(&job_pending, memory_order_acquire) > 0) cpu_relax();
+            pthread_mutex_unlock(&caller_lock);
+            return;
+        }
+        pthread_mutex_unlock(&caller_lock);
+    }
+    for (int task = 0; task < count; task++) fn(context, task);
+}

@@ -1,0 +1,121 @@
+// Vectorized single-precision math on clang vector extensions, VW lanes wide (defined by the
+// including file). Cephes-style range reductions and minimax polynomials: ≈1e-7 relative error
+// on the normal range; NaN propagates; ±inf and underflow give the limits libm gives.
+#include <stdint.h>
+
+typedef float vfloat __attribute__((vector_size(VW * 4)));
+typedef int32_t vint __attribute__((vector_size(VW * 4)));
+typedef uint32_t vuint __attribute__((vector_size(VW * 4)));
+typedef float vfloat_unaligned __attribute__((vector_size(VW * 4), aligned(4)));
+
+#define LOADV(p) (*(const vfloat_unaligned *)(p))
+#define STOREV(p, v) (*(vfloat_unaligned *)(p) = (v))
+
+static inline vfloat splat(float x) { return -(vfloat){0} + x; }  // −0 + x is exactly x
+static inline vfloat select_f(vint mask, vfloat yes, vfloat no) {
+    return (vfloat)((mask & (vint)yes) | (~mask & (vint)no));
+}
+static inline vfloat vmax(vfloat a, vfloat b) { return select_f(a > b, a, b); }
+static inline vfloat vmin(vfloat a, vfloat b) { return select_f(a < b, a, b); }
+static inline vfloat vabs(vfloat x) { return (vfloat)((vint)x & 0x7fffffff); }
+static inline vfloat vsqrt(vfloat x) { return __builtin_elementwise_sqrt(x); }
+
+/// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n through the exponent.
+static inline vfloat v_exp(vfloat x) {
+    const float hi = 88.7228391f, lo = -87.3365447f;
+    vfloat xc = vmin(vmax(x, splat(lo)), splat(hi));
+    xc = select_f(x != x, x, xc);
+    vfloat shifted = xc * 1.44269504088896341f + 12582912.0f;  // round-to-nearest via 1.5·2²³
+    vfloat n = shifted - 12582912.0f;
+    vfloat r = xc - n * 0.693359375f - n * -2.12194440e-4f;
+    vfloat p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    vint scale = (__builtin_convertvector(n, vint) + 127) << 23;
+    vfloat y = p * (vfloat)scale;
+    y = select_f(x > hi, splat(__builtin_inff()), y);
+    return select_f(x < lo, splat(0.0f), y);
+}
+
+/// log x: x = m·2^e with m ∈ [√½, √2), log(m) by a degree-9 polynomial in m − 1.
+static inline vfloat v_log(vfloat x) {
+    vint tiny = x < 1.17549435e-38f;
+    vfloat xs = select_f(tiny, x * 8388608.0f, x);  // lift subnormals by 2²³
+    vint bits = (vint)xs;
+    vfloat e = __builtin_convertvector(((bits >> 23) & 0xff) - 126, vfloat) - select_f(tiny, splat(23.0f), splat(0.0f));
+    vfloat m = (vfloat)((bits & 0x807fffff) | 0x3f000000);  // [0.5, 1)
+    vint small = m < 0.707106781186547524f;
+    e = e - select_f(small, splat(1.0f), splat(0.0f));
+    m = select_f(small, m + m, m) - 1.0f;
+    vfloat z = m * m;
+    vfloat p = splat(7.0376836292e-2f);
+    p = p * m - 1.1514610310e-1f;
+    p = p * m + 1.1676998740e-1f;
+    p = p * m - 1.2420140846e-1f;
+    p = p * m + 1.4249322787e-1f;
+    p = p * m - 1.6668057665e-1f;
+    p = p * m + 2.0000714765e-1f;
+    p = p * m - 2.4999993993e-1f;
+    p = p * m + 3.3333331174e-1f;
+    vfloat y = p * m * z + e * -2.12194440e-4f - 0.5f * z;
+    y = m + y + e * 0.693359375f;
+    y = select_f(x == 0.0f, splat(-__builtin_inff()), y);
+    y = select_f(x < 0.0f, splat(__builtin_nanf("")), y);
+    y = select_f(x == __builtin_inff(), x, y);
+    return select_f(x != x, x, y);
+}
+
+/// log(1+x) = log(u)·x/(u−1) with u = 1+x: the quotient cancels u's rounding error.
+static inline vfloat v_log1p(vfloat x) {
+    vfloat u = x + 1.0f;
+    vfloat d = u - 1.0f;
+    vfloat y = v_log(u) * (x / d);
+    y = select_f(d == 0.0f, x, y);
+    y = select_f(x == __builtin_inff(), x, y);
+    return select_f(x == -1.0f, splat(-__builtin_inff()), y);
+}
+
+/// e^x − 1: Taylor series to x⁹ for |x| < ½, else exp(x) − 1 (no cancellation there).
+static inline vfloat v_expm1(vfloat x) {
+    vfloat p = splat(2.75573192e-6f);
+    p = p * x + 2.48015873e-5f;
+    p = p * x + 1.98412698e-4f;
+    p = p * x + 1.38888889e-3f;
+    p = p * x + 8.33333333e-3f;
+    p = p * x + 4.16666667e-2f;
+    p = p * x + 1.66666667e-1f;
+    p = p * x + 0.5f;
+    vfloat series = p * (x * x) + x;
+    return select_f(vabs(x) < 0.5f, series, v_exp(x) - 1.0f);
+}
+
+/// tanh: odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|}+1) with x's sign.
+static inline vfloat v_tanh(vfloat x) {
+    vfloat ax = vabs(x);
+    vfloat z = x * x;
+    vfloat p = splat(-5.70498872745e-3f);
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    vfloat small = p * z * x + x;
+    vfloat large = 1.0f - 2.0f / (v_exp(ax + ax) + 1.0f);
+    large = (vfloat)((vint)large | ((vint)x & (int32_t)0x80000000));
+    return select_f(ax < 0.625f, small, large);
+}
+
+static inline vfloat v_sigmoid(vfloat x) { return 1.0f / (1.0f + v_exp(-x)); }
+
+/// softplus(x) = max(x, 0) + log1p(e^{−|x|}): never overflows.
+static inline vfloat v_softplus(vfloat x) {
+    return vmax(x, splat(0.0f)) + v_log1p(v_exp(-vabs(x)));
+}
+
+/// log σ(x) = min(x, 0) − log1p(e^{−|x|}).
+static inline vfloat v_log_sigmoid(vfloat x) {
+    return vmin(x, splat(0.0f)) - v_log1p(v_exp(-vabs(x)));
+}

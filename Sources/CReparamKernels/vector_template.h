@@ -1,0 +1,324 @@
+// Elementwise, fused and random-fill kernels, instantiated per ISA by the including file, which
+// defines VW (lanes) and VECTOR_TABLE (the rp_vector_kernels table to define).
+#include "internal.h"
+#include "vector_math.h"
+#include <math.h>
+
+static inline vfloat unary_v(int op, vfloat x) {
+    switch (op) {
+    case RP_UNARY_EXP: return v_exp(x);
+    case RP_UNARY_LOG: return v_log(x);
+    case RP_UNARY_LOG1P: return v_log1p(x);
+    case RP_UNARY_EXPM1: return v_expm1(x);
+    case RP_UNARY_TANH: return v_tanh(x);
+    case RP_UNARY_SIGMOID: return v_sigmoid(x);
+    case RP_UNARY_SOFTPLUS: return v_softplus(x);
+    case RP_UNARY_LOG_SIGMOID: return v_log_sigmoid(x);
+    case RP_UNARY_RELU: return select_f(x > 0.0f, x, select_f(x != x, x, splat(0.0f)));
+    case RP_UNARY_NEG: return -x;
+    case RP_UNARY_SQUARE: return x * x;
+    case RP_UNARY_SQRT: return vsqrt(x);
+    case RP_UNARY_ABS: return vabs(x);
+    default: return 1.0f / x;  // RP_UNARY_RECIPROCAL
+    }
+}
+
+// Each op's case is its own vectorized loop: the switch sits outside the loop.
+#define UNARY_CASE(OPCODE)                                                                    \
+    case OPCODE: {                                                                            \
+        size_t i = 0;                                                                         \
+        for (; i + VW <= n; i += VW) STOREV(y + i, unary_v(OPCODE, LOADV(x + i)));            \
+        if (i < n) {                                                                          \
+            vfloat tail = {0};                                                                \
+            for (size_t j = 0; j < n - i; j++) tail[j] = x[i + j];                            \
+            tail = unary_v(OPCODE, tail);                                                     \
+            for (size_t j = 0; j < n - i; j++) y[i + j] = tail[j];                            \
+        }                                                                                     \
+        break;                                                                                \
+    }
+
+static void unary(int op, const float *x, float *y, size_t n) {
+    switch (op) {
+    UNARY_CASE(RP_UNARY_EXP) UNARY_CASE(RP_UNARY_LOG) UNARY_CASE(RP_UNARY_LOG1P)
+    UNARY_CASE(RP_UNARY_EXPM1) UNARY_CASE(RP_UNARY_TANH) UNARY_CASE(RP_UNARY_SIGMOID)
+    UNARY_CASE(RP_UNARY_SOFTPLUS) UNARY_CASE(RP_UNARY_LOG_SIGMOID) UNARY_CASE(RP_UNARY_RELU)
+    UNARY_CASE(RP_UNARY_NEG) UNARY_CASE(RP_UNARY_SQUARE) UNARY_CASE(RP_UNARY_SQRT)
+    UNARY_CASE(RP_UNARY_ABS) UNARY_CASE(RP_UNARY_RECIPROCAL)
+    default: break;
+    }
+}
+
+/// g · op'(x), written with y = op(x) where that is cheaper.
+static inline vfloat unary_backward_v(int op, vfloat x, vfloat y, vfloat g) {
+    switch (op) {
+    case RP_UNARY_EXP: return g * y;
+    case RP_UNARY_LOG: return g / x;
+    case RP_UNARY_LOG1P: return g / (x + 1.0f);
+    case RP_UNARY_EXPM1: return g * (y + 1.0f);
+    case RP_UNARY_TANH: return g * (1.0f - y * y);
+    case RP_UNARY_SIGMOID: return g * y * (1.0f - y);
+    case RP_UNARY_SOFTPLUS: return g * v_sigmoid(x);
+    case RP_UNARY_LOG_SIGMOID: return g * v_sigmoid(-x);
+    case RP_UNARY_RELU: return select_f(x > 0.0f, g, splat(0.0f));
+    case RP_UNARY_NEG: return -g;
+    case RP_UNARY_SQUARE: return 2.0f * x * g;
+    case RP_UNARY_SQRT: return g * 0.5f / y;
+    case RP_UNARY_ABS: return select_f(x > 0.0f, g, select_f(x < 0.0f, -g, splat(0.0f)));
+    default: return -g * y * y;  // RP_UNARY_RECIPROCAL
+    }
+}
+
+#define UNARY_BACKWARD_CASE(OPCODE)                                                           \
+    case OPCODE: {                                                                            \
+        size_t i = 0;                                                                         \
+        for (; i + VW <= n; i += VW)                                                          \
+            STOREV(gx + i, unary_backward_v(OPCODE, LOADV(x + i), LOADV(y + i), LOADV(g + i)));\
+        for (; i < n; i++) {                                                                  \
+            vfloat r = unary_backward_v(OPCODE, splat(x[i]), splat(y[i]), splat(g[i]));       \
+            gx[i] = r[0];                                                                     \
+        }                                                                                     \
+        break;                                                                                \
+    }
+
+static void unary_backward(int op, const float *x, const float *y, const float *g, float *gx, size_t n) {
+    switch (op) {
+    UNARY_BACKWARD_CASE(RP_UNARY_EXP) UNARY_BACKWARD_CASE(RP_UNARY_LOG)
+    UNARY_BACKWARD_CASE(RP_UNARY_LOG1P) UNARY_BACKWARD_CASE(RP_UNARY_EXPM1)
+    UNARY_BACKWARD_CASE(RP_UNARY_TANH) UNARY_BACKWARD_CASE(RP_UNARY_SIGMOID)
+    UNARY_BACKWARD_CASE(RP_UNARY_SOFTPLUS) UNARY_BACKWARD_CASE(RP_UNARY_LOG_SIGMOID)
+    UNARY_BACKWARD_CASE(RP_UNARY_RELU) UNARY_BACKWARD_CASE(RP_UNARY_NEG)
+    UNARY_BACKWARD_CASE(RP_UNARY_SQUARE) UNARY_BACKWARD_CASE(RP_UNARY_SQRT)
+    UNARY_BACKWARD_CASE(RP_UNARY_ABS) UNARY_BACKWARD_CASE(RP_UNARY_RECIPROCAL)
+    default: break;
+    }
+}
+
+static inline vfloat binary_v(int op, vfloat a, vfloat b) {
+    switch (op) {
+    case RP_BINARY_ADD: return a + b;
+    case RP_BINARY_SUB: return a - b;
+    case RP_BINARY_MUL: return a * b;
+    case RP_BINARY_DIV: return a / b;
+    case RP_BINARY_MAX: return select_f(a != a, a, vmax(a, b));
+    default: return select_f(a != a, a, vmin(a, b));  // RP_BINARY_MIN
+    }
+}
+
+#define BINARY_CASE(OPCODE)                                                                   \
+    case OPCODE: {                                                                            \
+        size_t i = 0;                                                                         \
+        if (a_step && b_step)                                                                 \
+            for (; i + VW <= n; i += VW) STOREV(out + i, binary_v(OPCODE, LOADV(a + i), LOADV(b + i))); \
+        else if (a_step)                                                                      \
+            for (; i + VW <= n; i += VW) STOREV(out + i, binary_v(OPCODE, LOADV(a + i), splat(*b))); \
+        else if (b_step)                                                                      \
+            for (; i + VW <= n; i += VW) STOREV(out + i, binary_v(OPCODE, splat(*a), LOADV(b + i))); \
+        for (; i < n; i++)                                                                    \
+            out[i] = binary_v(OPCODE, splat(a[i * a_step]), splat(b[i * b_step]))[0];         \
+        break;                                                                                \
+    }
+
+/// out[i] = a[i·a_step] op b[i·b_step], steps 0 or 1.
+static void binary_contiguous(int op, const float *a, int a_step, const float *b, int b_step, float *out, size_t n) {
+    switch (op) {
+    BINARY_CASE(RP_BINARY_ADD) BINARY_CASE(RP_BINARY_SUB) BINARY_CASE(RP_BINARY_MUL)
+    BINARY_CASE(RP_BINARY_DIV) BINARY_CASE(RP_BINARY_MAX) BINARY_CASE(RP_BINARY_MIN)
+    case RP_BINARY_POW:
+        for (size_t i = 0; i < n; i++) out[i] = powf(a[i * a_step], b[i * b_step]);
+        break;
+    default: break;
+    }
+}
+
+static inline vfloat activation_v(int act, vfloat x) {
+    switch (act) {
+    case RP_ACT_RELU: return select_f(x > 0.0f, x, select_f(x != x, x, splat(0.0f)));
+    case RP_ACT_TANH: return v_tanh(x);
+    case RP_ACT_SIGMOID: return v_sigmoid(x);
+    default: return x;
+    }
+}
+
+static void bias_activation(int act, float *y, const float *bias, int m, int n) {
+    for (int i = 0; i < m; i++) {
+        float *row = y + (size_t)i * n;
+        int j = 0;
+        for (; j + VW <= n; j += VW) {
+            vfloat v = LOADV(row + j);
+            if (bias) v += LOADV(bias + j);
+            STOREV(row + j, activation_v(act, v));
+        }
+        for (; j < n; j++) row[j] = activation_v(act, splat(row[j] + (bias ? bias[j] : 0.0f)))[0];
+    }
+}
+
+static inline vfloat activation_backward_v(int act, vfloat y, vfloat g) {
+    switch (act) {
+    case RP_ACT_RELU: return select_f(y > 0.0f, g, splat(0.0f));
+    case RP_ACT_TANH: return g * (1.0f - y * y);
+    case RP_ACT_SIGMOID: return g * y * (1.0f - y);
+    default: return g;
+    }
+}
+
+static void activation_backward(int act, const float *y, float *g, size_t n) {
+    size_t i = 0;
+    for (; i + VW <= n; i += VW) STOREV(g + i, activation_backward_v(act, LOADV(y + i), LOADV(g + i)));
+    for (; i < n; i++) g[i] = activation_backward_v(act, splat(y[i]), splat(g[i]))[0];
+}
+
+static double bernoulli_logits_nll(const float *l, const float *x, size_t n, float *grad, float scale) {
+    double total = 0;
+    size_t i = 0;
+    while (i < n) {
+        // Float lanes for a block of ≤ 4096, then into the double total.
+        size_t end = n - i > 4096 ? i + 4096 : n;
+        vfloat acc = {0};
+        for (; i + VW <= end; i += VW) {
+            vfloat lv = LOADV(l + i), xv = LOADV(x + i);
+            acc += v_softplus(lv) - xv * lv;
+            if (grad) STOREV(grad + i, (v_sigmoid(lv) - xv) * scale);
+        }
+        for (; i < end; i++) {
+            vfloat lv = splat(l[i]), xv = splat(x[i]);
+            total += (double)(v_softplus(lv) - xv * lv)[0];
+            if (grad) grad[i] = ((v_sigmoid(lv) - xv) * scale)[0];
+        }
+        for (int j = 0; j < VW; j++) total += acc[j];
+    }
+    return total;
+}
+
+static inline vfloat adam_v(vfloat p, vfloat g, vfloat *m, vfloat *v, float lr, float b1, float b2,
+                            float eps, float bias1, float bias2, float wd) {
+    *m = b1 * *m + (1.0f - b1) * g;
+    *v = b2 * *v + (1.0f - b2) * g * g;
+    vfloat step = (*m / bias1) / (vsqrt(*v / bias2) + eps);
+    return p - lr * (step + wd * p);
+}
+
+static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float b1,
+                        float b2, float eps, float bias1, float bias2, float wd) {
+    size_t i = 0;
+    for (; i + VW <= n; i += VW) {
+        vfloat mv = LOADV(m + i), vv = LOADV(v + i);
+        STOREV(p + i, adam_v(LOADV(p + i), LOADV(g + i), &mv, &vv, lr, b1, b2, eps, bias1, bias2, wd));
+        STOREV(m + i, mv);
+        STOREV(v + i, vv);
+    }
+    for (; i < n; i++) {
+        vfloat mv = splat(m[i]), vv = splat(v[i]);
+        p[i] = adam_v(splat(p[i]), splat(g[i]), &mv, &vv, lr, b1, b2, eps, bias1, bias2, wd)[0];
+        m[i] = mv[0];
+        v[i] = vv[0];
+    }
+}
+
+// MARK: Philox-4x32-10, 16 blocks at a time (one 64-value chunk)
+
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
+typedef uint64_t u64x16 __attribute__((vector_size(128)));
+
+// 32×32 → 64-bit products of all 16 lanes: high and low halves.
+#define PHILOX_MULHILO(x, m, hi, lo)                                                          \
+    do {                                                                                      \
+        u64x16 product_ = __builtin_convertvector(x, u64x16) * (uint64_t)(m);                 \
+        hi = __builtin_convertvector(product_ >> 32, u32x16);                                 \
+        lo = __builtin_convertvector(product_, u32x16);                                       \
+    } while (0)
+
+static inline void philox_chunk(const uint32_t key[2], uint64_t chunk, uint32_t words[4][16]) {
+    u32x16 x0, x1 = {0}, x2 = {0}, x3 = {0};
+    uint64_t first_block = chunk * 16;
+    for (int l = 0; l < 16; l++) {
+        uint64_t block = first_block + (uint64_t)l;
+        x0[l] = (uint32_t)block;
+        x1[l] = (uint32_t)(block >> 32);
+    }
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; round++) {
+        u32x16 hi0, lo0, hi1, lo1;
+        PHILOX_MULHILO(x0, 0xD2511F53u, hi0, lo0);
+        PHILOX_MULHILO(x2, 0xCD9E8D57u, hi1, lo1);
+        u32x16 y0 = hi1 ^ x1 ^ k0, y2 = hi0 ^ x3 ^ k1;
+        x0 = y0; x1 = lo1; x2 = y2; x3 = lo0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    *(u32x16 *)words[0] = x0;
+    *(u32x16 *)words[1] = x1;
+    *(u32x16 *)words[2] = x2;
+    *(u32x16 *)words[3] = x3;
+}
+
+typedef uint32_t vuint_unaligned __attribute__((vector_size(VW * 4), aligned(4)));
+static inline vuint load_words(const uint32_t *w) { return *(const vuint_unaligned *)w; }
+
+/// Uniform on (0, 1] from 31 bits: fine spacing near 0, where −log needs it.
+static inline vfloat open_uniform31(vuint w) {
+    return __builtin_convertvector((vint)(w >> 1), vfloat) * 4.656612873e-10f + 2.328306437e-10f;
+}
+
+/// sin and cos of 2π·f for f ∈ [0, 1]: nearest quarter turn k, then |θ| ≤ π/4 polynomials.
+static inline void v_sincos_turns(vfloat f, vfloat *s_out, vfloat *c_out) {
+    vfloat q = f * 4.0f;
+    vfloat k = (q + 12582912.0f) - 12582912.0f;
+    vfloat t = (q - k) * 1.57079632679489662f;
+    vfloat z = t * t;
+    vfloat s = t + t * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+    vfloat c = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+    vint ki = __builtin_convertvector(k, vint);
+    vint swap = (ki & 1) != 0;
+    vfloat sin_v = select_f(swap, c, s), cos_v = select_f(swap, s, c);
+    sin_v = (vfloat)((vuint)sin_v ^ ((vuint)(ki & 2) << 30));
+    cos_v = (vfloat)((vuint)cos_v ^ ((vuint)((ki + 1) & 2) << 30));
+    *s_out = sin_v;
+    *c_out = cos_v;
+}
+
+static void philox_chunks(const uint32_t key[2], uint64_t first_chunk, size_t chunks, int kind, void *out) {
+    uint32_t words[4][16] __attribute__((aligned(64)));
+    for (size_t c = 0; c < chunks; c++) {
+        philox_chunk(key, first_chunk + c, words);
+        if (kind == RP_FILL_BITS) {
+            uint32_t *o = (uint32_t *)out + c * 64;
+            for (int w = 0; w < 4; w++)
+                for (int l = 0; l < 16; l++) o[w * 16 + l] = words[w][l];
+            continue;
+        }
+        float *o = (float *)out + c * 64;
+        for (int l = 0; l < 16; l += VW) {
+            if (kind == RP_FILL_UNIFORM) {
+                for (int w = 0; w < 4; w++)
+                    STOREV(o + w * 16 + l, __builtin_convertvector((vint)(load_words(&words[w][l]) >> 8), vfloat) * 5.9604644775390625e-8f);
+            } else if (kind == RP_FILL_NORMAL) {
+                for (int pair = 0; pair < 2; pair++) {
+                    vfloat u1 = open_uniform31(load_words(&words[2 * pair][l]));
+                    vfloat f = __builtin_convertvector(load_words(&words[2 * pair + 1][l]) >> 8, vfloat) * 5.9604644775390625e-8f;
+                    vfloat r = vsqrt(-2.0f * v_log(u1));
+                    vfloat s, co;
+                    v_sincos_turns(f, &s, &co);
+                    STOREV(o + (2 * pair) * 16 + l, r * co);
+                    STOREV(o + (2 * pair + 1) * 16 + l, r * s);
+                }
+            } else {  // Gumbel: −log(E), E = −log1p(−V) ~ Exp(1), V uniform on (0, 1).
+                for (int w = 0; w < 4; w++) {
+                    vfloat v = open_uniform31(load_words(&words[w][l]));
+                    v = vmin(v, splat(0.99999994f));
+                    STOREV(o + w * 16 + l, -v_log(-v_log1p(-v)));
+                }
+            }
+        }
+    }
+}
+
+const rp_vector_kernels VECTOR_TABLE = {
+    .unary = unary,
+    .unary_backward = unary_backward,
+    .binary_contiguous = binary_contiguous,
+    .bias_activation = bias_activation,
+    .activation_backward = activation_backward,
+    .bernoulli_logits_nll = bernoulli_logits_nll,
+    .adam_update = adam_update,
+    .philox_chunks = philox_chunks,
+};
