@@ -1,0 +1,5 @@
+// The `Reparam` library: one import for every layer.
+@_exported import _Differentiation
+@_exported import ReparamTensor
+@_exported import ReparamRandom
+@_exported import ReparamNN

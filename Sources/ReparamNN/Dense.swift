@@ -1,0 +1,98 @@
+import _Differentiation
+import CReparamKernels
+import ReparamRandom
+import ReparamTensor
+
+/// Activations that `Dense` fuses into its bias add.
+public enum Activation: Int32, Sendable, CaseIterable {
+    case identity, relu, tanh, sigmoid
+
+    var kernelCode: Int32 {
+        switch self {
+        case .identity: Int32(RP_ACT_IDENTITY.rawValue)
+        case .relu: Int32(RP_ACT_RELU.rawValue)
+        case .tanh: Int32(RP_ACT_TANH.rawValue)
+        case .sigmoid: Int32(RP_ACT_SIGMOID.rawValue)
+        }
+    }
+}
+
+/// y = act(x·W + b) with W of shape [inputs, outputs] and b of shape [outputs].
+public struct Dense: Differentiable {
+    public var weight: Tensor
+    public var bias: Tensor
+    @noDerivative public let activation: Activation
+
+    public init(weight: Tensor, bias: Tensor, activation: Activation = .identity) {
+        precondition(weight.rank == 2 && bias.shape == [weight.shape[1]],
+                     "Dense: weight \(weight.shape) and bias \(bias.shape) do not fit ([in, out] and [out])")
+        self.weight = weight
+        self.bias = bias
+        self.activation = activation
+    }
+
+    /// A layer initialized like PyTorch's `nn.Linear` (or with `initializer`).
+    public init(inputSize: Int, outputSize: Int, activation: Activation = .identity,
+                initializer: Initializer = .pytorchDefault, key: RandomKey) {
+        precondition(inputSize > 0 && outputSize > 0, "Dense: sizes must be positive, got \(inputSize) → \(outputSize)")
+        let (weight, bias) = initializer.parameters(inputs: inputSize, outputs: outputSize, key: key)
+        self.init(weight: weight, bias: bias, activation: activation)
+    }
+
+    @differentiable(reverse)
+    @differentiable(reverse, wrt: self)
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        dense(x, weight, bias, activation: activation)
+    }
+}
+
+/// act(x·W + b) as one primitive: one GEMM, then bias and activation fused in one pass; the
+/// pullback differentiates the activation from its output, so no pre-activation is kept.
+@differentiable(reverse, wrt: (x, weight, bias))
+@differentiable(reverse, wrt: (weight, bias))
+public func dense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation) -> Tensor {
+    denseForward(x, weight, bias, activation)
+}
+
+func denseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activation: Activation) -> Tensor {
+    precondition(x.rank == 2 && x.shape[1] == weight.shape[0],
+                 "Dense: input \(x.shape) does not fit weight \(weight.shape) (expected [batch, \(weight.shape[0])])")
+    var y = matmul(x, weight)
+    let (m, n) = (y.shape[0], y.shape[1])
+    y.withUnsafeMutableScalars { out in
+        bias.withUnsafeScalars { rp_bias_activation(activation.kernelCode, out.baseAddress, $0.baseAddress, Int32(m), Int32(n)) }
+    }
+    return y
+}
+
+/// v · act′, from the activation's output y.
+func activationCotangent(_ v: Tensor, _ y: Tensor, _ activation: Activation) -> Tensor {
+    var g = v.expanded(to: y.shape)
+    if activation == .identity { return g }
+    g.withUnsafeMutableScalars { pg in
+        y.withUnsafeScalars { rp_activation_backward(activation.kernelCode, $0.baseAddress, pg.baseAddress, pg.count) }
+    }
+    return g
+}
+
+@derivative(of: dense, wrt: (x, weight, bias))
+@usableFromInline func vjpDense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    let y = denseForward(x, weight, bias, activation)
+    return (y, { v in
+        if v.isShapelessZero { return (.zero, .zero, .zero) }
+        let g = activationCotangent(v, y, activation)
+        return (matmul(g, weight, transposeB: true), matmul(x, g, transposeA: true), g.sum(alongAxes: [0]))
+    })
+}
+
+@derivative(of: dense, wrt: (weight, bias))
+@usableFromInline func vjpDenseParameters(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    let y = denseForward(x, weight, bias, activation)
+    return (y, { v in
+        if v.isShapelessZero { return (.zero, .zero) }
+        let g = activationCotangent(v, y, activation)
+        return (matmul(x, g, transposeA: true), g.sum(alongAxes: [0]))
+    })
+}

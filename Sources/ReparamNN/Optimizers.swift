@@ -1,0 +1,129 @@
+import _Differentiation
+import CReparamKernels
+import ReparamTensor
+
+/// Updates a model in place from its gradient. Throws `NonFiniteGradientError` (and changes
+/// nothing) when a gradient holds NaN or ±inf.
+public protocol Optimizer {
+    associatedtype Model: ParameterListing
+    mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws
+}
+
+/// Stochastic gradient descent with optional momentum (PyTorch's form: v ← μv + g, p ← p − lr·v)
+/// and L2 weight decay added to the gradient.
+public struct SGD<Model: ParameterListing>: Optimizer {
+    public var learningRate: Float
+    public var momentum: Float
+    public var weightDecay: Float
+    var velocity: [Tensor] = []
+
+    public init(for model: Model, learningRate: Float = 0.01, momentum: Float = 0, weightDecay: Float = 0) {
+        precondition(learningRate > 0 && momentum >= 0 && momentum < 1 && weightDecay >= 0,
+                     "SGD: need learningRate > 0, 0 ≤ momentum < 1, weightDecay ≥ 0")
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
+        _ = try model.globalNorm(of: gradient)
+        let paths = model.parameterPaths
+        if velocity.count != paths.count { velocity = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) } }
+        for (i, path) in paths.enumerated() {
+            var g = model.gradient(path, in: gradient)
+            if weightDecay != 0 { g = g + weightDecay * model[keyPath: path.value] }
+            if momentum != 0 {
+                velocity[i] = momentum * velocity[i] + g
+                g = velocity[i]
+            }
+            model[keyPath: path.value] = model[keyPath: path.value] - learningRate * g
+        }
+    }
+}
+
+/// Adam (Kingma & Ba) with bias correction; `weightDecay` here is L2 added to the gradient,
+/// as in PyTorch's Adam. For decoupled decay use `AdamW`.
+public struct Adam<Model: ParameterListing>: Optimizer {
+    var moments: AdaptiveMoments
+    public var learningRate: Float {
+        get { moments.learningRate }
+        set { moments.learningRate = newValue }
+    }
+
+    public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                  coupledDecay: weightDecay, decoupledDecay: 0)
+    }
+
+    public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
+        try moments.step(&model, gradient)
+    }
+}
+
+/// AdamW (Loshchilov & Hutter): Adam with decay applied to the weights, p ← p − lr·(step + λp).
+public struct AdamW<Model: ParameterListing>: Optimizer {
+    var moments: AdaptiveMoments
+    public var learningRate: Float {
+        get { moments.learningRate }
+        set { moments.learningRate = newValue }
+    }
+
+    public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+        moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                  coupledDecay: 0, decoupledDecay: weightDecay)
+    }
+
+    public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
+        try moments.step(&model, gradient)
+    }
+}
+
+/// The state both Adam variants share: first and second moments per parameter.
+struct AdaptiveMoments {
+    var learningRate: Float
+    let beta1: Float, beta2: Float, epsilon: Float, coupledDecay: Float, decoupledDecay: Float
+    var step = 0
+    var beta1Power = 1.0, beta2Power = 1.0  // β^t, kept in Double
+    var first: [Tensor] = [], second: [Tensor] = []
+
+    init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, coupledDecay: Float, decoupledDecay: Float) {
+        precondition(learningRate > 0, "Adam: learningRate must be positive, got \(learningRate)")
+        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must lie in [0, 1), got \(beta1), \(beta2)")
+        precondition(epsilon > 0 && coupledDecay >= 0 && decoupledDecay >= 0, "Adam: epsilon must be positive and decay non-negative")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.coupledDecay = coupledDecay
+        self.decoupledDecay = decoupledDecay
+    }
+
+    mutating func step<Model: ParameterListing>(_ model: inout Model, _ gradient: Model.TangentVector) throws {
+        _ = try model.globalNorm(of: gradient)
+        let paths = model.parameterPaths
+        if first.count != paths.count {
+            first = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) }
+            second = first
+        }
+        step += 1
+        beta1Power *= Double(beta1)
+        beta2Power *= Double(beta2)
+        let bias1 = Float(1 - beta1Power), bias2 = Float(1 - beta2Power)
+        for (i, path) in paths.enumerated() {
+            var g = model.gradient(path, in: gradient)
+            if coupledDecay != 0 { g = g + coupledDecay * model[keyPath: path.value] }
+            g.withUnsafeScalars { pg in
+                first[i].withUnsafeMutableScalars { pm in
+                    second[i].withUnsafeMutableScalars { pv in
+                        model[keyPath: path.value].withUnsafeMutableScalars { pp in
+                            rp_adam_update(pp.baseAddress, pg.baseAddress, pm.baseAddress, pv.baseAddress, pp.count,
+                                           learningRate, beta1, beta2, epsilon, bias1, bias2, decoupledDecay)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import _Differentiation
+import CReparamKernels
+import ReparamTensor
+
+/// Where one trainable tensor lives: in the model, and in the model's gradient.
+public struct ParameterPath<Model: Differentiable> {
+    public let name: String
+    public let value: WritableKeyPath<Model, Tensor>
+    public let gradient: WritableKeyPath<Model.TangentVector, Tensor>
+
+    public init(name: String, value: WritableKeyPath<Model, Tensor>, gradient: WritableKeyPath<Model.TangentVector, Tensor>) {
+        self.name = name
+        self.value = value
+        self.gradient = gradient
+    }
+
+    /// This path seen from a model that stores `Model` at `value` / `gradient`.
+    public func nested<Outer: Differentiable>(in outerName: String, value outerValue: WritableKeyPath<Outer, Model>,
+                                              gradient outerGradient: WritableKeyPath<Outer.TangentVector, Model.TangentVector>)
+        -> ParameterPath<Outer> {
+        ParameterPath<Outer>(name: outerName + "." + name, value: outerValue.appending(path: value),
+                             gradient: outerGradient.appending(path: gradient))
+    }
+}
+
+/// A model that lists its trainable tensors, so optimizers and clipping can reach them.
+/// (Swift has no key-path iteration over stored properties; one line per struct does it.)
+public protocol ParameterListing: Differentiable {
+    var parameterPaths: [ParameterPath<Self>] { get }
+}
+
+extension Dense: ParameterListing {
+    public var parameterPaths: [ParameterPath<Dense>] {
+        [ParameterPath(name: "weight", value: \.weight, gradient: \.weight),
+         ParameterPath(name: "bias", value: \.bias, gradient: \.bias)]
+    }
+}
+
+extension MLP: ParameterListing {
+    public var parameterPaths: [ParameterPath<MLP>] {
+        layers.indices.flatMap { i in
+            layers[i].parameterPaths.map { $0.nested(in: "layers[\(i)]", value: \MLP.layers[i], gradient: \MLP.TangentVector.layers.base[i]) }
+        }
+    }
+}
+
+/// A gradient that is not finite, named by parameter and element.
+public struct NonFiniteGradientError: Error, CustomStringConvertible {
+    public let parameter: String
+    public let index: Int
+    public let value: Float
+    public var description: String {
+        "gradient of \(parameter) is \(value) at element \(index): the loss or a derivative overflowed or divided by zero"
+    }
+}
+
+extension ParameterListing {
+    /// Number of trainable scalars.
+    public var parameterCount: Int { parameterPaths.reduce(0) { $0 + self[keyPath: $1.value].count } }
+
+    /// The gradient of one parameter, with the shapeless zero (no gradient reached it) expanded.
+    public func gradient(_ path: ParameterPath<Self>, in gradient: TangentVector) -> Tensor {
+        gradient[keyPath: path.gradient].expanded(to: self[keyPath: path.value].shape)
+    }
+
+    /// √(Σ g²) over every parameter's gradient; throws if any element is NaN or infinite.
+    public func globalNorm(of gradient: TangentVector) throws -> Float {
+        var total = 0.0
+        for path in parameterPaths {
+            let g = gradient[keyPath: path.gradient]
+            if g.isShapelessZero { continue }
+            let squares = g.withUnsafeScalars { rp_sum_squares($0.baseAddress, $0.count) }
+            if !squares.isFinite {
+                let index = g.scalars.firstIndex { !$0.isFinite } ?? 0
+                throw NonFiniteGradientError(parameter: path.name, index: index, value: g.scalars[index])
+            }
+            total += squares
+        }
+        return Float(total.squareRoot())
+    }
+
+    /// Scales the gradient so its global norm is at most `maxNorm`; returns the norm before.
+    @discardableResult
+    public func clipByGlobalNorm(_ gradient: inout TangentVector, maxNorm: Float) throws -> Float {
+        precondition(maxNorm > 0, "clipByGlobalNorm: maxNorm must be positive, got \(maxNorm)")
+        let norm = try globalNorm(of: gradient)
+        if norm > maxNorm {
+            let scale = maxNorm / norm
+            for path in parameterPaths where !gradient[keyPath: path.gradient].isShapelessZero {
+                gradient[keyPath: path.gradient] = gradient[keyPath: path.gradient] * scale
+            }
+        }
+        return norm
+    }
+}

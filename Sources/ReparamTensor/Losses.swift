@@ -1,0 +1,53 @@
+import _Differentiation
+import CReparamKernels
+
+extension Tensor {
+    /// The single element as a differentiable `Float` — the bridge from a tensor to a loss that
+    /// `valueWithGradient` can take. Requires exactly one element.
+    @differentiable(reverse)
+    public var item: Float { scalarValue }
+
+    @derivative(of: item)
+    @usableFromInline func vjpItem() -> (value: Float, pullback: (Float) -> Tensor) {
+        let shape = self.shape
+        return (scalarValue, { v in Tensor(repeating: v, shape: shape) })
+    }
+
+    /// Σ of all elements as a differentiable `Float` (summed in double precision).
+    @differentiable(reverse)
+    public func sumToFloat() -> Float {
+        scalars.withUnsafeBufferPointer { Float(rp_sum($0.baseAddress, $0.count)) }
+    }
+
+    @derivative(of: sumToFloat)
+    @usableFromInline func vjpSumToFloat() -> (value: Float, pullback: (Float) -> Tensor) {
+        let shape = self.shape
+        return (sumToFloat(), { v in Tensor(repeating: v, shape: shape) })
+    }
+}
+
+/// Σ −log p(x | logits) for Bernoulli observations x ∈ [0, 1]: Σ softplus(l) − x·l, in one fused
+/// pass that also prepares ∂/∂l = σ(l) − x. Shapes must match.
+@differentiable(reverse, wrt: logits)
+public func bernoulliLogitsNLL(logits: Tensor, targets: Tensor) -> Float {
+    bernoulliLogitsNLLForward(logits, targets, gradient: nil)
+}
+
+func bernoulliLogitsNLLForward(_ logits: Tensor, _ targets: Tensor, gradient: UnsafeMutablePointer<Float>?) -> Float {
+    precondition(logits.shape == targets.shape,
+                 "bernoulliLogitsNLL: logits \(logits.shape) and targets \(targets.shape) differ in shape")
+    return logits.scalars.withUnsafeBufferPointer { pl in
+        targets.scalars.withUnsafeBufferPointer { px in
+            Float(rp_bernoulli_logits_nll(pl.baseAddress, px.baseAddress, pl.count, gradient, 1))
+        }
+    }
+}
+
+@derivative(of: bernoulliLogitsNLL, wrt: logits)
+@usableFromInline func vjpBernoulliLogitsNLL(logits: Tensor, targets: Tensor) -> (value: Float, pullback: (Float) -> Tensor) {
+    var value: Float = 0
+    let gradient = Tensor.filled(logits.shape) { out, _ in
+        value = bernoulliLogitsNLLForward(logits, targets, gradient: out)
+    }
+    return (value, { v in v == 1 ? gradient : gradient * v })
+}
