@@ -8,6 +8,15 @@
 static _Atomic int active_isa = -1;
 static _Atomic int thread_count = 0;
 static _Atomic int64_t parallel_threshold = 5000000;  // multiply-adds (10 MFLOP)
+static _Thread_local int isa_override = -1, threads_override = -1;
+static _Thread_local int64_t threshold_override = -1;
+
+void rp_set_thread_overrides(int isa, int threads, int64_t threshold) {
+    int best = rp_isa_supported();
+    isa_override = isa < 0 ? -1 : (isa > best ? best : isa);
+    threads_override = threads < 1 ? -1 : (threads > 64 ? 64 : threads);
+    threshold_override = threshold < 0 ? -1 : threshold;
+}
 
 int rp_isa_supported(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -32,6 +41,7 @@ static int isa_from_environment(void) {
 }
 
 int rp_isa_active(void) {
+    if (isa_override >= 0) return isa_override;
     int isa = atomic_load_explicit(&active_isa, memory_order_relaxed);
     if (isa < 0) {
         isa = isa_from_environment();
@@ -67,6 +77,7 @@ const rp_vector_kernels *rp_vector_active(void) {
 static int clamp_threads(long t) { return t < 1 ? 1 : (t > 64 ? 64 : (int)t); }
 
 int rp_threads(void) {
+    if (threads_override > 0) return threads_override;
     int t = atomic_load_explicit(&thread_count, memory_order_relaxed);
     if (t == 0) {
         const char *env = getenv("REPARAM_THREADS");
@@ -83,7 +94,9 @@ int rp_set_threads(int threads) {
     return t;
 }
 
-int64_t rp_parallel_threshold(void) { return atomic_load(&parallel_threshold); }
+int64_t rp_parallel_threshold(void) {
+    return threshold_override >= 0 ? threshold_override : atomic_load(&parallel_threshold);
+}
 void rp_set_parallel_threshold(int64_t flops) { atomic_store(&parallel_threshold, flops < 0 ? 0 : flops); }
 
 #define SCRATCH_SLOTS 4

@@ -162,6 +162,7 @@ void rp_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t ou
 }
 
 typedef struct {
+    const rp_vector_kernels *kernels;  // the caller's choice, so workers use the same ISA
     const uint32_t *key;
     int kind, parts;
     size_t chunks;
@@ -173,7 +174,7 @@ static void fill_part(void *context, int part) {
     size_t first = job->chunks * (size_t)part / (size_t)job->parts;
     size_t last = job->chunks * (size_t)(part + 1) / (size_t)job->parts;
     if (last > first)
-        rp_vector_active()->philox_chunks(job->key, first, last - first, job->kind,
+        job->kernels->philox_chunks(job->key, first, last - first, job->kind,
                                           (uint32_t *)job->out + first * 64);
 }
 
@@ -182,7 +183,7 @@ static void fill_part(void *context, int part) {
 static void fill(const uint32_t key[2], int kind, void *out, size_t n) {
     size_t whole = n / 64;
     if (whole) {
-        fill_job job = {.key = key, .kind = kind, .chunks = whole, .out = out, .parts = 1};
+        fill_job job = {.kernels = rp_vector_active(), .key = key, .kind = kind, .chunks = whole, .out = out, .parts = 1};
         int threads = rp_threads();
         if (threads > 1 && n >= FILL_PARALLEL_VALUES) job.parts = threads;
         rp_parallel_run(job.parts, fill_part, &job);

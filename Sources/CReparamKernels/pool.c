@@ -3,6 +3,7 @@
 // results never depend on how many threads actually helped.
 #include "internal.h"
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <time.h>
 #if defined(__x86_64__)
@@ -52,9 +53,16 @@ static uint64_t wait_for_job(uint64_t seen) {
     return g;
 }
 
+typedef struct {
+    int task;
+    uint64_t seen;  // the job word when the worker was created, before the job it joins
+} worker_start;
+
 static void *worker_main(void *arg) {
-    int task = (int)(intptr_t)arg;
-    uint64_t seen = atomic_load(&job_word);
+    worker_start start = *(worker_start *)arg;
+    free(arg);
+    int task = start.task;
+    uint64_t seen = start.seen;
     for (;;) {
         seen = wait_for_job(seen);
         if (task < (int)(seen & 0xff)) {
@@ -68,13 +76,20 @@ static void *worker_main(void *arg) {
 static int ensure_workers(int wanted) {
     if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
     while (started_workers < wanted) {
+        worker_start *start = malloc(sizeof *start);
+        if (!start) break;
+        start->task = started_workers + 1;
+        start->seen = atomic_load(&job_word);
         pthread_t thread;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int failed = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(started_workers + 1));
+        int failed = pthread_create(&thread, &attr, worker_main, start);
         pthread_attr_destroy(&attr);
-        if (failed) break;
+        if (failed) {
+            free(start);
+            break;
+        }
         started_workers++;
     }
     return started_workers;

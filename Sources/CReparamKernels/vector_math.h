@@ -21,6 +21,7 @@ static inline vfloat vabs(vfloat x) { return (vfloat)((vint)x & 0x7fffffff); }
 static inline vfloat vsqrt(vfloat x) { return __builtin_elementwise_sqrt(x); }
 
 /// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n through the exponent.
+/// Results below the smallest normal float (x < −87.34) flush to 0, like FTZ arithmetic.
 static inline vfloat v_exp(vfloat x) {
     const float hi = 88.7228391f, lo = -87.3365447f;
     vfloat xc = vmin(vmax(x, splat(lo)), splat(hi));

@@ -41,11 +41,16 @@ extension Tensor {
         return kept
     }
 
+    /// (x − m, log Σ exp(x − m)) over `axes` with m the (finite) maximum, kept dims.
+    func shiftedLogSumExp(_ axes: [Int]) -> (peak: Tensor, shifted: Tensor, logTotal: Tensor) {
+        let peak = reduced(RP_REDUCE_MAX, axes: axes, keepDims: true).map { $0.isFinite ? $0 : 0 }
+        let shifted = self - peak
+        return (peak, shifted, log(exp(shifted).reduced(RP_REDUCE_SUM, axes: axes, keepDims: true)))
+    }
+
     func logSumExpForward(_ axes: [Int], keepDims: Bool) -> Tensor {
-        let peak = reduced(RP_REDUCE_MAX, axes: axes, keepDims: true)
-            .map { $0.isFinite ? $0 : 0 }
-        let total = exp(self - peak).reduced(RP_REDUCE_SUM, axes: axes, keepDims: true)
-        let result = log(total) + peak
+        let (peak, _, logTotal) = shiftedLogSumExp(axes)
+        let result = logTotal + peak
         return keepDims ? result : result.reshaped(to: shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
     }
 
@@ -96,9 +101,10 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     logSoftmaxForward(x, axis: axis)
 }
 
+/// (x − m) − log Σ exp(x − m): the shift is exact, so large logits keep their precision.
 func logSoftmaxForward(_ x: Tensor, axis: Int) -> Tensor {
-    let axes = x.normalizedAxes([axis], op: "logSoftmax")
-    return x - x.logSumExpForward(axes, keepDims: true)
+    let (_, shifted, logTotal) = x.shiftedLogSumExp(x.normalizedAxes([axis], op: "logSoftmax"))
+    return shifted - logTotal
 }
 
 @derivative(of: softmax, wrt: x)

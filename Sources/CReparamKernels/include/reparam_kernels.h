@@ -34,6 +34,11 @@ int rp_set_threads(int threads);
 int64_t rp_parallel_threshold(void);
 void rp_set_parallel_threshold(int64_t flops);
 
+/// Overrides for calls made from the current thread only (pool workers follow the caller):
+/// isa and threads < 0, threshold < 0 clear them. Lets tests pin settings while other tests
+/// run concurrently.
+void rp_set_thread_overrides(int isa, int threads, int64_t threshold);
+
 // MARK: - GEMM
 
 /// C = alpha · op(A) · op(B) + beta · C, with op(A) M×K and op(B) K×N.

@@ -1,0 +1,40 @@
+import CReparamKernels
+
+/// The CPU kernels' instruction set and threading, as chosen at run time.
+///
+/// Defaults come from the CPU and from `REPARAM_ISA` (portable | avx2 | avx512) and
+/// `REPARAM_THREADS`; the process-wide setters change them for everyone, `withOverrides`
+/// only for work started from the calling thread.
+public enum Kernels {
+    public enum ISA: Int32, CaseIterable, Sendable, CustomStringConvertible {
+        case portable = 0, avx2 = 1, avx512 = 2
+        public var description: String { String(cString: rp_isa_name(rawValue)) }
+    }
+
+    /// Levels this CPU can run, lowest first.
+    public static var supportedISAs: [ISA] { ISA.allCases.filter { $0.rawValue <= rp_isa_supported() } }
+
+    public static var isa: ISA {
+        get { ISA(rawValue: rp_isa_active()) ?? .portable }
+        set { _ = rp_set_isa(newValue.rawValue) }
+    }
+
+    public static var threads: Int {
+        get { Int(rp_threads()) }
+        set { _ = rp_set_threads(Int32(clamping: newValue)) }
+    }
+
+    /// Multiply-adds below which a GEMM stays on one thread.
+    public static var parallelThreshold: Int {
+        get { Int(rp_parallel_threshold()) }
+        set { rp_set_parallel_threshold(Int64(newValue)) }
+    }
+
+    /// Runs `body` with settings pinned for the calling thread (and the pool work it starts).
+    public static func withOverrides<R>(isa: ISA? = nil, threads: Int? = nil, parallelThreshold: Int? = nil,
+                                        _ body: () throws -> R) rethrows -> R {
+        rp_set_thread_overrides(isa?.rawValue ?? -1, Int32(clamping: threads ?? -1), Int64(parallelThreshold ?? -1))
+        defer { rp_set_thread_overrides(-1, -1, -1) }
+        return try body()
+    }
+}

@@ -1,0 +1,108 @@
+import CReparamKernels
+import Foundation
+import ReparamTensor
+import Testing
+
+/// A deterministic source of test matrices (splitmix64), independent of the library's RNG.
+struct TestValues {
+    var state: UInt64
+    mutating func next() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 24) * 2 - 1
+    }
+    mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in next() } }
+}
+
+struct GemmCase: CustomTestStringConvertible, Sendable {
+    let m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float
+    var testDescription: String { "\(m)×\(n)×\(k) \(transA ? "T" : "N")\(transB ? "T" : "N") α=\(alpha) β=\(beta)" }
+}
+
+let oddShapes: [(Int, Int, Int)] = [(1, 1, 1), (1, 37, 5), (13, 17, 19), (12, 32, 7), (25, 65, 3), (37, 50, 400), (7, 129, 801), (100, 33, 1)]
+let gemmCases: [GemmCase] = oddShapes.flatMap { s in
+    [(false, false), (false, true), (true, false), (true, true)].flatMap { t in
+        [(Float(1), Float(0)), (Float(0.7), Float(-0.3))].map { ab in
+            GemmCase(m: s.0, n: s.1, k: s.2, transA: t.0, transB: t.1, alpha: ab.0, beta: ab.1)
+        }
+    }
+}
+
+/// Runs one GEMM with padded leading dimensions; checks every result element against a Double
+/// reference within the classical rounding bound |ĉ − c| ≤ γ·(|α|·Σ|a||b| + |β c|),
+/// γ = (k + 2)·2⁻²³, and that padding and beta = 0 behave.
+func checkGemm(_ c: GemmCase) {
+    var values = TestValues(state: UInt64(c.m * 1_000_003 + c.n * 1009 + c.k))
+    let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
+    let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
+    let lda = aCols + 3, ldb = bCols + 5, ldc = c.n + 7
+    let a = values.array(aRows * lda), b = values.array(bRows * ldb)
+    // With beta = 0, C starts as NaN: it must be overwritten without being read.
+    var cOut = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : values.array(c.m * ldc)
+    let sentinel: Float = 12345
+    for i in 0..<c.m { for j in c.n..<ldc { cOut[i * ldc + j] = sentinel } }
+    let cIn = cOut
+    rp_sgemm(c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k), c.alpha, a, Int32(lda), b,
+             Int32(ldb), c.beta, &cOut, Int32(ldc))
+    let gamma = Double(c.k + 2) * pow(2.0, -23)
+    var worst = 0.0
+    for i in 0..<c.m {
+        for j in 0..<ldc {
+            if j >= c.n {
+                #expect(cOut[i * ldc + j] == sentinel, "padding touched at row \(i) column \(j)")
+                continue
+            }
+            var exact = 0.0, magnitude = 0.0
+            for p in 0..<c.k {
+                let av = Double(c.transA ? a[p * lda + i] : a[i * lda + p])
+                let bv = Double(c.transB ? b[j * ldb + p] : b[p * ldb + j])
+                exact += av * bv
+                magnitude += Swift.abs(av * bv)
+            }
+            let old = c.beta == 0 ? 0 : Double(cIn[i * ldc + j])
+            let reference = Double(c.alpha) * exact + Double(c.beta) * old
+            let bound = gamma * (Double(Swift.abs(c.alpha)) * magnitude + Swift.abs(Double(c.beta) * old)) + 1e-30
+            worst = Swift.max(worst, Swift.abs(Double(cOut[i * ldc + j]) - reference) / bound)
+        }
+    }
+    #expect(worst <= 1, "error reaches \(worst)× the rounding bound")
+}
+
+@Suite struct GemmTests {
+    @Test(arguments: gemmCases)
+    func matchesDoubleReferenceAtEveryISA(_ c: GemmCase) {
+        for isa in Kernels.supportedISAs {
+            Kernels.withOverrides(isa: isa, threads: 1) { checkGemm(c) }
+        }
+    }
+
+    @Test func twoThreadsAreBitIdenticalToOne() {
+        // Shapes that split along N (wide) and along M (narrow), with edges on both.
+        for (m, n, k) in [(128, 400, 784), (130, 40, 401), (61, 517, 33), (257, 9, 70)] {
+            var values = TestValues(state: UInt64(m + n + k))
+            let a = values.array(m * k), b = values.array(k * n)
+            for isa in Kernels.supportedISAs {
+                let results = [1, 2].map { threads in
+                    Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
+                        var c = [Float](repeating: 0, count: m * n)
+                        rp_sgemm(0, 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
+                        return c.map(\.bitPattern)
+                    }
+                }
+                #expect(results[0] == results[1], "\(m)×\(n)×\(k) at \(isa) differs between 1 and 2 threads")
+            }
+        }
+    }
+
+    @Test func zeroInnerDimensionScalesC() {
+        var c: [Float] = [1, 2, 3, 4]
+        rp_sgemm(0, 0, 2, 2, 0, 1, [], 1, [], 2, 0.5, &c, 2)
+        #expect(c == [0.5, 1, 1.5, 2])
+        var d: [Float] = [.nan, 1, 2, 3]
+        rp_sgemm(0, 0, 2, 2, 0, 1, [], 1, [], 2, 0, &d, 2)
+        #expect(d == [0, 0, 0, 0])
+    }
+}
