@@ -1,4 +1,8 @@
 import _Differentiation
+import CReparamKernels
+
+/// Set once, before the first kernel result is allocated: see rp_configure_allocator.
+let allocatorConfigured: Bool = rp_configure_allocator() != 0
 
 /// An n-dimensional array of `Float` with value semantics (copy-on-write through its storage).
 ///
@@ -48,6 +52,7 @@ public struct Tensor: Equatable, CustomStringConvertible, @unchecked Sendable {
 
     /// Builds a tensor by letting `fill` write all of its elements.
     static func filled(_ shape: [Int], _ fill: (UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        _ = allocatorConfigured
         let count = shape.reduce(1, *)
         let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             if count > 0 { fill(buffer.baseAddress!, count) }

@@ -39,6 +39,10 @@ void rp_set_parallel_threshold(int64_t flops);
 /// run concurrently.
 void rp_set_thread_overrides(int isa, int threads, int64_t threshold);
 
+/// Keeps tensor-sized blocks on glibc's heap instead of fresh mappings (avoids a page fault per
+/// 4 KB of every new result). Idempotent; returns 1 if the settings were applied.
+int rp_configure_allocator(void);
+
 // MARK: - GEMM
 
 /// C = alpha · op(A) · op(B) + beta · C, with op(A) M×K and op(B) K×N.

@@ -1,0 +1,85 @@
+import ArgumentParser
+import CReparamKernels
+import Foundation
+import Reparam
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure kernels and training steps (see bench/README.md for peers).",
+        subcommands: [KernelBench.self, AutodiffBench.self])
+}
+
+struct KernelBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "GFLOP/s of GEMM on the VAE shapes, Gelem/s of elementwise kernels, Msamples/s of normals.")
+
+    @OptionGroup var kernel: KernelOptions
+    @Flag(help: "One JSON object per line instead of a table.") var json = false
+
+    /// (m, k, n, transposes) with op(A) m×k and op(B) k×n.
+    static let gemmShapes: [(Int, Int, Int, String)] = [
+        (128, 784, 400, "NN"), (128, 400, 40, "NN"), (128, 20, 400, "NN"), (128, 400, 784, "NN"),
+        (784, 128, 400, "TN"), (400, 128, 784, "TN"), (128, 784, 400, "NT"), (128, 400, 784, "NT"),
+        (512, 512, 512, "NN"),
+    ]
+
+    func run() throws {
+        let threads = kernel.threads ?? 1
+        let isa = kernel.isa.flatMap { name in Kernels.ISA.allCases.first { $0.description == name } }
+        Kernels.withOverrides(isa: isa, threads: threads) {
+            if !json { print("Reparam kernels — \(Kernels.isa), \(threads) thread(s); medians of 7 runs") }
+            benchGemm(threads: threads)
+            benchElementwise()
+            benchNormal(threads: threads)
+        }
+    }
+
+    func emit(_ fields: [(String, Any)], table: String) {
+        print(json ? jsonLine(fields) : table)
+        fflush(nil)  // stream results as they come when piped
+    }
+
+    func benchGemm(threads: Int) {
+        let key = RandomKey(seed: 1)
+        for (m, k, n, trans) in Self.gemmShapes {
+            let ta = trans.first == "T", tb = trans.last == "T"
+            let a = key.fold(in: 1).normal(ta ? [k, m] : [m, k]).scalars, b = key.fold(in: 2).normal(tb ? [n, k] : [k, n]).scalars
+            var c = [Float](repeating: 0, count: m * n)
+            let seconds = medianSeconds {
+                rp_sgemm(ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(ta ? m : k), b, Int32(tb ? k : n), 0, &c, Int32(n))
+            }
+            let gflops = 2 * Double(m * n * k) / seconds / 1e9
+            emit([("kernel", "gemm"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads), ("gflops", gflops)],
+                 table: String(format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s", trans, m, k, n, gflops))
+        }
+    }
+
+    func benchElementwise() {
+        let count = 128 * 784
+        let x = RandomKey(seed: 2).normal([count]).scalars
+        let positive = x.map { Swift.abs($0) + 1e-3 }
+        var y = [Float](repeating: 0, count: count)
+        let ops: [(String, rp_unary_op, [Float])] = [
+            ("exp", RP_UNARY_EXP, x), ("log", RP_UNARY_LOG, positive), ("log1p", RP_UNARY_LOG1P, positive),
+            ("expm1", RP_UNARY_EXPM1, x), ("tanh", RP_UNARY_TANH, x), ("sigmoid", RP_UNARY_SIGMOID, x),
+            ("softplus", RP_UNARY_SOFTPLUS, x),
+        ]
+        for (name, op, input) in ops {
+            let seconds = medianSeconds { rp_unary(Int32(op.rawValue), input, &y, count) }
+            let gelems = Double(count) / seconds / 1e9
+            emit([("kernel", name), ("n", count), ("gelems", gelems)],
+                 table: String(format: "%-8@ 128×784        %7.2f Gelem/s", name, gelems))
+        }
+    }
+
+    func benchNormal(threads: Int) {
+        let count = 1 << 20
+        var out = [Float](repeating: 0, count: count)
+        let key: [UInt32] = [1, 2]
+        let seconds = medianSeconds { rp_fill_normal(key, &out, count) }
+        let rate = Double(count) / seconds / 1e6
+        emit([("kernel", "normal"), ("n", count), ("threads", threads), ("msamples", rate)],
+             table: String(format: "normal   2^20 floats    %7.0f Msamples/s", rate))
+    }
+}
