@@ -1,14 +1,28 @@
 #!/usr/bin/env python3
 """numpy's numbers for the shapes `reparam bench kernels` measures, one JSON object per line.
 
-Run single-threaded OpenBLAS for the GEMM comparison:
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python3 bench/kernels_numpy.py
+    python3 bench/kernels_numpy.py [--threads N]     (default: 1 BLAS thread)
+
+OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which some machines set to steer old OpenBLAS builds,
+slow a current numpy; they are cleared for this process before numpy loads so that OpenBLAS
+picks its own kernel for this CPU (reported in the "blas" line).
 """
+import argparse
 import json
+import os
 import sys
 import time
 
-import numpy as np
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+args = parser.parse_args()
+if args.threads < 1:
+    parser.error("--threads must be at least 1")
+for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    os.environ.pop(name, None)
+os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+
+import numpy as np  # noqa: E402  (after the environment is set)
 
 GEMM_SHAPES = [  # (m, k, n, trans): op(A) is m×k, op(B) is k×n
     (128, 784, 400, "NN"), (128, 400, 40, "NN"), (128, 20, 400, "NN"), (128, 400, 784, "NN"),
@@ -35,13 +49,16 @@ def best_seconds(fn, min_time=0.05, repeats=7):
 
 def main():
     rng = np.random.default_rng(0)
-    threads = "unknown"
+    threads = args.threads
     try:
         from threadpoolctl import threadpool_info
-        threads = [p.get("num_threads") for p in threadpool_info() if p.get("user_api") == "blas"]
-        threads = threads[0] if threads else "unknown"
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas":
+                threads = pool.get("num_threads")
+                print(json.dumps({"blas": pool.get("internal_api"), "version": pool.get("version"),
+                                  "architecture": pool.get("architecture"), "threads": threads}))
     except ImportError:
-        pass
+        pass  # threadpoolctl is optional: `pip install threadpoolctl` to see the BLAS kernel
     for m, k, n, trans in GEMM_SHAPES:
         a = rng.standard_normal((k, m) if trans[0] == "T" else (m, k), dtype=np.float32)
         b = rng.standard_normal((n, k) if trans[1] == "T" else (k, n), dtype=np.float32)

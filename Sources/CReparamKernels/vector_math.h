@@ -42,12 +42,11 @@ static inline vfloat v_exp(vfloat x) {
     return select_f(x < lo, splat(0.0f), y);
 }
 
-/// log x: x = m·2^e with m ∈ [√½, √2), log(m) by a degree-9 polynomial in m − 1.
-static inline vfloat v_log(vfloat x) {
-    vint tiny = x < 1.17549435e-38f;
-    vfloat xs = select_f(tiny, x * 8388608.0f, x);  // lift subnormals by 2²³
-    vint bits = (vint)xs;
-    vfloat e = __builtin_convertvector(((bits >> 23) & 0xff) - 126, vfloat) - select_f(tiny, splat(23.0f), splat(0.0f));
+/// log of a positive normal float: x = m·2^e with m ∈ [√½, √2), log(m) by a degree-9
+/// polynomial in m − 1. No special inputs: the samplers call it on (2⁻³², 1] directly.
+static inline vfloat v_log_normal_range(vfloat x) {
+    vint bits = (vint)x;
+    vfloat e = __builtin_convertvector(((bits >> 23) & 0xff) - 126, vfloat);
     vfloat m = (vfloat)((bits & 0x807fffff) | 0x3f000000);  // [0.5, 1)
     vint small = m < 0.707106781186547524f;
     e = e - select_f(small, splat(1.0f), splat(0.0f));
@@ -63,7 +62,14 @@ static inline vfloat v_log(vfloat x) {
     p = p * m - 2.4999993993e-1f;
     p = p * m + 3.3333331174e-1f;
     vfloat y = p * m * z + e * -2.12194440e-4f - 0.5f * z;
-    y = m + y + e * 0.693359375f;
+    return m + y + e * 0.693359375f;
+}
+
+/// log x for any float: subnormals lifted by 2²³ first; 0 → −inf, x < 0 → NaN, +inf → +inf.
+static inline vfloat v_log(vfloat x) {
+    vint tiny = x < 1.17549435e-38f;
+    vfloat y = v_log_normal_range(select_f(tiny, x * 8388608.0f, x));
+    y = y - select_f(tiny, splat(15.9423851528787f), splat(0.0f));  // 23·ln 2
     y = select_f(x == 0.0f, splat(-__builtin_inff()), y);
     y = select_f(x < 0.0f, splat(__builtin_nanf("")), y);
     y = select_f(x == __builtin_inff(), x, y);

@@ -217,38 +217,61 @@ static void adam_update(float *p, const float *g, float *m, float *v, size_t n, 
 // MARK: Philox-4x32-10, 16 blocks at a time (one 64-value chunk)
 
 typedef uint32_t u32x16 __attribute__((vector_size(64)));
-typedef uint64_t u64x16 __attribute__((vector_size(128)));
 
-// 32×32 → 64-bit products of all 16 lanes: high and low halves.
+typedef uint64_t u64x8 __attribute__((vector_size(64)));
+
+// 32×32 → 64-bit products of all 16 lanes without widening: even and odd lanes multiply in
+// place as 64-bit lanes (one vpmuludq each), the high halves are merged back, and the low
+// halves are the ordinary 32-bit product.
 #define PHILOX_MULHILO(x, m, hi, lo)                                                          \
     do {                                                                                      \
-        u64x16 product_ = __builtin_convertvector(x, u64x16) * (uint64_t)(m);                 \
-        hi = __builtin_convertvector(product_ >> 32, u32x16);                                 \
-        lo = __builtin_convertvector(product_, u32x16);                                       \
+        u64x8 even_ = (u64x8)(x) & 0xffffffffu, odd_ = (u64x8)(x) >> 32;                      \
+        u64x8 high_ = ((even_ * (uint64_t)(m)) >> 32) | ((odd_ * (uint64_t)(m)) & 0xffffffff00000000u); \
+        hi = (u32x16)high_;                                                                   \
+        lo = (x) * (uint32_t)(m);                                                             \
     } while (0)
 
-static inline void philox_chunk(const uint32_t key[2], uint64_t chunk, uint32_t words[4][16]) {
-    u32x16 x0, x1 = {0}, x2 = {0}, x3 = {0};
-    uint64_t first_block = chunk * 16;
-    for (int l = 0; l < 16; l++) {
-        uint64_t block = first_block + (uint64_t)l;
-        x0[l] = (uint32_t)block;
-        x1[l] = (uint32_t)(block >> 32);
+// Philox's ten rounds are one serial dependency chain per vector; running CHUNKS chunks side by
+// side gives the core independent chains to overlap (Zen 5, one core: bits 2.7 → 5.4 G/s,
+// normals 1.26 → 2.5 G/s with 4 chunks). Four chunks of state fit 32 zmm registers; with 16
+// registers two do.
+#if VW == 16
+#define CHUNKS 4
+#else
+#define CHUNKS 2
+#endif
+
+static inline void philox_chunks_words(const uint32_t key[2], uint64_t chunk, uint32_t words[CHUNKS][4][16]) {
+    u32x16 x0[CHUNKS], x1[CHUNKS], x2[CHUNKS], x3[CHUNKS];
+    for (int c = 0; c < CHUNKS; c++) {
+        uint64_t first_block = (chunk + (uint64_t)c) * 16;
+        for (int l = 0; l < 16; l++) {
+            uint64_t block = first_block + (uint64_t)l;
+            x0[c][l] = (uint32_t)block;
+            x1[c][l] = (uint32_t)(block >> 32);
+        }
+        x2[c] = (u32x16){0};
+        x3[c] = (u32x16){0};
     }
     uint32_t k0 = key[0], k1 = key[1];
     for (int round = 0; round < 10; round++) {
-        u32x16 hi0, lo0, hi1, lo1;
-        PHILOX_MULHILO(x0, 0xD2511F53u, hi0, lo0);
-        PHILOX_MULHILO(x2, 0xCD9E8D57u, hi1, lo1);
-        u32x16 y0 = hi1 ^ x1 ^ k0, y2 = hi0 ^ x3 ^ k1;
-        x0 = y0; x1 = lo1; x2 = y2; x3 = lo0;
+#pragma clang loop unroll(full)
+        for (int c = 0; c < CHUNKS; c++) {
+            u32x16 hi0, lo0, hi1, lo1;
+            PHILOX_MULHILO(x0[c], 0xD2511F53u, hi0, lo0);
+            PHILOX_MULHILO(x2[c], 0xCD9E8D57u, hi1, lo1);
+            u32x16 y0 = hi1 ^ x1[c] ^ k0, y2 = hi0 ^ x3[c] ^ k1;
+            x0[c] = y0; x1[c] = lo1; x2[c] = y2; x3[c] = lo0;
+        }
         k0 += 0x9E3779B9u;
         k1 += 0xBB67AE85u;
     }
-    *(u32x16 *)words[0] = x0;
-    *(u32x16 *)words[1] = x1;
-    *(u32x16 *)words[2] = x2;
-    *(u32x16 *)words[3] = x3;
+    for (int c = 0; c < CHUNKS; c++) {
+        *(u32x16 *)words[c][0] = x0[c];
+        *(u32x16 *)words[c][1] = x1[c];
+        *(u32x16 *)words[c][2] = x2[c];
+        *(u32x16 *)words[c][3] = x3[c];
+    }
 }
 
 typedef uint32_t vuint_unaligned __attribute__((vector_size(VW * 4), aligned(4)));
@@ -276,39 +299,44 @@ static inline void v_sincos_turns(vfloat f, vfloat *s_out, vfloat *c_out) {
     *c_out = cos_v;
 }
 
-static void philox_chunks(const uint32_t key[2], uint64_t first_chunk, size_t chunks, int kind, void *out) {
-    uint32_t words[4][16] __attribute__((aligned(64)));
-    for (size_t c = 0; c < chunks; c++) {
-        philox_chunk(key, first_chunk + c, words);
-        if (kind == RP_FILL_BITS) {
-            uint32_t *o = (uint32_t *)out + c * 64;
+/// Turns one chunk's words into 64 values of the requested kind.
+static inline void chunk_values(uint32_t words[4][16], int kind, void *out) {
+    if (kind == RP_FILL_BITS) {
+        uint32_t *o = (uint32_t *)out;
+        for (int w = 0; w < 4; w++)
+            for (int l = 0; l < 16; l++) o[w * 16 + l] = words[w][l];
+        return;
+    }
+    float *o = (float *)out;
+    for (int l = 0; l < 16; l += VW) {
+        if (kind == RP_FILL_UNIFORM) {
             for (int w = 0; w < 4; w++)
-                for (int l = 0; l < 16; l++) o[w * 16 + l] = words[w][l];
-            continue;
-        }
-        float *o = (float *)out + c * 64;
-        for (int l = 0; l < 16; l += VW) {
-            if (kind == RP_FILL_UNIFORM) {
-                for (int w = 0; w < 4; w++)
-                    STOREV(o + w * 16 + l, __builtin_convertvector((vint)(load_words(&words[w][l]) >> 8), vfloat) * 5.9604644775390625e-8f);
-            } else if (kind == RP_FILL_NORMAL) {
-                for (int pair = 0; pair < 2; pair++) {
-                    vfloat u1 = open_uniform31(load_words(&words[2 * pair][l]));
-                    vfloat f = __builtin_convertvector(load_words(&words[2 * pair + 1][l]) >> 8, vfloat) * 5.9604644775390625e-8f;
-                    vfloat r = vsqrt(-2.0f * v_log(u1));
-                    vfloat s, co;
-                    v_sincos_turns(f, &s, &co);
-                    STOREV(o + (2 * pair) * 16 + l, r * co);
-                    STOREV(o + (2 * pair + 1) * 16 + l, r * s);
-                }
-            } else {  // Gumbel: −log(E), E = −log1p(−V) ~ Exp(1), V uniform on (0, 1).
-                for (int w = 0; w < 4; w++) {
-                    vfloat v = open_uniform31(load_words(&words[w][l]));
-                    v = vmin(v, splat(0.99999994f));
-                    STOREV(o + w * 16 + l, -v_log(-v_log1p(-v)));
-                }
+                STOREV(o + w * 16 + l, __builtin_convertvector((vint)(load_words(&words[w][l]) >> 8), vfloat) * 5.9604644775390625e-8f);
+        } else if (kind == RP_FILL_NORMAL) {
+            for (int pair = 0; pair < 2; pair++) {
+                vfloat u1 = open_uniform31(load_words(&words[2 * pair][l]));
+                vfloat f = __builtin_convertvector((vint)(load_words(&words[2 * pair + 1][l]) >> 8), vfloat) * 5.9604644775390625e-8f;
+                vfloat r = vsqrt(-2.0f * v_log_normal_range(u1));
+                vfloat s, co;
+                v_sincos_turns(f, &s, &co);
+                STOREV(o + (2 * pair) * 16 + l, r * co);
+                STOREV(o + (2 * pair + 1) * 16 + l, r * s);
+            }
+        } else {  // Gumbel: −log(E), E = −log1p(−V) ~ Exp(1), V uniform on (0, 1).
+            for (int w = 0; w < 4; w++) {
+                vfloat v = vmin(open_uniform31(load_words(&words[w][l])), splat(0.99999994f));
+                STOREV(o + w * 16 + l, -v_log_normal_range(-v_log1p(-v)));
             }
         }
+    }
+}
+
+static void philox_chunks(const uint32_t key[2], uint64_t first_chunk, size_t chunks, int kind, void *out) {
+    uint32_t words[CHUNKS][4][16] __attribute__((aligned(64)));
+    for (size_t c = 0; c < chunks; c += CHUNKS) {
+        philox_chunks_words(key, first_chunk + c, words);  // a partial group computes spare chunks
+        for (size_t j = 0; j < CHUNKS && c + j < chunks; j++)
+            chunk_values(words[j], kind, (uint32_t *)out + (c + j) * 64);
     }
 }
 
