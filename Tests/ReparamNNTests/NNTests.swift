@@ -146,3 +146,20 @@ import Testing
         #expect(loss(model) < initial / 10, "loss \(initial) → \(loss(model))")
     }
 }
+
+@Suite struct ReadmeExampleTests {
+    /// The README's example, verbatim: it must compile, and one Adam step must lower the loss.
+    @Test func readmeExampleTrains() throws {
+        let key = RandomKey(seed: 0)
+        var model = MLP(sizes: [784, 400, 20], key: key)
+        var optimizer = Adam(for: model, learningRate: 1e-3)
+        let batch = key.fold(in: 1).uniform([128, 784])
+        let labels = (0..<128).map { $0 % 20 }
+        let (loss, gradient) = valueWithGradient(at: model) { m in
+            -logSoftmax(m(batch)).gather(lastAxisIndices: labels).mean().item
+        }
+        try optimizer.update(&model, along: gradient)
+        let after = -logSoftmax(model(batch)).gather(lastAxisIndices: labels).mean().item
+        #expect(loss.isFinite && after < loss)
+    }
+}
