@@ -1,6 +1,7 @@
 // Runtime choice of instruction set and thread count; thread-local scratch buffers.
 #include "internal.h"
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,10 +34,17 @@ static int isa_from_environment(void) {
     int best = rp_isa_supported();
     const char *requested = getenv("REPARAM_ISA");
     if (!requested || !*requested) return best;
-    int wanted = best;
+    int wanted;
     if (!strcmp(requested, "portable")) wanted = RP_ISA_PORTABLE;
     else if (!strcmp(requested, "avx2")) wanted = RP_ISA_AVX2;
     else if (!strcmp(requested, "avx512")) wanted = RP_ISA_AVX512;
+    else {
+        fprintf(stderr, "reparam: ignoring REPARAM_ISA=%s (expected portable, avx2 or avx512); using %s\n",
+                requested, rp_isa_name(best));
+        return best;
+    }
+    if (wanted > best)
+        fprintf(stderr, "reparam: REPARAM_ISA=%s is not supported by this CPU; using %s\n", requested, rp_isa_name(best));
     return wanted < best ? wanted : best;
 }
 
@@ -80,9 +88,18 @@ int rp_threads(void) {
     if (threads_override > 0) return threads_override;
     int t = atomic_load_explicit(&thread_count, memory_order_relaxed);
     if (t == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN), parsed = 0;
         const char *env = getenv("REPARAM_THREADS");
-        long parsed = env ? strtol(env, NULL, 10) : 0;
-        t = clamp_threads(parsed > 0 ? parsed : sysconf(_SC_NPROCESSORS_ONLN));
+        if (env && *env) {
+            char *end;
+            parsed = strtol(env, &end, 10);
+            if (*end || parsed < 1 || parsed > 64) {
+                fprintf(stderr, "reparam: ignoring REPARAM_THREADS=%s (expected a whole number from 1 to 64); using %ld\n",
+                        env, cores);
+                parsed = 0;
+            }
+        }
+        t = clamp_threads(parsed > 0 ? parsed : cores);
         atomic_store(&thread_count, t);
     }
     return t;

@@ -1,0 +1,30 @@
+import _Differentiation
+import ReparamTensor
+import Testing
+
+/// A shape mistake stops the program with a message naming the op and both shapes.
+@Suite struct ShapeErrorTests {
+    @Test func broadcastMismatchNamesOpAndShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([2, 3]) + Tensor.zeros([4])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("+: shapes [2, 3] and [4] do not broadcast"), "stderr: \(message)")
+    }
+
+    @Test func matmulMismatchNamesBothShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5]))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("matmul: inner dimensions differ: [2, 3] · [4, 5]"), "stderr: \(message)")
+    }
+
+    @Test func gradientThroughMismatchStillNamesTheOp() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = gradient(at: Tensor.zeros([3])) { x in (x * Tensor.zeros([2])).sumToFloat() }
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("*: shapes [3] and [2] do not broadcast"), "stderr: \(message)")
+    }
+}
