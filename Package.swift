@@ -32,8 +32,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor"]),
-        .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor"]),
+        .target(name: "ReparamTestSupport", path: "Tests/ReparamTestSupport"),
+        .testTarget(name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamTestSupport"]),
+        .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
     ]

@@ -117,34 +117,23 @@ void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t in
     }
 }
 
-double rp_sum(const float *x, size_t n) {
-    // Eight float partial sums per block of 1024, blocks added in double.
+/// Σ x (or Σ x²): eight float partial sums per block of 1024, blocks added in double.
+static inline double blocked_sum(const float *x, size_t n, int squares) {
     double total = 0;
     for (size_t start = 0; start < n; start += 1024) {
         size_t end = n - start > 1024 ? start + 1024 : n;
         float lanes[8] = {0};
         size_t i = start;
         for (; i + 8 <= end; i += 8)
-            for (int j = 0; j < 8; j++) lanes[j] += x[i + j];
-        for (; i < end; i++) lanes[0] += x[i];
+            for (int j = 0; j < 8; j++) lanes[j] += squares ? x[i + j] * x[i + j] : x[i + j];
+        for (; i < end; i++) lanes[0] += squares ? x[i] * x[i] : x[i];
         for (int j = 0; j < 8; j++) total += lanes[j];
     }
     return total;
 }
 
-double rp_sum_squares(const float *x, size_t n) {
-    double total = 0;
-    for (size_t start = 0; start < n; start += 1024) {
-        size_t end = n - start > 1024 ? start + 1024 : n;
-        float lanes[8] = {0};
-        size_t i = start;
-        for (; i + 8 <= end; i += 8)
-            for (int j = 0; j < 8; j++) lanes[j] += x[i + j] * x[i + j];
-        for (; i < end; i++) lanes[0] += x[i] * x[i];
-        for (int j = 0; j < 8; j++) total += lanes[j];
-    }
-    return total;
-}
+double rp_sum(const float *x, size_t n) { return blocked_sum(x, n, 0); }
+double rp_sum_squares(const float *x, size_t n) { return blocked_sum(x, n, 1); }
 
 // MARK: Philox
 

@@ -43,36 +43,36 @@ public struct SGD<Model: ParameterListing>: Optimizer {
 
 /// Adam (Kingma & Ba) with bias correction; `weightDecay` here is L2 added to the gradient,
 /// as in PyTorch's Adam. For decoupled decay use `AdamW`.
-public struct Adam<Model: ParameterListing>: Optimizer {
+public struct Adam<Model: ParameterListing>: MomentOptimizer {
     var moments: AdaptiveMoments
-    public var learningRate: Float {
-        get { moments.learningRate }
-        set { moments.learningRate = newValue }
-    }
 
     public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
         moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                                   coupledDecay: weightDecay, decoupledDecay: 0)
     }
-
-    public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
-        try moments.step(&model, gradient)
-    }
 }
 
 /// AdamW (Loshchilov & Hutter): Adam with decay applied to the weights, p ← p − lr·(step + λp).
-public struct AdamW<Model: ParameterListing>: Optimizer {
+public struct AdamW<Model: ParameterListing>: MomentOptimizer {
     var moments: AdaptiveMoments
-    public var learningRate: Float {
-        get { moments.learningRate }
-        set { moments.learningRate = newValue }
-    }
 
     public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
         moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                                   coupledDecay: 0, decoupledDecay: weightDecay)
+    }
+}
+
+/// What Adam and AdamW share: they differ only in how their moments are configured.
+protocol MomentOptimizer: Optimizer {
+    var moments: AdaptiveMoments { get set }
+}
+
+extension MomentOptimizer {
+    public var learningRate: Float {
+        get { moments.learningRate }
+        set { moments.learningRate = newValue }
     }
 
     public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {

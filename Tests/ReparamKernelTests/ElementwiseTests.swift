@@ -1,6 +1,7 @@
 import CReparamKernels
 import Foundation
 import ReparamTensor
+import ReparamTestSupport
 import Testing
 
 /// Inputs spanning the ranges the models use, plus edges.
@@ -71,9 +72,9 @@ let unaryCases: [UnaryCase] = [
     }
 
     @Test func bernoulliLogitsNLLMatchesReferenceAndGradient() {
-        var values = TestValues(state: 9)
+        var values = SplitMix(state: 9)
         let n = 1037
-        let logits = values.array(n).map { $0 * 30 }, targets = values.array(n).map { ($0 + 1) / 2 }
+        let logits = values.values(n, -30, 30), targets = values.values(n, 0, 1)
         var grad = [Float](repeating: 0, count: n)
         for isa in Kernels.supportedISAs {
             let total = Kernels.withOverrides(isa: isa) { rp_bernoulli_logits_nll(logits, targets, n, &grad, 0.5) }

@@ -1,21 +1,8 @@
 import CReparamKernels
 import Foundation
 import ReparamTensor
+import ReparamTestSupport
 import Testing
-
-/// A deterministic source of test matrices (splitmix64), independent of the library's RNG.
-struct TestValues {
-    var state: UInt64
-    mutating func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24) * 2 - 1
-    }
-    mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in next() } }
-}
 
 struct GemmCase: CustomTestStringConvertible, Sendable {
     let m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float
@@ -35,13 +22,13 @@ let gemmCases: [GemmCase] = oddShapes.flatMap { s in
 /// reference within the classical rounding bound |ĉ − c| ≤ γ·(|α|·Σ|a||b| + |β c|),
 /// γ = (k + 2)·2⁻²³, and that padding and beta = 0 behave.
 func checkGemm(_ c: GemmCase) {
-    var values = TestValues(state: UInt64(c.m * 1_000_003 + c.n * 1009 + c.k))
+    var values = SplitMix(state: UInt64(c.m * 1_000_003 + c.n * 1009 + c.k))
     let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
     let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
     let lda = aCols + 3, ldb = bCols + 5, ldc = c.n + 7
-    let a = values.array(aRows * lda), b = values.array(bRows * ldb)
+    let a = values.values(aRows * lda), b = values.values(bRows * ldb)
     // With beta = 0, C starts as NaN: it must be overwritten without being read.
-    var cOut = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : values.array(c.m * ldc)
+    var cOut = c.beta == 0 ? [Float](repeating: .nan, count: c.m * ldc) : values.values(c.m * ldc)
     let sentinel: Float = 12345
     for i in 0..<c.m { for j in c.n..<ldc { cOut[i * ldc + j] = sentinel } }
     let cIn = cOut
@@ -82,8 +69,8 @@ func checkGemm(_ c: GemmCase) {
     @Test func twoThreadsAreBitIdenticalToOne() {
         // Shapes that split along N (wide) and along M (narrow), with edges on both.
         for (m, n, k) in [(128, 400, 784), (130, 40, 401), (61, 517, 33), (257, 9, 70)] {
-            var values = TestValues(state: UInt64(m + n + k))
-            let a = values.array(m * k), b = values.array(k * n)
+            var values = SplitMix(state: UInt64(m + n + k))
+            let a = values.values(m * k), b = values.values(k * n)
             for isa in Kernels.supportedISAs {
                 let results = [1, 2].map { threads in
                     Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {

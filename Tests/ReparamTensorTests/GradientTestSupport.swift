@@ -1,21 +1,15 @@
 import _Differentiation
 import ReparamTensor
+import ReparamTestSupport
 import Testing
 
-/// Deterministic test tensors (splitmix64), independent of the library's RNG.
+/// Deterministic test tensors from the shared splitmix64 source.
 struct TestValues {
-    var state: UInt64
-    mutating func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24)
-    }
+    var source: SplitMix
+    init(state: UInt64) { source = SplitMix(state: state) }
     /// Uniform on [low, high).
     mutating func tensor(_ shape: [Int], _ low: Float = -1, _ high: Float = 1) -> Tensor {
-        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in low + (high - low) * next() })
+        Tensor(shape: shape, scalars: source.values(shape.reduce(1, *), low, high))
     }
 }
 
