@@ -19,6 +19,12 @@ void rp_set_thread_overrides(int isa, int threads, int64_t threshold) {
     threshold_override = threshold < 0 ? -1 : threshold;
 }
 
+void rp_get_thread_overrides(int *isa, int *threads, int64_t *threshold) {
+    *isa = isa_override;
+    *threads = threads_override;
+    *threshold = threshold_override;
+}
+
 int rp_isa_supported(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();

@@ -3,6 +3,8 @@ import CReparamKernels
 
 /// Elementwise `a op b` with broadcasting (no gradients; the differentiable operators wrap it).
 func broadcastBinary(_ op: rp_binary_op, _ a: Tensor, _ b: Tensor, name: String) -> Tensor {
+    precondition(!a.isShapelessZero && !b.isShapelessZero,
+                 "\(name): an operand is the shapeless zero tangent; call expanded(to:) on it first")
     let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape, op: name)
     precondition(shape.count <= 8, "\(name): rank \(shape.count) exceeds the supported 8")
     let dims = shape.map(Int64.init)
@@ -37,13 +39,15 @@ extension Tensor {
     /// a · b elementwise, broadcasting.
     @differentiable(reverse)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        broadcastBinary(RP_BINARY_MUL, lhs, rhs, name: "*")
+        if lhs.isShapelessZero || rhs.isShapelessZero { return .zero }
+        return broadcastBinary(RP_BINARY_MUL, lhs, rhs, name: "*")
     }
 
     /// a / b elementwise, broadcasting.
     @differentiable(reverse)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        broadcastBinary(RP_BINARY_DIV, lhs, rhs, name: "/")
+        if lhs.isShapelessZero && !rhs.isShapelessZero { return .zero }
+        return broadcastBinary(RP_BINARY_DIV, lhs, rhs, name: "/")
     }
 
     @differentiable(reverse)

@@ -4,7 +4,8 @@ import CReparamKernels
 extension Tensor {
     /// y = op(x) elementwise through the vectorized kernels.
     func applying(_ op: rp_unary_op) -> Tensor {
-        Tensor.filled(shape) { out, n in
+        precondition(!isShapelessZero, "elementwise op on the shapeless zero tangent: call expanded(to:) on it first")
+        return Tensor.filled(shape) { out, n in
             scalars.withUnsafeBufferPointer { rp_unary(Int32(op.rawValue), $0.baseAddress, out, n) }
         }
     }

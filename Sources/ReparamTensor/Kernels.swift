@@ -30,11 +30,15 @@ public enum Kernels {
         set { rp_set_parallel_threshold(Int64(newValue)) }
     }
 
-    /// Runs `body` with settings pinned for the calling thread (and the pool work it starts).
+    /// Runs `body` with settings pinned for the calling thread (and the pool work it starts);
+    /// a setting left nil keeps the enclosing choice. The previous overrides return afterwards.
     public static func withOverrides<R>(isa: ISA? = nil, threads: Int? = nil, parallelThreshold: Int? = nil,
                                         _ body: () throws -> R) rethrows -> R {
-        rp_set_thread_overrides(isa?.rawValue ?? -1, Int32(clamping: threads ?? -1), Int64(parallelThreshold ?? -1))
-        defer { rp_set_thread_overrides(-1, -1, -1) }
+        var outerISA: Int32 = -1, outerThreads: Int32 = -1, outerThreshold: Int64 = -1
+        rp_get_thread_overrides(&outerISA, &outerThreads, &outerThreshold)
+        rp_set_thread_overrides(isa?.rawValue ?? outerISA, threads.map { Int32(clamping: $0) } ?? outerThreads,
+                                parallelThreshold.map(Int64.init) ?? outerThreshold)
+        defer { rp_set_thread_overrides(outerISA, outerThreads, outerThreshold) }
         return try body()
     }
 }

@@ -9,7 +9,7 @@ let allocatorConfigured: Bool = rp_configure_allocator() != 0
 /// `Tensor` is its own tangent vector. The tangent zero is *shapeless* — automatic
 /// differentiation creates zeros without knowing shapes — so `+` treats it as the identity and
 /// every pullback expands a shapeless incoming cotangent to the shape it needs.
-public struct Tensor: Equatable, CustomStringConvertible, @unchecked Sendable {
+public struct Tensor: Equatable, CustomStringConvertible, Sendable {
     /// Dimensions, outermost first; `[]` for a scalar.
     @noDerivative public internal(set) var shape: [Int]
     /// Elements in row-major order.

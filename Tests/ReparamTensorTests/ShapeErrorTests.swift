@@ -28,3 +28,28 @@ import Testing
         #expect(message.contains("*: shapes [3] and [2] do not broadcast"), "stderr: \(message)")
     }
 }
+
+@Suite struct ShapelessZeroTests {
+    @Test func productsWithTheShapelessZeroStayZero() {
+        let x = Tensor([1, 2])
+        #expect((Tensor.zero * x).isShapelessZero && (x * .zero).isShapelessZero && (Tensor.zero / x).isShapelessZero)
+    }
+
+    @Test func elementwiseOpOnTheShapelessZeroIsNamed() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = exp(Tensor.zero)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("shapeless zero tangent"), "stderr: \(message)")
+    }
+
+    @Test func nestedKernelOverridesRestoreTheOuterOnes() {
+        let processISA = Kernels.isa
+        Kernels.withOverrides(threads: 1) {
+            Kernels.withOverrides(isa: .portable) {
+                #expect(Kernels.threads == 1 && Kernels.isa == .portable)
+            }
+            #expect(Kernels.threads == 1 && Kernels.isa == processISA)
+        }
+    }
+}

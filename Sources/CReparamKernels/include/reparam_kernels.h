@@ -38,6 +38,8 @@ void rp_set_parallel_threshold(int64_t flops);
 /// isa and threads < 0, threshold < 0 clear them. Lets tests pin settings while other tests
 /// run concurrently.
 void rp_set_thread_overrides(int isa, int threads, int64_t threshold);
+/// The current thread's overrides (−1 where none is set).
+void rp_get_thread_overrides(int *isa, int *threads, int64_t *threshold);
 
 /// Keeps tensor-sized blocks on glibc's heap instead of fresh mappings (avoids a page fault per
 /// 4 KB of every new result). Idempotent; returns 1 if the settings were applied.
