@@ -14,7 +14,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-RATE_FIELDS = ("gflops", "gelems", "msamples")
+RATE_FIELDS = ("gflops", "gelems", "msamples", "steps")
 
 
 def load(path):

@@ -33,8 +33,8 @@ struct AutodiffBench: ParsableCommand {
             let manualSeconds = medianSeconds { _ = manual.run(batch) }
             let ratio = adSeconds / manualSeconds
             if json {
-                print(jsonLine([("bench", "autodiff-step"), ("threads", threads), ("ad_ms", adSeconds * 1e3),
-                                ("manual_ms", manualSeconds * 1e3), ("ratio", ratio)]))
+                print(jsonLine([("kernel", "mlp-gradient-step"), ("threads", threads), ("steps", 1 / adSeconds),
+                                ("ad_ms", adSeconds * 1e3), ("manual_ms", manualSeconds * 1e3), ("ratio", ratio)]))
             } else {
                 print(String(format: "loss %.3f (AD) vs %.3f (by hand); first-layer gradient max rel. difference %.2e",
                              viaAD.value, check, gap))
