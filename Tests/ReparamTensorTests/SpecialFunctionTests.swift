@@ -1,3 +1,4 @@
+import _Differentiation
 import Foundation
 import ReparamTensor
 import Testing
@@ -23,5 +24,40 @@ import Testing
         #expect(Swift.abs(Special.trigamma(1) - Double.pi * Double.pi / 6) < 1e-13)
         #expect(Swift.abs(Special.trigamma(0.5) - Double.pi * Double.pi / 2) < 1e-13)
         #expect(Special.digamma(0).isNaN && Special.digamma(-3).isNaN)
+    }
+}
+
+@Suite struct ErrorFunctionTests {
+    /// Reference values from scipy.special 1.17 (erfinv, log_ndtr), an independent implementation.
+    @Test(arguments: [(1e-300, 8.86226925452758e-301), (1e-08, 8.86226925452758e-09), (0.3, 0.2724627147267544),
+                      (0.5, 0.4769362762044699), (0.7, 0.7328690779592169), (0.99, 1.8213863677184496),
+                      (0.999999999999, 5.042031898572696), (0.9999999999999999, 5.8635847487551676)])
+    func erfinvMatchesScipy(y: Double, expected: Double) {
+        #expect(Swift.abs(Special.erfinv(y) - expected) <= 1e-13 * expected)
+        #expect(Swift.abs(Special.erfinv(-y) + expected) <= 1e-13 * expected)
+    }
+
+    @Test(arguments: [(-50.0, -1254.8313611394199), (-38, -726.5572160188201), (-36, -652.5032275937986),
+                      (-5, -15.064998393988727), (0, -0.6931471805599453), (3, -0.0013508099647481925),
+                      (6, -9.86587645524372e-10), (10, -7.61985302416047e-24)])
+    func logNormalCDFMatchesScipy(x: Double, expected: Double) {
+        #expect(Swift.abs(Special.logNormalCDF(x) - expected) <= 1e-12 * Swift.abs(expected))
+    }
+
+    @Test func derivativesMatchFiniteDifferences() {
+        var v = TestValues(state: 21)
+        expectGradient("erf", at: v.tensor([9], -2, 2)) { erf($0) }
+        expectGradient("erfc", at: v.tensor([9], -2, 2)) { erfc($0) }
+        // erfinv's third derivative grows fast toward ±1, beyond Float differences: compare with
+        // Double central differences of the scalar function (h = 1e-6, error ~1e-10).
+        let y = v.tensor([9], -0.95, 0.95)
+        let analytic = gradient(at: y) { erfinv($0).sumToFloat() }
+        let numeric = GradientCheck.numericalGradient(ofDouble: { t in
+            t.scalars.reduce(0.0) { $0 + Special.erfinv(Double($1)) }
+        }, at: y, step: 1e-6)
+        #expect(GradientCheck.maxRelativeError(analytic, numeric) < 1e-5)
+        expectGradient("logNormalCDF", at: v.tensor([9], -6, 3)) { logNormalCDF($0) }
+        expectGradient("atan", at: v.tensor([9], -3, 3)) { atan($0) }
+        expectGradient("tan", at: v.tensor([9], -1, 1)) { tan($0) }
     }
 }

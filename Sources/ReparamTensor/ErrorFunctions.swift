@@ -1,0 +1,77 @@
+import _Differentiation
+
+extension Special {
+    /// erf x (libm).
+    public static func erf(_ x: Double) -> Double { libmErf(x) }
+    /// erfc x = 1 − erf x, without cancellation for large x (libm).
+    public static func erfc(_ x: Double) -> Double { libmErfc(x) }
+
+    /// erf⁻¹(y) for y ∈ [−1, 1]: Winitzki's closed form (≈2e-3 relative) as the start, then
+    /// Newton steps on erf(x) = |y|, with the residual taken as erfc(x) vs 1 − |y| near ±1 so the
+    /// tail keeps its relative precision.
+    public static func erfinv(_ y: Double) -> Double {
+        if y.isNaN || y < -1 || y > 1 { return .nan }
+        if y == 1 { return .infinity }
+        if y == -1 { return -.infinity }
+        let a = Swift.abs(y), complement = 1 - a
+        if a == 0 { return y }
+        let k = 0.147, logTerm = libmLog1p(-a * a)
+        let b = 2 / (Double.pi * k) + logTerm / 2
+        var x = ((b * b - logTerm / k).squareRoot() - b).squareRoot()
+        for _ in 0..<4 {
+            let slope = 2 / Double.pi.squareRoot() * libmExp(-x * x)
+            if slope == 0 { break }
+            let residual = a < 0.5 ? libmErf(x) - a : complement - libmErfc(x)  // both equal erf(x) − a
+            x -= residual / slope
+        }
+        return y < 0 ? -x : x
+    }
+
+    /// log Φ(x), Φ the standard normal CDF: log(erfc(−x/√2)/2), and for x < −37 (where erfc
+    /// underflows) the asymptotic series −x²/2 − log(−x) − ½log 2π + log(1 − 1/x² + 3/x⁴ − 15/x⁶).
+    public static func logNormalCDF(_ x: Double) -> Double {
+        if x > 5 { return libmLog1p(-0.5 * libmErfc(x / 2.0.squareRoot())) }
+        if x > -37 { return libmLog(0.5 * libmErfc(-x / 2.0.squareRoot())) }
+        let r = 1 / (x * x)
+        return -0.5 * x * x - libmLog(-x) - 0.5 * libmLog(2 * Double.pi) + libmLog1p(-r * (1 - r * (3 - 15 * r)))
+    }
+
+    /// φ(x)/Φ(x) = d/dx log Φ(x), computed in log space.
+    public static func normalHazardRatio(_ x: Double) -> Double {
+        libmExp(-0.5 * x * x - 0.5 * libmLog(2 * Double.pi) - logNormalCDF(x))
+    }
+}
+
+/// erf x elementwise; derivative 2/√π·e^{−x²}.
+@differentiable(reverse) public func erf(_ x: Tensor) -> Tensor { x.mapDouble(Special.erf) }
+/// erfc x elementwise; derivative −2/√π·e^{−x²}.
+@differentiable(reverse) public func erfc(_ x: Tensor) -> Tensor { x.mapDouble(Special.erfc) }
+/// erf⁻¹ x elementwise; derivative √π/2·e^{erfinv(x)²}.
+@differentiable(reverse) public func erfinv(_ x: Tensor) -> Tensor { x.mapDouble(Special.erfinv) }
+/// log Φ(x) elementwise, accurate far into the left tail; derivative φ(x)/Φ(x).
+@differentiable(reverse) public func logNormalCDF(_ x: Tensor) -> Tensor { x.mapDouble(Special.logNormalCDF) }
+/// atan x elementwise; derivative 1/(1+x²).
+@differentiable(reverse) public func atan(_ x: Tensor) -> Tensor { x.mapDouble(libmAtan) }
+/// tan x elementwise; derivative 1 + tan² x.
+@differentiable(reverse) public func tan(_ x: Tensor) -> Tensor { x.mapDouble(libmTan) }
+
+@derivative(of: erf) @usableFromInline func vjpErf(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    (erf(x), { v in v.isShapelessZero ? .zero : v * x.mapDouble { 2 / Double.pi.squareRoot() * libmExp(-$0 * $0) } })
+}
+@derivative(of: erfc) @usableFromInline func vjpErfc(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    (erfc(x), { v in v.isShapelessZero ? .zero : v * x.mapDouble { -2 / Double.pi.squareRoot() * libmExp(-$0 * $0) } })
+}
+@derivative(of: erfinv) @usableFromInline func vjpErfinv(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    let y = erfinv(x)
+    return (y, { v in v.isShapelessZero ? .zero : v * y.mapDouble { Double.pi.squareRoot() / 2 * libmExp($0 * $0) } })
+}
+@derivative(of: logNormalCDF) @usableFromInline func vjpLogNormalCDF(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    (logNormalCDF(x), { v in v.isShapelessZero ? .zero : v * x.mapDouble(Special.normalHazardRatio) })
+}
+@derivative(of: atan) @usableFromInline func vjpAtan(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    (atan(x), { v in v.isShapelessZero ? .zero : v * x.mapDouble { 1 / (1 + $0 * $0) } })
+}
+@derivative(of: tan) @usableFromInline func vjpTan(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    let y = tan(x)
+    return (y, { v in v.isShapelessZero ? .zero : v * (1 + square(y)) })
+}
