@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers, bottom-up; each target imports only the ones below it:
-// CReparamKernels → ReparamTensor → ReparamRandom → ReparamNN → Reparam (umbrella) → reparam (CLI).
+// CReparamKernels → ReparamTensor → ReparamRandom → ReparamDistributions, ReparamNN → Reparam
+// (umbrella) → reparam (CLI).
 let package = Package(
     name: "Reparam",
     products: [
@@ -24,7 +25,8 @@ let package = Package(
         .target(name: "ReparamTensor", dependencies: ["CReparamKernels"]),
         .target(name: "ReparamRandom", dependencies: ["ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamNN", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
-        .target(name: "Reparam", dependencies: ["ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor"]),
+        .target(name: "Reparam", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .executableTarget(
             name: "ReparamCLI",
             dependencies: [
@@ -37,5 +39,10 @@ let package = Package(
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
+        .testTarget(
+            name: "ReparamDistributionsTests",
+            dependencies: ["ReparamDistributions", "ReparamRandom", "ReparamTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )

@@ -2,4 +2,5 @@
 @_exported import _Differentiation
 @_exported import ReparamTensor
 @_exported import ReparamRandom
+@_exported import ReparamDistributions
 @_exported import ReparamNN

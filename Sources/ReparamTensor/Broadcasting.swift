@@ -2,17 +2,10 @@ import CReparamKernels
 
 /// NumPy broadcasting: shapes align on the right; a dimension of 1 (or a missing one) repeats.
 func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
-    let rank = max(a.count, b.count)
-    var result = [Int](repeating: 1, count: rank)
-    for i in 0..<rank {
-        let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
-        let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-        guard da == db || da == 1 || db == 1 else {
-            preconditionFailure("\(op): shapes \(a) and \(b) do not broadcast (dimension \(i): \(da) vs \(db))")
-        }
-        result[i] = da == 1 ? db : da
+    guard let shape = Tensor.broadcastShape(a, b) else {
+        preconditionFailure("\(op): shapes \(a) and \(b) do not broadcast")
     }
-    return result
+    return shape
 }
 
 /// Element strides of `shape` seen inside `target` (0 along repeated dimensions).
@@ -76,10 +69,9 @@ extension Tensor {
 
 extension Tensor {
     /// This tensor repeated along broadcast dimensions to `target` (no gradient).
-    func broadcasted(to target: [Int]) -> Tensor {
+    public func broadcasted(to target: [Int]) -> Tensor {
         if shape == target { return self }
-        let checked = broadcastShape(shape, target, op: "broadcast")
-        precondition(checked == target, "broadcast: shape \(shape) cannot broadcast to \(target)")
+        precondition(Tensor.broadcastShape(shape, target) == target, "broadcast: shape \(shape) cannot broadcast to \(target)")
         let dims = target.map(Int64.init)
         let strides = broadcastStrides(shape, to: target), none = [Int64](repeating: 0, count: target.count)
         let negativeZero: [Float] = [-0.0]  // −0 + x is exactly x
@@ -91,5 +83,20 @@ extension Tensor {
                 }
             }
         }
+    }
+}
+
+extension Tensor {
+    /// The broadcast of two shapes, or nil if they do not broadcast.
+    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = Swift.max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            guard da == db || da == 1 || db == 1 else { return nil }
+            result[i] = da == 1 ? db : da
+        }
+        return result
     }
 }

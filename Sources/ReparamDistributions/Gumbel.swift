@@ -1,0 +1,59 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// Gumbel(loc μ, scale β), CDF exp(−e^{−(x−μ)/β}). Pathwise: z = μ + β·g, g standard Gumbel.
+public struct Gumbel: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public var loc: Tensor
+    public var scale: Tensor
+
+    @differentiable(reverse)
+    public init(loc: Tensor, scale: Tensor) {
+        self.loc = loc
+        self.scale = scale
+    }
+
+    public static func validated(loc: Tensor, scale: Tensor) throws -> Gumbel {
+        let d = Gumbel(loc: loc, scale: scale)
+        try d.validate()
+        return d
+    }
+
+    public func validate() throws {
+        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Gumbel")
+        try check(loc, "loc", of: "Gumbel", .finite)
+        try check(scale, "scale", of: "Gumbel", .positive)
+    }
+
+    public func validate(value: Tensor) throws { try check(value, "value", of: "Gumbel", .finite) }
+
+    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Gumbel") }
+    public var eventShape: [Int] { [] }
+
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        loc + scale * key.gumbel(sampleShape + withoutDerivative(at: self).batchShape)
+    }
+
+    /// −(z + e^{−z}) − log β with z = (x − μ)/β
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor {
+        let z = (value - loc) / scale
+        return -(z + exp(-z)) - log(scale)
+    }
+
+    /// exp(−e^{−z})
+    @differentiable(reverse)
+    public func cdf(_ value: Tensor) -> Tensor { exp(-exp((loc - value) / scale)) }
+
+    /// μ − β·log(−log p)
+    @differentiable(reverse)
+    public func icdf(_ probability: Tensor) -> Tensor { loc - scale * log(-log(probability)) }
+
+    /// log β + γ + 1
+    @differentiable(reverse)
+    public func entropy() -> Tensor { expand(log(scale) + (eulerGamma + 1), to: withoutDerivative(at: self).batchShape) }
+
+    public var mean: Tensor { expand(loc + scale * eulerGamma, to: batchShape) }
+    public var variance: Tensor { expand(square(scale) * (Float.pi * Float.pi / 6), to: batchShape) }
+}

@@ -1,0 +1,74 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// Laplace(loc, scale), density e^{−|x−μ|/b}/(2b). Pathwise by the inverse CDF:
+/// z = μ − b·sign(u)·log(1 − 2|u|), u uniform on (−½, ½).
+public struct Laplace: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public var loc: Tensor
+    public var scale: Tensor
+
+    @differentiable(reverse)
+    public init(loc: Tensor, scale: Tensor) {
+        self.loc = loc
+        self.scale = scale
+    }
+
+    public static func validated(loc: Tensor, scale: Tensor) throws -> Laplace {
+        let d = Laplace(loc: loc, scale: scale)
+        try d.validate()
+        return d
+    }
+
+    public func validate() throws {
+        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Laplace")
+        try check(loc, "loc", of: "Laplace", .finite)
+        try check(scale, "scale", of: "Laplace", .positive)
+    }
+
+    public func validate(value: Tensor) throws { try check(value, "value", of: "Laplace", .finite) }
+
+    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Laplace") }
+    public var eventShape: [Int] { [] }
+
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        let noise = key.openUniform(sampleShape + withoutDerivative(at: self).batchShape).map { u -> Float in
+            let centered = u - 0.5
+            return centered < 0 ? log1pf(2 * centered) : -log1pf(-2 * centered)
+        }
+        return loc + scale * noise
+    }
+
+    /// −log 2b − |x − μ|/b
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor { -log(2 * scale) - abs(value - loc) / scale }
+
+    /// ½ + ½·sign(x−μ)·(1 − e^{−|x−μ|/b})
+    @differentiable(reverse)
+    public func cdf(_ value: Tensor) -> Tensor {
+        let z = (value - loc) / scale
+        let below = 0.5 * exp(z), above = 1 - 0.5 * exp(-z)
+        return select(withoutDerivative(at: z.map { $0 < 0 ? 1 : 0 }), below, above)
+    }
+
+    /// μ − b·sign(p−½)·log(1 − 2|p−½|)
+    @differentiable(reverse)
+    public func icdf(_ probability: Tensor) -> Tensor {
+        let centered = probability - 0.5
+        let below = loc + scale * log1p(2 * centered), above = loc - scale * log1p(-2 * centered)
+        let shape = withoutDerivative(at: below.shape)
+        return select(withoutDerivative(at: centered.map { $0 < 0 ? 1 : 0 }.broadcasted(to: shape)), below, above)
+    }
+
+    /// 1 + log 2b
+    @differentiable(reverse)
+    public func entropy() -> Tensor { expand(1 + log(2 * scale), to: withoutDerivative(at: self).batchShape) }
+
+    public var mean: Tensor { expand(loc, to: withoutDerivative(at: self).batchShape) }
+    public var variance: Tensor { expand(2 * square(scale), to: withoutDerivative(at: self).batchShape) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,55 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// LogNormal(loc μ, scale σ): log z ~ N(μ, σ²). Pathwise: z = exp(μ + σε).
+public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public var loc: Tensor
+    public var scale: Tensor
+
+    @differentiable(reverse)
+    public init(loc: Tensor, scale: Tensor) {
+        self.loc = loc
+        self.scale = scale
+    }
+
+    public static func validated(loc: Tensor, scale: Tensor) throws -> LogNormal {
+        let d = LogNormal(loc: loc, scale: scale)
+        try d.validate()
+        return d
+    }
+
+    public func validate() throws { try base.validate() }
+    public func validate(value: Tensor) throws { try check(value, "value", of: "LogNormal", .positive) }
+
+    @differentiable(reverse)
+    var base: Normal { Normal(loc: loc, scale: scale) }
+
+    public var batchShape: [Int] { base.batchShape }
+    public var eventShape: [Int] { [] }
+
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { exp(base.rsample(key, sampleShape: sampleShape)) }
+
+    /// log N(log x; μ, σ²) − log x on x > 0
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor {
+        let logValue = log(value)
+        return restricted(base.logProb(logValue) - logValue, to: withoutDerivative(at: value)) { $0 > 0 }
+    }
+
+    /// Φ((log x − μ)/σ)
+    @differentiable(reverse)
+    public func cdf(_ value: Tensor) -> Tensor { base.cdf(log(value)) }
+
+    /// exp(μ + σ√2·erf⁻¹(2p − 1))
+    @differentiable(reverse)
+    public func icdf(_ probability: Tensor) -> Tensor { exp(base.icdf(probability)) }
+
+    /// μ + ½ + ½ log 2π + log σ
+    @differentiable(reverse)
+    public func entropy() -> Tensor { base.entropy() + loc }
+
+    public var mean: Tensor { exp(loc + square(scale) / 2) }
+    public var variance: Tensor { expm1(square(scale)) * exp(2 * loc + square(scale)) }
+}

@@ -1,0 +1,60 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// Logistic(loc μ, scale s), CDF σ((x − μ)/s). Pathwise: z = μ + s·logit(u), u ~ U(0, 1).
+public struct Logistic: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public var loc: Tensor
+    public var scale: Tensor
+
+    @differentiable(reverse)
+    public init(loc: Tensor, scale: Tensor) {
+        self.loc = loc
+        self.scale = scale
+    }
+
+    public static func validated(loc: Tensor, scale: Tensor) throws -> Logistic {
+        let d = Logistic(loc: loc, scale: scale)
+        try d.validate()
+        return d
+    }
+
+    public func validate() throws {
+        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Logistic")
+        try check(loc, "loc", of: "Logistic", .finite)
+        try check(scale, "scale", of: "Logistic", .positive)
+    }
+
+    public func validate(value: Tensor) throws { try check(value, "value", of: "Logistic", .finite) }
+
+    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Logistic") }
+    public var eventShape: [Int] { [] }
+
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        let u = key.openUniform(sampleShape + withoutDerivative(at: self).batchShape)
+        return loc + scale * (log(u) - log1p(-u))
+    }
+
+    /// −z − 2·softplus(−z) − log s with z = (x − μ)/s
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor {
+        let z = (value - loc) / scale
+        return -z - 2 * softplus(-z) - log(scale)
+    }
+
+    /// σ((x − μ)/s)
+    @differentiable(reverse)
+    public func cdf(_ value: Tensor) -> Tensor { sigmoid((value - loc) / scale) }
+
+    /// μ + s·log(p/(1 − p))
+    @differentiable(reverse)
+    public func icdf(_ probability: Tensor) -> Tensor { loc + scale * (log(probability) - log1p(-probability)) }
+
+    /// log s + 2
+    @differentiable(reverse)
+    public func entropy() -> Tensor { expand(log(scale) + 2, to: withoutDerivative(at: self).batchShape) }
+
+    public var mean: Tensor { expand(loc, to: batchShape) }
+    public var variance: Tensor { expand(square(scale) * (Float.pi * Float.pi / 3), to: batchShape) }
+}

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+let halfLogTwoPi: Float = 0.918938533204672741780
+let eulerGamma: Float = 0.577215664901532860607
+
+/// The broadcast of parameter shapes; parameters that do not broadcast are a programming
+/// error here (`validate()` reports them as a `DistributionError`).
+func joinedShape(_ shapes: [Int]..., of distribution: String) -> [Int] {
+    var shape: [Int] = []
+    for s in shapes {
+        guard let joined = Tensor.broadcastShape(shape, s) else {
+            preconditionFailure("\(distribution): parameter shapes \(shapes) do not broadcast")
+        }
+        shape = joined
+    }
+    return shape
+}
+
+/// `formula` where `inSupport(value)` holds, −∞ elsewhere (the log density outside the support).
+@differentiable(reverse, wrt: formula)
+func restricted(_ formula: Tensor, to value: Tensor, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
+    let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 }.broadcasted(to: formula.shape))
+    let outside = withoutDerivative(at: Tensor(repeating: -.infinity, shape: formula.shape))
+    return select(mask, formula, outside)
+}
+
+/// `x` repeated to `shape` (differentiable: the gradient sums back).
+@differentiable(reverse, wrt: x)
+func expand(_ x: Tensor, to shape: [Int]) -> Tensor {
+    x + withoutDerivative(at: Tensor.zeros(shape))
+}
+
+extension RandomKey {
+    /// Uniform on the open interval (0, 1): 24-bit grid shifted by half a step.
+    func openUniform(_ shape: [Int]) -> Tensor { uniform(shape).map { $0 + 0x1p-25 } }
+
+    /// Standard exponential: e^{−G} for G standard Gumbel keeps 32-bit resolution in both tails.
+    func exponential(_ shape: [Int]) -> Tensor { gumbel(shape).map { expf(-$0) } }
+}

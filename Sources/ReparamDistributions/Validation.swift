@@ -1,0 +1,84 @@
+import ReparamTensor
+import Synchronization
+
+/// A parameter or value outside a distribution's support, named down to the element.
+public struct DistributionError: Error, CustomStringConvertible, Equatable {
+    public let distribution: String
+    public let parameter: String
+    public let index: Int
+    public let value: Float
+    public let requirement: String
+
+    public init(distribution: String, parameter: String, index: Int, value: Float, requirement: String) {
+        self.distribution = distribution
+        self.parameter = parameter
+        self.index = index
+        self.value = value
+        self.requirement = requirement
+    }
+
+    public var description: String {
+        "\(distribution): \(parameter)[\(index)] = \(value) is invalid (\(requirement))"
+    }
+}
+
+/// Whether `validate()` and the `validated` constructors check anything. On by default;
+/// switch off (process-wide) for speed once inputs are known good.
+public enum DistributionValidation {
+    static let enabled = Atomic<Bool>(true)
+    public static var isEnabled: Bool {
+        get { enabled.load(ordering: .relaxed) }
+        set { enabled.store(newValue, ordering: .relaxed) }
+    }
+}
+
+/// What a parameter or value must satisfy.
+enum Requirement {
+    case finite, positive, nonNegative, probability, openUnit, above(Float), atLeast(Float)
+
+    var text: String {
+        switch self {
+        case .finite: "must be finite"
+        case .positive: "must be positive and finite"
+        case .nonNegative: "must be ≥ 0 and finite"
+        case .probability: "must lie in [0, 1]"
+        case .openUnit: "must lie in (0, 1)"
+        case .above(let bound): "must be > \(bound)"
+        case .atLeast(let bound): "must be ≥ \(bound)"
+        }
+    }
+
+    func holds(_ x: Float) -> Bool {
+        switch self {
+        case .finite: x.isFinite
+        case .positive: x.isFinite && x > 0
+        case .nonNegative: x.isFinite && x >= 0
+        case .probability: x >= 0 && x <= 1
+        case .openUnit: x > 0 && x < 1
+        case .above(let bound): !x.isNaN && x > bound
+        case .atLeast(let bound): !x.isNaN && x >= bound
+        }
+    }
+}
+
+/// Throws for the first element of `tensor` that breaks `requirement` (when validation is on).
+func check(_ tensor: Tensor, _ parameter: String, of distribution: String, _ requirement: Requirement) throws {
+    guard DistributionValidation.isEnabled else { return }
+    if let index = tensor.scalars.firstIndex(where: { !requirement.holds($0) }) {
+        throw DistributionError(distribution: distribution, parameter: parameter, index: index,
+                                value: tensor.scalars[index], requirement: requirement.text)
+    }
+}
+
+/// Throws unless the parameters' shapes broadcast together.
+func checkShapes(_ shapes: [(String, [Int])], of distribution: String) throws -> [Int] {
+    var shape: [Int] = []
+    for (name, s) in shapes {
+        guard let joined = Tensor.broadcastShape(shape, s) else {
+            throw DistributionError(distribution: distribution, parameter: name, index: 0, value: .nan,
+                                    requirement: "shape \(s) does not broadcast with \(shape)")
+        }
+        shape = joined
+    }
+    return shape
+}

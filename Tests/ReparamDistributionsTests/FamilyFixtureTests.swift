@@ -1,0 +1,157 @@
+import Foundation
+import ReparamDistributions
+import ReparamRandom
+import ReparamTensor
+import Testing
+
+/// One reference case from Fixtures/families.json (scipy.stats; scripts/generate_distribution_fixtures.py).
+struct FamilyCase: CustomTestStringConvertible, Sendable {
+    let family: String
+    let params: [String: Float]
+    let x: [Float]
+    let logProb: [Double], cdf: [Double]
+    let entropy: Double, mean: Double, variance: Double
+    var testDescription: String { "\(family)\(params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })" }
+
+    static func load() -> [FamilyCase] {
+        guard let url = Bundle.module.url(forResource: "families", withExtension: "json", subdirectory: "Fixtures"),
+              let data = try? Data(contentsOf: url),
+              let entries = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            return []
+        }
+        func number(_ value: Any?) -> Double {
+            switch value {
+            case let d as Double: d
+            case let s as String: s == "inf" ? .infinity : s == "-inf" ? -.infinity : .nan
+            default: .nan
+            }
+        }
+        return entries.map { e in
+            FamilyCase(family: e["family"] as! String,
+                       params: (e["params"] as! [String: Double]).mapValues(Float.init),
+                       x: (e["x"] as! [Double]).map(Float.init),
+                       logProb: e["logProb"] as! [Double], cdf: e["cdf"] as! [Double],
+                       entropy: number(e["entropy"]), mean: number(e["mean"]), variance: number(e["variance"]))
+        }
+    }
+}
+
+/// The family a case names, with its parameters as rank-0 tensors.
+func makeFamily(_ name: String, _ p: [String: Float]) -> any (HasCDF & HasEntropy & Reparameterizable) {
+    func t(_ key: String) -> Tensor { Tensor(p[key]!) }
+    switch name {
+    case "Normal": return Normal(loc: t("loc"), scale: t("scale"))
+    case "Laplace": return Laplace(loc: t("loc"), scale: t("scale"))
+    case "Gumbel": return Gumbel(loc: t("loc"), scale: t("scale"))
+    case "Logistic": return Logistic(loc: t("loc"), scale: t("scale"))
+    case "Cauchy": return Cauchy(loc: t("loc"), scale: t("scale"))
+    case "LogNormal": return LogNormal(loc: t("loc"), scale: t("scale"))
+    case "HalfNormal": return HalfNormal(scale: t("scale"))
+    case "HalfCauchy": return HalfCauchy(scale: t("scale"))
+    case "Exponential": return Exponential(rate: t("rate"))
+    case "Uniform": return Uniform(low: t("low"), high: t("high"))
+    case "Weibull": return Weibull(scale: t("scale"), concentration: t("concentration"))
+    case "Pareto": return Pareto(scale: t("scale"), alpha: t("alpha"))
+    default: preconditionFailure("unknown family \(name)")
+    }
+}
+
+/// Float32 formulas of ~10 operations, each within ½ ulp (6e-8), with conditioning up to ~10×
+/// (differences such as x − μ, squares): 2e-5 relative leaves margin without hiding a wrong term.
+let formulaTolerance = 2e-5
+
+func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
+    if expected.isNaN { return got.isNaN }
+    if expected.isInfinite { return Double(got) == expected }
+    return Swift.abs(Double(got) - expected) <= formulaTolerance * Swift.max(floor, Swift.abs(expected))
+}
+
+@Suite struct FamilyFixtureTests {
+    static let cases = FamilyCase.load()
+
+    @Test func fixturesLoaded() { #expect(Self.cases.count >= 40) }
+
+    @Test(arguments: FamilyFixtureTests.cases)
+    func densityCDFAndMomentsMatchScipy(_ c: FamilyCase) {
+        let d = makeFamily(c.family, c.params)
+        let x = Tensor(c.x)
+        let logProb = d.logProb(x), cdf = d.cdf(x)
+        for i in 0..<c.x.count {
+            #expect(close(logProb.scalars[i], c.logProb[i]), "logProb(\(c.x[i])) = \(logProb.scalars[i]), scipy \(c.logProb[i])")
+            #expect(close(cdf.scalars[i], c.cdf[i], floor: 1e-3 * c.cdf[i] + 5e-3),
+                    "cdf(\(c.x[i])) = \(cdf.scalars[i]), scipy \(c.cdf[i])")
+        }
+        #expect(close(d.entropy().scalarValue, c.entropy), "entropy \(d.entropy().scalarValue), scipy \(c.entropy)")
+        #expect(close(d.mean.scalarValue, c.mean, floor: 1e-6), "mean \(d.mean.scalarValue), scipy \(c.mean)")
+        #expect(close(d.variance.scalarValue, c.variance, floor: 1e-12), "variance \(d.variance.scalarValue), scipy \(c.variance)")
+    }
+
+    /// icdf inverts cdf up to the float grid: x = icdf(p) can only land within half an ulp of
+    /// the true quantile, which moves the CDF by density(x)·ulp(x)/2 (plus the formulas' own error).
+    @Test(arguments: FamilyFixtureTests.cases)
+    func icdfInvertsCDF(_ c: FamilyCase) {
+        let d = makeFamily(c.family, c.params)
+        let p = Tensor([0.05, 0.3, 0.5, 0.7, 0.95])
+        let x = d.icdf(p)
+        let back = d.cdf(x), density = exp(d.logProb(x))
+        for i in 0..<p.count {
+            let grid = density.scalars[i] * x.scalars[i].ulp
+            #expect(Swift.abs(back.scalars[i] - p.scalars[i]) <= grid + 1e-5,
+                    "cdf(icdf(\(p.scalars[i]))) = \(back.scalars[i]) (grid step \(grid))")
+        }
+    }
+
+    /// Reparameterized draws: P(Z ≤ F⁻¹(p)) within 5 binomial standard errors of p, and the
+    /// sample mean within 5 standard errors of the mean where the variance is finite.
+    @Test(arguments: FamilyFixtureTests.cases)
+    func rsampleHasTheRightDistribution(_ c: FamilyCase) {
+        let d = makeFamily(c.family, c.params)
+        let n = 200_000
+        let z = d.rsample(RandomKey(seed: 5).fold(in: UInt64(c.x.count)), sampleShape: [n]).scalars
+        #expect(z.count == n)
+        for p: Float in [0.1, 0.5, 0.9] {
+            let q = d.icdf(Tensor(p)).scalarValue
+            let fraction = Double(z.lazy.filter { $0 <= q }.count) / Double(n)
+            let se = (Double(p) * Double(1 - p) / Double(n)).squareRoot()
+            #expect(Swift.abs(fraction - Double(p)) < 5 * se + 1e-4, "P(Z ≤ \(q)) = \(fraction), expected \(p)")
+        }
+        if c.variance.isFinite && c.variance > 0 {
+            let mean = z.reduce(0.0) { $0 + Double($1) } / Double(n)
+            #expect(Swift.abs(mean - c.mean) < 5 * (c.variance / Double(n)).squareRoot() + 1e-6 * Swift.abs(c.mean),
+                    "sample mean \(mean), expected \(c.mean)")
+        }
+    }
+}
+
+@Suite struct ValidationTests {
+    @Test func invalidParameterIsNamedToTheElement() {
+        #expect(throws: DistributionError(distribution: "Normal", parameter: "scale", index: 1, value: -0.5,
+                                          requirement: "must be positive and finite")) {
+            try Normal.validated(loc: Tensor([0, 0]), scale: Tensor([1, -0.5]))
+        }
+        #expect(throws: DistributionError.self) { try Exponential.validated(rate: Tensor([1, .nan])) }
+        #expect(throws: DistributionError.self) { try Uniform.validated(low: Tensor([0, 2]), high: Tensor([1, 1])) }
+        #expect(throws: DistributionError.self) { try Normal.validated(loc: Tensor([0, 0, 0]), scale: Tensor([1, 1])) }
+        #expect(throws: DistributionError.self) { try Weibull.validated(scale: Tensor([1]), concentration: Tensor([-.infinity])) }
+    }
+
+    @Test func valuesOutsideTheSupport() throws {
+        let e = try Exponential.validated(rate: Tensor([2]))
+        #expect(throws: DistributionError.self) { try e.validate(value: Tensor([0.5, -1])) }
+        #expect(e.logProb(Tensor([-1])).scalarValue == -.infinity)
+        let u = try Uniform.validated(low: Tensor(0), high: Tensor(1))
+        #expect(throws: DistributionError.self) { try u.validate(value: Tensor([0.5, 1.5])) }
+        #expect(u.logProb(Tensor([0.5, 1.5])).scalars == [0, -.infinity])
+    }
+
+    @Test func validationCanBeSwitchedOff() throws {
+        DistributionValidation.isEnabled = false
+        defer { DistributionValidation.isEnabled = true }
+        #expect(throws: Never.self) { try Normal.validated(loc: Tensor(0), scale: Tensor(-1)) }
+    }
+
+    @Test func descriptionNamesEverything() {
+        let error = DistributionError(distribution: "Normal", parameter: "scale", index: 3, value: -2, requirement: "must be positive and finite")
+        #expect(error.description == "Normal: scale[3] = -2.0 is invalid (must be positive and finite)")
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Writes Tests/ReparamDistributionsTests/Fixtures/families.json from scipy.stats.
+
+Each case names a family and its parameters (as the Swift initializer spells them) and gives,
+at points across the support, log density and CDF, plus entropy, mean and variance. Inputs
+are rounded to float32 first, so the references describe exactly the values the tests feed
+the Float implementation. Run once after changing the cases; commit both files.
+"""
+import json
+import math
+import pathlib
+
+import numpy as np
+from scipy import stats
+
+QUANTILES = [1e-4, 0.01, 0.2, 0.5, 0.8, 0.99, 0.9999]
+
+
+def f32(x):
+    return float(np.float32(x))
+
+
+# (family, Swift parameters, scipy frozen distribution from float32-rounded parameters)
+def cases():
+    for loc, scale in [(0.0, 1.0), (-3.5, 0.25), (2.0, 1e-4), (0.5, 40.0)]:
+        loc, scale = f32(loc), f32(scale)
+        yield "Normal", {"loc": loc, "scale": scale}, stats.norm(loc, scale)
+        yield "Laplace", {"loc": loc, "scale": scale}, stats.laplace(loc, scale)
+        yield "Gumbel", {"loc": loc, "scale": scale}, stats.gumbel_r(loc, scale)
+        yield "Logistic", {"loc": loc, "scale": scale}, stats.logistic(loc, scale)
+        yield "Cauchy", {"loc": loc, "scale": scale}, stats.cauchy(loc, scale)
+    # σ = 1e-4 at loc 0: elsewhere float32 rounds log x to ~ulp(|loc|), a step of ulp/σ in the
+    # standardized value (1e-3 at loc −2) that no float32 formula can avoid.
+    for loc, scale in [(0.0, 1.0), (1.5, 0.3), (-2.0, 0.05), (0.0, 1e-4)]:
+        loc, scale = f32(loc), f32(scale)
+        yield "LogNormal", {"loc": loc, "scale": scale}, stats.lognorm(s=scale, scale=math.exp(loc))
+    for scale in [1.0, 1e-4, 30.0]:
+        scale = f32(scale)
+        yield "HalfNormal", {"scale": scale}, stats.halfnorm(scale=scale)
+        yield "HalfCauchy", {"scale": scale}, stats.halfcauchy(scale=scale)
+    for rate in [1.0, 1e-3, 1e3, 0.37]:
+        rate = f32(rate)
+        yield "Exponential", {"rate": rate}, stats.expon(scale=1 / rate)
+    for low, high in [(0.0, 1.0), (-2.5, 7.0), (1.0, 1.0001)]:
+        low, high = f32(low), f32(high)
+        yield "Uniform", {"low": low, "high": high}, stats.uniform(loc=low, scale=high - low)
+    for scale, k in [(1.0, 1.0), (2.0, 0.5), (0.3, 5.0), (1.0, 1e-1)]:
+        scale, k = f32(scale), f32(k)
+        yield "Weibull", {"scale": scale, "concentration": k}, stats.weibull_min(c=k, scale=scale)
+    for scale, alpha in [(1.0, 3.0), (0.5, 1.5), (2.0, 0.7), (1.0, 1e3)]:
+        scale, alpha = f32(scale), f32(alpha)
+        yield "Pareto", {"scale": scale, "alpha": alpha}, stats.pareto(b=alpha, scale=scale)
+
+
+def finite_or_string(x):
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def main():
+    out = []
+    for family, params, dist in cases():
+        points = sorted({f32(dist.ppf(q)) for q in QUANTILES})
+        # Supports are half-open at an upper bound, as in torch: Uniform excludes `high`.
+        upper = params["high"] if family == "Uniform" else math.inf
+        points = [x for x in points if math.isfinite(x) and dist.pdf(x) > 0 and x < upper]
+        out.append({
+            "family": family,
+            "params": params,
+            "x": points,
+            "logProb": [float(dist.logpdf(x)) for x in points],
+            "cdf": [float(dist.cdf(x)) for x in points],
+            "entropy": finite_or_string(dist.entropy()),
+            "mean": finite_or_string(dist.mean()),
+            "variance": finite_or_string(dist.var()),
+        })
+    path = pathlib.Path(__file__).resolve().parent.parent / "Tests/ReparamDistributionsTests/Fixtures/families.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {len(out)} cases to {path}")
+
+
+if __name__ == "__main__":
+    main()
