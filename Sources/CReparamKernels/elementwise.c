@@ -2,6 +2,7 @@
 // collapse broadcast shapes to long contiguous runs, and split large fills across threads.
 #include "internal.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void rp_unary(int op, const float *x, float *y, size_t n) {
@@ -93,26 +94,38 @@ void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, floa
     rp_vector_active()->adam_update(p, g, m, v, n, lr, beta1, beta2, eps, bias1, bias2, weight_decay);
 }
 
+/// Column sums of a length × inner block. Up to 256 rows accumulate in float (error ≤ 256 ε,
+/// the hot case: bias gradients over a batch); longer columns accumulate in double, so a mean
+/// over 10⁶ rows is right to the final rounding instead of drifting by up to n·ε.
+static void sum_columns(const float *src, int64_t length, int64_t inner, float *dst) {
+    double *total = length > 256 ? calloc((size_t)inner, sizeof(double)) : NULL;
+    if (!total) {  // short columns (or no memory for the double buffer): float running sums
+        memcpy(dst, src, (size_t)inner * sizeof(float));
+        for (int64_t l = 1; l < length; l++)
+            for (int64_t i = 0; i < inner; i++) dst[i] += src[l * inner + i];
+        return;
+    }
+    for (int64_t l = 0; l < length; l++)
+        for (int64_t i = 0; i < inner; i++) total[i] += src[l * inner + i];
+    for (int64_t i = 0; i < inner; i++) dst[i] = (float)total[i];
+    free(total);
+}
+
 void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t inner, float *out) {
     for (int64_t o = 0; o < outer; o++) {
         const float *src = x + o * length * inner;
         float *dst = out + o * inner;
         if (length == 0) {
             for (int64_t i = 0; i < inner; i++) dst[i] = op == RP_REDUCE_SUM ? 0.0f : -INFINITY;
-            continue;
-        }
-        memcpy(dst, src, (size_t)inner * sizeof(float));
-        if (inner == 1 && op == RP_REDUCE_SUM) {
-            double total = rp_sum(src, (size_t)length);
-            dst[0] = (float)total;
-            continue;
-        }
-        for (int64_t l = 1; l < length; l++) {
-            const float *row = src + l * inner;
-            if (op == RP_REDUCE_SUM)
-                for (int64_t i = 0; i < inner; i++) dst[i] += row[i];
-            else
+        } else if (op == RP_REDUCE_SUM) {
+            if (inner == 1) dst[0] = (float)rp_sum(src, (size_t)length);
+            else sum_columns(src, length, inner, dst);
+        } else {
+            memcpy(dst, src, (size_t)inner * sizeof(float));
+            for (int64_t l = 1; l < length; l++) {
+                const float *row = src + l * inner;
                 for (int64_t i = 0; i < inner; i++) dst[i] = (row[i] > dst[i] || row[i] != row[i]) ? row[i] : dst[i];
+            }
         }
     }
 }

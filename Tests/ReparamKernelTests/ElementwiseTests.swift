@@ -114,3 +114,16 @@ let unaryCases: [UnaryCase] = [
         }
     }
 }
+
+@Suite struct LongReductionTests {
+    /// A column sum over 10⁶ rows is right to its final float rounding (double accumulation);
+    /// a plain float running sum would drift by ~n·ε ≈ 6e-2 relative in the worst case.
+    @Test func columnSumsOverAMillionRows() {
+        let rows = 1_000_000, inner = 3
+        let x = [Float](repeating: 0.1, count: rows * inner)
+        var out = [Float](repeating: 0, count: inner)
+        rp_reduce(Int32(RP_REDUCE_SUM.rawValue), x, 1, Int64(rows), Int64(inner), &out)
+        let exact = Double(Float(0.1)) * Double(rows)
+        for value in out { #expect(Swift.abs(Double(value) - exact) <= 1e-7 * exact, "\(value) vs \(exact)") }
+    }
+}
