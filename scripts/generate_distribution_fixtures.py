@@ -47,6 +47,14 @@ def cases():
     for scale, k in [(1.0, 1.0), (2.0, 0.5), (0.3, 5.0), (1.0, 1e-1)]:
         scale, k = f32(scale), f32(k)
         yield "Weibull", {"scale": scale, "concentration": k}, stats.weibull_min(c=k, scale=scale)
+    for alpha, rate in [(1.0, 1.0), (1e-3, 1.0), (1e3, 2.0), (0.3, 5.0), (4.5, 0.2)]:
+        alpha, rate = f32(alpha), f32(rate)
+        yield "Gamma", {"concentration": alpha, "rate": rate}, stats.gamma(alpha, scale=1 / rate)
+    for k in [1.0, 3.0, 30.0]:
+        yield "Chi2", {"degreesOfFreedom": f32(k)}, stats.chi2(f32(k))
+    for alpha, scale in [(3.0, 1.0), (0.5, 2.0), (10.0, 0.1)]:
+        alpha, scale = f32(alpha), f32(scale)
+        yield "InverseGamma", {"concentration": alpha, "scale": scale}, stats.invgamma(alpha, scale=scale)
     for scale, alpha in [(1.0, 3.0), (0.5, 1.5), (2.0, 0.7), (1.0, 1e3)]:
         scale, alpha = f32(scale), f32(alpha)
         yield "Pareto", {"scale": scale, "alpha": alpha}, stats.pareto(b=alpha, scale=scale)
@@ -67,7 +75,7 @@ def main():
         points = sorted({f32(dist.ppf(q)) for q in QUANTILES})
         # Supports are half-open at an upper bound, as in torch: Uniform excludes `high`.
         upper = params["high"] if family == "Uniform" else math.inf
-        points = [x for x in points if math.isfinite(x) and dist.pdf(x) > 0 and x < upper]
+        points = [x for x in points if math.isfinite(x) and dist.pdf(x) > 0 and math.isfinite(dist.logpdf(x)) and x < upper]
         out.append({
             "family": family,
             "params": params,

@@ -85,3 +85,10 @@ public func monteCarloKL<P: Reparameterizable, Q: Distribution>(_ p: P, _ q: Q, 
     let z = p.rsample(key, sampleShape: [samples])
     return (p.logProb(z) - q.logProb(z)).mean(alongAxes: [0])
 }
+
+/// (α₁ − α₂)ψ(α₁) − lnΓ(α₁) + lnΓ(α₂) + α₂(log β₁ − log β₂) + α₁(β₂ − β₁)/β₁
+@differentiable(reverse)
+public func klDivergence(_ p: Gamma, _ q: Gamma) -> Tensor {
+    (p.concentration - q.concentration) * digamma(p.concentration) - lgamma(p.concentration) + lgamma(q.concentration)
+        + q.concentration * (log(p.rate) - log(q.rate)) + p.concentration * (q.rate - p.rate) / p.rate
+}

@@ -22,7 +22,7 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int64] {
 
 extension Tensor {
     /// Sums a broadcast result back to `shape`: the adjoint of broadcasting.
-    func unbroadcast(to target: [Int]) -> Tensor {
+    public func unbroadcast(to target: [Int]) -> Tensor {
         if shape == target { return self }
         var result = self
         let extra = shape.count - target.count

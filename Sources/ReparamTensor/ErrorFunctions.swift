@@ -1,6 +1,8 @@
 import _Differentiation
 
 extension Special {
+    /// Natural logarithm (libm), for code that computes in Double beside the Tensor overloads.
+    public static func log(_ x: Double) -> Double { libmLog(x) }
     /// erf x (libm).
     public static func erf(_ x: Double) -> Double { libmErf(x) }
     /// erfc x = 1 − erf x, without cancellation for large x (libm).

@@ -52,6 +52,9 @@ func makeFamily(_ name: String, _ p: [String: Float]) -> any (HasCDF & HasEntrop
     case "Uniform": return Uniform(low: t("low"), high: t("high"))
     case "Weibull": return Weibull(scale: t("scale"), concentration: t("concentration"))
     case "Pareto": return Pareto(scale: t("scale"), alpha: t("alpha"))
+    case "Gamma": return Gamma(concentration: t("concentration"), rate: t("rate"))
+    case "Chi2": return Chi2(degreesOfFreedom: t("degreesOfFreedom"))
+    case "InverseGamma": return InverseGamma(concentration: t("concentration"), scale: t("scale"))
     default: preconditionFailure("unknown family \(name)")
     }
 }
@@ -94,7 +97,8 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         let p = Tensor([0.05, 0.3, 0.5, 0.7, 0.95])
         let x = d.icdf(p)
         let back = d.cdf(x), density = exp(d.logProb(x))
-        for i in 0..<p.count {
+        for i in 0..<p.count where x.scalars[i] >= Float.leastNormalMagnitude || x.scalars[i] < 0 {
+            // (Quantiles that underflow to 0 — Gamma(α = 1e-3) — cannot round-trip in Float.)
             let grid = density.scalars[i] * x.scalars[i].ulp
             #expect(Swift.abs(back.scalars[i] - p.scalars[i]) <= grid + 1e-5,
                     "cdf(icdf(\(p.scalars[i]))) = \(back.scalars[i]) (grid step \(grid))")
@@ -111,6 +115,9 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         #expect(z.count == n)
         for p: Float in [0.1, 0.5, 0.9] {
             let q = d.icdf(Tensor(p)).scalarValue
+            // Gamma(α = 1e-3) puts most of its mass below the smallest normal float, where draws
+            // and quantiles both round to 0; such quantiles say nothing about the sampler.
+            if q < Float.leastNormalMagnitude && q >= 0 && c.family.contains("Gamma") { continue }
             let fraction = Double(z.lazy.filter { $0 <= q }.count) / Double(n)
             let se = (Double(p) * Double(1 - p) / Double(n)).squareRoot()
             #expect(Swift.abs(fraction - Double(p)) < 5 * se + 1e-4, "P(Z ≤ \(q)) = \(fraction), expected \(p)")

@@ -34,6 +34,8 @@ import Testing
                                 klDivergence(Laplace(loc: a, scale: b), Laplace(loc: c, scale: d)))
         expectMatchesMonteCarlo("Gumbel", Gumbel(loc: a, scale: b), Gumbel(loc: c, scale: d),
                                 klDivergence(Gumbel(loc: a, scale: b), Gumbel(loc: c, scale: d)))
+        expectMatchesMonteCarlo("Gamma", Gamma(concentration: b, rate: d), Gamma(concentration: d, rate: b),
+                                klDivergence(Gamma(concentration: b, rate: d), Gamma(concentration: d, rate: b)))
         let inner = Uniform(low: Tensor([0, -1]), high: Tensor([1, 0.5])), outer = Uniform(low: Tensor([-0.5, -1]), high: Tensor([2, 3]))
         expectMatchesMonteCarlo("Uniform", inner, outer, klDivergence(inner, outer))
     }
@@ -55,6 +57,8 @@ import Testing
             ("Gumbel", { t in klDivergence(Gumbel(loc: t.slice(axis: 0, 0..<1), scale: t.slice(axis: 0, 1..<2)),
                                            Gumbel(loc: t.slice(axis: 0, 2..<3), scale: t.slice(axis: 0, 3..<4))).sumToFloat() }),
             ("Exponential", { t in klDivergence(Exponential(rate: t.slice(axis: 0, 1..<2)), Exponential(rate: t.slice(axis: 0, 3..<4))).sumToFloat() }),
+            ("Gamma", { t in klDivergence(Gamma(concentration: t.slice(axis: 0, 1..<2), rate: t.slice(axis: 0, 3..<4)),
+                                          Gamma(concentration: t.slice(axis: 0, 3..<4), rate: t.slice(axis: 0, 1..<2) + 0.5)).sumToFloat() }),
             ("HalfNormal", { t in klDivergence(HalfNormal(scale: t.slice(axis: 0, 1..<2)), HalfNormal(scale: t.slice(axis: 0, 3..<4))).sumToFloat() }),
             ("Uniform", { t in klDivergence(Uniform(low: t.slice(axis: 0, 2..<3) + 0.1, high: t.slice(axis: 0, 1..<2)),
                                             Uniform(low: t.slice(axis: 0, 2..<3), high: t.slice(axis: 0, 3..<4))).sumToFloat() }),

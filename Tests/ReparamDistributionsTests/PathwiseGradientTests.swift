@@ -10,7 +10,7 @@ struct PathwiseCase: CustomTestStringConvertible, @unchecked Sendable {
     let name: String
     let first: Float, second: Float
     let make: @differentiable(reverse) (Tensor, Tensor) -> AnyReparameterized
-    var testDescription: String { name }
+    var testDescription: String { "\(name)(\(first), \(second))" }
 }
 
 /// Type-erased rsample/icdf over the concrete families, for one generic test.
@@ -40,6 +40,8 @@ struct AnyReparameterized: Differentiable {
         case "Exponential": return Exponential(rate: first).rsample(key) + 0 * second
         case "Uniform": return Uniform(low: first, high: second).rsample(key)
         case "Weibull": return Weibull(scale: first, concentration: second).rsample(key)
+        case "Gamma": return Gamma(concentration: first, rate: second).rsample(key)
+        case "InverseGamma": return InverseGamma(concentration: first, scale: second).rsample(key)
         default: return Pareto(scale: first, alpha: second).rsample(key)
         }
     }
@@ -57,6 +59,8 @@ struct AnyReparameterized: Differentiable {
         case "Exponential": return Exponential(rate: first).icdf(p)
         case "Uniform": return Uniform(low: first, high: second).icdf(p)
         case "Weibull": return Weibull(scale: first, concentration: second).icdf(p)
+        case "Gamma": return Gamma(concentration: first, rate: second).icdf(p)
+        case "InverseGamma": return InverseGamma(concentration: first, scale: second).icdf(p)
         default: return Pareto(scale: first, alpha: second).icdf(p)
         }
     }
@@ -66,6 +70,7 @@ let pathwiseCases: [PathwiseCase] = [
     ("Normal", 0.3, 0.8), ("Laplace", -0.2, 0.6), ("Gumbel", 0.1, 0.7), ("Logistic", 0.2, 0.5),
     ("Cauchy", 0.1, 0.4), ("LogNormal", -0.3, 0.4), ("HalfNormal", 0.9, 1), ("HalfCauchy", 0.5, 1),
     ("Exponential", 1.7, 1), ("Uniform", -0.4, 0.9), ("Weibull", 0.8, 1.6), ("Pareto", 0.6, 3.5),
+    ("Gamma", 1.7, 0.8), ("Gamma", 0.4, 1.3), ("InverseGamma", 3, 1.5),
 ].map { name, a, b in PathwiseCase(name: name, first: a, second: b, make: { AnyReparameterized(name, $0, $1) }) }
 
 /// Bounded smooth test functions, so every family (Cauchy included) has finite E[f] and Var.
