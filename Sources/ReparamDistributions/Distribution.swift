@@ -75,3 +75,10 @@ extension Reparameterizable {
         withoutDerivative(at: rsample(key, sampleShape: sampleShape))
     }
 }
+
+/// A discrete family: gradients of expectations come from score-function estimators (it has
+/// no `rsample`). `enumerateSupport` lists every value when the support is finite, shaped
+/// [number of values] + batchShape + eventShape, so exact expectations can be summed.
+public protocol DiscreteDistribution: Distribution {
+    func enumerateSupport() -> Tensor?
+}

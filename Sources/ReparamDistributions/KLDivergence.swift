@@ -92,3 +92,34 @@ public func klDivergence(_ p: Gamma, _ q: Gamma) -> Tensor {
     (p.concentration - q.concentration) * digamma(p.concentration) - lgamma(p.concentration) + lgamma(q.concentration)
         + q.concentration * (log(p.rate) - log(q.rate)) + p.concentration * (q.rate - p.rate) / p.rate
 }
+
+/// p·(log p − log q) + (1 − p)·(log(1 − p) − log(1 − q)), from logits.
+@differentiable(reverse)
+public func klDivergence(_ p: Bernoulli, _ q: Bernoulli) -> Tensor {
+    sigmoid(p.logits) * (logSigmoid(p.logits) - logSigmoid(q.logits))
+        + sigmoid(-p.logits) * (logSigmoid(-p.logits) - logSigmoid(-q.logits))
+}
+
+/// Σₖ pₖ(log pₖ − log qₖ)
+@differentiable(reverse)
+public func klDivergence(_ p: Categorical, _ q: Categorical) -> Tensor {
+    let logP = logSoftmax(p.logits)
+    return (exp(logP) * (logP - logSoftmax(q.logits))).sum(alongAxes: [-1])
+}
+
+@differentiable(reverse)
+public func klDivergence(_ p: OneHotCategorical, _ q: OneHotCategorical) -> Tensor {
+    klDivergence(Categorical(logits: p.logits), Categorical(logits: q.logits))
+}
+
+/// λ₁ log(λ₁/λ₂) − λ₁ + λ₂
+@differentiable(reverse)
+public func klDivergence(_ p: Poisson, _ q: Poisson) -> Tensor {
+    p.rate * log(p.rate / q.rate) - p.rate + q.rate
+}
+
+/// log(p₁/p₂) + ((1 − p₁)/p₁)·log((1 − p₁)/(1 − p₂)), from logits.
+@differentiable(reverse)
+public func klDivergence(_ p: Geometric, _ q: Geometric) -> Tensor {
+    logSigmoid(p.logits) - logSigmoid(q.logits) + exp(-p.logits) * (logSigmoid(-p.logits) - logSigmoid(-q.logits))
+}

@@ -36,6 +36,12 @@ import Testing
                                 klDivergence(Gumbel(loc: a, scale: b), Gumbel(loc: c, scale: d)))
         expectMatchesMonteCarlo("Gamma", Gamma(concentration: b, rate: d), Gamma(concentration: d, rate: b),
                                 klDivergence(Gamma(concentration: b, rate: d), Gamma(concentration: d, rate: b)))
+        let l1 = Tensor(rows: [[0.5, -1, 2], [0, 0, 0]]), l2 = Tensor(rows: [[1, 0, -0.5], [2, -1, 0.3]])
+        expectMatchesMonteCarlo("Categorical", Categorical(logits: l1), Categorical(logits: l2),
+                                klDivergence(Categorical(logits: l1), Categorical(logits: l2)))
+        expectMatchesMonteCarlo("Bernoulli", Bernoulli(logits: a), Bernoulli(logits: c), klDivergence(Bernoulli(logits: a), Bernoulli(logits: c)))
+        expectMatchesMonteCarlo("Poisson", Poisson(rate: 3 * b), Poisson(rate: 3 * d), klDivergence(Poisson(rate: 3 * b), Poisson(rate: 3 * d)))
+        expectMatchesMonteCarlo("Geometric", Geometric(logits: a), Geometric(logits: c), klDivergence(Geometric(logits: a), Geometric(logits: c)))
         let inner = Uniform(low: Tensor([0, -1]), high: Tensor([1, 0.5])), outer = Uniform(low: Tensor([-0.5, -1]), high: Tensor([2, 3]))
         expectMatchesMonteCarlo("Uniform", inner, outer, klDivergence(inner, outer))
     }
@@ -59,6 +65,10 @@ import Testing
             ("Exponential", { t in klDivergence(Exponential(rate: t.slice(axis: 0, 1..<2)), Exponential(rate: t.slice(axis: 0, 3..<4))).sumToFloat() }),
             ("Gamma", { t in klDivergence(Gamma(concentration: t.slice(axis: 0, 1..<2), rate: t.slice(axis: 0, 3..<4)),
                                           Gamma(concentration: t.slice(axis: 0, 3..<4), rate: t.slice(axis: 0, 1..<2) + 0.5)).sumToFloat() }),
+            ("Bernoulli", { t in klDivergence(Bernoulli(logits: t.slice(axis: 0, 0..<2)), Bernoulli(logits: t.slice(axis: 0, 2..<4))).sumToFloat() }),
+            ("Categorical", { t in klDivergence(Categorical(logits: t.slice(axis: 0, 0..<2)), Categorical(logits: t.slice(axis: 0, 2..<4))).sumToFloat() }),
+            ("Poisson", { t in klDivergence(Poisson(rate: t.slice(axis: 0, 1..<2)), Poisson(rate: t.slice(axis: 0, 3..<4))).sumToFloat() }),
+            ("Geometric", { t in klDivergence(Geometric(logits: t.slice(axis: 0, 0..<2)), Geometric(logits: t.slice(axis: 0, 2..<4))).sumToFloat() }),
             ("HalfNormal", { t in klDivergence(HalfNormal(scale: t.slice(axis: 0, 1..<2)), HalfNormal(scale: t.slice(axis: 0, 3..<4))).sumToFloat() }),
             ("Uniform", { t in klDivergence(Uniform(low: t.slice(axis: 0, 2..<3) + 0.1, high: t.slice(axis: 0, 1..<2)),
                                             Uniform(low: t.slice(axis: 0, 2..<3), high: t.slice(axis: 0, 3..<4))).sumToFloat() }),

@@ -57,3 +57,48 @@ func vjpStandardGammaEntropy(_ alpha: Tensor) -> (value: Tensor, pullback: (Tens
     let slope = alpha.map { a in Float(1 + (1 - Double(a)) * Special.trigamma(Double(a))) }
     return (standardGammaEntropy(alpha), { g in g.isShapelessZero ? .zero : g * slope })
 }
+
+/// k log λ − λ − lnΓ(k + 1) elementwise, in Double (k log λ and lnΓ(k+1) cancel for large λ).
+/// ∂/∂k = log λ − ψ(k + 1), ∂/∂λ = k/λ − 1.
+@differentiable(reverse)
+func poissonLogMass(_ k: Tensor, _ rate: Tensor) -> Tensor {
+    poissonLogMassForward(k, rate).value
+}
+
+func poissonLogMassForward(_ k: Tensor, _ rate: Tensor) -> (value: Tensor, dK: Tensor, dRate: Tensor) {
+    let shape = joinedShape(k.shape, rate.shape, of: "Poisson")
+    let kv = k.broadcasted(to: shape).scalars, lv = rate.broadcasted(to: shape).scalars
+    var value = [Float](), dK = [Float](), dRate = [Float]()
+    for (ki, li) in zip(kv, lv) {
+        let (kd, ld) = (Double(ki), Double(li))
+        value.append(Float(kd * Special.log(ld) - ld - Special.lgamma(kd + 1)))
+        dK.append(Float(Special.log(ld) - Special.digamma(kd + 1)))
+        dRate.append(Float(kd / ld - 1))
+    }
+    return (Tensor(shape: shape, scalars: value), Tensor(shape: shape, scalars: dK), Tensor(shape: shape, scalars: dRate))
+}
+
+@derivative(of: poissonLogMass)
+func vjpPoissonLogMass(_ k: Tensor, _ rate: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    let (value, dK, dRate) = poissonLogMassForward(k, rate)
+    return (value, { g in
+        if g.isShapelessZero { return (.zero, .zero) }
+        return ((g * dK).unbroadcast(to: k.shape), (g * dRate).unbroadcast(to: rate.shape))
+    })
+}
+
+/// log C(n, k) = lnΓ(n+1) − lnΓ(k+1) − lnΓ(n−k+1) elementwise in Double;
+/// ∂/∂k = ψ(n−k+1) − ψ(k+1).
+@differentiable(reverse, wrt: k)
+func logBinomialCoefficient(_ n: Float, _ k: Tensor) -> Tensor {
+    k.map { ki in
+        let (nd, kd) = (Double(n), Double(ki))
+        return Float(Special.lgamma(nd + 1) - Special.lgamma(kd + 1) - Special.lgamma(nd - kd + 1))
+    }
+}
+
+@derivative(of: logBinomialCoefficient, wrt: k)
+func vjpLogBinomialCoefficient(_ n: Float, _ k: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    let slope = k.map { Float(Special.digamma(Double(n) - Double($0) + 1) - Special.digamma(Double($0) + 1)) }
+    return (logBinomialCoefficient(n, k), { g in g.isShapelessZero ? .zero : g * slope })
+}
