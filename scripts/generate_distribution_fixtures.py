@@ -55,6 +55,9 @@ def cases():
     for alpha, scale in [(3.0, 1.0), (0.5, 2.0), (10.0, 0.1)]:
         alpha, scale = f32(alpha), f32(scale)
         yield "InverseGamma", {"concentration": alpha, "scale": scale}, stats.invgamma(alpha, scale=scale)
+    for a, b in [(2.0, 3.0), (0.5, 0.5), (0.05, 4.0), (30.0, 12.0)]:
+        a, b = f32(a), f32(b)
+        yield "Beta", {"alpha": a, "beta": b}, stats.beta(a, b)
     for scale, alpha in [(1.0, 3.0), (0.5, 1.5), (2.0, 0.7), (1.0, 1e3)]:
         scale, alpha = f32(scale), f32(alpha)
         yield "Pareto", {"scale": scale, "alpha": alpha}, stats.pareto(b=alpha, scale=scale)
@@ -74,7 +77,7 @@ def main():
     for family, params, dist in cases():
         points = sorted({f32(dist.ppf(q)) for q in QUANTILES})
         # Supports are half-open at an upper bound, as in torch: Uniform excludes `high`.
-        upper = params["high"] if family == "Uniform" else math.inf
+        upper = params["high"] if family == "Uniform" else (1.0 if family == "Beta" else math.inf)
         points = [x for x in points if math.isfinite(x) and dist.pdf(x) > 0 and math.isfinite(dist.logpdf(x)) and x < upper]
         out.append({
             "family": family,

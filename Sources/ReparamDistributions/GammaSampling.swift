@@ -126,3 +126,29 @@ func gammaQuantileForward(_ a: Tensor, _ p: Tensor) -> Tensor {
         return ((v * da).unbroadcast(to: a.shape), (v * dp).unbroadcast(to: p.shape))
     })
 }
+
+/// log G for G ~ Gamma(α, 1), differentiable in α: d log G/dα = (dG/dα)/G, computed in log space
+/// so that α ≪ 1, where G itself underflows, keeps a finite value and gradient.
+@differentiable(reverse, wrt: alpha)
+public func standardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int] = []) -> Tensor {
+    let (_, logs) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
+    return Tensor(shape: sampleShape + alpha.shape, scalars: logs.map(Float.init))
+}
+
+@derivative(of: standardGammaLogSample, wrt: alpha)
+@usableFromInline func vjpStandardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
+    -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    let (_, logs) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
+    let count = alpha.count
+    // (dG/dα)/G = −(∂P/∂α)/(p(G)·G), with log(p(G)·G) = α log G − G − lnΓ(α).
+    let derivative = Tensor(shape: sampleShape + alpha.shape, scalars: logs.enumerated().map { i, logG in
+        let a = Double(alpha.scalars[i % count]), g = exp(logG)
+        let dPda = Special.regularizedGammaP(a, g).derivativeA
+        return Float(-dPda / exp(a * logG - g - lgamma(a)))
+    })
+    return (Tensor(shape: derivative.shape, scalars: logs.map(Float.init)), { v in
+        if v.isShapelessZero { return .zero }
+        let perElement = v * derivative
+        return sampleShape.isEmpty ? perElement : perElement.sum(alongAxes: Array(0..<sampleShape.count)).reshaped(to: alpha.shape)
+    })
+}

@@ -123,3 +123,21 @@ public func klDivergence(_ p: Poisson, _ q: Poisson) -> Tensor {
 public func klDivergence(_ p: Geometric, _ q: Geometric) -> Tensor {
     logSigmoid(p.logits) - logSigmoid(q.logits) + exp(-p.logits) * (logSigmoid(-p.logits) - logSigmoid(-q.logits))
 }
+
+/// log B(α₂, β₂) − log B(α₁, β₁) + (α₁ − α₂)ψ(α₁) + (β₁ − β₂)ψ(β₁) + (α₂ − α₁ + β₂ − β₁)ψ(α₁ + β₁)
+@differentiable(reverse)
+public func klDivergence(_ p: Beta, _ q: Beta) -> Tensor {
+    let logBetaP = lgamma(p.alpha) + lgamma(p.beta) - lgamma(p.alpha + p.beta)
+    let logBetaQ = lgamma(q.alpha) + lgamma(q.beta) - lgamma(q.alpha + q.beta)
+    return logBetaQ - logBetaP + (p.alpha - q.alpha) * digamma(p.alpha) + (p.beta - q.beta) * digamma(p.beta)
+        + (q.alpha - p.alpha + q.beta - p.beta) * digamma(p.alpha + p.beta)
+}
+
+/// lnΓ(α₀) − Σ lnΓ(αₖ) − lnΓ(β₀) + Σ lnΓ(βₖ) + Σ(αₖ − βₖ)(ψ(αₖ) − ψ(α₀))
+@differentiable(reverse)
+public func klDivergence(_ p: Dirichlet, _ q: Dirichlet) -> Tensor {
+    let a0 = p.concentration.sum(alongAxes: [-1]), b0 = q.concentration.sum(alongAxes: [-1])
+    let digammaTotal = digamma(p.concentration.sum(alongAxes: [-1], keepDims: true))
+    return lgamma(a0) - lgamma(p.concentration).sum(alongAxes: [-1]) - lgamma(b0) + lgamma(q.concentration).sum(alongAxes: [-1])
+        + ((p.concentration - q.concentration) * (digamma(p.concentration) - digammaTotal)).sum(alongAxes: [-1])
+}

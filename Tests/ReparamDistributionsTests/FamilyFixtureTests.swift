@@ -37,7 +37,7 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
 }
 
 /// The family a case names, with its parameters as rank-0 tensors.
-func makeFamily(_ name: String, _ p: [String: Float]) -> any (HasCDF & HasEntropy & Reparameterizable) {
+func makeFamily(_ name: String, _ p: [String: Float]) -> any (HasEntropy & Reparameterizable) {
     func t(_ key: String) -> Tensor { Tensor(p[key]!) }
     switch name {
     case "Normal": return Normal(loc: t("loc"), scale: t("scale"))
@@ -55,6 +55,7 @@ func makeFamily(_ name: String, _ p: [String: Float]) -> any (HasCDF & HasEntrop
     case "Gamma": return Gamma(concentration: t("concentration"), rate: t("rate"))
     case "Chi2": return Chi2(degreesOfFreedom: t("degreesOfFreedom"))
     case "InverseGamma": return InverseGamma(concentration: t("concentration"), scale: t("scale"))
+    case "Beta": return Beta(alpha: t("alpha"), beta: t("beta"))
     default: preconditionFailure("unknown family \(name)")
     }
 }
@@ -78,11 +79,14 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
     func densityCDFAndMomentsMatchScipy(_ c: FamilyCase) {
         let d = makeFamily(c.family, c.params)
         let x = Tensor(c.x)
-        let logProb = d.logProb(x), cdf = d.cdf(x)
+        let logProb = d.logProb(x)
+        let cdf = (d as? any HasCDF)?.cdf(x)  // Beta has no CDF yet (incomplete beta pending)
         for i in 0..<c.x.count {
             #expect(close(logProb.scalars[i], c.logProb[i]), "logProb(\(c.x[i])) = \(logProb.scalars[i]), scipy \(c.logProb[i])")
-            #expect(close(cdf.scalars[i], c.cdf[i], floor: 1e-3 * c.cdf[i] + 5e-3),
-                    "cdf(\(c.x[i])) = \(cdf.scalars[i]), scipy \(c.cdf[i])")
+            if let cdf {
+                #expect(close(cdf.scalars[i], c.cdf[i], floor: 1e-3 * c.cdf[i] + 5e-3),
+                        "cdf(\(c.x[i])) = \(cdf.scalars[i]), scipy \(c.cdf[i])")
+            }
         }
         #expect(close(d.entropy().scalarValue, c.entropy), "entropy \(d.entropy().scalarValue), scipy \(c.entropy)")
         #expect(close(d.mean.scalarValue, c.mean, floor: 1e-6), "mean \(d.mean.scalarValue), scipy \(c.mean)")
@@ -91,9 +95,11 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
 
     /// icdf inverts cdf up to the float grid: x = icdf(p) can only land within half an ulp of
     /// the true quantile, which moves the CDF by density(x)·ulp(x)/2 (plus the formulas' own error).
-    @Test(arguments: FamilyFixtureTests.cases)
-    func icdfInvertsCDF(_ c: FamilyCase) {
-        let d = makeFamily(c.family, c.params)
+    static let casesWithCDF = cases.filter { makeFamily($0.family, $0.params) is any HasCDF }
+
+    @Test(arguments: FamilyFixtureTests.casesWithCDF)
+    func icdfInvertsCDF(_ c: FamilyCase) throws {
+        let d = try #require(makeFamily(c.family, c.params) as? any HasCDF)
         let p = Tensor([0.05, 0.3, 0.5, 0.7, 0.95])
         let x = d.icdf(p)
         let back = d.cdf(x), density = exp(d.logProb(x))
@@ -111,10 +117,11 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
     func rsampleHasTheRightDistribution(_ c: FamilyCase) {
         let d = makeFamily(c.family, c.params)
         let n = 200_000
+        let withCDF = d as? any HasCDF
         let z = d.rsample(RandomKey(seed: 5).fold(in: UInt64(c.x.count)), sampleShape: [n]).scalars
         #expect(z.count == n)
-        for p: Float in [0.1, 0.5, 0.9] {
-            let q = d.icdf(Tensor(p)).scalarValue
+        for p: Float in withCDF == nil ? [] : [0.1, 0.5, 0.9] {
+            let q = withCDF!.icdf(Tensor(p)).scalarValue
             // Gamma(α = 1e-3) puts most of its mass below the smallest normal float, where draws
             // and quantiles both round to 0; such quantiles say nothing about the sampler.
             if q < Float.leastNormalMagnitude && q >= 0 && c.family.contains("Gamma") { continue }

@@ -1,0 +1,117 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// Dirichlet(α) on the simplex (eventShape [K]): y = G/ΣG for Gₖ ~ Gamma(αₖ, 1), formed in log
+/// space, log y = log G − logΣexp(log G), so α ≪ 1 does not collapse to a corner or to 1/K.
+/// Implicitly reparameterized through the Gammas.
+public struct Dirichlet: ImplicitlyReparameterizable, HasEntropy {
+    public var concentration: Tensor
+
+    @differentiable(reverse)
+    public init(concentration: Tensor) { self.concentration = concentration }
+
+    public static func validated(concentration: Tensor) throws -> Dirichlet {
+        guard concentration.rank >= 1, concentration.shape.last! >= 2 else {
+            throw DistributionError(distribution: "Dirichlet", parameter: "concentration", index: 0, value: .nan,
+                                    requirement: "shape \(concentration.shape) needs a last axis of at least 2 categories")
+        }
+        try check(concentration, "concentration", of: "Dirichlet", .positive)
+        return Dirichlet(concentration: concentration)
+    }
+
+    public func validate(value: Tensor) throws { try checkSimplex(value, of: "Dirichlet") }
+
+    public var batchShape: [Int] { Array(concentration.shape.dropLast()) }
+    public var eventShape: [Int] { [concentration.shape.last!] }
+
+    /// log y, finite even where yₖ underflows.
+    @differentiable(reverse, wrt: self)
+    public func rsampleLog(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
+        let logG = standardGammaLogSample(concentration, key: key, sampleShape: sampleShape)
+        return logG - logG.logSumExp(alongAxes: [-1], keepDims: true)
+    }
+
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { exp(rsampleLog(key, sampleShape: sampleShape)) }
+
+    /// Σ(αₖ − 1) log yₖ + lnΓ(Σα) − Σ lnΓ(αₖ)
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor { logProb(logSample: log(value)) }
+
+    /// The density at y = exp(logSample), from log y directly.
+    @differentiable(reverse)
+    public func logProb(logSample: Tensor) -> Tensor {
+        ((concentration - 1) * logSample).sum(alongAxes: [-1]) + lgamma(concentration.sum(alongAxes: [-1]))
+            - lgamma(concentration).sum(alongAxes: [-1])
+    }
+
+    /// log B(α) + (α₀ − K)ψ(α₀) − Σ(αₖ − 1)ψ(αₖ)
+    @differentiable(reverse)
+    public func entropy() -> Tensor {
+        let total = concentration.sum(alongAxes: [-1])
+        let k = withoutDerivative(at: Float(concentration.shape.last!))
+        return lgamma(concentration).sum(alongAxes: [-1]) - lgamma(total) + (total - k) * digamma(total)
+            - ((concentration - 1) * digamma(concentration)).sum(alongAxes: [-1])
+    }
+
+    public var mean: Tensor { concentration / concentration.sum(alongAxes: [-1], keepDims: true) }
+    public var variance: Tensor {
+        let total = concentration.sum(alongAxes: [-1], keepDims: true)
+        return concentration * (total - concentration) / (square(total) * (total + 1))
+    }
+}
+
+/// Beta(α, β) on (0, 1): G₁/(G₁ + G₂) with Gᵢ ~ Gamma, as σ(log G₁ − log G₂) in log space.
+/// Implicitly reparameterized through the Gammas.
+public struct Beta: ImplicitlyReparameterizable, HasEntropy {
+    public var alpha: Tensor
+    public var beta: Tensor
+
+    @differentiable(reverse)
+    public init(alpha: Tensor, beta: Tensor) {
+        self.alpha = alpha
+        self.beta = beta
+    }
+
+    public static func validated(alpha: Tensor, beta: Tensor) throws -> Beta {
+        _ = try checkShapes([("alpha", alpha.shape), ("beta", beta.shape)], of: "Beta")
+        try check(alpha, "alpha", of: "Beta", .positive)
+        try check(beta, "beta", of: "Beta", .positive)
+        return Beta(alpha: alpha, beta: beta)
+    }
+
+    public func validate(value: Tensor) throws { try check(value, "value", of: "Beta", .openUnit) }
+
+    public var batchShape: [Int] { joinedShape(alpha.shape, beta.shape, of: "Beta") }
+    public var eventShape: [Int] { [] }
+
+    /// log G₁ − log G₂, the logit of the sample (finite where y rounds to 0 or 1).
+    @differentiable(reverse, wrt: self)
+    public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
+        let shape = withoutDerivative(at: self).batchShape
+        let keys = withoutDerivative(at: key.split(2))
+        return standardGammaLogSample(expand(alpha, to: shape), key: keys[0], sampleShape: sampleShape)
+            - standardGammaLogSample(expand(beta, to: shape), key: keys[1], sampleShape: sampleShape)
+    }
+
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { sigmoid(rsampleLogit(key, sampleShape: sampleShape)) }
+
+    /// (α − 1) log x + (β − 1) log(1 − x) − log B(α, β) on (0, 1)
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor {
+        let formula = (alpha - 1) * log(value) + (beta - 1) * log1p(-value) - lgamma(alpha) - lgamma(beta) + lgamma(alpha + beta)
+        return restricted(formula, to: withoutDerivative(at: value)) { $0 > 0 && $0 < 1 }
+    }
+
+    /// log B(α, β) − (α − 1)ψ(α) − (β − 1)ψ(β) + (α + β − 2)ψ(α + β)
+    @differentiable(reverse)
+    public func entropy() -> Tensor {
+        lgamma(alpha) + lgamma(beta) - lgamma(alpha + beta) - (alpha - 1) * digamma(alpha) - (beta - 1) * digamma(beta)
+            + (alpha + beta - 2) * digamma(alpha + beta)
+    }
+
+    public var mean: Tensor { alpha / (alpha + beta) }
+    public var variance: Tensor { alpha * beta / (square(alpha + beta) * (alpha + beta + 1)) }
+}

@@ -1,0 +1,62 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// Reinterprets the last `reinterpretedDimensions` batch dimensions of `base` as event
+/// dimensions: logProb sums over them. A diagonal Gaussian is Independent(Normal, 1).
+/// It is reparameterizable exactly when its base is.
+public struct Independent<Base: Distribution>: Distribution {
+    public var base: Base
+    @noDerivative public let reinterpretedDimensions: Int
+
+    @differentiable(reverse, wrt: base)
+    public init(_ base: Base, reinterpretedDimensions: Int = 1) {
+        precondition(reinterpretedDimensions >= 0 && reinterpretedDimensions <= base.batchShape.count,
+                     "Independent: cannot reinterpret \(reinterpretedDimensions) of the batch dimensions \(base.batchShape)")
+        self.base = base
+        self.reinterpretedDimensions = reinterpretedDimensions
+    }
+
+    public var batchShape: [Int] { Array(base.batchShape.dropLast(reinterpretedDimensions)) }
+    public var eventShape: [Int] { Array(base.batchShape.suffix(reinterpretedDimensions)) + base.eventShape }
+
+    public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { base.sample(key, sampleShape: sampleShape) }
+
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor {
+        let perElement = base.logProb(value)
+        let n = withoutDerivative(at: reinterpretedDimensions)
+        if n == 0 { return perElement }
+        let rank = withoutDerivative(at: perElement.rank)
+        return perElement.sum(alongAxes: Array((rank - n)..<rank))
+    }
+
+    public var mean: Tensor { base.mean }
+    public var variance: Tensor { base.variance }
+}
+
+extension Independent: Reparameterizable where Base: Reparameterizable {
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { base.rsample(key, sampleShape: sampleShape) }
+}
+
+extension Independent: HasEntropy where Base: HasEntropy {
+    @differentiable(reverse)
+    public func entropy() -> Tensor {
+        let perElement = base.entropy()
+        let n = withoutDerivative(at: reinterpretedDimensions)
+        if n == 0 { return perElement }
+        let rank = withoutDerivative(at: perElement.rank)
+        return perElement.sum(alongAxes: Array((rank - n)..<rank))
+    }
+}
+
+/// KL of independent products: the base KL summed over the reinterpreted dimensions.
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Normal>, _ q: Independent<Normal>) -> Tensor {
+    let perElement = klDivergence(p.base, q.base)
+    let n = withoutDerivative(at: p.reinterpretedDimensions)
+    if n == 0 { return perElement }
+    let rank = withoutDerivative(at: perElement.rank)
+    return perElement.sum(alongAxes: Array((rank - n)..<rank))
+}
