@@ -64,7 +64,7 @@ public struct Dirichlet: ImplicitlyReparameterizable, HasEntropy {
 
 /// Beta(α, β) on (0, 1): G₁/(G₁ + G₂) with Gᵢ ~ Gamma, as σ(log G₁ − log G₂) in log space.
 /// Implicitly reparameterized through the Gammas.
-public struct Beta: ImplicitlyReparameterizable, HasEntropy {
+public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var alpha: Tensor
     public var beta: Tensor
 
@@ -104,6 +104,14 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy {
         let formula = (alpha - 1) * log(value) + (beta - 1) * log1p(-value) - lgamma(alpha) - lgamma(beta) + lgamma(alpha + beta)
         return restricted(formula, to: withoutDerivative(at: value)) { $0 > 0 && $0 < 1 }
     }
+
+    /// I_x(α, β)
+    @differentiable(reverse)
+    public func cdf(_ value: Tensor) -> Tensor { regularizedIncompleteBeta(alpha, beta, clamp(value, min: 0, max: 1)) }
+
+    /// I⁻¹_p(α, β)
+    @differentiable(reverse)
+    public func icdf(_ probability: Tensor) -> Tensor { betaQuantile(alpha, beta, probability) }
 
     /// log B(α, β) − (α − 1)ψ(α) − (β − 1)ψ(β) + (α + β − 2)ψ(α + β)
     @differentiable(reverse)

@@ -80,7 +80,7 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         let d = makeFamily(c.family, c.params)
         let x = Tensor(c.x)
         let logProb = d.logProb(x)
-        let cdf = (d as? any HasCDF)?.cdf(x)  // Beta has no CDF yet (incomplete beta pending)
+        let cdf = (d as? any HasCDF)?.cdf(x)
         for i in 0..<c.x.count {
             #expect(close(logProb.scalars[i], c.logProb[i]), "logProb(\(c.x[i])) = \(logProb.scalars[i]), scipy \(c.logProb[i])")
             if let cdf {
