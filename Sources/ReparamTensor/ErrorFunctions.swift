@@ -13,20 +13,31 @@ extension Special {
     /// tail keeps its relative precision.
     public static func erfinv(_ y: Double) -> Double {
         if y.isNaN || y < -1 || y > 1 { return .nan }
-        if y == 1 { return .infinity }
-        if y == -1 { return -.infinity }
-        let a = Swift.abs(y), complement = 1 - a
-        if a == 0 { return y }
-        let k = 0.147, logTerm = libmLog1p(-a * a)
+        let x = inverseErf(magnitude: Swift.abs(y), complement: 1 - Swift.abs(y))
+        return y < 0 ? -x : x
+    }
+
+    /// erfc⁻¹(q) for q ∈ [0, 2], exact in the tail where 1 − q would round away: Φ⁻¹(p) is
+    /// −√2·erfcinv(2p) even for p = 1e-300.
+    public static func erfcinv(_ q: Double) -> Double {
+        if q.isNaN || q < 0 || q > 2 { return .nan }
+        return q <= 1 ? inverseErf(magnitude: 1 - q, complement: q) : -inverseErf(magnitude: q - 1, complement: 2 - q)
+    }
+
+    /// x ≥ 0 with erf(x) = a, given a and its complement c = 1 − a (kept exact by the caller).
+    static func inverseErf(magnitude a: Double, complement c: Double) -> Double {
+        if c == 0 { return .infinity }
+        if a == 0 { return 0 }
+        let k = 0.147, logTerm = libmLog(c) + libmLog1p(a)  // log(1 − a²)
         let b = 2 / (Double.pi * k) + logTerm / 2
         var x = ((b * b - logTerm / k).squareRoot() - b).squareRoot()
         for _ in 0..<4 {
             let slope = 2 / Double.pi.squareRoot() * libmExp(-x * x)
             if slope == 0 { break }
-            let residual = a < 0.5 ? libmErf(x) - a : complement - libmErfc(x)  // both equal erf(x) − a
+            let residual = a < 0.5 ? libmErf(x) - a : c - libmErfc(x)  // both equal erf(x) − a
             x -= residual / slope
         }
-        return y < 0 ? -x : x
+        return x
     }
 
     /// log Φ(x), Φ the standard normal CDF: log(erfc(−x/√2)/2), and for x < −37 (where erfc
@@ -50,6 +61,8 @@ extension Special {
 @differentiable(reverse) public func erfc(_ x: Tensor) -> Tensor { x.mapDouble(Special.erfc) }
 /// erf⁻¹ x elementwise; derivative √π/2·e^{erfinv(x)²}.
 @differentiable(reverse) public func erfinv(_ x: Tensor) -> Tensor { x.mapDouble(Special.erfinv) }
+/// erfc⁻¹ q elementwise (q ∈ [0, 2]); derivative −√π/2·e^{erfcinv(q)²}.
+@differentiable(reverse) public func erfcinv(_ x: Tensor) -> Tensor { x.mapDouble(Special.erfcinv) }
 /// log Φ(x) elementwise, accurate far into the left tail; derivative φ(x)/Φ(x).
 @differentiable(reverse) public func logNormalCDF(_ x: Tensor) -> Tensor { x.mapDouble(Special.logNormalCDF) }
 /// atan x elementwise; derivative 1/(1+x²).
@@ -66,6 +79,10 @@ extension Special {
 @derivative(of: erfinv) @usableFromInline func vjpErfinv(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     let y = erfinv(x)
     return (y, { v in v.isShapelessZero ? .zero : v * y.mapDouble { Double.pi.squareRoot() / 2 * libmExp($0 * $0) } })
+}
+@derivative(of: erfcinv) @usableFromInline func vjpErfcinv(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    let y = erfcinv(x)
+    return (y, { v in v.isShapelessZero ? .zero : v * y.mapDouble { -Double.pi.squareRoot() / 2 * libmExp($0 * $0) } })
 }
 @derivative(of: logNormalCDF) @usableFromInline func vjpLogNormalCDF(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     (logNormalCDF(x), { v in v.isShapelessZero ? .zero : v * x.mapDouble(Special.normalHazardRatio) })

@@ -42,6 +42,9 @@ struct AnyReparameterized: Differentiable {
         case "Weibull": return Weibull(scale: first, concentration: second).rsample(key)
         case "Gamma": return Gamma(concentration: first, rate: second).rsample(key)
         case "InverseGamma": return InverseGamma(concentration: first, scale: second).rsample(key)
+        case "StudentT": return StudentT(degreesOfFreedom: first, loc: Tensor(0.2), scale: second).rsample(key)
+        case "TruncatedNormal": return TruncatedNormal(loc: first, scale: second, low: Tensor(-0.5), high: Tensor(1.5)).rsample(key)
+        case "Beta": return Beta(alpha: first, beta: second).rsample(key)
         default: return Pareto(scale: first, alpha: second).rsample(key)
         }
     }
@@ -61,6 +64,9 @@ struct AnyReparameterized: Differentiable {
         case "Weibull": return Weibull(scale: first, concentration: second).icdf(p)
         case "Gamma": return Gamma(concentration: first, rate: second).icdf(p)
         case "InverseGamma": return InverseGamma(concentration: first, scale: second).icdf(p)
+        case "StudentT": return StudentT(degreesOfFreedom: first, loc: Tensor(0.2), scale: second).icdf(p)
+        case "TruncatedNormal": return TruncatedNormal(loc: first, scale: second, low: Tensor(-0.5), high: Tensor(1.5)).icdf(p)
+        case "Beta": return Beta(alpha: first, beta: second).icdf(p)
         default: return Pareto(scale: first, alpha: second).icdf(p)
         }
     }
@@ -70,7 +76,8 @@ let pathwiseCases: [PathwiseCase] = [
     ("Normal", 0.3, 0.8), ("Laplace", -0.2, 0.6), ("Gumbel", 0.1, 0.7), ("Logistic", 0.2, 0.5),
     ("Cauchy", 0.1, 0.4), ("LogNormal", -0.3, 0.4), ("HalfNormal", 0.9, 1), ("HalfCauchy", 0.5, 1),
     ("Exponential", 1.7, 1), ("Uniform", -0.4, 0.9), ("Weibull", 0.8, 1.6), ("Pareto", 0.6, 3.5),
-    ("Gamma", 1.7, 0.8), ("Gamma", 0.4, 1.3), ("InverseGamma", 3, 1.5),
+    ("Gamma", 1.7, 0.8), ("Gamma", 0.4, 1.3), ("InverseGamma", 3, 1.5), ("StudentT", 2.5, 0.7),
+    ("TruncatedNormal", 0.3, 0.9), ("Beta", 0.8, 2.2),
 ].map { name, a, b in PathwiseCase(name: name, first: a, second: b, make: { AnyReparameterized(name, $0, $1) }) }
 
 /// Bounded smooth test functions, so every family (Cauchy included) has finite E[f] and Var.

@@ -87,3 +87,57 @@ import Testing
         #expect(Swift.abs(klDivergence(pFlat, q).scalarValue - klDivergence(pFlat.base, q.base).sumToFloat()) < 1e-5)
     }
 }
+
+@Suite struct MixtureTests {
+    let weights = Tensor([0.3, -0.4, 1.1])
+    let locs = Tensor([-2, 0.5, 3]), scales = Tensor([0.5, 1, 0.7])
+
+    @Test func densityAndCDFAreTheWeightedComponents() {
+        let mixture = MixtureSameFamily(mixtureLogits: weights, components: Normal(loc: locs, scale: scales))
+        let x = Tensor([-2.2, 0.1, 2.9, 6])
+        let w = softmax(weights).scalars
+        for i in 0..<x.count {
+            var density = 0.0, cumulative = 0.0
+            for k in 0..<3 {
+                let component = Normal(loc: Tensor(locs.scalars[k]), scale: Tensor(scales.scalars[k]))
+                density += Double(w[k]) * Double(exp(component.logProb(Tensor(x.scalars[i]))).scalarValue)
+                cumulative += Double(w[k]) * Double(component.cdf(Tensor(x.scalars[i])).scalarValue)
+            }
+            #expect(Swift.abs(Double(exp(mixture.logProb(x)).scalars[i]) - density) < 1e-6 * Swift.max(1, density))
+            #expect(Swift.abs(Double(mixture.cdf(x).scalars[i]) - cumulative) < 1e-6)
+        }
+    }
+
+    /// Draws follow the mixture CDF (5 binomial SEs), and the implicit gradient of E[z] reaches
+    /// the mixture logits: ∂E[z]/∂lⱼ = wⱼ(μⱼ − Σ w μ), within 5 SEs of per-sample gradients.
+    @Test func samplesAndImplicitGradientToTheWeights() {
+        let n = 60_000
+        let key = RandomKey(seed: 81)
+        let mixture = MixtureSameFamily(mixtureLogits: weights, components: Normal(loc: locs, scale: scales))
+        let z = mixture.rsample(key, sampleShape: [n])
+        for t: Float in [-2, 0, 2.5] {
+            expectFrequency(z.scalars.filter { $0 <= t }.count, of: n, near: Double(mixture.cdf(Tensor(t)).scalarValue), "P(Z ≤ \(t))")
+        }
+        let perSampleLogits = Tensor(rows: Array(repeating: weights.scalars, count: n))
+        let g = gradient(at: perSampleLogits) { l in
+            MixtureSameFamily(mixtureLogits: l, components: Normal(loc: locs, scale: scales)).rsample(key).sumToFloat()
+        }
+        let w = softmax(weights).scalars.map(Double.init), mu = locs.scalars.map(Double.init)
+        let average = zip(w, mu).reduce(0) { $0 + $1.0 * $1.1 }
+        for j in 0..<3 {
+            let column = (0..<n).map { Double(g.scalars[$0 * 3 + j]) }
+            let mean = column.reduce(0, +) / Double(n)
+            let se = (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1) / Double(n)).squareRoot()
+            let exact = w[j] * (mu[j] - average)
+            #expect(Swift.abs(mean - exact) < 5 * se, "∂E[z]/∂l\(j): \(mean) ± \(se), exact \(exact)")
+        }
+    }
+
+    @Test func truncatedNormalFarTailDrawsStayInside() {
+        let d = TruncatedNormal(loc: Tensor(0), scale: Tensor(1), low: Tensor(8), high: Tensor(8.5))
+        let z = d.sample(RandomKey(seed: 82), sampleShape: [10_000]).scalars
+        #expect(z.allSatisfy { $0 >= 8 && $0 <= 8.5 })
+        let mean = z.reduce(0.0) { $0 + Double($1) } / 10_000
+        #expect(Swift.abs(mean - Double(d.mean.scalarValue)) < 5 * (Double(d.variance.scalarValue) / 10_000).squareRoot())
+    }
+}
