@@ -1,0 +1,72 @@
+import _Differentiation
+import Foundation
+import ReparamDistributions
+import ReparamRandom
+import ReparamTensor
+import Testing
+
+@Suite struct MultivariateNormalTests {
+    let l = Tensor(rows: [[1.2, 0, 0], [0.4, 0.7, 0], [-0.3, 0.5, 0.9]])
+    let mu = Tensor([0.5, -1, 2])
+
+    /// scipy.stats.multivariate_normal(mu, L·Lᵀ).logpdf and .entropy.
+    @Test func matchesScipy() {
+        let d = MultivariateNormal(loc: mu, scaleTril: l)
+        let x = Tensor(rows: [[0, 0, 0], [1, -2, 3], [0.5, -1, 2], [-2, 1, 0.5]])
+        let expected = [-9.355102736707071, -6.320123138169377, -2.47710169302699, -23.46392557087627]
+        let got = d.logProb(x)
+        #expect(got.shape == [4])
+        for i in 0..<4 { #expect(Swift.abs(Double(got.scalars[i]) - expected[i]) <= 2e-5 * Swift.max(1, Swift.abs(expected[i]))) }
+        #expect(Swift.abs(Double(d.entropy().scalarValue) - 3.9771016930269902) < 1e-5)
+    }
+
+    /// Sample covariance within 5 standard errors of L·Lᵀ: SE(Σ̂ᵢⱼ) = √((ΣᵢᵢΣⱼⱼ + Σᵢⱼ²)/n).
+    @Test func samplesHaveTheCovariance() {
+        let n = 200_000
+        let z = MultivariateNormal(loc: mu, scaleTril: l).rsample(RandomKey(seed: 91), sampleShape: [n])
+        #expect(z.shape == [n, 3])
+        let sigma = matmul(l, l, transposeB: true).scalars.map(Double.init)
+        var means = [Double](repeating: 0, count: 3)
+        for row in 0..<n { for j in 0..<3 { means[j] += Double(z.scalars[row * 3 + j]) / Double(n) } }
+        for i in 0..<3 {
+            #expect(Swift.abs(means[i] - Double(mu.scalars[i])) < 5 * (sigma[i * 3 + i] / Double(n)).squareRoot())
+            for j in 0..<3 {
+                var c = 0.0
+                for row in 0..<n { c += (Double(z.scalars[row * 3 + i]) - means[i]) * (Double(z.scalars[row * 3 + j]) - means[j]) }
+                c /= Double(n - 1)
+                let se = ((sigma[i * 3 + i] * sigma[j * 3 + j] + sigma[i * 3 + j] * sigma[i * 3 + j]) / Double(n)).squareRoot()
+                #expect(Swift.abs(c - sigma[i * 3 + j]) < 5 * se, "Σ[\(i)][\(j)] = \(c), expected \(sigma[i * 3 + j])")
+            }
+        }
+    }
+
+    @Test func gradientsMatchFiniteDifferences() {
+        let x = Tensor(rows: [[0.3, -0.2, 1.5], [1, 0, 2.5]])
+        let gl = gradient(at: l) { s in MultivariateNormal(loc: mu, scaleTril: s).logProb(x).sumToFloat() }
+        let nl = GradientCheck.numericalGradient(of: { MultivariateNormal(loc: mu, scaleTril: $0).logProb(x).sumToFloat() }, at: l)
+        // Entries above the diagonal do not enter the density: both gradients are 0 there.
+        #expect(GradientCheck.maxRelativeError(gl, nl) < 2e-3)
+        let gm = gradient(at: mu) { m in MultivariateNormal(loc: m, scaleTril: l).logProb(x).sumToFloat() }
+        let nm = GradientCheck.numericalGradient(of: { MultivariateNormal(loc: $0, scaleTril: l).logProb(x).sumToFloat() }, at: mu)
+        #expect(GradientCheck.maxRelativeError(gm, nm) < 2e-3)
+        let b = Tensor(rows: [[1, 2], [0.5, -1], [3, 0]])
+        let (gL, gB) = gradient(at: l, b) { a, c in solveLowerTriangular(a, c).sumToFloat() }
+        #expect(GradientCheck.maxRelativeError(gB, GradientCheck.numericalGradient(of: { solveLowerTriangular(l, $0).sumToFloat() }, at: b)) < 2e-3)
+        #expect(GradientCheck.maxRelativeError(gL, GradientCheck.numericalGradient(of: { solveLowerTriangular($0, b).sumToFloat() }, at: l)) < 2e-3)
+    }
+
+    @Test func klMatchesMonteCarloAndDiagonalMatchesIndependent() {
+        let p = MultivariateNormal(loc: mu, scaleTril: l)
+        let q = MultivariateNormal(loc: Tensor([0, 0, 1]), scaleTril: Tensor(rows: [[1, 0, 0], [0.2, 1.5, 0], [0, -0.4, 0.8]]))
+        let (estimate, se) = monteCarloKL(p, q, key: RandomKey(seed: 92), samples: 400_000)
+        #expect(Swift.abs(estimate.scalarValue - klDivergence(p, q).scalarValue) <= 5 * se.scalarValue)
+        let g = gradient(at: mu) { m in klDivergence(MultivariateNormal(loc: m, scaleTril: l), q).sumToFloat() }
+        let n = GradientCheck.numericalGradient(of: { klDivergence(MultivariateNormal(loc: $0, scaleTril: l), q).sumToFloat() }, at: mu)
+        #expect(GradientCheck.maxRelativeError(g, n) < 2e-3)
+        let scale = Tensor([0.5, 1.5, 2])
+        let diagonal = MultivariateNormal.diagonal(loc: mu, scale: scale)
+        let independent = Independent(Normal(loc: mu, scale: scale), reinterpretedDimensions: 1)
+        let x = Tensor(rows: [[0, 1, 2], [-1, 0.5, 3]])
+        #expect(GradientCheck.maxRelativeError(diagonal.logProb(x), independent.logProb(x)) < 1e-5)
+    }
+}
