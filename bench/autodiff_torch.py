@@ -9,7 +9,6 @@ optimizer. Needs `pip install torch`.
 """
 import argparse
 import json
-import time
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
@@ -19,6 +18,8 @@ if args.threads < 1:
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+
+from timing import median_seconds  # noqa: E402
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -38,19 +39,6 @@ def step():
     loss.backward()
 
 
-def median_seconds(fn, repeats=7, minimum=0.05):
-    fn()
-    samples = []
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= minimum:
-                break
-        samples.append(elapsed / calls)
-    return sorted(samples)[len(samples) // 2]
 
 
 seconds = median_seconds(step)

@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
@@ -24,6 +23,8 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
 
 import numpy as np  # noqa: E402  (after the environment is set)
 
+from timing import median_seconds  # noqa: E402
+
 GEMM_SHAPES = [  # (m, k, n, trans): op(A) is m×k, op(B) is k×n
     (128, 784, 400, "NN"), (128, 400, 40, "NN"), (128, 20, 400, "NN"), (128, 400, 784, "NN"),
     (784, 128, 400, "TN"), (400, 128, 784, "TN"), (128, 784, 400, "NT"), (128, 400, 784, "NT"),
@@ -31,20 +32,6 @@ GEMM_SHAPES = [  # (m, k, n, trans): op(A) is m×k, op(B) is k×n
 ]
 
 
-def best_seconds(fn, min_time=0.05, repeats=7):
-    """Median over `repeats` of the mean time per call in a ≥ min_time loop."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        times.append(elapsed / calls)
-    return sorted(times)[len(times) // 2]
 
 
 def main():
@@ -65,7 +52,7 @@ def main():
         opa = a.T if trans[0] == "T" else a
         opb = b.T if trans[1] == "T" else b
         out = np.empty((m, n), dtype=np.float32)
-        seconds = best_seconds(lambda: np.matmul(opa, opb, out=out))
+        seconds = median_seconds(lambda: np.matmul(opa, opb, out=out))
         print(json.dumps({"kernel": "gemm", "m": m, "k": k, "n": n, "trans": trans,
                           "threads": threads, "gflops": round(2 * m * k * n / seconds / 1e9, 2)}))
     x = rng.standard_normal((128, 784), dtype=np.float32)
@@ -80,11 +67,11 @@ def main():
         "softplus": lambda: np.logaddexp(x, 0.0, out=y),
     }
     for name, fn in elementwise.items():
-        seconds = best_seconds(fn)
+        seconds = median_seconds(fn)
         print(json.dumps({"kernel": name, "n": x.size, "gelems": round(x.size / seconds / 1e9, 3)}))
     generator = np.random.default_rng(1)
     buffer = np.empty(1 << 20, dtype=np.float32)
-    seconds = best_seconds(lambda: generator.standard_normal(dtype=np.float32, out=buffer))
+    seconds = median_seconds(lambda: generator.standard_normal(dtype=np.float32, out=buffer))
     print(json.dumps({"kernel": "normal", "n": buffer.size, "msamples": round(buffer.size / seconds / 1e6, 1)}))
     sys.stdout.flush()
 

@@ -8,7 +8,6 @@ Figures are millions of sampled values per second. Needs `pip install torch`.
 """
 import argparse
 import json
-import time
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
@@ -17,25 +16,14 @@ if args.threads < 1:
     parser.error("--threads must be at least 1")
 
 import torch  # noqa: E402
+
+from timing import median_seconds  # noqa: E402
 from torch import distributions as D  # noqa: E402
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 
 
-def median_seconds(fn, repeats=5, minimum=0.1):
-    fn()
-    samples = []
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= minimum:
-                break
-        samples.append(elapsed / calls)
-    return sorted(samples)[len(samples) // 2]
 
 
 def normal():
@@ -64,6 +52,6 @@ def relaxed():
 
 for name, case in [("normal", normal), ("gamma", gamma), ("dirichlet", dirichlet), ("relaxed-one-hot-categorical", relaxed)]:
     count, step = case()
-    seconds = median_seconds(step)
+    seconds = median_seconds(step, repeats=5, minimum=0.1)  # as `reparam bench sampling`
     print(json.dumps({"kernel": name, "n": count, "threads": args.threads, "msamples": round(count / seconds / 1e6, 2),
                       "torch": torch.__version__}), flush=True)

@@ -4,7 +4,8 @@ import ReparamTensor
 
 /// Cauchy(loc μ, scale s), density 1/(πs(1 + z²)). Pathwise by the inverse CDF:
 /// z = μ + s·tan(π(u − ½)). Mean and variance do not exist (NaN).
-public struct Cauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+public struct Cauchy: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public static let familyName = "Cauchy"
     public var loc: Tensor
     public var scale: Tensor
 
@@ -13,23 +14,6 @@ public struct Cauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         self.loc = loc
         self.scale = scale
     }
-
-    public static func validated(loc: Tensor, scale: Tensor) throws -> Cauchy {
-        let d = Cauchy(loc: loc, scale: scale)
-        try d.validate()
-        return d
-    }
-
-    public func validate() throws {
-        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Cauchy")
-        try check(loc, "loc", of: "Cauchy", .finite)
-        try check(scale, "scale", of: "Cauchy", .positive)
-    }
-
-    public func validate(value: Tensor) throws { try check(value, "value", of: "Cauchy", .finite) }
-
-    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Cauchy") }
-    public var eventShape: [Int] { [] }
 
     @differentiable(reverse, wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {

@@ -3,7 +3,8 @@ import ReparamRandom
 import ReparamTensor
 
 /// Gumbel(loc μ, scale β), CDF exp(−e^{−(x−μ)/β}). Pathwise: z = μ + β·g, g standard Gumbel.
-public struct Gumbel: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+public struct Gumbel: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public static let familyName = "Gumbel"
     public var loc: Tensor
     public var scale: Tensor
 
@@ -12,23 +13,6 @@ public struct Gumbel: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         self.loc = loc
         self.scale = scale
     }
-
-    public static func validated(loc: Tensor, scale: Tensor) throws -> Gumbel {
-        let d = Gumbel(loc: loc, scale: scale)
-        try d.validate()
-        return d
-    }
-
-    public func validate() throws {
-        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Gumbel")
-        try check(loc, "loc", of: "Gumbel", .finite)
-        try check(scale, "scale", of: "Gumbel", .positive)
-    }
-
-    public func validate(value: Tensor) throws { try check(value, "value", of: "Gumbel", .finite) }
-
-    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Gumbel") }
-    public var eventShape: [Int] { [] }
 
     @differentiable(reverse, wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {

@@ -4,7 +4,8 @@ import ReparamTensor
 
 /// Laplace(loc, scale), density e^{−|x−μ|/b}/(2b). Pathwise by the inverse CDF:
 /// z = μ − b·sign(u)·log(1 − 2|u|), u uniform on (−½, ½).
-public struct Laplace: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+public struct Laplace: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public static let familyName = "Laplace"
     public var loc: Tensor
     public var scale: Tensor
 
@@ -13,23 +14,6 @@ public struct Laplace: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         self.loc = loc
         self.scale = scale
     }
-
-    public static func validated(loc: Tensor, scale: Tensor) throws -> Laplace {
-        let d = Laplace(loc: loc, scale: scale)
-        try d.validate()
-        return d
-    }
-
-    public func validate() throws {
-        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Laplace")
-        try check(loc, "loc", of: "Laplace", .finite)
-        try check(scale, "scale", of: "Laplace", .positive)
-    }
-
-    public func validate(value: Tensor) throws { try check(value, "value", of: "Laplace", .finite) }
-
-    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Laplace") }
-    public var eventShape: [Int] { [] }
 
     @differentiable(reverse, wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {

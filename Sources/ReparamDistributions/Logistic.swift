@@ -3,7 +3,8 @@ import ReparamRandom
 import ReparamTensor
 
 /// Logistic(loc μ, scale s), CDF σ((x − μ)/s). Pathwise: z = μ + s·logit(u), u ~ U(0, 1).
-public struct Logistic: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+public struct Logistic: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public static let familyName = "Logistic"
     public var loc: Tensor
     public var scale: Tensor
 
@@ -12,23 +13,6 @@ public struct Logistic: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         self.loc = loc
         self.scale = scale
     }
-
-    public static func validated(loc: Tensor, scale: Tensor) throws -> Logistic {
-        let d = Logistic(loc: loc, scale: scale)
-        try d.validate()
-        return d
-    }
-
-    public func validate() throws {
-        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Logistic")
-        try check(loc, "loc", of: "Logistic", .finite)
-        try check(scale, "scale", of: "Logistic", .positive)
-    }
-
-    public func validate(value: Tensor) throws { try check(value, "value", of: "Logistic", .finite) }
-
-    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Logistic") }
-    public var eventShape: [Int] { [] }
 
     @differentiable(reverse, wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {

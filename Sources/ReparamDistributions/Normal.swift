@@ -3,7 +3,8 @@ import ReparamRandom
 import ReparamTensor
 
 /// N(loc, scale²). Pathwise: z = loc + scale·ε, ε ~ N(0, 1).
-public struct Normal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
+public struct Normal: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
+    public static let familyName = "Normal"
     public var loc: Tensor
     public var scale: Tensor
 
@@ -12,25 +13,6 @@ public struct Normal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         self.loc = loc
         self.scale = scale
     }
-
-    /// Checked construction: loc finite, scale > 0, shapes that broadcast.
-    public static func validated(loc: Tensor, scale: Tensor) throws -> Normal {
-        let d = Normal(loc: loc, scale: scale)
-        try d.validate()
-        return d
-    }
-
-    public func validate() throws {
-        _ = try checkShapes([("loc", loc.shape), ("scale", scale.shape)], of: "Normal")
-        try check(loc, "loc", of: "Normal", .finite)
-        try check(scale, "scale", of: "Normal", .positive)
-    }
-
-    /// Values must be finite.
-    public func validate(value: Tensor) throws { try check(value, "value", of: "Normal", .finite) }
-
-    public var batchShape: [Int] { joinedShape(loc.shape, scale.shape, of: "Normal") }
-    public var eventShape: [Int] { [] }
 
     @differentiable(reverse, wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {

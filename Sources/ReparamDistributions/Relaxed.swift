@@ -23,10 +23,7 @@ public struct RelaxedOneHotCategorical: Relaxation {
     }
 
     public static func validated(temperature: Float, logits: Tensor) throws -> RelaxedOneHotCategorical {
-        guard temperature.isFinite && temperature > 0 else {
-            throw DistributionError(distribution: "RelaxedOneHotCategorical", parameter: "temperature", index: 0,
-                                    value: temperature, requirement: "must be positive and finite")
-        }
+        try checkTemperature(temperature, of: "RelaxedOneHotCategorical")
         return RelaxedOneHotCategorical(temperature: temperature, logits: try Categorical.validated(logits: logits).logits)
     }
 
@@ -80,10 +77,7 @@ public struct RelaxedBernoulli: Relaxation {
     }
 
     public static func validated(temperature: Float, logits: Tensor) throws -> RelaxedBernoulli {
-        guard temperature.isFinite && temperature > 0 else {
-            throw DistributionError(distribution: "RelaxedBernoulli", parameter: "temperature", index: 0,
-                                    value: temperature, requirement: "must be positive and finite")
-        }
+        try checkTemperature(temperature, of: "RelaxedBernoulli")
         return RelaxedBernoulli(temperature: temperature, logits: try Bernoulli.validated(logits: logits).logits)
     }
 
@@ -122,6 +116,13 @@ public struct RelaxedBernoulli: Relaxation {
 
     public var mean: Tensor { Tensor(repeating: .nan, shape: logits.shape) }
     public var variance: Tensor { Tensor(repeating: .nan, shape: logits.shape) }
+}
+
+func checkTemperature(_ temperature: Float, of distribution: String) throws {
+    guard temperature.isFinite && temperature > 0 else {
+        throw DistributionError(distribution: distribution, parameter: "temperature", index: 0, value: temperature,
+                                requirement: "must be positive and finite")
+    }
 }
 
 /// One-hot of the argmax along the last axis forward; `y`'s gradient backward.
