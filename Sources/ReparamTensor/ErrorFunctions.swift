@@ -94,3 +94,15 @@ extension Special {
     let y = tan(x)
     return (y, { v in v.isShapelessZero ? .zero : v * (1 + square(y)) })
 }
+
+/// cos x elementwise; derivative −sin x.
+@differentiable(reverse) public func cos(_ x: Tensor) -> Tensor { x.mapDouble(libmCos) }
+/// sin x elementwise; derivative cos x.
+@differentiable(reverse) public func sin(_ x: Tensor) -> Tensor { x.mapDouble(libmSin) }
+
+@derivative(of: cos) @usableFromInline func vjpCos(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    (cos(x), { v in v.isShapelessZero ? .zero : -v * sin(x) })
+}
+@derivative(of: sin) @usableFromInline func vjpSin(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    (sin(x), { v in v.isShapelessZero ? .zero : v * cos(x) })
+}

@@ -16,3 +16,4 @@ import Darwin
 @inline(__always) func libmLog1p(_ x: Double) -> Double { log1p(x) }
 @inline(__always) func libmAtan(_ x: Double) -> Double { atan(x) }
 @inline(__always) func libmTan(_ x: Double) -> Double { tan(x) }
+

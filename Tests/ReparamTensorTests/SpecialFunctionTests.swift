@@ -127,3 +127,22 @@ import Testing
         expectGradient2("I wrt b, x", at: b, x) { regularizedIncompleteBeta(a, $0, $1) }
     }
 }
+
+@Suite struct BesselTests {
+    /// scipy.special.i0e / i1e, both sides of the series/asymptotic switch at 30.
+    @Test(arguments: [(0.0, 1.0, 0.0), (0.001, 0.9990007495835156, 0.0004995003123542213), (0.5, 0.64503527044915, 0.15642080318487173),
+                      (2.0, 0.308508322553671, 0.2152692892489377), (10.0, 0.1278333371634286, 0.1212626813844555),
+                      (29.9, 0.07326921904600191, 0.0720333749118688), (30.1, 0.07302329413106094, 0.07179985435101434),
+                      (100.0, 0.03994437929909668, 0.03974415302513025), (10000.0, 0.0039894726746047314, 0.003989273195983662),
+                      (-3.0, 0.24300035416182536, -0.19682671329730084)])
+    func matchScipy(x: Double, i0e: Double, i1e: Double) {
+        #expect(Swift.abs(Special.scaledBesselI(0, x) - i0e) <= 1e-13 * Swift.max(1e-3, Swift.abs(i0e)))
+        #expect(Swift.abs(Special.scaledBesselI(1, x) - i1e) <= 1e-13 * Swift.max(1e-3, Swift.abs(i1e)))
+    }
+
+    @Test func derivatives() {
+        var v = TestValues(state: 35)
+        expectGradient("i0e", at: v.tensor([7], -4, 4)) { besselI0e($0) }
+        expectGradient("i1e", at: v.tensor([7], -4, 4)) { besselI1e($0) }
+    }
+}
