@@ -23,13 +23,7 @@ public struct Independent<Base: Distribution>: Distribution {
     public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { base.sample(key, sampleShape: sampleShape) }
 
     @differentiable(reverse)
-    public func logProb(_ value: Tensor) -> Tensor {
-        let perElement = base.logProb(value)
-        let n = withoutDerivative(at: reinterpretedDimensions)
-        if n == 0 { return perElement }
-        let rank = withoutDerivative(at: perElement.rank)
-        return perElement.sum(alongAxes: Array((rank - n)..<rank))
-    }
+    public func logProb(_ value: Tensor) -> Tensor { summedOverEvent(base.logProb(value), reinterpretedDimensions) }
 
     public var mean: Tensor { base.mean }
     public var variance: Tensor { base.variance }
@@ -42,21 +36,56 @@ extension Independent: Reparameterizable where Base: Reparameterizable {
 
 extension Independent: HasEntropy where Base: HasEntropy {
     @differentiable(reverse)
-    public func entropy() -> Tensor {
-        let perElement = base.entropy()
-        let n = withoutDerivative(at: reinterpretedDimensions)
-        if n == 0 { return perElement }
-        let rank = withoutDerivative(at: perElement.rank)
-        return perElement.sum(alongAxes: Array((rank - n)..<rank))
-    }
+    public func entropy() -> Tensor { summedOverEvent(base.entropy(), reinterpretedDimensions) }
 }
 
-/// KL of independent products: the base KL summed over the reinterpreted dimensions.
+// KL of independent products: the base KL summed over the reinterpreted dimensions.
 @differentiable(reverse)
 public func klDivergence(_ p: Independent<Normal>, _ q: Independent<Normal>) -> Tensor {
-    let perElement = klDivergence(p.base, q.base)
-    let n = withoutDerivative(at: p.reinterpretedDimensions)
-    if n == 0 { return perElement }
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+
+/// Sums a per-element KL over the last `dimensions` axes (the reinterpreted ones).
+@differentiable(reverse)
+func summedOverEvent(_ perElement: Tensor, _ dimensions: Int) -> Tensor {
+    if dimensions == 0 { return perElement }
     let rank = withoutDerivative(at: perElement.rank)
-    return perElement.sum(alongAxes: Array((rank - n)..<rank))
+    return perElement.sum(alongAxes: Array((rank - dimensions)..<rank))
+}
+
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Laplace>, _ q: Independent<Laplace>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Exponential>, _ q: Independent<Exponential>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Gamma>, _ q: Independent<Gamma>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Beta>, _ q: Independent<Beta>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Uniform>, _ q: Independent<Uniform>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Gumbel>, _ q: Independent<Gumbel>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Bernoulli>, _ q: Independent<Bernoulli>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Poisson>, _ q: Independent<Poisson>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
+}
+@differentiable(reverse)
+public func klDivergence(_ p: Independent<Geometric>, _ q: Independent<Geometric>) -> Tensor {
+    summedOverEvent(klDivergence(p.base, q.base), p.reinterpretedDimensions)
 }

@@ -22,6 +22,22 @@ public struct MultivariateNormal: ExplicitlyReparameterizable, HasEntropy {
         return MultivariateNormal(loc: loc, scaleTril: identity * scale)
     }
 
+    /// From a covariance matrix Σ [D, D] (symmetric positive definite): L = cholesky(Σ),
+    /// differentiable in Σ.
+    @differentiable(reverse)
+    public static func covariance(loc: Tensor, _ covariance: Tensor) -> MultivariateNormal {
+        MultivariateNormal(loc: loc, scaleTril: cholesky(covariance))
+    }
+
+    /// Σ = W·Wᵀ + diag(d) for a factor W [D, r] and d [D] > 0 (a low-rank-plus-diagonal
+    /// covariance), through its Cholesky factor: O(D³) once per construction.
+    @differentiable(reverse)
+    public static func lowRankPlusDiagonal(loc: Tensor, factor: Tensor, diagonal: Tensor) -> MultivariateNormal {
+        let d = withoutDerivative(at: diagonal.shape.last!)
+        let identity = withoutDerivative(at: Tensor.oneHot(Array(0..<d), depth: d))
+        return covariance(loc: loc, matmul(factor, factor, transposeB: true) + identity * diagonal)
+    }
+
     public static func validated(loc: Tensor, scaleTril: Tensor) throws -> MultivariateNormal {
         let d = loc.shape.last ?? 0
         guard scaleTril.shape == [d, d], d > 0 else {

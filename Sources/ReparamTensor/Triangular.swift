@@ -45,3 +45,47 @@ func triangularSolve(_ l: Tensor, _ b: Tensor, transposed: Bool) -> Tensor {
         return (lower, gradB)
     })
 }
+
+/// The lower-triangular L with L·Lᵀ = A for a symmetric positive-definite A [D, D]
+/// (Cholesky–Banachiewicz, in Double). Only A's lower triangle is read. Pullback (Murray 2016):
+/// Ā = ½(S + Sᵀ), S = L⁻ᵀ·Φ(Lᵀ·L̄)·L⁻¹, Φ keeping the lower triangle with a halved diagonal.
+@differentiable(reverse)
+public func cholesky(_ a: Tensor) -> Tensor {
+    choleskyForward(a)
+}
+
+func choleskyForward(_ a: Tensor) -> Tensor {
+    precondition(a.rank == 2 && a.shape[0] == a.shape[1], "cholesky: the matrix must be square, got \(a.shape)")
+    let d = a.shape[0]
+    var l = [Double](repeating: 0, count: d * d)
+    for i in 0..<d {
+        for j in 0...i {
+            var total = Double(a.scalars[i * d + j])
+            for k in 0..<j { total -= l[i * d + k] * l[j * d + k] }
+            if i == j {
+                precondition(total > 0, "cholesky: the matrix is not positive definite (pivot \(i) is \(total))")
+                l[i * d + i] = total.squareRoot()
+            } else {
+                l[i * d + j] = total / l[j * d + j]
+            }
+        }
+    }
+    return Tensor(shape: [d, d], scalars: l.map(Float.init))
+}
+
+@derivative(of: cholesky)
+@usableFromInline func vjpCholesky(_ a: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    let l = choleskyForward(a)
+    let d = a.shape[0]
+    return (l, { v in
+        if v.isShapelessZero { return .zero }
+        let product = matmul(l, v.expanded(to: [d, d]), transposeA: true)
+        let phi = Tensor(shape: [d, d], scalars: (0..<(d * d)).map { index in
+            let (i, j) = (index / d, index % d)
+            return j < i ? product.scalars[index] : (j == i ? 0.5 * product.scalars[index] : 0)
+        })
+        let x = triangularSolve(l, phi, transposed: true)                          // L⁻ᵀ·Φ
+        let s = triangularSolve(l, x.transposed(), transposed: true).transposed()  // (L⁻ᵀ·Φ)·L⁻¹
+        return 0.5 * (s + s.transposed())
+    })
+}

@@ -70,3 +70,45 @@ import Testing
         #expect(GradientCheck.maxRelativeError(diagonal.logProb(x), independent.logProb(x)) < 1e-5)
     }
 }
+
+@Suite struct CovarianceConstructionTests {
+    /// scipy.stats.multivariate_normal(μ, W·Wᵀ + diag(d)).logpdf.
+    @Test func lowRankPlusDiagonalMatchesScipy() {
+        let w = Tensor(rows: [[0.5, 0.1], [0.2, -0.3], [0, 0.4]]), d = Tensor([0.3, 0.5, 0.2])
+        let dist = MultivariateNormal.lowRankPlusDiagonal(loc: Tensor([0, 1, -1]), factor: w, diagonal: d)
+        let got = dist.logProb(Tensor(rows: [[0.2, 0.5, -1.3], [1, 1, 1]]))
+        for (value, expected) in zip(got.scalars, [-2.2006857430667046, -8.039477899451056]) {
+            #expect(Swift.abs(Double(value) - expected) <= 2e-5 * Swift.max(1, Swift.abs(expected)), "\(value) vs \(expected)")
+        }
+    }
+
+    /// The Cholesky pullback against differences, through a symmetric parameterization
+    /// A = (B + Bᵀ)/2 + 3I (perturbing one entry of A alone would leave the symmetric set).
+    @Test func choleskyGradient() {
+        let b = Tensor(rows: [[1.2, 0.3, -0.2], [0.1, 0.8, 0.4], [0.5, -0.1, 1.1]])
+        let identity = Tensor.oneHot([0, 1, 2], depth: 3)
+        let weights = Tensor(rows: [[1, 0, 0], [0.5, -2, 0], [0.3, 0.7, 1.5]])
+        func f(_ m: Tensor) -> Float { (cholesky((m + m.transposed()) / 2 + 3 * identity) * weights).sumToFloat() }
+        let analytic = gradient(at: b) { m in (cholesky((m + m.transposed()) / 2 + 3 * identity) * weights).sumToFloat() }
+        #expect(GradientCheck.maxRelativeError(analytic, GradientCheck.numericalGradient(of: f, at: b)) < 2e-3)
+        let l = cholesky(3 * identity + Tensor(rows: [[1, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 1]]))
+        let back = matmul(l, l, transposeB: true)
+        #expect(GradientCheck.maxRelativeError(back, 3 * identity + Tensor(rows: [[1, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 1]])) < 1e-6)
+    }
+
+    /// Dirichlet(α = 0.01 …) log density where coordinates are 1e-30 and 2e-20 (scipy.stats.dirichlet).
+    @Test func dirichletTinyConcentrationDensityMatchesScipy() {
+        let d = Dirichlet(concentration: Tensor([0.01, 0.01, 0.01, 0.02, 0.05]))
+        let x = Tensor([1.0000000031710769e-30, 1.999999936531045e-20, 0.0010000000474974513, 0.30000001192092896, 0.6989999880315736])
+        #expect(Swift.abs(Double(d.logProb(x).scalarValue) - 103.23510599435379) <= 2e-5 * 103.2)
+    }
+
+    @Test func independentKLsSumTheirBases() {
+        let p = Independent(Gamma(concentration: Tensor([1.5, 0.5]), rate: Tensor([1, 2])), reinterpretedDimensions: 1)
+        let q = Independent(Gamma(concentration: Tensor([1, 1]), rate: Tensor([1, 1])), reinterpretedDimensions: 1)
+        #expect(Swift.abs(klDivergence(p, q).scalarValue - klDivergence(p.base, q.base).sumToFloat()) < 1e-6)
+        let bp = Independent(Bernoulli(logits: Tensor([0.3, -1])), reinterpretedDimensions: 1)
+        let bq = Independent(Bernoulli(logits: Tensor([0, 2])), reinterpretedDimensions: 1)
+        #expect(Swift.abs(klDivergence(bp, bq).scalarValue - klDivergence(bp.base, bq.base).sumToFloat()) < 1e-6)
+    }
+}
