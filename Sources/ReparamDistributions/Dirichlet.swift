@@ -62,8 +62,8 @@ public struct Dirichlet: ImplicitlyReparameterizable, HasEntropy {
     }
 }
 
-/// Beta(α, β) on (0, 1): G₁/(G₁ + G₂) with Gᵢ ~ Gamma, as σ(log G₁ − log G₂) in log space.
-/// Implicitly reparameterized through the Gammas.
+/// Beta(α, β) on (0, 1): drawn as G₁/(G₁ + G₂) with Gᵢ ~ Gamma, σ(log G₁ − log G₂) in log
+/// space; implicitly reparameterized through its own CDF, dz/dθ = −(∂I_z(α, β)/∂θ)/p(z).
 public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var alpha: Tensor
     public var beta: Tensor
@@ -86,7 +86,8 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { joinedShape(alpha.shape, beta.shape, of: "Beta") }
     public var eventShape: [Int] { [] }
 
-    /// log G₁ − log G₂, the logit of the sample (finite where y rounds to 0 or 1).
+    /// log G₁ − log G₂, the logit of a draw (finite where the draw rounds to 0 or 1); its gradient
+    /// flows through the two Gammas' implicit gradients.
     @differentiable(reverse, wrt: self)
     public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         let shape = withoutDerivative(at: self).batchShape
@@ -96,7 +97,11 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     }
 
     @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { sigmoid(rsampleLogit(key, sampleShape: sampleShape)) }
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        let z = withoutDerivative(at: sigmoid(rsampleLogit(key, sampleShape: sampleShape)))
+        let density = withoutDerivative(at: exp(logProb(z)))
+        return implicitlyReparameterized(z, cdfAtSample: cdf(z), density: density)
+    }
 
     /// (α − 1) log x + (β − 1) log(1 − x) − log B(α, β) on (0, 1)
     @differentiable(reverse)
