@@ -17,6 +17,16 @@ public struct Independent<Base: Distribution>: Distribution {
         self.reinterpretedDimensions = reinterpretedDimensions
     }
 
+    /// Checked construction: at most as many reinterpreted dimensions as the base has batch ones.
+    public static func validated(_ base: Base, reinterpretedDimensions: Int = 1) throws -> Independent {
+        guard reinterpretedDimensions >= 0 && reinterpretedDimensions <= base.batchShape.count else {
+            throw DistributionError(distribution: "Independent", parameter: "reinterpretedDimensions", index: 0,
+                                    value: Float(reinterpretedDimensions),
+                                    requirement: "must lie in 0…\(base.batchShape.count), the base's batch rank (batch \(base.batchShape))")
+        }
+        return Independent(base, reinterpretedDimensions: reinterpretedDimensions)
+    }
+
     public var batchShape: [Int] { Array(base.batchShape.dropLast(reinterpretedDimensions)) }
     public var eventShape: [Int] { Array(base.batchShape.suffix(reinterpretedDimensions)) + base.eventShape }
 

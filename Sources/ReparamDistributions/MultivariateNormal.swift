@@ -38,6 +38,32 @@ public struct MultivariateNormal: ExplicitlyReparameterizable, HasEntropy {
         return covariance(loc: loc, matmul(factor, factor, transposeB: true) + identity * diagonal)
     }
 
+    /// Checked construction from a covariance: square [D, D] matching loc, finite, symmetric
+    /// (to 1e-5 relative) and positive definite (the failing pivot is named).
+    public static func validated(loc: Tensor, covariance: Tensor) throws -> MultivariateNormal {
+        let d = loc.shape.last ?? 0
+        guard covariance.shape == [d, d], d > 0 else {
+            throw DistributionError(distribution: "MultivariateNormal", parameter: "covariance", index: 0, value: .nan,
+                                    requirement: "shape \(covariance.shape) must be [\(d), \(d)] for loc \(loc.shape)")
+        }
+        try check(loc, "loc", of: "MultivariateNormal", .finite)
+        try check(covariance, "covariance", of: "MultivariateNormal", .finite)
+        for i in 0..<d {
+            for j in 0..<i {
+                let (upper, lower) = (covariance.scalars[j * d + i], covariance.scalars[i * d + j])
+                if Swift.abs(upper - lower) > 1e-5 * Swift.max(1, Swift.abs(lower)) {
+                    throw DistributionError(distribution: "MultivariateNormal", parameter: "covariance", index: j * d + i, value: upper,
+                                            requirement: "must be symmetric: element [\(j)][\(i)] differs from [\(i)][\(j)] = \(lower)")
+                }
+            }
+        }
+        if case .failure(let failure) = choleskyFactor(covariance) {
+            throw DistributionError(distribution: "MultivariateNormal", parameter: "covariance (Cholesky pivot)", index: failure.pivot,
+                                    value: Float(failure.value), requirement: "must be positive definite")
+        }
+        return MultivariateNormal.covariance(loc: loc, covariance)
+    }
+
     public static func validated(loc: Tensor, scaleTril: Tensor) throws -> MultivariateNormal {
         let d = loc.shape.last ?? 0
         guard scaleTril.shape == [d, d], d > 0 else {

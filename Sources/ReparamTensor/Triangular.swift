@@ -55,6 +55,22 @@ public func cholesky(_ a: Tensor) -> Tensor {
 }
 
 func choleskyForward(_ a: Tensor) -> Tensor {
+    switch choleskyFactor(a) {
+    case .success(let l): return l
+    case .failure(let failure):
+        preconditionFailure("cholesky: the matrix is not positive definite (pivot \(failure.pivot) is \(failure.value)); validate it with choleskyFactor")
+    }
+}
+
+/// Where a Cholesky factorization broke down: the first non-positive pivot.
+public struct CholeskyFailure: Error, Equatable {
+    public let pivot: Int
+    public let value: Double
+}
+
+/// L with L·Lᵀ = A, or the first pivot that is not positive (A not positive definite).
+/// Not differentiable: the checking counterpart of `cholesky`.
+public func choleskyFactor(_ a: Tensor) -> Result<Tensor, CholeskyFailure> {
     precondition(a.rank == 2 && a.shape[0] == a.shape[1], "cholesky: the matrix must be square, got \(a.shape)")
     let d = a.shape[0]
     var l = [Double](repeating: 0, count: d * d)
@@ -63,14 +79,14 @@ func choleskyForward(_ a: Tensor) -> Tensor {
             var total = Double(a.scalars[i * d + j])
             for k in 0..<j { total -= l[i * d + k] * l[j * d + k] }
             if i == j {
-                precondition(total > 0, "cholesky: the matrix is not positive definite (pivot \(i) is \(total))")
+                guard total > 0 else { return .failure(CholeskyFailure(pivot: i, value: total)) }
                 l[i * d + i] = total.squareRoot()
             } else {
                 l[i * d + j] = total / l[j * d + j]
             }
         }
     }
-    return Tensor(shape: [d, d], scalars: l.map(Float.init))
+    return .success(Tensor(shape: [d, d], scalars: l.map(Float.init)))
 }
 
 @derivative(of: cholesky)

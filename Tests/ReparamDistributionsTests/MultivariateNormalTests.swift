@@ -112,3 +112,20 @@ import Testing
         #expect(Swift.abs(klDivergence(bp, bq).scalarValue - klDivergence(bp.base, bq.base).sumToFloat()) < 1e-6)
     }
 }
+
+@Suite struct StructuredValidationTests {
+    @Test func covarianceProblemsAreNamed() {
+        #expect(throws: DistributionError(distribution: "MultivariateNormal", parameter: "covariance (Cholesky pivot)", index: 1,
+                                          value: -3, requirement: "must be positive definite")) {
+            try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[1, 2], [2, 1]]))
+        }
+        #expect(throws: DistributionError.self) { try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[1, 0.5], [0.2, 1]])) }
+        #expect(throws: DistributionError.self) { try MultivariateNormal.validated(loc: Tensor([0, 0, 0]), covariance: Tensor(rows: [[1, 0], [0, 1]])) }
+        #expect(throws: Never.self) { try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[2, 0.5], [0.5, 1]])) }
+    }
+
+    @Test func independentDimensionsAreChecked() {
+        #expect(throws: DistributionError.self) { try Independent.validated(Normal(loc: Tensor([0, 1]), scale: Tensor(1)), reinterpretedDimensions: 2) }
+        #expect(throws: Never.self) { try Independent.validated(Normal(loc: Tensor([0, 1]), scale: Tensor(1)), reinterpretedDimensions: 1) }
+    }
+}
