@@ -23,12 +23,20 @@ public struct DistributionError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Whether `validate()` and the `validated` constructors check anything. On by default;
-/// switch off (process-wide) for speed once inputs are known good.
+/// switch off for speed once inputs are known good — process-wide with `isEnabled`, or for one
+/// piece of work (and the tasks it starts) with `withValidation`.
 public enum DistributionValidation {
     static let enabled = Atomic<Bool>(true)
+    @TaskLocal static var scoped: Bool?
+
     public static var isEnabled: Bool {
-        get { enabled.load(ordering: .relaxed) }
+        get { scoped ?? enabled.load(ordering: .relaxed) }
         set { enabled.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Runs `body` with validation on or off for the current task only.
+    public static func withValidation<R>(_ enabled: Bool, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(enabled) { try body() }
     }
 }
 

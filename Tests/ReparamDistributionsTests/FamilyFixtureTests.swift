@@ -171,10 +171,12 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         #expect(u.logProb(Tensor([0.5, 1.5])).scalars == [0, -.infinity])
     }
 
+    /// Scoped to this test's task: tests running beside it keep validating.
     @Test func validationCanBeSwitchedOff() throws {
-        DistributionValidation.isEnabled = false
-        defer { DistributionValidation.isEnabled = true }
-        #expect(throws: Never.self) { try Normal.validated(loc: Tensor(0), scale: Tensor(-1)) }
+        DistributionValidation.withValidation(false) {
+            #expect(throws: Never.self) { try Normal.validated(loc: Tensor(0), scale: Tensor(-1)) }
+        }
+        #expect(throws: DistributionError.self) { try Normal.validated(loc: Tensor(0), scale: Tensor(-1)) }
     }
 
     @Test func descriptionNamesEverything() {
