@@ -90,3 +90,24 @@ func checkShapes(_ shapes: [(String, [Int])], of distribution: String) throws ->
     }
     return shape
 }
+
+func checkTemperature(_ temperature: Float, of distribution: String) throws {
+    guard temperature.isFinite && temperature > 0 else {
+        throw DistributionError(distribution: distribution, parameter: "temperature", index: 0, value: temperature,
+                                requirement: "must be positive and finite")
+    }
+}
+
+/// Throws unless each row along the last axis is a probability vector.
+func checkSimplex(_ probabilities: Tensor, of distribution: String) throws {
+    try check(probabilities, "probabilities", of: distribution, .probability)
+    let k = probabilities.shape.last ?? 0
+    guard k > 0 else { return }
+    for row in 0..<(probabilities.count / k) {
+        let total = probabilities.scalars[(row * k)..<((row + 1) * k)].reduce(0, +)
+        if Swift.abs(total - 1) > 1e-5 {
+            throw DistributionError(distribution: distribution, parameter: "probabilities (row sum)", index: row, value: total,
+                                    requirement: "each row must sum to 1")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// Beta(α, β) on (0, 1): drawn as G₁/(G₁ + G₂) with Gᵢ ~ Gamma, σ(log G₁ − log G₂) in log
+/// space; implicitly reparameterized through its own CDF, dz/dθ = −(∂I_z(α, β)/∂θ)/p(z).
+public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
+    public var alpha: Tensor
+    public var beta: Tensor
+
+    @differentiable(reverse)
+    public init(alpha: Tensor, beta: Tensor) {
+        self.alpha = alpha
+        self.beta = beta
+    }
+
+    public static func validated(alpha: Tensor, beta: Tensor) throws -> Beta {
+        _ = try checkShapes([("alpha", alpha.shape), ("beta", beta.shape)], of: "Beta")
+        try check(alpha, "alpha", of: "Beta", .positive)
+        try check(beta, "beta", of: "Beta", .positive)
+        return Beta(alpha: alpha, beta: beta)
+    }
+
+    public func validate(value: Tensor) throws { try check(value, "value", of: "Beta", .openUnit) }
+
+    public var batchShape: [Int] { joinedShape(alpha.shape, beta.shape, of: "Beta") }
+    public var eventShape: [Int] { [] }
+
+    /// log G₁ − log G₂, the logit of a draw (finite where the draw rounds to 0 or 1); its gradient
+    /// flows through the two Gammas' implicit gradients.
+    @differentiable(reverse, wrt: self)
+    public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
+        let shape = withoutDerivative(at: self).batchShape
+        let keys = withoutDerivative(at: key.split(2))
+        return standardGammaLogSample(expand(alpha, to: shape), key: keys[0], sampleShape: sampleShape)
+            - standardGammaLogSample(expand(beta, to: shape), key: keys[1], sampleShape: sampleShape)
+    }
+
+    @differentiable(reverse, wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        let z = withoutDerivative(at: sigmoid(rsampleLogit(key, sampleShape: sampleShape)))
+        let density = withoutDerivative(at: exp(logProb(z)))
+        return implicitlyReparameterized(z, cdfAtSample: cdf(z), density: density)
+    }
+
+    /// (α − 1) log x + (β − 1) log(1 − x) − log B(α, β) on (0, 1)
+    @differentiable(reverse)
+    public func logProb(_ value: Tensor) -> Tensor {
+        let formula = (alpha - 1) * log(value) + (beta - 1) * log1p(-value) - lgamma(alpha) - lgamma(beta) + lgamma(alpha + beta)
+        return restricted(formula, to: withoutDerivative(at: value)) { $0 > 0 && $0 < 1 }
+    }
+
+    /// I_x(α, β)
+    @differentiable(reverse)
+    public func cdf(_ value: Tensor) -> Tensor { regularizedIncompleteBeta(alpha, beta, clamp(value, min: 0, max: 1)) }
+
+    /// I⁻¹_p(α, β)
+    @differentiable(reverse)
+    public func icdf(_ probability: Tensor) -> Tensor { betaQuantile(alpha, beta, probability) }
+
+    /// log B(α, β) − (α − 1)ψ(α) − (β − 1)ψ(β) + (α + β − 2)ψ(α + β)
+    @differentiable(reverse)
+    public func entropy() -> Tensor {
+        lgamma(alpha) + lgamma(beta) - lgamma(alpha + beta) - (alpha - 1) * digamma(alpha) - (beta - 1) * digamma(beta)
+            + (alpha + beta - 2) * digamma(alpha + beta)
+    }
+
+    public var mean: Tensor { alpha / (alpha + beta) }
+    public var variance: Tensor { alpha * beta / (square(alpha + beta) * (alpha + beta + 1)) }
+}
