@@ -27,14 +27,16 @@ struct DemoCommand: ParsableCommand {
 
         """)
         let key = RandomKey(seed: seed)
-        let epsilon = key.normal([samples])
+        // One parameter copy per sample, so the gradient holds each sample's own estimate.
         let muPerSample = Tensor(repeating: mu, shape: [samples]), sigmaPerSample = Tensor(repeating: sigma, shape: [samples])
-        // Pathwise: z = μ + σε is a differentiable function of (μ, σ); ε carries the randomness.
-        let pathwise = gradient(at: muPerSample, sigmaPerSample) { m, s in square(m + s * epsilon).sumToFloat() }
-        // Score function: ∇E[f(z)] = E[f(z)·∇log q(z)], z drawn and held constant.
-        let z = muPerSample + sigmaPerSample * epsilon
+        // Pathwise: rsample is z = μ + σε, differentiable in (μ, σ); ε carries the randomness.
+        let pathwise = gradient(at: muPerSample, sigmaPerSample) { m, s in
+            square(Normal(loc: m, scale: s).rsample(key)).sumToFloat()
+        }
+        // Score function: ∇E[f(z)] = E[f(z)·∇log q(z)], with z drawn (no gradient) and held fixed.
+        let z = Normal(loc: muPerSample, scale: sigmaPerSample).sample(key)
         let fz = square(z)
-        let score = gradient(at: muPerSample, sigmaPerSample) { m, s in (fz * normalLogDensity(z, mean: m, std: s)).sumToFloat() }
+        let score = gradient(at: muPerSample, sigmaPerSample) { m, s in (fz * Normal(loc: m, scale: s).logProb(z)).sumToFloat() }
         let exact = (mu: 2 * mu, sigma: 2 * sigma)
         print("estimator        gradient  estimate ± std.err   exact   per-sample var   samples for 10% error")
         var needed: [String: Double] = [:]
@@ -66,13 +68,6 @@ struct DemoCommand: ParsableCommand {
         print(String(format: "Kernels (%@, %d thread(s)): GEMM 128·784·400 %.0f GFLOP/s; normal sampling %.0f M/s",
                      Kernels.isa.description, Kernels.threads, 2 * 128 * 784 * 400 / gemm / 1e9, Double(normals.count) / fill / 1e6))
     }
-}
-
-/// log N(z; m, s²) elementwise, differentiable in the parameters.
-@differentiable(reverse, wrt: (mean, std))
-func normalLogDensity(_ z: Tensor, mean: Tensor, std: Tensor) -> Tensor {
-    let standardized = (z - mean) / std
-    return -0.5 * square(standardized) - log(std) - 0.9189385332  // ½·log 2π
 }
 
 func meanAndVariance(_ values: [Float]) -> (Double, Double) {
