@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "ReparamTensor", dependencies: ["CReparamKernels"]),
         .target(name: "ReparamRandom", dependencies: ["ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamNN", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
-        .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "Reparam", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .executableTarget(
             name: "ReparamCLI",

@@ -1,4 +1,5 @@
 import _Differentiation
+import CReparamKernels
 import ReparamRandom
 import ReparamTensor
 #if canImport(Glibc)
@@ -66,16 +67,24 @@ func standardGammaForward(_ alpha: Tensor, key: RandomKey, sampleShape: [Int]) -
 @usableFromInline func vjpStandardGammaSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
     -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     let (sample, logs) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
-    let count = alpha.count
-    let derivative = Tensor(shape: sample.shape, scalars: logs.enumerated().map { i, logG in
-        Float(Special.gammaSampleDerivative(Double(alpha.scalars[i % count]), exp(logG)))
-    })
+    let derivative = Tensor(shape: sample.shape, scalars: gammaDerivatives(alpha, logs, logForm: false))
     return (sample, { v in
         if v.isShapelessZero { return .zero }
         let perElement = v * derivative
         // Sum over the sample dimensions only (an empty axis list would mean every axis).
         return sampleShape.isEmpty ? perElement : perElement.sum(alongAxes: Array(0..<sampleShape.count)).reshaped(to: alpha.shape)
     })
+}
+
+/// dG/dα (or, in log form, (dG/dα)/G) for draws given as log G, by the C kernel.
+func gammaDerivatives(_ alpha: Tensor, _ logs: [Double], logForm: Bool) -> [Float] {
+    [Float](unsafeUninitializedCapacity: logs.count) { buffer, initialized in
+        alpha.withUnsafeScalars { a in
+            rp_gamma_log_sample_derivatives(a.baseAddress, a.count, logs, logs.count,
+                                            logForm ? buffer.baseAddress : nil, logForm ? nil : buffer.baseAddress)
+        }
+        initialized = logs.count
+    }
 }
 
 extension Special {
@@ -139,13 +148,7 @@ public func standardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape:
 @usableFromInline func vjpStandardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
     -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     let (_, logs) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
-    let count = alpha.count
-    // (dG/dα)/G = −(∂P/∂α)/(p(G)·G), with log(p(G)·G) = α log G − G − lnΓ(α).
-    let derivative = Tensor(shape: sampleShape + alpha.shape, scalars: logs.enumerated().map { i, logG in
-        let a = Double(alpha.scalars[i % count]), g = exp(logG)
-        let dPda = Special.regularizedGammaP(a, g).derivativeA
-        return Float(-dPda / exp(a * logG - g - lgamma(a)))
-    })
+    let derivative = Tensor(shape: sampleShape + alpha.shape, scalars: gammaDerivatives(alpha, logs, logForm: true))
     return (Tensor(shape: derivative.shape, scalars: logs.map(Float.init)), { v in
         if v.isShapelessZero { return .zero }
         let perElement = v * derivative

@@ -1,4 +1,5 @@
 import _Differentiation
+import CReparamKernels
 
 /// A value and its derivative with respect to one parameter (forward mode), for special
 /// functions whose parameter derivative has no convenient closed form.
@@ -75,11 +76,9 @@ extension Special {
     }
 
     /// dx/da for x ~ Gamma(a, 1) held at a fixed CDF level (implicit reparameterization):
-    /// −(∂P(a, x)/∂a) / p(x; a).
+    /// −(∂P(a, x)/∂a) / p(x; a), by the prefactor-free series in the C kernel.
     public static func gammaSampleDerivative(_ a: Double, _ x: Double) -> Double {
-        if x <= 0 { return 0 }
-        let (_, dPda) = regularizedGammaP(a, x)
-        return -dPda / libmExp(logGammaDensity(a, x))
+        rp_gamma_sample_derivative(a, x)
     }
 }
 

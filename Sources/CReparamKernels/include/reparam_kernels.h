@@ -114,6 +114,15 @@ void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t in
 double rp_sum(const float *x, size_t n);
 double rp_sum_squares(const float *x, size_t n);
 
+// MARK: - Implicit reparameterization of Gamma draws
+
+/// dG/dα = −(∂P(α, G)/∂α)/p(G; α) for one draw G of Gamma(α, 1) (0 for G ≤ 0).
+double rp_gamma_sample_derivative(double alpha, double sample);
+/// For n draws given as log G (element i has α = alpha[i % alpha_count]): writes (dG/dα)/G to
+/// out_log and dG/dα to out (either may be NULL).
+void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, const double *log_samples,
+                                     size_t n, float *out_log, float *out);
+
 // MARK: - Philox-4x32-10 random fills
 
 /// One Philox-4x32-10 block: out = philox(counter, key).
