@@ -22,13 +22,15 @@ static double digamma(double x) {
     return value + log(x) - 0.5 / x - series;
 }
 
+static int on_series_branch(double a, double x) { return x < a + 1 + 4 * sqrt(a + 1); }
+
 /// (dG/dα)/G given α and log G. The series converges for every G and needs no division chain,
 /// so it serves up to α + 1 + 4√(α+1) (the bulk of draws); the continued fraction, whose Lentz
 /// steps are serial divisions, only beyond, where it converges in a few steps. Both stop at
 /// 1e-13 relative, far below Float output precision.
 static double log_sample_derivative(double a, double log_x) {
     double x = exp(log_x);
-    if (x < a + 1 + 4 * sqrt(a + 1)) {
+    if (on_series_branch(a, x)) {
         double term = 1, total = 1, harmonic = 0, total_derivative = 0;
         for (int n = 1; n < 100000; n++) {
             double r = 1 / (a + n);
@@ -69,11 +71,31 @@ static double log_sample_derivative(double a, double log_x) {
 
 void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, const double *log_samples,
                                      size_t n, float *out_log, float *out) {
-    for (size_t i = 0; i < n; i++) {
-        double a = alpha[i % alpha_count], log_x = log_samples[i];
-        double per_unit = log_sample_derivative(a, log_x);  // (dG/dα)/G
-        if (out_log) out_log[i] = (float)per_unit;
-        if (out) out[i] = (float)(per_unit * exp(log_x));
+    // Draws on the series branch (nearly all) go through the vector kernel in blocks; the few in
+    // the far tail take the scalar continued fraction.
+    enum { BLOCK = 256 };
+    double a[BLOCK], x[BLOCK], lx[BLOCK], result[BLOCK];
+    size_t where[BLOCK];
+    const rp_vector_kernels *kernels = rp_vector_active();
+    for (size_t start = 0; start < n; start += BLOCK) {
+        size_t end = n - start < BLOCK ? n : start + BLOCK, count = 0;
+        for (size_t i = start; i < end; i++) {
+            double ai = alpha[i % alpha_count], li = log_samples[i], xi = exp(li);
+            double per_unit;
+            if (on_series_branch(ai, xi)) {
+                a[count] = ai; x[count] = xi; lx[count] = li; where[count] = i;
+                count++;
+                continue;
+            }
+            per_unit = log_sample_derivative(ai, li);
+            if (out_log) out_log[i] = (float)per_unit;
+            if (out) out[i] = (float)(per_unit * xi);
+        }
+        kernels->gamma_series_derivatives(a, x, lx, count, result);
+        for (size_t j = 0; j < count; j++) {
+            if (out_log) out_log[where[j]] = (float)result[j];
+            if (out) out[where[j]] = (float)(result[j] * x[j]);
+        }
     }
 }
 

@@ -28,6 +28,7 @@ typedef struct {
     void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr, float b1,
                         float b2, float eps, float bias1, float bias2, float wd);
     void (*philox_chunks)(const uint32_t key[2], uint64_t first_chunk, size_t chunks, int kind, void *out);
+    void (*gamma_series_derivatives)(const double *a, const double *x, const double *log_x, size_t n, double *out);
 } rp_vector_kernels;
 
 extern const rp_vector_kernels rp_vector_avx512;

@@ -170,3 +170,25 @@ import CReparamKernels
         #expect(Swift.abs(Double(perUnit[0]) - expected) <= 1e-6 * expected && plain[0] == 0)
     }
 }
+
+@Suite struct GammaDerivativeVectorTests {
+    /// The vector series (all ISA levels, odd counts for the remainder lanes) against the scalar
+    /// kernel, element by element: relative ≤ 1e-6, the rounding of the Float output.
+    @Test func vectorPathMatchesScalarKernel() {
+        var v = TestValues(state: 37)
+        let n = 1003
+        let alphas = (0..<n).map { i in [0.002, 0.4, 1, 2.5, 9, 80, 1500][i % 7] as Float }
+        // Draws spread over each Gamma's bulk and tails: x = α·e^{3w}, w uniform on [−1, 1).
+        let logs = (0..<n).map { i in log(Double(alphas[i])) + 3 * Double(v.tensor([1]).scalars[0]) }
+        for isa in Kernels.supportedISAs {
+            var got = [Float](repeating: 0, count: n)
+            Kernels.withOverrides(isa: isa) { rp_gamma_log_sample_derivatives(alphas, n, logs, n, nil, &got) }
+            for i in 0..<n {
+                let x = exp(logs[i])
+                let reference = rp_gamma_sample_derivative(Double(alphas[i]), x)
+                #expect(Swift.abs(Double(got[i]) - reference) <= 1e-6 * Swift.abs(reference) + 1e-37,
+                        "\(isa) α = \(alphas[i]), x = \(x): \(got[i]) vs \(reference)")
+            }
+        }
+    }
+}
