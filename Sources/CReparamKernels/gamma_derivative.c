@@ -102,3 +102,8 @@ void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, con
 double rp_gamma_sample_derivative(double alpha, double sample) {
     return sample > 0 ? log_sample_derivative(alpha, log(sample)) * sample : 0;
 }
+
+void rp_gamma_attempts(const float *alpha, const float *normal, const float *uniform, size_t n, double *log_out,
+                       uint8_t *accepted) {
+    rp_vector_active()->gamma_attempts(alpha, normal, uniform, n, log_out, accepted);
+}

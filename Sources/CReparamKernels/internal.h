@@ -29,6 +29,8 @@ typedef struct {
                         float b2, float eps, float bias1, float bias2, float wd);
     void (*philox_chunks)(const uint32_t key[2], uint64_t first_chunk, size_t chunks, int kind, void *out);
     void (*gamma_series_derivatives)(const double *a, const double *x, const double *log_x, size_t n, double *out);
+    void (*gamma_attempts)(const float *alpha, const float *normal, const float *uniform, size_t n, double *log_out,
+                           uint8_t *accepted);
 } rp_vector_kernels;
 
 extern const rp_vector_kernels rp_vector_avx512;

@@ -340,6 +340,53 @@ static void philox_chunks(const uint32_t key[2], uint64_t first_chunk, size_t ch
     }
 }
 
+// MARK: Gamma draws (Marsaglia–Tsang), VW lanes
+
+/// One Marsaglia–Tsang attempt per element for Gamma(α′, 1), α′ = α + 1 when α < 1 (the boost
+/// is applied by the caller): d = α′ − ⅓, c = 1/√(9d), v = (1 + c·x)³; accepted when v > 0 and
+/// log u < x²/2 + d − d·v + d·log v, giving log G = log d + log v. Float lanes; for α′ ≥ 1e4
+/// the acceptance terms cancel beyond Float, and those lanes are redone in Double.
+static void gamma_attempts(const float *alpha, const float *normal, const float *uniform, size_t n,
+                           double *log_out, uint8_t *accepted) {
+    size_t i = 0;
+    for (; i + VW <= n; i += VW) {
+        vfloat a = LOADV(alpha + i), x = LOADV(normal + i), u = LOADV(uniform + i) + 0x1p-25f;
+        vfloat boosted = select_f(a < 1.0f, a + 1.0f, a);
+        vfloat d = boosted - (1.0f / 3.0f), c = 1.0f / vsqrt(9.0f * d);
+        vfloat base = 1.0f + c * x;
+        vint positive = base > 0.0f;
+        vfloat v = base * base * base;
+        vfloat log_v = v_log_normal_range(select_f(positive, v, splat(1.0f)));
+        vint ok = positive & (v_log_normal_range(u) < 0.5f * x * x + d - d * v + d * log_v);
+        vfloat log_g = v_log_normal_range(d) + log_v;
+        for (int l = 0; l < VW; l++) {
+            accepted[i + l] = ok[l] != 0;
+            log_out[i + l] = log_g[l];
+        }
+    }
+    for (; i < n; i++) {
+        double boosted = alpha[i] < 1 ? alpha[i] + 1.0 : alpha[i];
+        double d = boosted - 1.0 / 3, c = 1 / sqrt(9 * d), x = normal[i], base = 1 + c * x;
+        accepted[i] = 0;
+        if (base > 0) {
+            double v = base * base * base;
+            accepted[i] = log(uniform[i] + 0x1p-25) < 0.5 * x * x + d - d * v + d * log(v);
+            log_out[i] = log(d * v);
+        }
+    }
+    for (size_t j = 0; j < n; j++) {  // large α: redo in Double
+        double boosted = alpha[j] < 1 ? alpha[j] + 1.0 : alpha[j];
+        if (boosted < 1e4) continue;
+        double d = boosted - 1.0 / 3, c = 1 / sqrt(9 * d), x = normal[j], base = 1 + c * x;
+        accepted[j] = 0;
+        if (base > 0) {
+            double v = base * base * base;
+            accepted[j] = log(uniform[j] + 0x1p-25) < 0.5 * x * x + d - d * v + d * log(v);
+            log_out[j] = log(d * v);
+        }
+    }
+}
+
 // MARK: Gamma implicit derivative, series branch, VW/2 double lanes
 
 typedef double vdouble __attribute__((vector_size(VW * 4)));
@@ -405,4 +452,5 @@ const rp_vector_kernels VECTOR_TABLE = {
     .adam_update = adam_update,
     .philox_chunks = philox_chunks,
     .gamma_series_derivatives = gamma_series_derivatives,
+    .gamma_attempts = gamma_attempts,
 };

@@ -15,30 +15,27 @@ import Glibc
 /// on the key and α, never on threads.
 func standardGammaLogSamples(_ alphas: [Float], key: RandomKey) -> [Double] {
     let n = alphas.count
-    let boosted = alphas.map { Double($0) < 1 ? Double($0) + 1 : Double($0) }
     var result = [Double](repeating: 0, count: n)
-    var pending = Array(0..<n)
+    var pending = Array(0..<n), pendingAlphas = alphas
     var round: UInt64 = 0
     while !pending.isEmpty {
         let roundKey = key.fold(in: round)
         let normals = roundKey.fold(in: 0).normal([pending.count]).scalars
         let uniforms = roundKey.fold(in: 1).uniform([pending.count]).scalars
-        var stillPending: [Int] = []
-        for (slot, index) in pending.enumerated() {
-            let d = boosted[index] - 1.0 / 3, c = 1 / (9 * d).squareRoot()
-            let x = Double(normals[slot])
-            let base = 1 + c * x
-            let u = Double(uniforms[slot]) + 0x1p-25
-            if base > 0 {
-                let v = base * base * base
-                if log(u) < 0.5 * x * x + d - d * v + d * log(v) {
-                    result[index] = log(d * v)
-                    continue
-                }
+        var logs = [Double](repeating: 0, count: pending.count)
+        var accepted = [UInt8](repeating: 0, count: pending.count)
+        rp_gamma_attempts(pendingAlphas, normals, uniforms, pending.count, &logs, &accepted)
+        var stillPending: [Int] = [], stillAlphas: [Float] = []
+        for slot in 0..<pending.count {
+            if accepted[slot] != 0 {
+                result[pending[slot]] = logs[slot]
+            } else {
+                stillPending.append(pending[slot])
+                stillAlphas.append(pendingAlphas[slot])
             }
-            stillPending.append(index)
         }
         pending = stillPending
+        pendingAlphas = stillAlphas
         round += 1
     }
     let boosts = key.fold(in: 1 << 40).uniform([n]).scalars

@@ -123,6 +123,11 @@ double rp_gamma_sample_derivative(double alpha, double sample);
 void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, const double *log_samples,
                                      size_t n, float *out_log, float *out);
 
+/// One Marsaglia–Tsang attempt per element for Gamma(α′, 1) with α′ = α + 1 when α < 1 (the
+/// boost U^{1/α} is the caller's): standard normals and uniforms in, log G and acceptance out.
+void rp_gamma_attempts(const float *alpha, const float *normal, const float *uniform, size_t n, double *log_out,
+                       uint8_t *accepted);
+
 // MARK: - Philox-4x32-10 random fills
 
 /// One Philox-4x32-10 block: out = philox(counter, key).
