@@ -70,7 +70,7 @@ static double log_sample_derivative(double a, double log_x) {
 }
 
 void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, const double *log_samples,
-                                     size_t n, float *out_log, float *out) {
+                                     const double *samples, size_t n, float *out_log, float *out) {
     // Draws on the series branch (nearly all) go through the vector kernel in blocks; the few in
     // the far tail take the scalar continued fraction.
     enum { BLOCK = 256 };
@@ -80,7 +80,7 @@ void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, con
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t end = n - start < BLOCK ? n : start + BLOCK, count = 0;
         for (size_t i = start; i < end; i++) {
-            double ai = alpha[i % alpha_count], li = log_samples[i], xi = exp(li);
+            double ai = alpha[i % alpha_count], li = log_samples[i], xi = samples ? samples[i] : exp(li);
             double per_unit;
             if (on_series_branch(ai, xi)) {
                 a[count] = ai; x[count] = xi; lx[count] = li; where[count] = i;

@@ -52,19 +52,21 @@ public func standardGammaSample(_ alpha: Tensor, key: RandomKey, sampleShape: [I
     standardGammaForward(alpha, key: key, sampleShape: sampleShape).sample
 }
 
-func standardGammaForward(_ alpha: Tensor, key: RandomKey, sampleShape: [Int]) -> (sample: Tensor, logSample: [Double]) {
+func standardGammaForward(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
+    -> (sample: Tensor, logSample: [Double], samples: [Double]) {
     let shape = sampleShape + alpha.shape
     let repeats = sampleShape.reduce(1, *)
     let alphas = (0..<repeats).flatMap { _ in alpha.scalars }
     let logs = standardGammaLogSamples(alphas, key: key)
-    return (Tensor(shape: shape, scalars: logs.map { Float(exp($0)) }), logs)
+    let samples = logs.map { exp($0) }
+    return (Tensor(shape: shape, scalars: samples.map(Float.init)), logs, samples)
 }
 
 @derivative(of: standardGammaSample, wrt: alpha)
 @usableFromInline func vjpStandardGammaSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
     -> (value: Tensor, pullback: (Tensor) -> Tensor) {
-    let (sample, logs) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
-    let derivative = Tensor(shape: sample.shape, scalars: gammaDerivatives(alpha, logs, logForm: false))
+    let (sample, logs, samples) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
+    let derivative = Tensor(shape: sample.shape, scalars: gammaDerivatives(alpha, logs, samples, logForm: false))
     return (sample, { v in
         if v.isShapelessZero { return .zero }
         let perElement = v * derivative
@@ -73,11 +75,11 @@ func standardGammaForward(_ alpha: Tensor, key: RandomKey, sampleShape: [Int]) -
     })
 }
 
-/// dG/dα (or, in log form, (dG/dα)/G) for draws given as log G, by the C kernel.
-func gammaDerivatives(_ alpha: Tensor, _ logs: [Double], logForm: Bool) -> [Float] {
+/// dG/dα (or, in log form, (dG/dα)/G) for draws given as log G and G, by the C kernel.
+func gammaDerivatives(_ alpha: Tensor, _ logs: [Double], _ samples: [Double], logForm: Bool) -> [Float] {
     [Float](unsafeUninitializedCapacity: logs.count) { buffer, initialized in
         alpha.withUnsafeScalars { a in
-            rp_gamma_log_sample_derivatives(a.baseAddress, a.count, logs, logs.count,
+            rp_gamma_log_sample_derivatives(a.baseAddress, a.count, logs, samples, logs.count,
                                             logForm ? buffer.baseAddress : nil, logForm ? nil : buffer.baseAddress)
         }
         initialized = logs.count
@@ -137,15 +139,15 @@ func gammaQuantileForward(_ a: Tensor, _ p: Tensor) -> Tensor {
 /// so that α ≪ 1, where G itself underflows, keeps a finite value and gradient.
 @differentiable(reverse, wrt: alpha)
 public func standardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int] = []) -> Tensor {
-    let (_, logs) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
+    let logs = standardGammaForward(alpha, key: key, sampleShape: sampleShape).logSample
     return Tensor(shape: sampleShape + alpha.shape, scalars: logs.map(Float.init))
 }
 
 @derivative(of: standardGammaLogSample, wrt: alpha)
 @usableFromInline func vjpStandardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
     -> (value: Tensor, pullback: (Tensor) -> Tensor) {
-    let (_, logs) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
-    let derivative = Tensor(shape: sampleShape + alpha.shape, scalars: gammaDerivatives(alpha, logs, logForm: true))
+    let (_, logs, samples) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
+    let derivative = Tensor(shape: sampleShape + alpha.shape, scalars: gammaDerivatives(alpha, logs, samples, logForm: true))
     return (Tensor(shape: derivative.shape, scalars: logs.map(Float.init)), { v in
         if v.isShapelessZero { return .zero }
         let perElement = v * derivative

@@ -118,10 +118,10 @@ double rp_sum_squares(const float *x, size_t n);
 
 /// dG/dα = −(∂P(α, G)/∂α)/p(G; α) for one draw G of Gamma(α, 1) (0 for G ≤ 0).
 double rp_gamma_sample_derivative(double alpha, double sample);
-/// For n draws given as log G (element i has α = alpha[i % alpha_count]): writes (dG/dα)/G to
-/// out_log and dG/dα to out (either may be NULL).
+/// For n draws given as log G (element i has α = alpha[i % alpha_count]), and optionally G itself
+/// (NULL: computed as exp(log G)): writes (dG/dα)/G to out_log and dG/dα to out (either may be NULL).
 void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, const double *log_samples,
-                                     size_t n, float *out_log, float *out);
+                                     const double *samples, size_t n, float *out_log, float *out);
 
 /// One Marsaglia–Tsang attempt per element for Gamma(α′, 1) with α′ = α + 1 when α < 1 (the
 /// boost U^{1/α} is the caller's): standard normals and uniforms in, log G and acceptance out.
