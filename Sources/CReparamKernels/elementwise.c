@@ -5,12 +5,73 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Elementwise work above this many elements is split across the pool in 64-element-aligned
+// ranges; each element is computed the same way either way, so results are bit-identical.
+#define ELEMENTWISE_PARALLEL 65536
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    int op, parts;
+    size_t n;
+    const float *x, *y, *g;
+    float *out;
+} elementwise_job;
+
+static void part_range(size_t n, int parts, int part, size_t *start, size_t *count) {
+    size_t blocks = (n + 63) / 64;
+    size_t first = blocks * (size_t)part / (size_t)parts * 64, last = blocks * (size_t)(part + 1) / (size_t)parts * 64;
+    if (last > n) last = n;
+    *start = first;
+    *count = last > first ? last - first : 0;
+}
+
+static int elementwise_parts(size_t n) {
+    int threads = rp_threads();
+    return (threads > 1 && n >= ELEMENTWISE_PARALLEL) ? threads : 1;
+}
+
+static void unary_part(void *context, int part) {
+    elementwise_job *j = context;
+    size_t start, count;
+    part_range(j->n, j->parts, part, &start, &count);
+    if (count) j->kernels->unary(j->op, j->x + start, j->out + start, count);
+}
+
+static void unary_backward_part(void *context, int part) {
+    elementwise_job *j = context;
+    size_t start, count;
+    part_range(j->n, j->parts, part, &start, &count);
+    if (count) j->kernels->unary_backward(j->op, j->x + start, j->y + start, j->g + start, j->out + start, count);
+}
+
 void rp_unary(int op, const float *x, float *y, size_t n) {
-    if (op >= 0 && op < RP_UNARY_COUNT) rp_vector_active()->unary(op, x, y, n);
+    if (op < 0 || op >= RP_UNARY_COUNT) return;
+    elementwise_job job = {.kernels = rp_vector_active(), .op = op, .parts = elementwise_parts(n), .n = n, .x = x, .out = y};
+    rp_parallel_run(job.parts, unary_part, &job);
 }
 
 void rp_unary_backward(int op, const float *x, const float *y, const float *g, float *gx, size_t n) {
-    if (op >= 0 && op < RP_UNARY_COUNT) rp_vector_active()->unary_backward(op, x, y, g, gx, n);
+    if (op < 0 || op >= RP_UNARY_COUNT) return;
+    elementwise_job job = {.kernels = rp_vector_active(), .op = op, .parts = elementwise_parts(n), .n = n,
+                           .x = x, .y = y, .g = g, .out = gx};
+    rp_parallel_run(job.parts, unary_backward_part, &job);
+}
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    int op, parts, a_step, b_step;
+    int64_t outer, inner, a_outer, b_outer;
+    const float *a, *b;
+    float *out;
+} binary_job;
+
+/// Rows [start, start + count) of a (≤ 2)-dimensional collapsed broadcast.
+static void binary_part(void *context, int part) {
+    binary_job *j = context;
+    int64_t first = j->outer * part / j->parts, last = j->outer * (part + 1) / j->parts;
+    for (int64_t o = first; o < last; o++)
+        j->kernels->binary_contiguous(j->op, j->a + o * j->a_outer, j->a_step, j->b + o * j->b_outer, j->b_step,
+                                      j->out + o * j->inner, (size_t)j->inner);
 }
 
 void rp_binary(int op, int rank, const int64_t *shape, const float *a, const int64_t *a_strides,
@@ -40,6 +101,28 @@ void rp_binary(int op, int rank, const int64_t *shape, const float *a, const int
     int a_step = as[r - 1] != 0, b_step = bs[r - 1] != 0;
     int64_t outer = 1;
     for (int d = 0; d < r - 1; d++) outer *= dims[d];
+    if (r <= 2 && elementwise_parts((size_t)(outer * inner)) > 1) {
+        // One run, or rows of a run: split rows across the pool (a single run is cut into
+        // 64-element rows first).
+        binary_job job = {.kernels = k, .op = op, .a_step = a_step, .b_step = b_step, .a = a, .b = b, .out = out};
+        if (r == 1) {
+            job.inner = 64 * 64;
+            job.outer = inner / job.inner;
+            job.a_outer = a_step * job.inner;
+            job.b_outer = b_step * job.inner;
+        } else {
+            job.inner = inner;
+            job.outer = outer;
+            job.a_outer = as[0];
+            job.b_outer = bs[0];
+        }
+        job.parts = rp_threads() < job.outer ? rp_threads() : (int)job.outer;
+        rp_parallel_run(job.parts, binary_part, &job);
+        int64_t done = job.outer * job.inner;
+        if (r == 1 && done < inner)
+            k->binary_contiguous(op, a + a_step * done, a_step, b + b_step * done, b_step, out + done, (size_t)(inner - done));
+        return;
+    }
     int64_t index[8] = {0};
     int64_t a_offset = 0, b_offset = 0;
     for (int64_t o = 0; o < outer; o++) {

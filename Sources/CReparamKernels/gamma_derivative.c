@@ -69,16 +69,45 @@ static double log_sample_derivative(double a, double log_x) {
     return h * (log_x - digamma(a)) + dh;
 }
 
+static void gamma_derivatives_serial(const rp_vector_kernels *kernels, const float *alpha, size_t alpha_count,
+                                     const double *log_samples, const double *samples, size_t offset, size_t n,
+                                     float *out_log, float *out);
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    const float *alpha;
+    size_t alpha_count, n;
+    const double *log_samples, *samples;
+    float *out_log, *out;
+    int parts;
+} derivative_job;
+
+static void derivative_part(void *context, int part) {
+    derivative_job *j = context;
+    size_t first = j->n * (size_t)part / (size_t)j->parts, last = j->n * (size_t)(part + 1) / (size_t)j->parts;
+    gamma_derivatives_serial(j->kernels, j->alpha, j->alpha_count, j->log_samples, j->samples, first, last - first,
+                             j->out_log, j->out);
+}
+
 void rp_gamma_log_sample_derivatives(const float *alpha, size_t alpha_count, const double *log_samples,
                                      const double *samples, size_t n, float *out_log, float *out) {
+    // Each element's derivative is independent of the others: split across the pool when large.
+    derivative_job job = {.kernels = rp_vector_active(), .alpha = alpha, .alpha_count = alpha_count, .n = n,
+                          .log_samples = log_samples, .samples = samples, .out_log = out_log, .out = out,
+                          .parts = rp_threads() > 1 && n >= 16384 ? rp_threads() : 1};
+    rp_parallel_run(job.parts, derivative_part, &job);
+}
+
+static void gamma_derivatives_serial(const rp_vector_kernels *kernels, const float *alpha, size_t alpha_count,
+                                     const double *log_samples, const double *samples, size_t offset, size_t n,
+                                     float *out_log, float *out) {
     // Draws on the series branch (nearly all) go through the vector kernel in blocks; the few in
     // the far tail take the scalar continued fraction.
     enum { BLOCK = 256 };
     double a[BLOCK], x[BLOCK], lx[BLOCK], result[BLOCK];
     size_t where[BLOCK];
-    const rp_vector_kernels *kernels = rp_vector_active();
-    for (size_t start = 0; start < n; start += BLOCK) {
-        size_t end = n - start < BLOCK ? n : start + BLOCK, count = 0;
+    for (size_t start = offset; start < offset + n; start += BLOCK) {
+        size_t end = offset + n - start < BLOCK ? offset + n : start + BLOCK, count = 0;
         for (size_t i = start; i < end; i++) {
             double ai = alpha[i % alpha_count], li = log_samples[i], xi = samples ? samples[i] : exp(li);
             double per_unit;

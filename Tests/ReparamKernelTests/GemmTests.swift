@@ -93,3 +93,28 @@ func checkGemm(_ c: GemmCase) {
         #expect(d == [0, 0, 0, 0])
     }
 }
+
+@Suite struct ThreadedElementwiseTests {
+    /// Elementwise, broadcasting and Gamma-derivative kernels split across threads above 64k
+    /// elements; every element is computed the same way, so 1 and 2 threads agree bit for bit.
+    @Test func twoThreadsAreBitIdenticalToOne() {
+        var values = SplitMix(state: 77)
+        let rows = 400, columns = 513, n = rows * columns
+        let x = values.values(n, -3, 3), rowShift = values.values(rows)
+        let alphas = values.values(n, 0.1, 20), logs = values.values(n, -2, 3).map(Double.init)
+        for isa in Kernels.supportedISAs {
+            let results = [1, 2].map { threads in
+                Kernels.withOverrides(isa: isa, threads: threads) {
+                    var tanh = [Float](repeating: 0, count: n), back = tanh, sum = tanh, shifted = tanh, derivative = tanh
+                    rp_unary(Int32(RP_UNARY_TANH.rawValue), x, &tanh, n)
+                    rp_unary_backward(Int32(RP_UNARY_SOFTPLUS.rawValue), x, tanh, x, &back, n)
+                    rp_binary(Int32(RP_BINARY_MUL.rawValue), 1, [Int64(n)], x, [1], tanh, [1], &sum)
+                    rp_binary(Int32(RP_BINARY_SUB.rawValue), 2, [Int64(rows), Int64(columns)], x, [Int64(columns), 1], rowShift, [1, 0], &shifted)
+                    rp_gamma_log_sample_derivatives(alphas, n, logs, nil, n, nil, &derivative)
+                    return [tanh, back, sum, shifted, derivative].map { $0.map(\.bitPattern) }
+                }
+            }
+            #expect(results[0] == results[1], "\(isa)")
+        }
+    }
+}
