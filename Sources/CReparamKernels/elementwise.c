@@ -194,8 +194,30 @@ static void sum_columns(const float *src, int64_t length, int64_t inner, float *
     free(total);
 }
 
+typedef struct {
+    int op, parts;
+    const float *x;
+    int64_t outer, length, inner;
+    float *out;
+} reduce_job;
+
+static void reduce_rows(int op, const float *x, int64_t first, int64_t last, int64_t length, int64_t inner, float *out);
+
+static void reduce_part(void *context, int part) {
+    reduce_job *j = context;
+    reduce_rows(j->op, j->x, j->outer * part / j->parts, j->outer * (part + 1) / j->parts, j->length, j->inner, j->out);
+}
+
+/// Independent outer rows split across the pool when the work is large (bit-identical results).
 void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t inner, float *out) {
-    for (int64_t o = 0; o < outer; o++) {
+    reduce_job job = {.op = op, .x = x, .outer = outer, .length = length, .inner = inner, .out = out, .parts = 1};
+    if (outer > 1 && elementwise_parts((size_t)(outer * length * inner)) > 1)
+        job.parts = rp_threads() < outer ? rp_threads() : (int)outer;
+    rp_parallel_run(job.parts, reduce_part, &job);
+}
+
+static void reduce_rows(int op, const float *x, int64_t first, int64_t last, int64_t length, int64_t inner, float *out) {
+    for (int64_t o = first; o < last; o++) {
         const float *src = x + o * length * inner;
         float *dst = out + o * inner;
         if (length == 0) {

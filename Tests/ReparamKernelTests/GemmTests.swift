@@ -111,7 +111,9 @@ func checkGemm(_ c: GemmCase) {
                     rp_binary(Int32(RP_BINARY_MUL.rawValue), 1, [Int64(n)], x, [1], tanh, [1], &sum)
                     rp_binary(Int32(RP_BINARY_SUB.rawValue), 2, [Int64(rows), Int64(columns)], x, [Int64(columns), 1], rowShift, [1, 0], &shifted)
                     rp_gamma_log_sample_derivatives(alphas, n, logs, nil, n, nil, &derivative)
-                    return [tanh, back, sum, shifted, derivative].map { $0.map(\.bitPattern) }
+                    var rowSums = [Float](repeating: 0, count: rows)
+                    rp_reduce(Int32(RP_REDUCE_SUM.rawValue), x, Int64(rows), Int64(columns), 1, &rowSums)
+                    return [tanh, back, sum, shifted, derivative, rowSums].map { $0.map(\.bitPattern) }
                 }
             }
             #expect(results[0] == results[1], "\(isa)")
