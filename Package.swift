@@ -34,10 +34,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "ReparamTestSupport", path: "Tests/ReparamTestSupport"),
+        .target(name: "ReparamTestSupport", dependencies: ["CReparamKernels"], path: "Tests/ReparamTestSupport"),
         .testTarget(name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
-        .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels"]),
+        .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
         .testTarget(
             name: "ReparamDistributionsTests",

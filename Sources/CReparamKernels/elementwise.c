@@ -138,10 +138,6 @@ void rp_binary(int op, int rank, const int64_t *shape, const float *a, const int
     }
 }
 
-void rp_affine(const float *x, float s, float t, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = x[i] * s + t;
-}
-
 void rp_pow_scalar(const float *x, float p, float *y, size_t n) {
     if (p == 2.0f) { rp_unary(RP_UNARY_SQUARE, x, y, n); return; }
     if (p == 0.5f) { rp_unary(RP_UNARY_SQRT, x, y, n); return; }
@@ -178,20 +174,20 @@ void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, floa
 }
 
 /// Column sums of a length × inner block. Up to 256 rows accumulate in float (error ≤ 256 ε,
-/// the hot case: bias gradients over a batch); longer columns accumulate in double, so a mean
-/// over 10⁶ rows is right to the final rounding instead of drifting by up to n·ε.
-static void sum_columns(const float *src, int64_t length, int64_t inner, float *dst) {
-    double *total = length > 256 ? calloc((size_t)inner, sizeof(double)) : NULL;
-    if (!total) {  // short columns (or no memory for the double buffer): float running sums
+/// the hot case: bias gradients over a batch); longer columns accumulate in `total` (double,
+/// `inner` long, supplied by the caller), so a mean over 10⁶ rows is right to the final rounding
+/// instead of drifting by up to n·ε.
+static void sum_columns(const float *src, int64_t length, int64_t inner, float *dst, double *total) {
+    if (length <= 256 || !total) {  // short columns (or no memory for the double buffer)
         memcpy(dst, src, (size_t)inner * sizeof(float));
         for (int64_t l = 1; l < length; l++)
             for (int64_t i = 0; i < inner; i++) dst[i] += src[l * inner + i];
         return;
     }
+    memset(total, 0, (size_t)inner * sizeof(double));
     for (int64_t l = 0; l < length; l++)
         for (int64_t i = 0; i < inner; i++) total[i] += src[l * inner + i];
     for (int64_t i = 0; i < inner; i++) dst[i] = (float)total[i];
-    free(total);
 }
 
 typedef struct {
@@ -217,6 +213,8 @@ void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t in
 }
 
 static void reduce_rows(int op, const float *x, int64_t first, int64_t last, int64_t length, int64_t inner, float *out) {
+    // One double buffer for all rows of this range, only where columns are long.
+    double *total = op == RP_REDUCE_SUM && inner > 1 && length > 256 ? malloc((size_t)inner * sizeof(double)) : NULL;
     for (int64_t o = first; o < last; o++) {
         const float *src = x + o * length * inner;
         float *dst = out + o * inner;
@@ -224,7 +222,7 @@ static void reduce_rows(int op, const float *x, int64_t first, int64_t last, int
             for (int64_t i = 0; i < inner; i++) dst[i] = op == RP_REDUCE_SUM ? 0.0f : -INFINITY;
         } else if (op == RP_REDUCE_SUM) {
             if (inner == 1) dst[0] = (float)rp_sum(src, (size_t)length);
-            else sum_columns(src, length, inner, dst);
+            else sum_columns(src, length, inner, dst, total);
         } else {
             memcpy(dst, src, (size_t)inner * sizeof(float));
             for (int64_t l = 1; l < length; l++) {
@@ -233,6 +231,7 @@ static void reduce_rows(int op, const float *x, int64_t first, int64_t last, int
             }
         }
     }
+    free(total);
 }
 
 /// Σ x (or Σ x²): eight float partial sums per block of 1024, blocks added in double.

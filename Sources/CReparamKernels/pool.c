@@ -95,6 +95,10 @@ static int ensure_workers(int wanted) {
     return started_workers;
 }
 
+static _Thread_local uint64_t runs_with_workers;
+
+uint64_t rp_parallel_runs_with_workers(void) { return runs_with_workers; }
+
 void rp_parallel_run(int count, rp_task_fn fn, void *context) {
     if (count > 1 && pthread_mutex_trylock(&caller_lock) == 0) {
         int workers = ensure_workers(count - 1);
@@ -110,6 +114,7 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context) {
             fn(context, 0);
             while (atomic_load_explicit(&job_pending, memory_order_acquire) > 0) cpu_relax();
             pthread_mutex_unlock(&caller_lock);
+            runs_with_workers++;
             return;
         }
         pthread_mutex_unlock(&caller_lock);

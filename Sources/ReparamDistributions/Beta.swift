@@ -1,6 +1,9 @@
 import _Differentiation
 import ReparamRandom
 import ReparamTensor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Beta(α, β) on (0, 1): drawn as G₁/(G₁ + G₂) with Gᵢ ~ Gamma, σ(log G₁ − log G₂) in log
 /// space; implicitly reparameterized through its own CDF, dz/dθ = −(∂I_z(α, β)/∂θ)/p(z).
@@ -36,9 +39,17 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
             - standardGammaLogSample(expand(beta, to: shape), key: keys[1], sampleShape: sampleShape)
     }
 
+    /// Draws with no gradient work: σ(log G₁ − log G₂) from the plain Gamma sampler.
+    public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        let shape = batchShape, keys = key.split(2)
+        let logG1 = standardGammaForward(alpha.broadcasted(to: shape), key: keys[0], sampleShape: sampleShape).logSample
+        let logG2 = standardGammaForward(beta.broadcasted(to: shape), key: keys[1], sampleShape: sampleShape).logSample
+        return Tensor(shape: sampleShape + shape, scalars: zip(logG1, logG2).map { Float(1 / (1 + exp($1 - $0))) })
+    }
+
     @differentiable(reverse, wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
-        let z = withoutDerivative(at: sigmoid(rsampleLogit(key, sampleShape: sampleShape)))
+        let z = withoutDerivative(at: sample(key, sampleShape: sampleShape))
         let density = withoutDerivative(at: exp(logProb(z)))
         return implicitlyReparameterized(z, cdfAtSample: cdf(z), density: density)
     }

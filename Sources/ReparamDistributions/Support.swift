@@ -32,7 +32,8 @@ func restricted(_ formula: Tensor, to value: Tensor, _ inSupport: @escaping (Flo
 /// `x` repeated to `shape` (differentiable: the gradient sums back).
 @differentiable(reverse, wrt: x)
 func expand(_ x: Tensor, to shape: [Int]) -> Tensor {
-    x + withoutDerivative(at: Tensor.zeros(shape))
+    if x.shape == shape { return x }
+    return x + withoutDerivative(at: Tensor.zeros(shape))
 }
 
 extension RandomKey {

@@ -21,8 +21,7 @@ func matmulForward(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> Tensor {
                 rp_sgemm(ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, pa.baseAddress,
                          Int32(a.shape[1]), pb.baseAddress, Int32(b.shape[1]), 0, out, Int32(n))
             }
-        }
-        if k == 0 { out.update(repeating: 0, count: m * n) }
+        }  // with k = 0, rp_sgemm writes the zeros itself (beta = 0)
     }
 }
 

@@ -72,14 +72,16 @@ func checkGemm(_ c: GemmCase) {
             var values = SplitMix(state: UInt64(m + n + k))
             let a = values.values(m * k), b = values.values(k * n)
             for isa in Kernels.supportedISAs {
-                let results = [1, 2].map { threads in
+                func product(threads: Int) -> [UInt32] {
                     Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
                         var c = [Float](repeating: 0, count: m * n)
                         rp_sgemm(0, 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
                         return c.map(\.bitPattern)
                     }
                 }
-                #expect(results[0] == results[1], "\(m)×\(n)×\(k) at \(isa) differs between 1 and 2 threads")
+                let threaded = withPoolWorkers(runs: 1) { product(threads: 2) }
+                #expect(threaded.usedWorkers, "the pool never took the 2-thread GEMM")
+                #expect(product(threads: 1) == threaded.result, "\(m)×\(n)×\(k) at \(isa) differs between 1 and 2 threads")
             }
         }
     }
@@ -103,7 +105,7 @@ func checkGemm(_ c: GemmCase) {
         let x = values.values(n, -3, 3), rowShift = values.values(rows)
         let alphas = values.values(n, 0.1, 20), logs = values.values(n, -2, 3).map(Double.init)
         for isa in Kernels.supportedISAs {
-            let results = [1, 2].map { threads in
+            func compute(threads: Int) -> [[UInt32]] {
                 Kernels.withOverrides(isa: isa, threads: threads) {
                     var tanh = [Float](repeating: 0, count: n), back = tanh, sum = tanh, shifted = tanh, derivative = tanh
                     rp_unary(Int32(RP_UNARY_TANH.rawValue), x, &tanh, n)
@@ -116,7 +118,10 @@ func checkGemm(_ c: GemmCase) {
                     return [tanh, back, sum, shifted, derivative, rowSums].map { $0.map(\.bitPattern) }
                 }
             }
-            #expect(results[0] == results[1], "\(isa)")
+            // Six kernel calls, each above the split threshold: all six must have had workers.
+            let threaded = withPoolWorkers(runs: 6) { compute(threads: 2) }
+            #expect(threaded.usedWorkers, "the pool never took all six calls")
+            #expect(compute(threads: 1) == threaded.result, "\(isa)")
         }
     }
 }

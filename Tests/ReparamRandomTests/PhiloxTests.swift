@@ -2,6 +2,7 @@ import CReparamKernels
 import Foundation
 import ReparamRandom
 import ReparamTensor
+import ReparamTestSupport
 import Testing
 
 @Suite struct PhiloxTests {
@@ -37,15 +38,18 @@ import Testing
         let key = RandomKey(seed: 42)
         let n = (1 << 18) + 37
         for isa in Kernels.supportedISAs {
-            let fills = [1, 2].map { threads in
+            func fills(threads: Int) -> [[UInt32]] {
                 Kernels.withOverrides(isa: isa, threads: threads) {
-                    (key.normal([n]).scalars.map(\.bitPattern), key.gumbel([n]).scalars.map(\.bitPattern), key.bits(count: n))
+                    [key.normal([n]).scalars.map(\.bitPattern), key.gumbel([n]).scalars.map(\.bitPattern), key.bits(count: n)]
                 }
             }
-            #expect(fills[0].0 == fills[1].0 && fills[0].1 == fills[1].1 && fills[0].2 == fills[1].2, "\(isa)")
+            let single = fills(threads: 1)
+            let threaded = withPoolWorkers(runs: 3) { fills(threads: 2) }
+            #expect(threaded.usedWorkers, "the pool never took all three fills")
+            #expect(single == threaded.result, "\(isa)")
             // A shorter fill is a prefix of a longer one.
             let short = Kernels.withOverrides(isa: isa) { key.normal([1000]) }
-            #expect(short.scalars.map(\.bitPattern) == Array(fills[0].0.prefix(1000)))
+            #expect(short.scalars.map(\.bitPattern) == Array(single[0].prefix(1000)))
         }
     }
 

@@ -38,6 +38,9 @@ void rp_set_parallel_threshold(int64_t flops);
 /// isa and threads < 0, threshold < 0 clear them. Lets tests pin settings while other tests
 /// run concurrently.
 void rp_set_thread_overrides(int isa, int threads, int64_t threshold);
+/// How many parallel runs started from this thread actually had pool workers (a busy pool makes
+/// a run fall back to the caller): lets tests confirm that threads were used.
+uint64_t rp_parallel_runs_with_workers(void);
 /// The current thread's overrides (−1 where none is set).
 void rp_get_thread_overrides(int *isa, int *threads, int64_t *threshold);
 
@@ -79,8 +82,6 @@ void rp_binary(int op, int rank, const int64_t *shape,
                const float *a, const int64_t *a_strides,
                const float *b, const int64_t *b_strides, float *out);
 
-/// y = x · s + t (s, t scalars).
-void rp_affine(const float *x, float s, float t, float *y, size_t n);
 /// y = x ^ p for a scalar exponent.
 void rp_pow_scalar(const float *x, float p, float *y, size_t n);
 /// y = min(max(x, lo), hi).
