@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Layers, bottom-up; each target imports only the ones below it:
-// CReparamKernels → ReparamTensor → ReparamRandom → ReparamDistributions, ReparamNN → Reparam
-// (umbrella) → reparam (CLI).
+// CReparamKernels → ReparamTensor → ReparamRandom → ReparamDistributions, ReparamNN →
+// ReparamEstimators → Reparam (umbrella) → ReparamLab → reparam (CLI).
 let package = Package(
     name: "Reparam",
     products: [
@@ -26,7 +26,8 @@ let package = Package(
         .target(name: "ReparamRandom", dependencies: ["ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamNN", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
-        .target(name: "Reparam", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "Reparam", dependencies: ["ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .executableTarget(
             name: "ReparamCLI",
             dependencies: [
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
+        .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(
             name: "ReparamDistributionsTests",
             dependencies: ["ReparamDistributions", "ReparamRandom", "ReparamTestSupport"],

@@ -4,3 +4,4 @@
 @_exported import ReparamRandom
 @_exported import ReparamDistributions
 @_exported import ReparamNN
+@_exported import ReparamEstimators

@@ -1,0 +1,125 @@
+import _Differentiation
+import Foundation
+import ReparamRandom
+import ReparamTensor
+
+/// The discrete latent a set of logits θ parameterizes.
+///
+/// - `bernoulli`: θ has shape [batch, units]; a sample b ∈ {0, 1} has the same shape,
+///   q(b) = Πσ(θ)^b (1 − σ(θ))^(1−b).
+/// - `categorical`: θ has shape [batch, variables, classes]; a sample is one-hot along the last
+///   axis, q(b) = Π softmax(θ)·b.
+///
+/// Both give the score ∇θ log q(b) = b − E[b] in closed form, which every score-function
+/// estimator here uses instead of a backward pass.
+public enum DiscreteLatent: Equatable, Sendable, CustomStringConvertible {
+    case bernoulli
+    case categorical
+
+    public var description: String { self == .bernoulli ? "bernoulli" : "categorical" }
+
+    /// Number of leading batch axes in θ: the objective returns one value per batch row.
+    var latentRank: Int { self == .bernoulli ? 1 : 2 }
+
+    /// E[b]: σ(θ) or softmax(θ).
+    @differentiable(reverse)
+    public func mean(_ logits: Tensor) -> Tensor {
+        self == .bernoulli ? sigmoid(logits) : softmax(logits)
+    }
+
+    /// ∇θ log q(b) = b − E[b], for samples shaped [draws] + θ.shape.
+    public func score(_ samples: Tensor, logits: Tensor) -> Tensor { samples - mean(logits) }
+
+    /// The hard sample of perturbed logits θ + noise: H(θ + noise) or onehot(argmax(θ + noise)).
+    public func hardSample(perturbed: Tensor) -> Tensor {
+        self == .bernoulli ? perturbed.map { $0 > 0 ? 1 : 0 } : oneHotArgmax(perturbed)
+    }
+
+    /// Logistic noise log u − log(1 − u) (Bernoulli) or standard Gumbel (categorical), so that
+    /// the hard sample is H(θ + noise) or onehot(argmax(θ + noise)).
+    public func noise(_ key: RandomKey, shape: [Int]) -> Tensor {
+        switch self {
+        case .bernoulli: return openUniform(key, shape).map { logf($0) - log1pf(-$0) }
+        case .categorical: return key.gumbel(shape)
+        }
+    }
+
+    /// The Gumbel-softmax / binary-Concrete relaxation of θ + noise at temperature T.
+    @differentiable(reverse, wrt: perturbed)
+    public func relax(_ perturbed: Tensor, temperature: Float) -> Tensor {
+        self == .bernoulli ? sigmoid(perturbed / temperature) : softmax(perturbed / temperature)
+    }
+
+    /// Per-batch-row sum of a per-element quantity: [draws, batch, …] → [draws, batch].
+    @differentiable(reverse)
+    func sumOverLatent(_ x: Tensor) -> Tensor {
+        x.sum(alongAxes: withoutDerivative(at: latentRank == 1 ? [-1] : [-2, -1]))
+    }
+
+    /// Every configuration of one batch row's latent, shaped [configurations] + θ.shape[1...]:
+    /// 2^units for Bernoulli, classes^variables for categorical.
+    public func enumerate(latentShape: [Int]) -> Tensor {
+        switch self {
+        case .bernoulli:
+            let units = latentShape[0]
+            precondition(units <= 20, "enumerate: 2^\(units) configurations is too many")
+            return Tensor(shape: [1 << units, units], scalars: (0..<(1 << units)).flatMap { code in
+                (0..<units).map { Float((code >> $0) & 1) }
+            })
+        case .categorical:
+            let (variables, classes) = (latentShape[0], latentShape[1])
+            let count = (0..<variables).reduce(1) { value, _ in value * classes }
+            precondition(count <= 1 << 20, "enumerate: \(classes)^\(variables) configurations is too many")
+            var scalars = [Float](repeating: 0, count: count * variables * classes)
+            for code in 0..<count {
+                var rest = code
+                for v in 0..<variables {
+                    scalars[(code * variables + v) * classes + rest % classes] = 1
+                    rest /= classes
+                }
+            }
+            return Tensor(shape: [count, variables, classes], scalars: scalars)
+        }
+    }
+
+    /// log q(b) of each configuration for one batch row's logits (shape latentShape).
+    @differentiable(reverse, wrt: logits)
+    public func logProbability(of configurations: Tensor, logits: Tensor) -> Tensor {
+        let logQ = self == .bernoulli
+            ? configurations * logSigmoid(logits) + (1 - configurations) * logSigmoid(-logits)
+            : configurations * logSoftmax(logits)
+        return logQ.sum(alongAxes: withoutDerivative(at: Array(1..<configurations.rank)))
+    }
+
+    /// E[f(b)] and ∇θ E[f(b)] exactly, by summing over every configuration, for logits with
+    /// one batch row ([1, units] or [1, variables, classes]).
+    public func exactGradient(logits: Tensor, objective: DiscreteObjective) -> (value: Float, gradient: Tensor) {
+        precondition(logits.shape[0] == 1, "exactGradient: enumerates one batch row; logits \(logits.shape)")
+        let configurations = enumerate(latentShape: Array(logits.shape.dropFirst()))
+        let f = objective.evaluate(configurations.reshaped(to: [configurations.shape[0], 1] + configurations.shape.dropFirst()))
+            .reshaped(to: [configurations.shape[0]])
+        return valueWithGradient(at: logits) { θ in
+            (exp(logProbability(of: configurations, logits: θ.reshaped(to: withoutDerivative(at: Array(θ.shape.dropFirst()))))) * f).sum().sumToFloat()
+        }
+    }
+}
+
+/// Uniform on the open interval (0, 1), so logarithms of u and 1 − u stay finite: the [0, 1)
+/// fill (largest value 1 − 2⁻²⁴) with its one zero moved to 2⁻²⁵.
+public func openUniform(_ key: RandomKey, _ shape: [Int]) -> Tensor {
+    key.uniform(shape).map { $0 == 0 ? 0x1p-25 : $0 }
+}
+
+/// One-hot of the argmax along the last axis (first index on ties).
+public func oneHotArgmax(_ x: Tensor) -> Tensor {
+    let k = x.shape.last!
+    var out = [Float](repeating: 0, count: x.count)
+    x.withUnsafeScalars { s in
+        for row in 0..<(x.count / k) {
+            var best = row * k
+            for i in (row * k)..<((row + 1) * k) where s[i] > s[best] { best = i }
+            out[best] = 1
+        }
+    }
+    return Tensor(shape: x.shape, scalars: out)
+}

@@ -1,0 +1,80 @@
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+
+/// The function f whose expectation E_{q_θ}[f(b)] is differentiated, with one value per batch
+/// row: samples shaped [draws] + θ.shape give values shaped [draws, batch].
+///
+/// Score-function estimators (REINFORCE, RLOO, NVIL, VIMCO, ARM, DisARM) only evaluate f at
+/// hard samples, so any f works. Relaxations, MuProp, REBAR and RELAX also evaluate f — and its
+/// gradient — at relaxed points in the convex hull of the support, so they need `relaxed`.
+public struct DiscreteObjective {
+    public let evaluate: (Tensor) -> Tensor
+    public let relaxed: (@differentiable(reverse) (Tensor) -> Tensor)?
+    /// Input x of an input-dependent baseline (NVIL), [batch, features]; nil means a constant input.
+    public var context: Tensor?
+
+    /// A black-box f: evaluated at hard samples only.
+    public init(blackBox evaluate: @escaping (Tensor) -> Tensor, context: Tensor? = nil) {
+        self.evaluate = evaluate
+        self.relaxed = nil
+        self.context = context
+    }
+
+    /// A differentiable f, usable by every estimator.
+    public init(_ f: @escaping @differentiable(reverse) (Tensor) -> Tensor, context: Tensor? = nil) {
+        self.evaluate = { f($0) }
+        self.relaxed = f
+        self.context = context
+    }
+
+    /// f(z) and ∂f/∂z at relaxed (or hard) points z; each output row depends on its own z row,
+    /// so one pullback of ones gives every row's gradient.
+    func valueAndGradient(_ z: Tensor) -> (value: Tensor, gradient: Tensor) {
+        guard let relaxed else { preconditionFailure("this estimator needs a differentiable objective") }
+        let (value, pullback) = valueWithPullback(at: z, of: relaxed)
+        return (value, pullback(Tensor.ones(value.shape)))
+    }
+}
+
+/// One call's result: per-draw estimates of ∇θ E_{q_θ}[f(b)] (rows are independent estimates,
+/// so their spread is the estimator's variance) and the objective at the hard samples drawn.
+public struct DiscreteGradientEstimate {
+    /// f at each draw's hard sample(s), [draws, batch] (the mean over a draw's samples for
+    /// multi-sample estimators; the multi-sample bound for VIMCO).
+    public var objective: Tensor
+    /// [draws] + θ.shape; the estimate is their mean.
+    public var perDraw: Tensor
+    /// Evaluations of f behind one draw's estimate (its cost in "samples").
+    public var evaluationsPerDraw: Int
+
+    public var gradient: Tensor { perDraw.mean(alongAxes: [0]) }
+}
+
+/// An estimator of ∇θ E_{q_θ}[f(b)] for logits θ of a discrete latent.
+///
+/// `estimate` uses the estimator's current state (baselines, control variates) for every draw
+/// and adapts that state afterwards, so each call's estimates are unbiased given the state they
+/// started from.
+public protocol DiscreteGradientEstimator {
+    var name: String { get }
+    /// E[estimate] equals the true gradient (of E[f], or of the K-sample bound for VIMCO).
+    var isUnbiased: Bool { get }
+    var needsDifferentiableObjective: Bool { get }
+    func supports(_ latent: DiscreteLatent) -> Bool
+    mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+                           key: RandomKey, draws: Int) -> DiscreteGradientEstimate
+}
+
+extension DiscreteGradientEstimator {
+    public var needsDifferentiableObjective: Bool { false }
+    public func supports(_ latent: DiscreteLatent) -> Bool { true }
+}
+
+/// θ repeated for each draw: [draws] + θ.shape, so a pullback gives per-draw gradients.
+func perDraw(_ logits: Tensor, _ draws: Int) -> Tensor { logits.broadcasted(to: [draws] + logits.shape) }
+
+/// signal [draws, batch] broadcast over the latent axes and multiplied by x [draws] + θ.shape.
+func weighted(_ x: Tensor, by signal: Tensor) -> Tensor {
+    x * signal.reshaped(to: signal.shape + Array(repeating: 1, count: x.rank - signal.rank))
+}

@@ -1,0 +1,110 @@
+import _Differentiation
+import Foundation
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+
+/// NVIL (Mnih & Gregor 2014): REINFORCE with a learned, input-dependent baseline C_ψ(x), a
+/// running centering c, and variance normalization:
+/// g = (f(b) − c − C_ψ(x)) / max(1, √v) · ∇θ log q(b),
+/// where c and v are moving averages of the mean and variance of f − C_ψ(x), and C_ψ is fitted
+/// after each call by one Adam step on E[(f − c − C_ψ(x))²].
+///
+/// The normalization divides the gradient by a positive number known before the draw, so it
+/// changes the step size, not the direction; with `normalizesVariance: false` the estimate is
+/// an unbiased gradient in the objective's own units (what the lab measures).
+public struct NVIL: DiscreteGradientEstimator {
+    public var baseline: MLP
+    public var normalizesVariance: Bool
+    public var decay: Float
+    var optimizer: Adam<MLP>
+    var centering: Float = 0
+    var signalVariance: Float = 1
+
+    /// `contextSize` features of x feed a tanh MLP with one hidden layer of `hidden` units.
+    public init(contextSize: Int = 1, hidden: Int = 16, learningRate: Float = 1e-2, decay: Float = 0.9,
+                normalizesVariance: Bool = true, key: RandomKey) {
+        baseline = MLP(sizes: [contextSize, hidden, 1], hidden: .tanh, key: key)
+        optimizer = Adam(for: baseline, learningRate: learningRate)
+        self.decay = decay
+        self.normalizesVariance = normalizesVariance
+    }
+
+    public var name: String { "nvil" }
+    public var isUnbiased: Bool { !normalizesVariance }
+
+    public mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+                                  key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+        let batch = logits.shape[0]
+        let context = objective.context ?? Tensor.ones([batch, 1])
+        let learned = baseline(context).reshaped(to: [batch])
+        let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
+        let f = objective.evaluate(b)
+        let scale = normalizesVariance ? 1 / max(1, signalVariance.squareRoot()) : 1
+        let estimates = weighted(latent.score(b, logits: logits), by: (f - centering - learned) * scale)
+        adapt(signal: f - learned, f: f, context: context)
+        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 1)
+    }
+
+    mutating func adapt(signal: Tensor, f: Tensor, context: Tensor) {
+        let mean = signal.mean().scalarValue
+        let variance = square(signal - mean).mean().scalarValue
+        centering = decay * centering + (1 - decay) * mean
+        signalVariance = decay * signalVariance + (1 - decay) * variance
+        let target = f - centering
+        let gradient = MLP.TangentVector.zero + _Differentiation.gradient(at: baseline) { net in
+            square(target - net(context).reshaped(to: [context.shape[0]])).mean().sumToFloat()
+        }
+        // A non-finite baseline gradient skips this fit; the estimate above is unaffected.
+        try? optimizer.update(&baseline, along: gradient)
+    }
+}
+
+/// VIMCO (Mnih & Rezende 2016) for the K-sample bound L = log (1/K) Σₖ exp f(bₖ), f a log
+/// weight. Each sample's learning signal is L minus the bound with f(bₖ) replaced by the
+/// geometric mean of the others: g = Σₖ (L − L₋ₖ)·∇θ log q(bₖ). Unbiased for ∇θ E[L] when f
+/// itself does not depend on θ (a model's log q term adds its own pathwise part).
+public struct VIMCO: DiscreteGradientEstimator {
+    public var samples: Int
+
+    public init(samples: Int) {
+        precondition(samples >= 2, "VIMCO: needs at least 2 samples, got \(samples)")
+        self.samples = samples
+    }
+
+    public var name: String { "vimco(k=\(samples))" }
+    public var isUnbiased: Bool { true }
+
+    public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+                         key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+        let k = samples, batch = logits.shape[0]
+        let b = latent.hardSample(perturbed: perDraw(logits, draws * k) + latent.noise(key, shape: [draws * k] + logits.shape))
+        let f = objective.evaluate(b).scalars.map(Double.init)
+        var bound = [Float](repeating: 0, count: draws * batch)
+        var signals = [Float](repeating: 0, count: draws * k * batch)
+        for draw in 0..<draws {
+            for row in 0..<batch {
+                let values = (0..<k).map { f[(draw * k + $0) * batch + row] }
+                let total = logMeanExp(values)
+                bound[draw * batch + row] = Float(total)
+                let sum = values.reduce(0, +)
+                for i in 0..<k {
+                    var others = values
+                    others[i] = (sum - values[i]) / Double(k - 1)
+                    signals[(draw * k + i) * batch + row] = Float(total - logMeanExp(others))
+                }
+            }
+        }
+        let terms = weighted(latent.score(b, logits: logits), by: Tensor(shape: [draws * k, batch], scalars: signals))
+        return DiscreteGradientEstimate(objective: Tensor(shape: [draws, batch], scalars: bound),
+                                        perDraw: terms.reshaped(to: [draws, k] + logits.shape).sum(alongAxes: [1]),
+                                        evaluationsPerDraw: k)
+    }
+}
+
+/// log (1/n) Σ exp xᵢ, shifted by the maximum.
+func logMeanExp(_ x: [Double]) -> Double {
+    let top = x.max()!
+    guard top.isFinite else { return top }
+    return top + Foundation.log(x.reduce(0) { $0 + Foundation.exp($1 - top) } / Double(x.count))
+}

@@ -1,0 +1,122 @@
+import Testing
+import _Differentiation
+import ReparamRandom
+import ReparamTensor
+@testable import ReparamEstimators
+
+@Suite("Discrete estimators are unbiased against enumeration")
+struct DiscreteUnbiasednessTests {
+    static let draws = 20_000
+
+    static func expectUnbiased(_ d: GradientDiagnostics, sourceLocation: SourceLocation = #_sourceLocation) {
+        let z = d.biasInStandardErrors!
+        #expect(z.allSatisfy { abs($0) < 5 }, "\(d.estimator): bias/SE \(z), mean \(d.mean), exact \(d.exact!)",
+                sourceLocation: sourceLocation)
+        #expect(d.variance.allSatisfy { $0.isFinite && $0 > 0 }, "\(d.estimator): variance \(d.variance)", sourceLocation: sourceLocation)
+    }
+
+    @Test("REINFORCE with every baseline", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func reinforce(latent: DiscreteLatent) {
+        for baseline in [ScoreBaseline.none, .movingAverage(decay: 0.9), .optimalConstant(decay: 0.9)] {
+            var estimator = Reinforce(baseline: baseline)
+            Self.expectUnbiased(DiscreteProblems.diagnose(&estimator, latent, draws: Self.draws, warmUp: 50))
+        }
+    }
+
+    @Test("RLOO, MuProp and NVIL (unnormalized)", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func baselines(latent: DiscreteLatent) {
+        var rloo = LeaveOneOut(samples: 4)
+        Self.expectUnbiased(DiscreteProblems.diagnose(&rloo, latent, draws: Self.draws / 4))
+        var muprop = MuProp()
+        Self.expectUnbiased(DiscreteProblems.diagnose(&muprop, latent, draws: Self.draws))
+        var nvil = NVIL(normalizesVariance: false, key: RandomKey(seed: 3))
+        Self.expectUnbiased(DiscreteProblems.diagnose(&nvil, latent, draws: Self.draws, warmUp: 100))
+    }
+
+    @Test("ARM and DisARM (Bernoulli)")
+    func antithetic() {
+        var arm = AugmentReinforceMerge()
+        Self.expectUnbiased(DiscreteProblems.diagnose(&arm, .bernoulli, draws: Self.draws))
+        var disarm = DisARM()
+        let d = DiscreteProblems.diagnose(&disarm, .bernoulli, draws: Self.draws)
+        Self.expectUnbiased(d)
+        let armVariance = DiscreteProblems.diagnose(&arm, .bernoulli, draws: Self.draws).variance
+        #expect(zip(d.variance, armVariance).allSatisfy { $0 <= $1 * 1.05 }, "DisARM \(d.variance) vs ARM \(armVariance)")
+    }
+
+    @Test("REBAR and RELAX, before and after fitting the control variate", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func rebarRelax(latent: DiscreteLatent) {
+        let size = DiscreteProblems.problem(latent).logits.count
+        var rebar = RELAX.rebar(key: RandomKey(seed: 5))
+        Self.expectUnbiased(DiscreteProblems.diagnose(&rebar, latent, draws: Self.draws / 2))
+        Self.expectUnbiased(DiscreteProblems.diagnose(&rebar, latent, draws: Self.draws / 2, warmUp: 100, key: RandomKey(seed: 6)))
+        var relax = RELAX.relax(latentSize: size, key: RandomKey(seed: 7))
+        let fitted = DiscreteProblems.diagnose(&relax, latent, draws: Self.draws / 2, warmUp: 200)
+        Self.expectUnbiased(fitted)
+        #expect(relax.controlVariate.network.layers.last!.weight.scalars.contains { $0 != 0 }, "RELAX never fitted its network")
+    }
+
+    @Test("VIMCO against the enumerated K-sample bound")
+    func vimco() {
+        let logits = Tensor(shape: [1, 2], scalars: [0.4, -0.9]), k = 3
+        let objective = DiscreteObjective(blackBox: { z in (z * Tensor([1.5, -2.0])).sum(alongAxes: [-1]) - 0.3 })
+        let configurations = DiscreteLatent.bernoulli.enumerate(latentShape: [2])
+        let f = objective.evaluate(configurations.reshaped(to: [4, 1, 2])).scalars.map(Double.init)
+        // Every ordered K-tuple of configurations: its bound, and how often it holds each configuration.
+        var bounds: [Float] = [], counts: [Float] = []
+        for code in 0..<64 {
+            let picks = [code % 4, (code / 4) % 4, code / 16]
+            bounds.append(Float(logMeanExp(picks.map { f[$0] })))
+            counts += (0..<4).map { c in Float(picks.filter { $0 == c }.count) }
+        }
+        let countMatrix = Tensor(shape: [64, 4], scalars: counts), boundValues = Tensor(bounds)
+        let exact = gradient(at: logits) { θ in
+            let logQ = DiscreteLatent.bernoulli.logProbability(of: configurations, logits: θ.reshaped(to: [2]))
+            return (exp(matmul(countMatrix, logQ.reshaped(to: [4, 1])).reshaped(to: [64])) * boundValues).sum().sumToFloat()
+        }
+        let estimate = VIMCO(samples: k).estimate(logits: logits, latent: .bernoulli, objective: objective,
+                                                 key: RandomKey(seed: 9), draws: Self.draws)
+        Self.expectUnbiased(GradientDiagnostics(estimator: "vimco", parameters: ["θ0", "θ1"], estimates: estimate.perDraw.reshaped(to: [Self.draws, 2]),
+                                                exact: exact.scalars.map(Double.init), evaluationsPerDraw: k))
+    }
+}
+
+@Suite("Relaxed estimators are biased, less so at low temperature")
+struct RelaxationBiasTests {
+    @Test("Gumbel-softmax bias shrinks as the temperature falls", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func bias(latent: DiscreteLatent) {
+        func relativeBias(_ temperature: Float) -> (bias: Double, standardError: Double) {
+            var estimator = GumbelSoftmax(temperature: temperature)
+            let d = DiscreteProblems.diagnose(&estimator, latent, draws: 40_000)
+            let norm = d.exact!.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let bias = d.bias!.reduce(0) { $0 + $1 * $1 }.squareRoot() / norm
+            let error = d.standardError.reduce(0) { $0 + $1 * $1 }.squareRoot() / norm
+            return (bias, error)
+        }
+        let (hot, cold) = (relativeBias(1), relativeBias(0.1))
+        #expect(hot.bias > 5 * hot.standardError, "τ = 1 should be visibly biased: \(hot)")
+        #expect(cold.bias + 5 * cold.standardError < hot.bias, "bias at τ = 0.1 \(cold) not below τ = 1 \(hot)")
+    }
+}
+
+@Suite("REBAR's conditional noise")
+struct ConditionalNoiseTests {
+    @Test("z̃ given b thresholds to b, and mixing over b gives z's law", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func conditional(latent: DiscreteLatent) {
+        let (logits, _) = DiscreteProblems.problem(latent)
+        let draws = 50_000, keys = RandomKey(seed: 11).split(3)
+        let θ = perDraw(logits, draws)
+        let z = Perturbation.z(θ, noise: latent.noise(keys[0], shape: θ.shape), latent: latent)
+        let b = latent.hardSample(perturbed: z)
+        let z̃ = Perturbation.conditional(θ, b: b, v: openUniform(keys[1], θ.shape), latent: latent)
+        #expect(latent.hardSample(perturbed: z̃) == b)
+        let fresh = Perturbation.z(θ, noise: latent.noise(keys[2], shape: θ.shape), latent: latent)
+        for (statistic, name) in [({ (x: Tensor) in x }, "mean"), ({ (x: Tensor) in square(x) }, "second moment")] {
+            let (a, c) = (statistic(z̃), statistic(fresh))
+            let meanA = a.mean(alongAxes: [0]), meanC = c.mean(alongAxes: [0])
+            let se = sqrt((square(a - meanA).mean(alongAxes: [0]) + square(c - meanC).mean(alongAxes: [0])) / Float(draws))
+            let gap = abs(meanA - meanC) / se
+            #expect(gap.scalars.allSatisfy { $0 < 5 }, "\(latent) \(name): gap/SE \(gap.scalars)")
+        }
+    }
+}
