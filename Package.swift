@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, bottom-up; each target imports only the ones below it:
 // CReparamKernels → ReparamTensor → ReparamRandom → ReparamDistributions, ReparamNN →
-// ReparamEstimators → Reparam (umbrella) → ReparamLab → reparam (CLI).
+// ReparamEstimators, ReparamData → ReparamModels → Reparam (umbrella) → ReparamLab → reparam (CLI).
 let package = Package(
     name: "Reparam",
     products: [
@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "ReparamRandom", dependencies: ["ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamNN", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
+        .target(name: "ReparamData", dependencies: ["ReparamTensor", "CZlib"]),
         .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
-        .target(name: "Reparam", dependencies: ["ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamModels", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "Reparam", dependencies: ["ReparamModels", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ReparamLab", dependencies: ["Reparam", "CZlib"]),
         .executableTarget(
@@ -42,6 +44,8 @@ let package = Package(
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
+        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(

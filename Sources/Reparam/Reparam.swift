@@ -5,3 +5,5 @@
 @_exported import ReparamDistributions
 @_exported import ReparamNN
 @_exported import ReparamEstimators
+@_exported import ReparamData
+@_exported import ReparamModels

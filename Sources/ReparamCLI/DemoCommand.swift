@@ -12,12 +12,18 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Samples for the Gaussian comparison.") var samples = 1_000_000
     @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir")) var report = "reparam-demo-report"
     @Option(help: "Seed of the random key.") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("MNIST folder for the VAE part (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"))
+    var data: String?
+    @Option(help: "Seconds of VAE training when MNIST is found (0 skips it).") var vaeSeconds = 8.0
 
-    func validate() throws { try checkSamples(samples, range: 1_000...50_000_000) }
+    func validate() throws {
+        try checkSamples(samples, range: 1_000...50_000_000)
+        guard vaeSeconds >= 0 && vaeSeconds <= 600 else { throw ValidationError("--vae-seconds must be between 0 and 600, got \(vaeSeconds)") }
+    }
 
     func run() throws {
         let started = Date()
-        let keys = RandomKey(seed: seed).split(5)
+        let keys = RandomKey(seed: seed).split(6)
         print("""
         Reparam — gradients through random sampling
         A sample z ~ q_φ has no gradient with respect to φ. Reparam measures every way around that
@@ -26,23 +32,38 @@ struct DemoCommand: ParsableCommand {
         """)
         let lab = GaussianLab(function: .square, k: 0, mu: 1, sigma: 0.5)
         var results: [LabResult] = []
-        func show(_ result: LabResult, command: String) {
+        func show(_ result: LabResult, command: String? = nil) {
             results.append(result)
-            print(result.text + "\n(`reparam lab \(command)`)\n")
+            print(result.text + (command.map { "\n(more: `reparam lab \($0) --help`)" } ?? "") + "\n")
         }
         show(lab.compare(samples: samples, key: keys[0]), command: "gaussian")
         show(lab.samplesNeeded(samples: 200_000, relativeError: 0.1, confidence: 0.95, replicates: 200, key: keys[1]), command: "samples-needed")
         let sigmas = (0..<7).map { pow(10, -4 + Double($0) / 2) }
         let sweep = lab.sigmaSweep(sigmas: sigmas, samples: 100_000, key: keys[2])
         results.append(sweep)
-        print(([sweep.title] + sweep.headline).joined(separator: "\n") + "\n(`reparam lab sigma-sweep`)\n")
+        print(([sweep.title] + sweep.headline).joined(separator: "\n") + "\n(more: `reparam lab sigma-sweep --help`)\n")
         show(DiscreteLabProblem.bernoulli.compare(temperatures: [1, 0.5, 0.1], draws: 50_000, warmUp: 300, key: keys[3]), command: "discrete")
         results.append(NaiveLab.run(lab: lab, samples: 100_000, key: keys[4]))
+        if vaeSeconds > 0, let vae = try trainVAE(key: keys[5]) { show(vae) }
         kernelSummary()
         let page = try writeReport(HTMLReport(title: "Reparam demo", introduction: [
             "Every number here was measured by `reparam demo` on this machine and is checked against a closed form or exact enumeration.",
         ], results: results), to: report)
         print(String(format: "\nReport: %@ (%.1f s). More: `reparam lab --help`, `reparam bench --help`.", page.path, Date().timeIntervalSince(started)))
+    }
+
+    /// The VAE part when MNIST is found; a malformed data file is an error, missing data a note.
+    func trainVAE(key: RandomKey) throws -> LabResult? {
+        let folder: URL
+        do {
+            folder = try MNIST.locate(explicit: data)
+        } catch {
+            if data != nil { throw error }
+            print("MNIST not found, so no VAE this time: \(error)\n")
+            return nil
+        }
+        print("Training a VAE on MNIST from \(folder.path) for \(String(format: "%.0f", vaeSeconds)) s…")
+        return try VAEDemo.run(mnist: try MNIST.load(from: folder), seconds: vaeSeconds, key: key)
     }
 
     func kernelSummary() {
