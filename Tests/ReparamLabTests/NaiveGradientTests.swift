@@ -4,16 +4,19 @@ import ReparamLab
 
 /// The modules `swift test` built, found from this file's location; nil when the build folder
 /// is elsewhere (then the compile check cannot run).
-private let builtModules: (modules: String, kernelsModuleMap: String)? = {
+private let builtModules: (modules: String, moduleMaps: [String])? = {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let debug = root.appendingPathComponent(".build/debug").resolvingSymlinksInPath()
     let modules = debug.appendingPathComponent("Modules").path
-    let moduleMap = debug.appendingPathComponent("CReparamKernels.build/module.modulemap").path
-    guard FileManager.default.fileExists(atPath: modules + "/Reparam.swiftmodule"), FileManager.default.fileExists(atPath: moduleMap) else {
+    // The C modules Reparam's interface pulls in: the kernels (generated map) and the system zlib.
+    let moduleMaps = [debug.appendingPathComponent("CReparamKernels.build/module.modulemap").path,
+                      root.appendingPathComponent("Sources/CZlib/module.modulemap").path]
+    guard FileManager.default.fileExists(atPath: modules + "/Reparam.swiftmodule"),
+          moduleMaps.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
         print("NaiveGradientTests: no debug build under \(debug.path); skipping the compile checks")
         return nil
     }
-    return (modules, moduleMap)
+    return (modules, moduleMaps)
 }()
 
 /// Runs the compiler's mandatory passes (where differentiability is checked) on `source`.
@@ -23,8 +26,8 @@ private func compile(_ source: String) throws -> (status: Int32, output: String)
     defer { try? FileManager.default.removeItem(at: file) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["swiftc", "-emit-sil", "-o", "/dev/null", "-I", builtModules!.modules,
-                         "-Xcc", "-fmodule-map-file=\(builtModules!.kernelsModuleMap)", file.path]
+    process.arguments = ["swiftc", "-emit-sil", "-o", "/dev/null", "-I", builtModules!.modules]
+        + builtModules!.moduleMaps.flatMap { ["-Xcc", "-fmodule-map-file=\($0)"] } + [file.path]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
