@@ -22,6 +22,8 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A named data folder must hold MNIST: say so now, not after the lab has run.
+        let mnistFolder = vaeSeconds > 0 ? try locateMNIST() : nil
         let started = Date()
         let keys = RandomKey(seed: seed).split(6)
         print("""
@@ -44,7 +46,7 @@ struct DemoCommand: ParsableCommand {
         print(([sweep.title] + sweep.headline).joined(separator: "\n") + "\n(more: `reparam lab sigma-sweep --help`)\n")
         show(DiscreteLabProblem.bernoulli.compare(temperatures: [1, 0.5, 0.1], draws: 50_000, warmUp: 300, key: keys[3]), command: "discrete")
         results.append(NaiveLab.run(lab: lab, samples: 100_000, key: keys[4]))
-        if vaeSeconds > 0, let vae = try trainVAE(key: keys[5]) { show(vae) }
+        if let mnistFolder { show(try trainVAE(folder: mnistFolder, key: keys[5])) }
         kernelSummary()
         let page = try writeReport(HTMLReport(title: "Reparam demo", introduction: [
             "Every number here was measured by `reparam demo` on this machine and is checked against a closed form or exact enumeration.",
@@ -52,18 +54,25 @@ struct DemoCommand: ParsableCommand {
         print(String(format: "\nReport: %@ (%.1f s). More: `reparam lab --help`, `reparam bench --help`.", page.path, Date().timeIntervalSince(started)))
     }
 
-    /// The VAE part when MNIST is found; a malformed data file is an error, missing data a note.
-    func trainVAE(key: RandomKey) throws -> LabResult? {
-        let folder: URL
+    /// MNIST's folder: missing data is a note (the VAE is skipped) unless --data named a folder.
+    func locateMNIST() throws -> URL? {
         do {
-            folder = try MNIST.locate(explicit: data)
+            return try MNIST.locate(explicit: data)
         } catch {
-            if data != nil { throw error }
-            print("MNIST not found, so no VAE this time: \(error)\n")
+            if data != nil { throw CommandFailure(description: "\(error)") }
+            print("Note: MNIST not found, so the VAE part is skipped: \(error)\n")
             return nil
         }
+    }
+
+    /// A few seconds of VAE training; a malformed data file is an error that names it.
+    func trainVAE(folder: URL, key: RandomKey) throws -> LabResult {
         print("Training a VAE on MNIST from \(folder.path) for \(String(format: "%.0f", vaeSeconds)) s…")
-        return try VAEDemo.run(mnist: try MNIST.load(from: folder), seconds: vaeSeconds, key: key)
+        do {
+            return try VAEDemo.run(mnist: try MNIST.load(from: folder), seconds: vaeSeconds, key: key)
+        } catch let error as DataFileError {
+            throw CommandFailure(description: "\(error)")
+        }
     }
 
     func kernelSummary() {

@@ -35,21 +35,27 @@ struct LabOutput: ParsableArguments {
     }
 }
 
+/// A failure while running (not a bad flag): printed as "Error: …" without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
 /// Writes the report, turning file-system failures into an error that names the folder.
 func writeReport(_ report: HTMLReport, to folder: String) throws -> URL {
     do {
         return try report.write(to: URL(fileURLWithPath: folder))
     } catch {
-        throw ValidationError("cannot write the report to '\(folder)': \(error.localizedDescription)")
+        throw CommandFailure(description: "cannot write the report to '\(folder)': \(error.localizedDescription)")
     }
 }
 
 /// f, k, μ and σ of the Gaussian problem.
 struct GaussianProblemOptions: ParsableArguments {
     @Option(help: "Test function: square = (z−k)², gauss = exp(−k z²), cos = cos(k z).") var function: TestFunction = .square
-    @Option(help: "The function's k (default: 0 for square, 1 for gauss and cos).") var k: Double?
-    @Option(help: "Mean μ of q = N(μ, σ²).") var mu: Double = 1
-    @Option(help: "Standard deviation σ of q (> 0).") var sigma: Double = 0.5
+    // .unconditional: a negative value such as `--mu -1` is a value, not a flag.
+    @Option(parsing: .unconditional, help: "The function's k (default: 0 for square, 1 for gauss and cos).") var k: Double?
+    @Option(parsing: .unconditional, help: "Mean μ of q = N(μ, σ²).") var mu: Double = 1
+    @Option(parsing: .unconditional, help: "Standard deviation σ of q (> 0).") var sigma: Double = 0.5
 
     func validate() throws {
         guard mu.isFinite else { throw ValidationError("--mu must be finite, got \(mu)") }

@@ -77,7 +77,7 @@ public struct DiscreteLabProblem {
                                formatted(variance * Double(result.evaluationsPerDraw)), formatted(snr),
                                String(result.evaluationsPerDraw), String(format: "%.2f", d.secondsPerDraw * 1e6)])
             records.append(Record([("problem", .string(name)), ("estimator", .string(entry.name)),
-                                   ("temperature", entry.temperature.map { .number(Double($0)) } ?? .null),
+                                   ("temperature", entry.temperature.map { .number(Double("\($0)")!) } ?? .null),
                                    ("unbiased", .bool(estimator.isUnbiased)), ("relative_bias", .number(relativeBias)),
                                    ("relative_bias_standard_error", .number(relativeError)), ("max_bias_z", .number(maxZ)),
                                    ("variance", .number(variance)), ("variance_times_evaluations", .number(variance * Double(result.evaluationsPerDraw))),
