@@ -28,10 +28,10 @@ let package = Package(
         .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamData", dependencies: ["ReparamTensor", "CZlib"]),
         .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
-        .target(name: "ReparamModels", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamModels", dependencies: ["ReparamEstimators", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .target(name: "Reparam", dependencies: ["ReparamModels", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "ReparamLab", dependencies: ["Reparam", "CZlib"]),
+        .target(name: "ReparamLab", dependencies: ["Reparam"]),
         .executableTarget(
             name: "ReparamCLI",
             dependencies: [

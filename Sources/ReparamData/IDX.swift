@@ -6,6 +6,11 @@ public struct DataFileError: Error, CustomStringConvertible {
     public let file: String
     public let reason: String
     public var description: String { "\(file): \(reason)" }
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
 }
 
 /// An IDX array of unsigned bytes (the MNIST format): shape and row-major values.

@@ -26,7 +26,8 @@ public struct MNIST: Sendable {
         if let found = candidates.first(where: hasFiles) { return found }
         throw DataFileError(file: candidates.map(\.path).joined(separator: ", "), reason: """
             no MNIST here (looked for \(files.trainImages)[.gz] and the other three files). \
-            Put the four IDX files (gzipped or not) in one of these folders, or pass --data DIR.
+            Get them with `reparam data fetch mnist` (into ~/.cache/reparam/mnist), put the four IDX \
+            files (gzipped or not) in one of these folders, or pass --data DIR.
             """)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Reparam
 
 /// A JSON scalar, enough for the lab's one-object-per-line output.
 public enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
@@ -11,18 +12,7 @@ public enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByFloatL
 
     var encoded: String {
         switch self {
-        case .string(let s):
-            var out = "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
+        case .string(let s): return jsonString(s)
         case .number(let v): return v.isFinite ? String(format: "%.10g", v) : "null"
         case .integer(let v): return String(v)
         case .bool(let v): return v ? "true" : "false"

@@ -44,7 +44,7 @@ public struct SGD<Model: ParameterListing>: Optimizer {
 /// Adam (Kingma & Ba) with bias correction; `weightDecay` here is L2 added to the gradient,
 /// as in PyTorch's Adam. For decoupled decay use `AdamW`.
 public struct Adam<Model: ParameterListing>: MomentOptimizer {
-    var moments: AdaptiveMoments
+    public var moments: AdaptiveMoments
 
     public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
@@ -55,7 +55,7 @@ public struct Adam<Model: ParameterListing>: MomentOptimizer {
 
 /// AdamW (Loshchilov & Hutter): Adam with decay applied to the weights, p ← p − lr·(step + λp).
 public struct AdamW<Model: ParameterListing>: MomentOptimizer {
-    var moments: AdaptiveMoments
+    public var moments: AdaptiveMoments
 
     public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
@@ -65,7 +65,7 @@ public struct AdamW<Model: ParameterListing>: MomentOptimizer {
 }
 
 /// What Adam and AdamW share: they differ only in how their moments are configured.
-protocol MomentOptimizer: Optimizer {
+public protocol MomentOptimizer: Optimizer {
     var moments: AdaptiveMoments { get set }
 }
 
@@ -75,14 +75,50 @@ extension MomentOptimizer {
         set { moments.learningRate = newValue }
     }
 
+    /// Step count and moments, to checkpoint and resume exactly.
+    public var state: AdamState {
+        get { moments.resumable }
+        set { moments.resumable = newValue }
+    }
+
     public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
         try moments.step(&model, gradient)
     }
 }
 
+/// What Adam needs to continue exactly where it stopped: the step count and both moments per
+/// parameter, in the model's `parameterPaths` order (empty before the first step).
+public struct AdamState: Sendable {
+    public var step: Int
+    public var first: [Tensor]
+    public var second: [Tensor]
+
+    public init(step: Int, first: [Tensor], second: [Tensor]) {
+        self.step = step
+        self.first = first
+        self.second = second
+    }
+}
+
+extension AdaptiveMoments {
+    /// The resumable state; setting it recomputes βᵗ by the same running products a run takes.
+    var resumable: AdamState {
+        get { AdamState(step: step, first: first, second: second) }
+        set {
+            precondition(newValue.first.count == newValue.second.count, "Adam state: \(newValue.first.count) first moments but \(newValue.second.count) second")
+            (step, first, second) = (newValue.step, newValue.first, newValue.second)
+            (beta1Power, beta2Power) = (1, 1)
+            for _ in 0..<newValue.step {
+                beta1Power *= Double(beta1)
+                beta2Power *= Double(beta2)
+            }
+        }
+    }
+}
+
 /// The state both Adam variants share: first and second moments per parameter.
-struct AdaptiveMoments {
-    var learningRate: Float
+public struct AdaptiveMoments: Sendable {
+    public var learningRate: Float
     let beta1: Float, beta2: Float, epsilon: Float, coupledDecay: Float, decoupledDecay: Float
     var step = 0
     var beta1Power = 1.0, beta2Power = 1.0  // β^t, kept in Double

@@ -1,5 +1,5 @@
-import CZlib
 import Foundation
+import Reparam
 
 /// An RGB canvas the chart's drawing list is painted on at 2× and box-filtered down, which is
 /// enough anti-aliasing for lines, markers and bitmap text.
@@ -77,32 +77,8 @@ struct Canvas {
         return out
     }
 
-    /// PNG bytes: 8-bit RGB, each scanline with filter 0, deflated by zlib.
-    func png() -> Data {
-        var raw = [UInt8]()
-        raw.reserveCapacity(height * (width * 3 + 1))
-        for y in 0..<height {
-            raw.append(0)
-            raw += pixels[(y * width * 3)..<((y + 1) * width * 3)]
-        }
-        var compressedSize = compressBound(uLong(raw.count))
-        var compressed = [UInt8](repeating: 0, count: Int(compressedSize))
-        let status = compress2(&compressed, &compressedSize, raw, uLong(raw.count), 9)
-        precondition(status == Z_OK, "zlib compress2 failed with status \(status)")
-        var header = [UInt8]()
-        for v in [UInt32(width), UInt32(height)] { header += bigEndian(v) }
-        header += [8, 2, 0, 0, 0]
-        var out = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        for (type, body) in [("IHDR", header), ("IDAT", Array(compressed.prefix(Int(compressedSize)))), ("IEND", [])] {
-            let typed = Array(type.utf8) + body
-            out += bigEndian(UInt32(body.count)) + typed
-            out += bigEndian(UInt32(crc32(0, typed, uInt(typed.count))))
-        }
-        return out
-    }
+    func png() -> Data { PNG.encode(width: width, height: height, channels: 3, pixels: pixels) }
 }
-
-private func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 255), UInt8((v >> 8) & 255), UInt8(v & 255)] }
 
 private func rgb(_ hex: String) -> (UInt8, UInt8, UInt8) {
     let v = UInt32(hex.dropFirst(), radix: 16) ?? 0

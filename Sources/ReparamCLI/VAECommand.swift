@@ -1,0 +1,297 @@
+import ArgumentParser
+import Foundation
+import Reparam
+import ReparamLab
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct VAECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vae",
+        abstract: "Train, evaluate and look at Gaussian VAEs and IWAEs on MNIST.",
+        subcommands: [VAETrainCommand.self, VAEEvalCommand.self, VAESampleCommand.self, VAEReconstructCommand.self])
+}
+
+/// Set by SIGINT; the training loop checks it between batches.
+nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+
+/// The run folder's files.
+struct RunFolder {
+    let url: URL
+    var checkpoint: URL { url.appendingPathComponent("checkpoint.safetensors") }
+    var metrics: URL { url.appendingPathComponent("metrics.jsonl") }
+    var configuration: URL { url.appendingPathComponent("configuration.json") }
+
+    func loadCheckpoint() throws -> VAECheckpoint {
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            throw CommandFailure(description: "\(url.path) holds no checkpoint.safetensors; is it a run folder written by `reparam vae train --out`?")
+        }
+        do { return try VAECheckpoint.read(checkpoint) } catch { throw CommandFailure(description: "\(error)") }
+    }
+
+    func appendMetrics(_ line: String) throws {
+        if !FileManager.default.fileExists(atPath: metrics.path) { FileManager.default.createFile(atPath: metrics.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: metrics)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+    }
+}
+
+/// MNIST from --data, REPARAM_DATA or the cache, with file problems as clean errors.
+func loadMNIST(_ data: String?) throws -> MNIST {
+    do { return try MNIST.load(from: try MNIST.locate(explicit: data)) } catch { throw CommandFailure(description: "\(error)") }
+}
+
+struct VAETrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a VAE (or IWAE) on MNIST, checkpointing every epoch.",
+        discussion: """
+        The defaults are the pytorch/examples VAE: 784-400-20 ReLU, batch 128, Adam 1e-3, continuous
+        MNIST, analytic KL. Burda et al.'s IWAE setup, with their full 3280-epoch schedule:
+          reparam vae train --hidden 200,200 --latent 50 --activation tanh --initializer glorot \\
+            --batch 20 --adam-epsilon 1e-4 --binarize dynamic --objective iwae --k 5 \\
+            --schedule iwae --epochs 3280 --out runs/iwae-k5
+        Ctrl-C saves a checkpoint and stops; `--resume RUN` continues bit-exactly.
+        """)
+
+    @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir")) var data: String?
+    @Option(help: "Total epochs to reach (with --resume: continue until this many).") var epochs = 10
+    @Option(help: "Comma-separated hidden layer sizes.") var hidden = "400"
+    @Option(help: "Latent dimensions.") var latent = 20
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(help: "Adam epsilon.") var adamEpsilon: Float = 1e-8
+    @Option(help: "Hidden activation: relu, tanh or sigmoid.") var activation = "relu"
+    @Option(help: "Initialization: pytorch or glorot.") var initializer = "pytorch"
+    @Option(help: "Binarization: none (grey levels as Bernoulli means) or dynamic (resampled every batch).") var binarize = "none"
+    @Option(help: "elbo (analytic KL), elbo-mc (Monte Carlo KL) or iwae.") var objective = "elbo"
+    @Option(help: "Importance samples per image (iwae).") var k = 1
+    @Option(help: "Gradient estimator for iwae/elbo-mc: standard, stl or dreg.") var gradient = "standard"
+    @Option(help: "Learning-rate schedule: constant, or iwae (3^i epochs at lr·10^(−i/7)).") var schedule = "constant"
+    @Option(help: "Seed of the run's key.") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
+    @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run")) var resume: String?
+    @Flag(help: "Print one JSON object per epoch instead of a table row.") var json = false
+
+    var configurationFromFlags: VAEConfiguration {
+        var c = VAEConfiguration()
+        c.hidden = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
+        (c.latent, c.batchSize, c.learningRate, c.adamEpsilon) = (latent, batch, lr, adamEpsilon)
+        (c.activation, c.initializer, c.binarize) = (activation, initializer, binarize == "dynamic")
+        (c.objective, c.samples, c.gradient, c.schedule, c.seed) = (objective, k, gradient, schedule, seed)
+        return c
+    }
+
+    func validate() throws {
+        guard (out == nil) != (resume == nil) else { throw ValidationError("give exactly one of --out RUN (a new run) and --resume RUN") }
+        guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000, got \(epochs)") }
+        guard ["none", "dynamic"].contains(binarize) else { throw ValidationError("--binarize must be none or dynamic, got '\(binarize)'") }
+        if resume == nil, let problem = configurationFromFlags.problems.first { throw ValidationError(problem) }
+    }
+
+    func run() throws {
+        var trainer: VAETrainer
+        let folder: RunFolder
+        if let resume {
+            folder = RunFolder(url: URL(fileURLWithPath: resume))
+            trainer = VAETrainer(checkpoint: try folder.loadCheckpoint())
+            guard trainer.state.epoch < epochs || trainer.state.batch > 0 else {
+                print("\(resume) has already trained \(trainer.state.epoch) epochs; pass a larger --epochs to continue.")
+                return
+            }
+            FileHandle.standardError.write(Data("resuming \(resume) at epoch \(trainer.state.epoch + 1), batch \(trainer.state.batch) (its saved configuration applies)\n".utf8))
+        } else {
+            folder = RunFolder(url: URL(fileURLWithPath: out!))
+            if FileManager.default.fileExists(atPath: folder.checkpoint.path) {
+                throw CommandFailure(description: "\(folder.url.path) already holds a run; continue it with --resume \(out!) or choose another --out")
+            }
+            do {
+                try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(configurationFromFlags).write(to: folder.configuration, options: .atomic)
+            } catch {
+                throw CommandFailure(description: "cannot create the run folder \(folder.url.path): \(error.localizedDescription)")
+            }
+            trainer = VAETrainer(configuration: configurationFromFlags)
+        }
+        let mnist = try loadMNIST(data)
+        let testImages = trainer.testData(mnist.testImages)
+        signal(SIGINT) { _ in
+            interruptRequested = 1
+            signal(SIGINT, SIG_DFL)  // a second Ctrl-C quits at once
+        }
+        if !json {
+            print("\(trainer.configuration.vaeObjective), \(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
+            print("epoch   train loss   test loss   seconds   images/s")
+        }
+        var progress = ProgressBar(total: trainer.batchesPerEpoch(mnist.trainImages))
+        while trainer.state.epoch < epochs {
+            let epoch = trainer.state.epoch + 1, started = Date(), firstBatch = trainer.state.batch
+            progress.start(label: "epoch \(epoch)/\(epochs)", done: firstBatch)
+            let completed: Bool
+            do {
+                completed = try trainer.runEpoch(mnist.trainImages, shouldStop: { interruptRequested != 0 }) { t in
+                    progress.update(done: t.state.batch, loss: t.epochLoss)
+                }
+            } catch let error as NonFiniteTrainingError {
+                progress.finish()
+                throw CommandFailure(description: "\(error)\nThe last good checkpoint, \(folder.checkpoint.path), is unchanged.")
+            }
+            progress.finish()
+            let seconds = Date().timeIntervalSince(started)
+            if !completed {
+                try save(trainer, folder)
+                print("Interrupted in epoch \(epoch) before batch \(trainer.state.batch); saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path).")
+                throw ExitCode(130)
+            }
+            let trainLoss = trainer.lastEpochLoss
+            let testLoss = trainer.testLoss(testImages)
+            let images = Double((trainer.batchesPerEpoch(mnist.trainImages) - firstBatch) * trainer.configuration.batchSize)
+            let record = Record([("epoch", .integer(epoch)), ("train_loss", .number(trainLoss)), ("test_loss", .number(testLoss)),
+                                 ("seconds", .number(seconds)), ("images_per_second", .number(images / seconds)),
+                                 ("learning_rate", .number(Double(trainer.configuration.learningRate(epoch: epoch - 1)))),
+                                 ("step", .integer(trainer.state.step))])
+            try save(trainer, folder)
+            try folder.appendMetrics(record.json)
+            if json { print(record.json) } else {
+                print(String(format: "%5d   %10.3f   %9.3f   %7.2f   %8.0f", epoch, trainLoss, testLoss, seconds, images / seconds))
+            }
+            fflush(nil)
+        }
+    }
+
+    func save(_ trainer: VAETrainer, _ folder: RunFolder) throws {
+        do { try trainer.checkpoint.write(to: folder.checkpoint) } catch { throw CommandFailure(description: "\(error)") }
+    }
+}
+
+/// One line of progress on a terminal: bar, batches, rate, ETA and running loss; silent when
+/// standard error is not a terminal (logs get the per-epoch lines only).
+struct ProgressBar {
+    let total: Int
+    let enabled = isatty(2) != 0
+    var label = "", started = Date(), firstDone = 0, lastDraw = Date.distantPast
+
+    init(total: Int) { self.total = total }
+
+    mutating func start(label: String, done: Int) {
+        (self.label, started, firstDone, lastDraw) = (label, Date(), done, .distantPast)
+    }
+
+    mutating func update(done: Int, loss: Double) {
+        guard enabled, Date().timeIntervalSince(lastDraw) > 0.2 || done == total else { return }
+        lastDraw = Date()
+        let elapsed = Date().timeIntervalSince(started), rate = Double(done - firstDone) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let filled = Int(Double(done) / Double(total) * 24)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 24 - filled)
+        let line = String(format: "\r%@ %@ %d/%d  %.0f batches/s  ETA %d:%02d  loss %.3f ", label, bar, done, total, rate,
+                          Int(eta) / 60, Int(eta) % 60, loss)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+struct VAEEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Test negative log-likelihood by importance sampling: −L_k with k samples per image (Burda et al.: k = 5000).")
+
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Option(help: "Importance samples per image.") var k = 5000
+    @Option(help: "Evaluate only the first N test images (default: all 10000).") var limit: Int?
+    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
+    @Option(help: "Seed of the evaluation's key.") var seed: UInt64 = 1
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    func validate() throws {
+        guard (1...1_000_000).contains(k) else { throw ValidationError("--k must be between 1 and 1000000, got \(k)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be positive, got \(limit)") }
+    }
+
+    func run() throws {
+        let checkpoint = try RunFolder(url: URL(fileURLWithPath: runFolder)).loadCheckpoint()
+        let trainer = VAETrainer(checkpoint: checkpoint)
+        let mnist = try loadMNIST(data)
+        let all = trainer.testData(mnist.testImages)
+        let count = min(limit ?? all.shape[0], all.shape[0])
+        let images = all.rows(Array(0..<count))
+        var progress = ProgressBar(total: (count + 49) / 50)
+        progress.start(label: "L_\(k)", done: 0)
+        var values: [Double] = []
+        let started = Date(), key = RandomKey(seed: seed)
+        for (i, batch) in Batches(images, batchSize: 50).enumerated() {
+            values += checkpoint.model.logLikelihood(batch, samples: k, key: key.fold(in: UInt64(i)))
+            progress.update(done: i + 1, loss: -values.reduce(0, +) / Double(values.count))
+        }
+        progress.finish()
+        let mean = -values.reduce(0, +) / Double(count)
+        let se = (values.reduce(0) { $0 + ($1 + mean) * ($1 + mean) } / Double(max(count - 1, 1)) / Double(count)).squareRoot()
+        let record = Record([("nll", .number(mean)), ("standard_error", .number(se)), ("k", .integer(k)), ("images", .integer(count)),
+                             ("epochs", .integer(checkpoint.state.epoch)), ("seconds", .number(Date().timeIntervalSince(started)))])
+        if json { print(record.json) } else {
+            print(String(format: "test NLL (−L_%d) = %.2f ± %.2f nats over %d images, after %d epochs (%.0f s)", k, mean, se, count,
+                         checkpoint.state.epoch, Date().timeIntervalSince(started)))
+        }
+    }
+}
+
+struct VAESampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sample", abstract: "A PNG grid of p(x|z) means for z drawn from the prior.")
+
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Option(help: "Images in the grid.") var count = 64
+    @Option(help: ArgumentHelp("PNG file to write (default: RUN/samples.png).", valueName: "file")) var out: String?
+    @Option(help: "Seed of the prior draws.") var seed: UInt64 = 0
+
+    func validate() throws { guard (1...1024).contains(count) else { throw ValidationError("--count must be between 1 and 1024, got \(count)") } }
+
+    func run() throws {
+        let model = try RunFolder(url: URL(fileURLWithPath: runFolder)).loadCheckpoint().model
+        let probabilities = sigmoid(model.decoder(RandomKey(seed: seed).normal([count, model.latentSize])))
+        try writeGrid(probabilities, to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("samples.png").path, columns: 8)
+    }
+}
+
+struct VAEReconstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconstruct", abstract: "A PNG of test images (odd rows) above their reconstructions from the posterior mean (even rows).")
+
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Option(help: "Test images to reconstruct.") var count = 32
+    @Option(help: ArgumentHelp("PNG file to write (default: RUN/reconstructions.png).", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
+
+    func validate() throws { guard (1...512).contains(count) else { throw ValidationError("--count must be between 1 and 512, got \(count)") } }
+
+    func run() throws {
+        let checkpoint = try RunFolder(url: URL(fileURLWithPath: runFolder)).loadCheckpoint()
+        let model = checkpoint.model, trainer = VAETrainer(checkpoint: checkpoint)
+        let images = trainer.testData(try loadMNIST(data).testImages).rows(Array(0..<count))
+        let mean = model.encoder(images).slice(axis: 1, 0..<model.latentSize)
+        let reconstructions = sigmoid(model.decoder(mean))
+        var rows: [Tensor] = []
+        for start in stride(from: 0, to: count, by: 8) {
+            let range = Array(start..<min(start + 8, count))
+            rows += [images.rows(range), reconstructions.rows(range)]
+        }
+        try writeGrid(concat(rows, axis: 0), to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("reconstructions.png").path, columns: 8)
+    }
+}
+
+func writeGrid(_ images: Tensor, to path: String, columns: Int) throws {
+    let rows = (0..<images.shape[0]).map { Array(images.scalars[($0 * 784)..<(($0 + 1) * 784)]) }
+    do {
+        try PNG.grid(rows, side: 28, columns: columns).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw CommandFailure(description: "cannot write \(path): \(error.localizedDescription)")
+    }
+    print(path)
+}

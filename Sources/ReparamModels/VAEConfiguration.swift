@@ -1,0 +1,87 @@
+import Foundation
+import ReparamEstimators
+import ReparamNN
+import ReparamRandom
+
+/// Everything that defines a VAE training run; saved with every checkpoint so `--resume`
+/// needs nothing else.
+public struct VAEConfiguration: Codable, Sendable, Equatable {
+    public var inputSize = 784
+    public var hidden: [Int] = [400]
+    public var latent = 20
+    /// relu, tanh or sigmoid.
+    public var activation = "relu"
+    /// pytorch (PyTorch's default) or glorot.
+    public var initializer = "pytorch"
+    public var batchSize = 128
+    public var learningRate: Float = 1e-3
+    public var adamEpsilon: Float = 1e-8
+    /// Dynamic binarization: each batch's pixels ~ Bernoulli(grey level), drawn from the run's key.
+    public var binarize = false
+    /// elbo (analytic KL), elbo-mc (Monte Carlo KL) or iwae.
+    public var objective = "elbo"
+    public var samples = 1
+    /// standard, stl or dreg (the importance-weighted gradient estimator).
+    public var gradient = "standard"
+    /// constant, or iwae: stage i runs 3^i epochs at lr·10^(−i/7) (Burda et al.).
+    public var schedule = "constant"
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The problems with this configuration, each naming the setting; empty when it is valid.
+    public var problems: [String] {
+        var out: [String] = []
+        if inputSize <= 0 { out.append("input size must be positive, got \(inputSize)") }
+        if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("hidden sizes must be 1…100000, got \(hidden)") }
+        if latent <= 0 || latent > 10_000 { out.append("latent size must be 1…10000, got \(latent)") }
+        if Activation(named: activation) == nil { out.append("activation must be relu, tanh or sigmoid, got '\(activation)'") }
+        if !["pytorch", "glorot"].contains(initializer) { out.append("initializer must be pytorch or glorot, got '\(initializer)'") }
+        if batchSize <= 0 || batchSize > 1_000_000 { out.append("batch size must be 1…1000000, got \(batchSize)") }
+        if !(learningRate > 0 && learningRate.isFinite) { out.append("learning rate must be positive, got \(learningRate)") }
+        if !(adamEpsilon > 0 && adamEpsilon.isFinite) { out.append("Adam epsilon must be positive, got \(adamEpsilon)") }
+        if !["elbo", "elbo-mc", "iwae"].contains(objective) { out.append("objective must be elbo, elbo-mc or iwae, got '\(objective)'") }
+        if samples < 1 || samples > 10_000 { out.append("k must be 1…10000, got \(samples)") }
+        if objective != "iwae" && samples != 1 { out.append("k = \(samples) needs --objective iwae (the ELBO uses one sample)") }
+        if ImportanceWeightedGradient(rawValue: gradient) == nil { out.append("gradient must be standard, stl or dreg, got '\(gradient)'") }
+        if objective == "elbo" && gradient != "standard" { out.append("--gradient \(gradient) needs --objective iwae or elbo-mc") }
+        if !["constant", "iwae"].contains(schedule) { out.append("schedule must be constant or iwae, got '\(schedule)'") }
+        return out
+    }
+
+    public var vaeObjective: VAEObjective {
+        objective == "elbo" ? .elbo(analyticKL: true)
+            : objective == "elbo-mc" && gradient == "standard" ? .elbo(analyticKL: false)
+            : .iwae(samples: samples, gradient: ImportanceWeightedGradient(rawValue: gradient) ?? .standard)
+    }
+
+    /// The learning rate of epoch `epoch` (0-based).
+    public func learningRate(epoch: Int) -> Float {
+        guard schedule == "iwae" else { return learningRate }
+        var (stage, end) = (0, 1)
+        while epoch >= end {
+            stage += 1
+            end += Int(pow(3, Double(stage)))
+        }
+        return learningRate * Float(pow(10, -Double(stage) / 7))
+    }
+
+    /// Epochs in the first `stages` stages of the iwae schedule: Σ 3^i.
+    public static func iwaeEpochs(stages: Int) -> Int { (0..<stages).reduce(0) { $0 + Int(pow(3, Double($1))) } }
+
+    public func makeModel(key: RandomKey) -> VAE {
+        VAE(inputSize: inputSize, hidden: hidden, latentSize: latent, activation: Activation(named: activation) ?? .relu,
+            initializer: initializer == "glorot" ? .glorotUniform : .pytorchDefault, key: key)
+    }
+}
+
+extension Activation {
+    public init?(named name: String) {
+        switch name {
+        case "relu": self = .relu
+        case "tanh": self = .tanh
+        case "sigmoid": self = .sigmoid
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import _Differentiation
+import Foundation
+import ReparamDistributions
+import ReparamEstimators
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+
+/// What a VAE is trained to maximize.
+public enum VAEObjective: Equatable, Sendable, CustomStringConvertible {
+    /// The ELBO, with KL(q ‖ p) in closed form or as the one-sample estimate log q(z) − log p(z).
+    case elbo(analyticKL: Bool)
+    /// The importance-weighted bound with `samples` samples, and its gradient estimator.
+    case iwae(samples: Int, gradient: ImportanceWeightedGradient)
+
+    /// The ELBO with the KL in closed form: no sampling beyond one z.
+    var isAnalyticELBO: Bool { self == .elbo(analyticKL: true) }
+    /// Samples per image (1 for the ELBO).
+    public var samples: Int { if case .iwae(let k, _) = self { return k } else { return 1 } }
+    var gradientEstimator: ImportanceWeightedGradient { if case .iwae(_, let g) = self { return g } else { return .standard } }
+
+    public var description: String {
+        switch self {
+        case .elbo(let analytic): return analytic ? "elbo (analytic KL)" : "elbo (Monte Carlo KL)"
+        case .iwae(let k, let gradient): return "iwae (k = \(k), \(gradient.rawValue) gradient)"
+        }
+    }
+}
+
+extension VAE {
+    /// The negative bound per image, averaged over the batch; its gradient is the objective's
+    /// estimator. Noise comes from `key`.
+    @differentiable(reverse, wrt: self)
+    public func loss(_ x: Tensor, objective: VAEObjective, key: RandomKey) -> Float {
+        // An if on plain values: autodiff does not support switching over enum payloads.
+        if withoutDerivative(at: objective.isAnalyticELBO) {
+            return negativeELBO(x, noise: key.normal(withoutDerivative(at: [x.shape[0], latentSize])))
+        }
+        let (k, gradient) = withoutDerivative(at: (objective.samples, objective.gradientEstimator))
+        return -importanceWeighted(x, key: key, samples: k, gradient: gradient).mean().sumToFloat()
+    }
+
+    /// q(z|x) as a diagonal Gaussian over the latent axis.
+    @differentiable(reverse, wrt: self)
+    func posterior(_ x: Tensor) -> Independent<Normal> {
+        let h = encoder(x)
+        let latent = withoutDerivative(at: latentSize)
+        return Independent(Normal(loc: h.slice(axis: 1, 0..<latent), scale: exp(0.5 * h.slice(axis: 1, latent..<(2 * latent)))))
+    }
+
+    /// log (1/K) Σₖ p(x, zₖ)/q(zₖ|x) per image, zₖ ~ q(z|x); K = 1 is the ELBO with Monte Carlo KL.
+    @differentiable(reverse, wrt: self)
+    func importanceWeighted(_ x: Tensor, key: RandomKey, samples k: Int, gradient: ImportanceWeightedGradient) -> Tensor {
+        importanceWeightedBound(q: posterior(x), model: decoder, logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
+                                key: key, samples: k, gradient: gradient)
+    }
+
+    /// log p(x|z) + log N(z; 0, I) for z shaped [K, batch, latent]: [K, batch].
+    @differentiable(reverse, wrt: (decoder, z))
+    static func logJoint(_ decoder: MLP, _ z: Tensor, _ x: Tensor) -> Tensor {
+        let (k, batch, latent) = withoutDerivative(at: (z.shape[0], z.shape[1], z.shape[2]))
+        let logits = decoder(z.reshaped(to: [k * batch, latent]))
+        let targets = withoutDerivative(at: x.broadcasted(to: [k, batch, x.shape[1]]).reshaped(to: [k * batch, x.shape[1]]))
+        let logLikelihood = (targets * logits - softplus(logits)).sum(alongAxes: [1]).reshaped(to: [k, batch])
+        return logLikelihood + (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
+    }
+
+    /// The importance-sampled estimate of log p(x) per image (the bound L_K), without gradients,
+    /// accumulated over chunks of at most `chunk` samples so K can be in the thousands.
+    public func logLikelihood(_ x: Tensor, samples k: Int, chunk: Int = 500, key: RandomKey) -> [Double] {
+        let q = posterior(x)
+        var total = [Double](repeating: -.infinity, count: x.shape[0])
+        var done = 0, part: UInt64 = 0
+        while done < k {
+            let n = Swift.min(chunk, k - done)
+            let z = q.sample(key.fold(in: part), sampleShape: [n])
+            let logWeights = VAE.logJoint(decoder, z, x) - q.logProb(z)
+            let chunkMax = logWeights.max(alongAxes: [0]).scalars
+            let sums = exp(logWeights - Tensor(chunkMax)).sum(alongAxes: [0]).scalars
+            for i in total.indices {
+                let partial = Double(chunkMax[i]) + Foundation.log(Double(sums[i]))
+                let high = Swift.max(total[i], partial)
+                total[i] = high + Foundation.log(Foundation.exp(total[i] - high) + Foundation.exp(partial - high))
+            }
+            done += n
+            part += 1
+        }
+        return total.map { $0 - Foundation.log(Double(k)) }
+    }
+}
+
+/// Pixels ~ Bernoulli(grey level), drawn from `key` (dynamic binarization).
+public func binarized(_ images: Tensor, key: RandomKey) -> Tensor {
+    let u = key.uniform(images.shape)
+    return Tensor(shape: images.shape, scalars: zip(u.scalars, images.scalars).map { $0 < $1 ? 1 : 0 })
+}

@@ -1,0 +1,128 @@
+import _Differentiation
+import Foundation
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+
+/// A loss or parameter that stopped being finite, by step and name.
+public struct NonFiniteTrainingError: Error, CustomStringConvertible {
+    public let step: Int
+    public let detail: String
+    public var description: String { "training stopped at step \(step): \(detail)" }
+}
+
+/// Trains a VAE one batch at a time from a run key, so a run can stop anywhere and continue
+/// bit-exactly: batch order, noise and binarization all derive from (seed, epoch, step).
+public struct VAETrainer {
+    public private(set) var configuration: VAEConfiguration
+    public private(set) var model: VAE
+    public private(set) var state: TrainingState
+    var optimizer: Adam<VAE>
+    let runKey: RandomKey
+
+    public init(configuration: VAEConfiguration) {
+        precondition(configuration.problems.isEmpty, "VAETrainer: \(configuration.problems.joined(separator: "; "))")
+        self.configuration = configuration
+        runKey = RandomKey(seed: configuration.seed)
+        model = configuration.makeModel(key: runKey.fold(in: 0))
+        optimizer = Adam(for: model, learningRate: configuration.learningRate, epsilon: configuration.adamEpsilon)
+        state = TrainingState()
+    }
+
+    public init(checkpoint: VAECheckpoint) {
+        self.init(configuration: checkpoint.configuration)
+        model = checkpoint.model
+        optimizer.state = checkpoint.optimizer
+        state = checkpoint.state
+    }
+
+    public var checkpoint: VAECheckpoint {
+        VAECheckpoint(configuration: configuration, state: state, model: model, optimizer: optimizer.state)
+    }
+
+    /// Mean training loss of the epoch so far (per image).
+    public var epochLoss: Double { state.epochImages > 0 ? state.epochLossSum / Double(state.epochImages) : .nan }
+    /// Mean training loss of the last completed epoch (over the batches this process ran and
+    /// any a resumed checkpoint had counted).
+    public private(set) var lastEpochLoss = Double.nan
+
+    /// Batches in one epoch of `images` rows.
+    public func batchesPerEpoch(_ images: Tensor) -> Int { (images.shape[0] + configuration.batchSize - 1) / configuration.batchSize }
+
+    /// Runs the current epoch from its next batch. Stops early, with the state pointing at the
+    /// next batch, when `shouldStop` says so; returns whether the epoch completed. Throws
+    /// `NonFiniteTrainingError` (the model and state are then those of the last good step).
+    public mutating func runEpoch(_ images: Tensor, shouldStop: () -> Bool = { false },
+                                  afterBatch: (VAETrainer) -> Void = { _ in }) throws -> Bool {
+        let n = images.shape[0], size = configuration.batchSize
+        var generator = runKey.fold(in: 1).fold(in: UInt64(state.epoch)).makeGenerator()
+        let order = Array(0..<n).shuffled(using: &generator)
+        optimizer.learningRate = configuration.learningRate(epoch: state.epoch)
+        while state.batch < batchesPerEpoch(images) {
+            if shouldStop() { return false }
+            let start = state.batch * size
+            var batch = images.rows(Array(order[start..<Swift.min(start + size, n)]))
+            if configuration.binarize { batch = binarized(batch, key: runKey.fold(in: 3).fold(in: UInt64(state.step))) }
+            try step(batch)
+            afterBatch(self)
+        }
+        lastEpochLoss = epochLoss
+        state.epoch += 1
+        state.batch = 0
+        state.epochLossSum = 0
+        state.epochImages = 0
+        return true
+    }
+
+    mutating func step(_ batch: Tensor) throws {
+        let objective = configuration.vaeObjective, key = runKey.fold(in: 2).fold(in: UInt64(state.step))
+        let (loss, gradient) = valueWithGradient(at: model) { m in m.loss(batch, objective: objective, key: key) }
+        guard loss.isFinite else {
+            throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss); " + VAETrainer.firstNonFinite(model, gradient))
+        }
+        var updated = model
+        do {
+            try optimizer.update(&updated, along: gradient)
+        } catch let error as NonFiniteGradientError {
+            throw NonFiniteTrainingError(step: state.step, detail: error.description)
+        }
+        if let bad = updated.parameterPaths.first(where: { updated[keyPath: $0.value].scalars.contains { !$0.isFinite } }) {
+            throw NonFiniteTrainingError(step: state.step, detail: "the update made parameter \(bad.name) non-finite")
+        }
+        model = updated
+        state.step += 1
+        state.batch += 1
+        state.epochLossSum += Double(loss) * Double(batch.shape[0])
+        state.epochImages += batch.shape[0]
+    }
+
+    /// The first parameter, or failing that gradient, holding a NaN or infinity.
+    static func firstNonFinite(_ model: VAE, _ gradient: VAE.TangentVector) -> String {
+        for path in model.parameterPaths {
+            if let i = model[keyPath: path.value].scalars.firstIndex(where: { !$0.isFinite }) {
+                return "parameter \(path.name)[\(i)] is \(model[keyPath: path.value].scalars[i])"
+            }
+        }
+        for path in model.parameterPaths {
+            let g = model.gradient(path, in: gradient)
+            if let i = g.scalars.firstIndex(where: { !$0.isFinite }) { return "the gradient of \(path.name)[\(i)] is \(g.scalars[i])" }
+        }
+        return "every parameter and gradient is finite (the data or the bound overflowed)"
+    }
+
+    /// The negative training bound per image on `images` (binarized once by the run's key when
+    /// the run binarizes), one fixed key so epochs compare.
+    public func testLoss(_ images: Tensor) -> Double {
+        let objective = configuration.vaeObjective, data = testData(images)
+        var total = 0.0
+        for (i, batch) in Batches(data, batchSize: 1000).enumerated() {
+            total += Double(model.loss(batch, objective: objective, key: runKey.fold(in: 4).fold(in: UInt64(i)))) * Double(batch.shape[0])
+        }
+        return total / Double(images.shape[0])
+    }
+
+    /// Test images as the run sees them: binarized once with a fixed key if it binarizes.
+    public func testData(_ images: Tensor) -> Tensor {
+        configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import ReparamData
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+@testable import ReparamModels
+
+/// A small configuration and data set so training steps are quick in a debug build.
+private func smallRun() -> (VAEConfiguration, Tensor) {
+    var c = VAEConfiguration()
+    (c.inputSize, c.hidden, c.latent, c.batchSize, c.seed) = (784, [32], 4, 25, 7)
+    c.binarize = true
+    return (c, RandomKey(seed: 12).uniform([200, 784]))
+}
+
+private func temporaryFile(_ name: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)")
+}
+
+@Suite("VAE checkpoints")
+struct CheckpointTests {
+    @Test("a checkpoint round-trips every parameter, Adam moment, the configuration and the state")
+    func roundTrip() throws {
+        let (configuration, data) = smallRun()
+        var trainer = VAETrainer(configuration: configuration)
+        var steps = 0
+        _ = try trainer.runEpoch(data, shouldStop: { steps == 3 }) { _ in steps += 1 }
+        let url = temporaryFile("round.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trainer.checkpoint.write(to: url)
+        let loaded = try VAECheckpoint.read(url)
+        #expect(loaded.configuration == configuration && loaded.state == trainer.state && loaded.state.batch == 3)
+        for path in trainer.model.parameterPaths {
+            #expect(loaded.model[keyPath: path.value] == trainer.model[keyPath: path.value], "\(path.name)")
+        }
+        #expect(loaded.optimizer.step == 3)
+        #expect(zip(loaded.optimizer.first, trainer.checkpoint.optimizer.first).allSatisfy { $0 == $1 })
+        #expect(zip(loaded.optimizer.second, trainer.checkpoint.optimizer.second).allSatisfy { $0 == $1 })
+    }
+
+    @Test("stopping mid-epoch, saving, loading and resuming gives bit-identical parameters to an uninterrupted run")
+    func resume() throws {
+        let (configuration, data) = smallRun()
+        var straight = VAETrainer(configuration: configuration)
+        for _ in 0..<2 { _ = try straight.runEpoch(data) }
+
+        var first = VAETrainer(configuration: configuration)
+        _ = try first.runEpoch(data)
+        var batches = 0
+        #expect(try first.runEpoch(data, shouldStop: { batches == 5 }) { _ in batches += 1 } == false)
+        let url = temporaryFile("resume.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try first.checkpoint.write(to: url)
+        var resumed = VAETrainer(checkpoint: try VAECheckpoint.read(url))
+        #expect(try resumed.runEpoch(data) == true)
+        #expect(resumed.state == straight.state)
+        for path in straight.model.parameterPaths {
+            #expect(resumed.model[keyPath: path.value] == straight.model[keyPath: path.value], "\(path.name) differs after resuming")
+        }
+    }
+
+    @Test("malformed checkpoints are reported by file and reason")
+    func malformed() throws {
+        let (configuration, _) = smallRun()
+        let url = temporaryFile("bad.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let good = VAETrainer(configuration: configuration).checkpoint
+        try good.write(to: url)
+        let bytes = try Data(contentsOf: url)
+        let cases: [(Data, String)] = [
+            (Data(), "too short"),
+            (bytes.prefix(bytes.count - 100), "cover"),
+            (Data([255, 255, 255, 255, 0, 0, 0, 0]) + bytes.dropFirst(8), "header length"),
+            (Data(bytes.prefix(8)) + Data(repeating: 0x20, count: Int(bytes[0]) | Int(bytes[1]) << 8) + bytes.dropFirst(8 + (Int(bytes[0]) | Int(bytes[1]) << 8)), "JSON"),
+        ]
+        for (data, phrase) in cases {
+            try data.write(to: url)
+            do {
+                _ = try VAECheckpoint.read(url)
+                Issue.record("accepted a checkpoint that should fail with '\(phrase)'")
+            } catch let error as DataFileError {
+                #expect(error.file == url.path && error.reason.contains(phrase), "\(error)")
+            }
+        }
+        // Tensors of another architecture do not load into this configuration.
+        var smaller = configuration
+        smaller.latent = 3
+        let wrong = VAETrainer(configuration: smaller).model
+        let saved = try temporarySaved(good)
+        defer { try? FileManager.default.removeItem(at: saved) }
+        let metadata = try SafeTensors.read(saved).metadata
+        try SafeTensors(tensors: wrong.parameterPaths.map { ($0.name, wrong[keyPath: $0.value]) }, metadata: metadata).write(to: url)
+        do {
+            _ = try VAECheckpoint.read(url)
+            Issue.record("loaded tensors of the wrong shape")
+        } catch let error as DataFileError {
+            #expect(error.reason.contains("the configuration needs"), "\(error)")
+        }
+    }
+
+    private func temporarySaved(_ checkpoint: VAECheckpoint) throws -> URL {
+        let url = temporaryFile("meta.safetensors")
+        try checkpoint.write(to: url)
+        return url
+    }
+
+    @Test("the checkpoint loads in Python's safetensors, tensor for tensor", .enabled(if: pythonHasSafetensors))
+    func python() throws {
+        let (configuration, _) = smallRun()
+        let url = temporaryFile("python.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let checkpoint = VAETrainer(configuration: configuration).checkpoint
+        try checkpoint.write(to: url)
+        let script = """
+            import sys
+            from safetensors.numpy import load_file
+            t = load_file(sys.argv[1])
+            for name in sorted(t): print(name, list(t[name].shape), repr(float(t[name].astype('float64').sum())))
+            """
+        let output = try runPython(script, url.path)
+        for path in checkpoint.model.parameterPaths {
+            let tensor = checkpoint.model[keyPath: path.value]
+            let line = output.split(separator: "\n").first { $0.hasPrefix(path.name + " ") }
+            let fields = try #require(line, "Python did not list \(path.name)").split(separator: " ")
+            let sum = tensor.scalars.reduce(0.0) { $0 + Double($1) }
+            #expect(Double(fields.last!)! == sum, "\(path.name): Python sum \(fields.last!) vs \(sum)")
+        }
+    }
+}
+
+private let pythonHasSafetensors: Bool = {
+    let available = (try? runPython("import safetensors, numpy")) != nil
+    if !available { print("CheckpointTests: skipping the Python check (python3 with safetensors and numpy not found)") }
+    return available
+}()
+
+private func runPython(_ script: String, _ arguments: String...) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = Pipe()
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
+    return output
+}
