@@ -164,13 +164,72 @@ void rp_activation_backward(int act, const float *y, float *g, size_t n) {
     rp_vector_active()->activation_backward(act, y, g, n);
 }
 
+// The Bernoulli loss in blocks of NLL_BLOCK: each block's sum is computed the same way on any
+// thread and the block sums are added in order, so the total is bit-identical for any count.
+#define NLL_BLOCK 4096
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    const float *logits, *x;
+    float *grad, scale;
+    size_t n, blocks;
+    int parts;
+    double *sums;
+} nll_job;
+
+static void nll_part(void *context, int part) {
+    nll_job *j = context;
+    for (size_t b = j->blocks * (size_t)part / (size_t)j->parts; b < j->blocks * (size_t)(part + 1) / (size_t)j->parts; b++) {
+        size_t start = b * NLL_BLOCK, count = j->n - start < NLL_BLOCK ? j->n - start : NLL_BLOCK;
+        j->sums[b] = j->kernels->bernoulli_logits_nll(j->logits + start, j->x + start, count,
+                                                      j->grad ? j->grad + start : NULL, j->scale);
+    }
+}
+
 double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n, float *grad, float grad_scale) {
-    return rp_vector_active()->bernoulli_logits_nll(logits, x, n, grad, grad_scale);
+    nll_job job = {.kernels = rp_vector_active(), .logits = logits, .x = x, .grad = grad, .scale = grad_scale, .n = n,
+                   .blocks = (n + NLL_BLOCK - 1) / NLL_BLOCK, .parts = elementwise_parts(n)};
+    double stack[64];
+    job.sums = job.blocks <= 64 ? stack : malloc(job.blocks * sizeof(double));
+    if (!job.sums) {  // no memory for the block sums: one pass, same per-block rounding
+        double total = 0;
+        for (size_t start = 0; start < n; start += NLL_BLOCK)
+            total += job.kernels->bernoulli_logits_nll(logits + start, x + start, n - start < NLL_BLOCK ? n - start : NLL_BLOCK,
+                                                       grad ? grad + start : NULL, grad_scale);
+        return total;
+    }
+    if ((size_t)job.parts > job.blocks) job.parts = job.blocks > 0 ? (int)job.blocks : 1;
+    rp_parallel_run(job.parts, nll_part, &job);
+    double total = 0;
+    for (size_t b = 0; b < job.blocks; b++) total += job.sums[b];
+    if (job.sums != stack) free(job.sums);
+    return total;
+}
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    float *p, *m, *v;
+    const float *g;
+    size_t n;
+    int parts;
+    float lr, beta1, beta2, eps, bias1, bias2, weight_decay;
+} adam_job;
+
+static void adam_part(void *context, int part) {
+    adam_job *j = context;
+    size_t start, count;
+    part_range(j->n, j->parts, part, &start, &count);
+    if (count)
+        j->kernels->adam_update(j->p + start, j->g + start, j->m + start, j->v + start, count, j->lr, j->beta1, j->beta2,
+                                j->eps, j->bias1, j->bias2, j->weight_decay);
 }
 
 void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
                     float beta2, float eps, float bias1, float bias2, float weight_decay) {
-    rp_vector_active()->adam_update(p, g, m, v, n, lr, beta1, beta2, eps, bias1, bias2, weight_decay);
+    adam_job job = {.kernels = rp_vector_active(), .p = p, .g = g, .m = m, .v = v, .n = n, .parts = elementwise_parts(n),
+                    .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps, .bias1 = bias1, .bias2 = bias2,
+                    .weight_decay = weight_decay};
+    rp_parallel_run(job.parts, adam_part, &job);
 }
 
 /// Column sums of a length × inner block. Up to 256 rows accumulate in float (error ≤ 256 ε,

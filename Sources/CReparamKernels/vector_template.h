@@ -167,25 +167,22 @@ static void activation_backward(int act, const float *y, float *g, size_t n) {
     for (; i < n; i++) g[i] = activation_backward_v(act, splat(y[i]), splat(g[i]))[0];
 }
 
+/// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
 static double bernoulli_logits_nll(const float *l, const float *x, size_t n, float *grad, float scale) {
     double total = 0;
     size_t i = 0;
-    while (i < n) {
-        // Float lanes for a block of ≤ 4096, then into the double total.
-        size_t end = n - i > 4096 ? i + 4096 : n;
-        vfloat acc = {0};
-        for (; i + VW <= end; i += VW) {
-            vfloat lv = LOADV(l + i), xv = LOADV(x + i);
-            acc += v_softplus(lv) - xv * lv;
-            if (grad) STOREV(grad + i, (v_sigmoid(lv) - xv) * scale);
-        }
-        for (; i < end; i++) {
-            vfloat lv = splat(l[i]), xv = splat(x[i]);
-            total += (double)(v_softplus(lv) - xv * lv)[0];
-            if (grad) grad[i] = ((v_sigmoid(lv) - xv) * scale)[0];
-        }
-        for (int j = 0; j < VW; j++) total += acc[j];
+    vfloat acc = {0};
+    for (; i + VW <= n; i += VW) {
+        vfloat lv = LOADV(l + i), xv = LOADV(x + i);
+        acc += v_softplus(lv) - xv * lv;
+        if (grad) STOREV(grad + i, (v_sigmoid(lv) - xv) * scale);
     }
+    for (; i < n; i++) {
+        vfloat lv = splat(l[i]), xv = splat(x[i]);
+        total += (double)(v_softplus(lv) - xv * lv)[0];
+        if (grad) grad[i] = ((v_sigmoid(lv) - xv) * scale)[0];
+    }
+    for (int j = 0; j < VW; j++) total += acc[j];
     return total;
 }
 

@@ -36,11 +36,8 @@ public struct SafeTensors {
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
         for (_, tensor) in tensors {
-            tensor.withUnsafeScalars { s in
-                s.withMemoryRebound(to: UInt32.self) { words in
-                    for w in words { withUnsafeBytes(of: w.littleEndian) { out.append(contentsOf: $0) } }
-                }
-            }
+            // The file is little-endian, as the host is on every platform Reparam builds for.
+            tensor.withUnsafeScalars { out.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
         }
         return out
     }
@@ -103,7 +100,7 @@ public struct SafeTensors {
             let count = (entry.end - entry.start) / 4
             var scalars = [Float](repeating: 0, count: count)
             scalars.withUnsafeMutableBytes { $0.copyBytes(from: data[(headerEnd + entry.start)..<(headerEnd + entry.end)]) }
-            return (entry.name, Tensor(shape: entry.shape, scalars: scalars.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }))
+            return (entry.name, Tensor(shape: entry.shape, scalars: scalars))
         }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }

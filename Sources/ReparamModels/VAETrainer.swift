@@ -80,16 +80,12 @@ public struct VAETrainer {
         guard loss.isFinite else {
             throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss); " + VAETrainer.firstNonFinite(model, gradient))
         }
-        var updated = model
         do {
-            try optimizer.update(&updated, along: gradient)
+            // Adam checks the gradient first and changes nothing when it is not finite.
+            try optimizer.update(&model, along: gradient)
         } catch let error as NonFiniteGradientError {
             throw NonFiniteTrainingError(step: state.step, detail: error.description)
         }
-        if let bad = updated.parameterPaths.first(where: { updated[keyPath: $0.value].scalars.contains { !$0.isFinite } }) {
-            throw NonFiniteTrainingError(step: state.step, detail: "the update made parameter \(bad.name) non-finite")
-        }
-        model = updated
         state.step += 1
         state.batch += 1
         state.epochLossSum += Double(loss) * Double(batch.shape[0])

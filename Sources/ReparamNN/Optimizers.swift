@@ -150,16 +150,21 @@ public struct AdaptiveMoments: Sendable {
         for (i, path) in paths.enumerated() {
             var g = model.gradient(path, in: gradient)
             if coupledDecay != 0 { g = g + coupledDecay * model[keyPath: path.value] }
+            // Taken out of the model so its storage is uniquely referenced: updating it through the
+            // key path in place would copy the whole tensor first.
+            var parameter = model[keyPath: path.value]
+            model[keyPath: path.value] = Tensor.zero
             g.withUnsafeScalars { pg in
                 first[i].withUnsafeMutableScalars { pm in
                     second[i].withUnsafeMutableScalars { pv in
-                        model[keyPath: path.value].withUnsafeMutableScalars { pp in
+                        parameter.withUnsafeMutableScalars { pp in
                             rp_adam_update(pp.baseAddress, pg.baseAddress, pm.baseAddress, pv.baseAddress, pp.count,
                                            learningRate, beta1, beta2, epsilon, bias1, bias2, decoupledDecay)
                         }
                     }
                 }
             }
+            model[keyPath: path.value] = parameter
         }
     }
 }

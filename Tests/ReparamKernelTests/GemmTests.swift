@@ -97,8 +97,9 @@ func checkGemm(_ c: GemmCase) {
 }
 
 @Suite struct ThreadedElementwiseTests {
-    /// Elementwise, broadcasting and Gamma-derivative kernels split across threads above 64k
-    /// elements; every element is computed the same way, so 1 and 2 threads agree bit for bit.
+    /// Elementwise, broadcasting, Gamma-derivative, Bernoulli-loss and Adam kernels split across
+    /// threads above 64k elements; every element (and every loss block) is computed the same way,
+    /// so 1 and 2 threads agree bit for bit.
     @Test func twoThreadsAreBitIdenticalToOne() {
         var values = SplitMix(state: 77)
         let rows = 400, columns = 513, n = rows * columns
@@ -115,12 +116,19 @@ func checkGemm(_ c: GemmCase) {
                     rp_gamma_log_sample_derivatives(alphas, n, logs, nil, n, nil, &derivative)
                     var rowSums = [Float](repeating: 0, count: rows)
                     rp_reduce(Int32(RP_REDUCE_SUM.rawValue), x, Int64(rows), Int64(columns), 1, &rowSums)
-                    return [tanh, back, sum, shifted, derivative, rowSums].map { $0.map(\.bitPattern) }
+                    var lossGradient = [Float](repeating: 0, count: n)
+                    let targets = tanh.map { ($0 + 1) / 2 }
+                    let loss = rp_bernoulli_logits_nll(x, targets, n, &lossGradient, 0.5)
+                    var parameters = x, first = rowShift + x.dropFirst(rows), second = tanh.map { $0 * $0 }
+                    rp_adam_update(&parameters, back, &first, &second, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01, 0.01)
+                    let lossBits = [Float(bitPattern: UInt32(truncatingIfNeeded: loss.bitPattern)), Float(bitPattern: UInt32(loss.bitPattern >> 32))]
+                    return [tanh, back, sum, shifted, derivative, rowSums, lossGradient, lossBits, parameters, first, second]
+                        .map { $0.map(\.bitPattern) }
                 }
             }
-            // Six kernel calls, each above the split threshold: all six must have had workers.
-            let threaded = withPoolWorkers(runs: 6) { compute(threads: 2) }
-            #expect(threaded.usedWorkers, "the pool never took all six calls")
+            // Eight kernel calls, each above the split threshold: all eight must have had workers.
+            let threaded = withPoolWorkers(runs: 8) { compute(threads: 2) }
+            #expect(threaded.usedWorkers, "the pool never took all eight calls")
             #expect(compute(threads: 1) == threaded.result, "\(isa)")
         }
     }
