@@ -27,7 +27,7 @@ struct FetchCommand: ParsableCommand {
         var failures: [String] = []
         for base in mirror.map({ [$0] }) ?? Download.mnistMirrors {
             do {
-                try Download.fetch(Download.mnist, from: URL(string: base)!, into: folder) { print($0) }
+                try Download.fetch(Download.mnist, from: URL(string: base)!, into: folder) { print($0); fflush(nil) }
                 print("MNIST is in \(folder.path)")
                 return
             } catch {

@@ -139,7 +139,10 @@ struct VAETrainCommand: ParsableCommand {
                 }
             } catch let error as NonFiniteTrainingError {
                 progress.finish()
-                throw CommandFailure(description: "\(error)\nThe last good checkpoint, \(folder.checkpoint.path), is unchanged.")
+                let kept = FileManager.default.fileExists(atPath: folder.checkpoint.path)
+                    ? "The last good checkpoint, \(folder.checkpoint.path), is unchanged."
+                    : "No checkpoint was written: it failed before the first epoch ended."
+                throw CommandFailure(description: "\(error)\n\(kept) Try a lower --lr.")
             }
             progress.finish()
             let seconds = Date().timeIntervalSince(started)
@@ -250,13 +253,17 @@ struct VAESampleCommand: ParsableCommand {
     @Option(help: "Images in the grid.") var count = 64
     @Option(help: ArgumentHelp("PNG file to write (default: RUN/samples.png).", valueName: "file")) var out: String?
     @Option(help: "Seed of the prior draws.") var seed: UInt64 = 0
+    @Option(help: "Pixels per image pixel.") var scale = 2
 
-    func validate() throws { guard (1...1024).contains(count) else { throw ValidationError("--count must be between 1 and 1024, got \(count)") } }
+    func validate() throws {
+        guard (1...1024).contains(count) else { throw ValidationError("--count must be between 1 and 1024, got \(count)") }
+        guard (1...16).contains(scale) else { throw ValidationError("--scale must be between 1 and 16, got \(scale)") }
+    }
 
     func run() throws {
         let model = try RunFolder(url: URL(fileURLWithPath: runFolder)).loadCheckpoint().model
         let probabilities = sigmoid(model.decoder(RandomKey(seed: seed).normal([count, model.latentSize])))
-        try writeGrid(probabilities, to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("samples.png").path, columns: 8)
+        try writeGrid(probabilities, to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("samples.png").path, columns: 8, scale: scale)
     }
 }
 
@@ -268,8 +275,12 @@ struct VAEReconstructCommand: ParsableCommand {
     @Option(help: "Test images to reconstruct.") var count = 32
     @Option(help: ArgumentHelp("PNG file to write (default: RUN/reconstructions.png).", valueName: "file")) var out: String?
     @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
+    @Option(help: "Pixels per image pixel.") var scale = 2
 
-    func validate() throws { guard (1...512).contains(count) else { throw ValidationError("--count must be between 1 and 512, got \(count)") } }
+    func validate() throws {
+        guard (1...512).contains(count) else { throw ValidationError("--count must be between 1 and 512, got \(count)") }
+        guard (1...16).contains(scale) else { throw ValidationError("--scale must be between 1 and 16, got \(scale)") }
+    }
 
     func run() throws {
         let checkpoint = try RunFolder(url: URL(fileURLWithPath: runFolder)).loadCheckpoint()
@@ -282,14 +293,15 @@ struct VAEReconstructCommand: ParsableCommand {
             let range = Array(start..<min(start + 8, count))
             rows += [images.rows(range), reconstructions.rows(range)]
         }
-        try writeGrid(concat(rows, axis: 0), to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("reconstructions.png").path, columns: 8)
+        try writeGrid(concat(rows, axis: 0), to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("reconstructions.png").path,
+                      columns: 8, scale: scale)
     }
 }
 
-func writeGrid(_ images: Tensor, to path: String, columns: Int) throws {
+func writeGrid(_ images: Tensor, to path: String, columns: Int, scale: Int) throws {
     let rows = (0..<images.shape[0]).map { Array(images.scalars[($0 * 784)..<(($0 + 1) * 784)]) }
     do {
-        try PNG.grid(rows, side: 28, columns: columns).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try PNG.grid(rows, side: 28, columns: columns, scale: scale).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
         throw CommandFailure(description: "cannot write \(path): \(error.localizedDescription)")
     }

@@ -35,17 +35,18 @@ public enum PNG {
 
 extension PNG {
     /// Square grey images (rows of `images`, values in [0, 1]) tiled `columns` across with a
-    /// 2-pixel dark border, as a PNG.
-    public static func grid(_ images: [[Float]], side: Int, columns: Int) -> Data {
+    /// dark border, each pixel drawn as a `scale`×`scale` block, as a PNG.
+    public static func grid(_ images: [[Float]], side: Int, columns: Int, scale: Int = 1) -> Data {
         precondition(!images.isEmpty && images.allSatisfy { $0.count == side * side }, "PNG.grid: every image needs \(side)×\(side) values")
-        let rows = (images.count + columns - 1) / columns, cell = side + 2
-        let (width, height) = (columns * cell + 2, rows * cell + 2)
+        precondition(scale >= 1, "PNG.grid: scale must be at least 1")
+        let rows = (images.count + columns - 1) / columns, tile = side * scale, border = 2 * scale, cell = tile + border
+        let (width, height) = (columns * cell + border, rows * cell + border)
         var pixels = [UInt8](repeating: 40, count: width * height)
         for (index, image) in images.enumerated() {
-            let (x0, y0) = (2 + (index % columns) * cell, 2 + (index / columns) * cell)
-            for y in 0..<side {
-                for x in 0..<side {
-                    pixels[(y0 + y) * width + x0 + x] = UInt8((min(max(image[y * side + x], 0), 1) * 255).rounded())
+            let (x0, y0) = (border + (index % columns) * cell, border + (index / columns) * cell)
+            for y in 0..<tile {
+                for x in 0..<tile {
+                    pixels[(y0 + y) * width + x0 + x] = UInt8((min(max(image[(y / scale) * side + x / scale], 0), 1) * 255).rounded())
                 }
             }
         }

@@ -6,31 +6,26 @@ public enum VAEDemo {
     /// Trains the pytorch/examples VAE (784-400-20, ReLU, Adam 1e-3, batch 128, continuous
     /// MNIST, analytic KL) for about `seconds`, reporting the test −ELBO before and after.
     public static func run(mnist: MNIST, seconds: Double, key: RandomKey) throws -> LabResult {
-        let keys = key.split(3)
-        var model = VAE(key: keys[0])
-        var optimizer = Adam(for: model, learningRate: 1e-3)
-        let evaluationKey = keys[2]
-        let before = model.evaluate(mnist.testImages, key: evaluationKey)
+        var configuration = VAEConfiguration()
+        configuration.seed = UInt64(key.bits(count: 2).reduce(0) { $0 << 32 | UInt64($1) })
+        var trainer = VAETrainer(configuration: configuration)
+        let before = trainer.testLoss(mnist.testImages)
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        var curve: [(x: Double, y: Double)] = [], running = 0.0, step = 0, epoch = 0
-        training: while true {
-            for batch in Batches(mnist.trainImages, batchSize: 128, shuffledBy: keys[1].fold(in: UInt64(epoch))) {
-                let noise = keys[1].fold(in: UInt64(1_000_000 + step)).normal([batch.shape[0], model.latentSize])
-                let (loss, gradient) = valueWithGradient(at: model) { m in m.negativeELBO(batch, noise: noise) }
-                try optimizer.update(&model, along: gradient)
-                running += Double(loss)
-                step += 1
-                if step % 50 == 0 {
-                    curve.append((Double(step), running / 50))
+        var curve: [(x: Double, y: Double)] = [], running = 0.0
+        var stopped = false
+        while !stopped {
+            stopped = try !trainer.runEpoch(mnist.trainImages, shouldStop: { elapsed() >= seconds }) { t in
+                running += Double(t.lastStepLoss)
+                if t.state.step % 50 == 0 {
+                    curve.append((Double(t.state.step), running / 50))
                     running = 0
                 }
-                if elapsed() >= seconds { break training }
             }
-            epoch += 1
         }
+        let step = trainer.state.step
         let trainingSeconds = elapsed()
-        let after = model.evaluate(mnist.testImages, key: evaluationKey)
+        let after = trainer.testLoss(mnist.testImages)
         let epochs = Double(step * 128) / Double(mnist.trainImages.shape[0])
         let chart = Chart(
             name: "vae-training", title: "VAE on MNIST: training −ELBO per image",

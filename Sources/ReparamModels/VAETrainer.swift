@@ -45,6 +45,8 @@ public struct VAETrainer {
     /// Mean training loss of the last completed epoch (over the batches this process ran and
     /// any a resumed checkpoint had counted).
     public private(set) var lastEpochLoss = Double.nan
+    /// The most recent step's loss (per image).
+    public private(set) var lastStepLoss = Float.nan
 
     /// Batches in one epoch of `images` rows.
     public func batchesPerEpoch(_ images: Tensor) -> Int { (images.shape[0] + configuration.batchSize - 1) / configuration.batchSize }
@@ -86,6 +88,7 @@ public struct VAETrainer {
         } catch let error as NonFiniteGradientError {
             throw NonFiniteTrainingError(step: state.step, detail: error.description)
         }
+        lastStepLoss = loss
         state.step += 1
         state.batch += 1
         state.epochLossSum += Double(loss) * Double(batch.shape[0])

@@ -148,3 +148,26 @@ private func runPython(_ script: String, _ arguments: String...) throws -> Strin
     guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
     return output
 }
+
+@Suite("Training failures")
+struct TrainingFailureTests {
+    @Test("a loss that overflows stops training at that step, naming it, with the last good parameters kept")
+    func nonFinite() throws {
+        var (configuration, data) = smallRun()
+        configuration.learningRate = 1e30
+        var trainer = VAETrainer(configuration: configuration)
+        var lastGood = trainer.model
+        do {
+            for _ in 0..<3 {
+                _ = try trainer.runEpoch(data, afterBatch: { t in lastGood = t.model })
+            }
+            Issue.record("training with a learning rate of 1e30 never failed")
+        } catch let error as NonFiniteTrainingError {
+            #expect(error.step == trainer.state.step, "\(error)")
+            #expect(error.description.contains("step \(error.step)") && (error.detail.contains("parameter") || error.detail.contains("gradient")), "\(error)")
+            for path in trainer.model.parameterPaths {
+                #expect(trainer.model[keyPath: path.value] == lastGood[keyPath: path.value], "\(path.name) changed in the failing step")
+            }
+        }
+    }
+}
