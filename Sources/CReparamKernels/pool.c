@@ -3,6 +3,7 @@
 // results never depend on how many threads actually helped.
 #include "internal.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -43,7 +44,10 @@ static uint64_t wait_for_job(uint64_t seen) {
         uint64_t g = atomic_load_explicit(&job_word, memory_order_acquire);
         if (g != seen) return g;
         cpu_relax();
-        if ((spins & 255) == 255 && now_ns() > deadline) break;
+        if ((spins & 255) == 255) {
+            if (now_ns() > deadline) break;
+            sched_yield();  // on a busy machine, let the thread that will post the job run
+        }
     }
     pthread_mutex_lock(&park_lock);
     parked++;
@@ -114,7 +118,12 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context) {
             if (parked) pthread_cond_broadcast(&park_signal);
             pthread_mutex_unlock(&park_lock);
             fn(context, 0);
-            while (atomic_load_explicit(&job_pending, memory_order_acquire) > 0) cpu_relax();
+            // Spin for the workers, yielding now and then: when more threads than cores are
+            // running, a descheduled worker would otherwise cost the caller its whole time slice.
+            for (int spins = 1; atomic_load_explicit(&job_pending, memory_order_acquire) > 0; spins++) {
+                cpu_relax();
+                if ((spins & 255) == 0) sched_yield();
+            }
             pthread_mutex_unlock(&caller_lock);
             runs_with_workers++;
             return;

@@ -13,9 +13,6 @@ struct VAECommand: ParsableCommand {
         subcommands: [VAETrainCommand.self, VAEEvalCommand.self, VAESampleCommand.self, VAEReconstructCommand.self])
 }
 
-/// Set by SIGINT; the training loop checks it between batches.
-nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
-
 /// The run folder's files.
 struct RunFolder {
     let url: URL
@@ -23,11 +20,31 @@ struct RunFolder {
     var metrics: URL { url.appendingPathComponent("metrics.jsonl") }
     var configuration: URL { url.appendingPathComponent("configuration.json") }
 
-    func loadCheckpoint() throws -> VAECheckpoint {
+    func loadCheckpoint() throws -> VAECheckpoint { try read(VAECheckpoint.read) }
+
+    /// The checkpoint through `reader`, with file problems as clean errors.
+    func read<C>(_ reader: (URL) throws -> C) throws -> C {
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-            throw CommandFailure(description: "\(url.path) holds no checkpoint.safetensors; is it a run folder written by `reparam vae train --out`?")
+            throw CommandFailure(description: "\(url.path) holds no checkpoint.safetensors; is it a run folder written by `train --out`?")
         }
-        do { return try VAECheckpoint.read(checkpoint) } catch { throw CommandFailure(description: "\(error)") }
+        do { return try reader(checkpoint) } catch { throw CommandFailure(description: "\(error)") }
+    }
+
+    /// A new run folder with its configuration; refuses one that already holds a run.
+    static func create(_ path: String, configuration: some Encodable) throws -> RunFolder {
+        let folder = RunFolder(url: URL(fileURLWithPath: path))
+        if FileManager.default.fileExists(atPath: folder.checkpoint.path) {
+            throw CommandFailure(description: "\(path) already holds a run; continue it with --resume \(path) or choose another --out")
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(configuration).write(to: folder.configuration, options: .atomic)
+        } catch {
+            throw CommandFailure(description: "cannot create the run folder \(path): \(error.localizedDescription)")
+        }
+        return folder
     }
 
     func appendMetrics(_ line: String) throws {
@@ -98,77 +115,13 @@ struct VAETrainCommand: ParsableCommand {
         if let resume {
             folder = RunFolder(url: URL(fileURLWithPath: resume))
             trainer = VAETrainer(checkpoint: try folder.loadCheckpoint())
-            guard trainer.state.epoch < epochs || trainer.state.batch > 0 else {
-                print("\(resume) has already trained \(trainer.state.epoch) epochs; pass a larger --epochs to continue.")
-                return
-            }
-            FileHandle.standardError.write(Data("resuming \(resume) at epoch \(trainer.state.epoch + 1), batch \(trainer.state.batch) (its saved configuration applies)\n".utf8))
         } else {
-            folder = RunFolder(url: URL(fileURLWithPath: out!))
-            if FileManager.default.fileExists(atPath: folder.checkpoint.path) {
-                throw CommandFailure(description: "\(folder.url.path) already holds a run; continue it with --resume \(out!) or choose another --out")
-            }
-            do {
-                try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(configurationFromFlags).write(to: folder.configuration, options: .atomic)
-            } catch {
-                throw CommandFailure(description: "cannot create the run folder \(folder.url.path): \(error.localizedDescription)")
-            }
+            folder = try RunFolder.create(out!, configuration: configurationFromFlags)
             trainer = VAETrainer(configuration: configurationFromFlags)
         }
         let mnist = try loadMNIST(data)
-        let testImages = trainer.testData(mnist.testImages)
-        signal(SIGINT) { _ in
-            interruptRequested = 1
-            signal(SIGINT, SIG_DFL)  // a second Ctrl-C quits at once
-        }
-        if !json {
-            print("\(trainer.configuration.vaeObjective), \(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
-            print("epoch   train loss   test loss   seconds   images/s")
-        }
-        var progress = ProgressBar(total: trainer.batchesPerEpoch(mnist.trainImages))
-        while trainer.state.epoch < epochs {
-            let epoch = trainer.state.epoch + 1, started = Date(), firstBatch = trainer.state.batch
-            progress.start(label: "epoch \(epoch)/\(epochs)", done: firstBatch)
-            let completed: Bool
-            do {
-                completed = try trainer.runEpoch(mnist.trainImages, shouldStop: { interruptRequested != 0 }) { t in
-                    progress.update(done: t.state.batch, loss: t.epochLoss)
-                }
-            } catch let error as NonFiniteTrainingError {
-                progress.finish()
-                let kept = FileManager.default.fileExists(atPath: folder.checkpoint.path)
-                    ? "The last good checkpoint, \(folder.checkpoint.path), is unchanged."
-                    : "No checkpoint was written: it failed before the first epoch ended."
-                throw CommandFailure(description: "\(error)\n\(kept) Try a lower --lr.")
-            }
-            progress.finish()
-            let seconds = Date().timeIntervalSince(started)
-            if !completed {
-                try save(trainer, folder)
-                print("Interrupted in epoch \(epoch) before batch \(trainer.state.batch); saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path).")
-                throw ExitCode(130)
-            }
-            let trainLoss = trainer.lastEpochLoss
-            let testLoss = trainer.testLoss(testImages)
-            let images = Double((trainer.batchesPerEpoch(mnist.trainImages) - firstBatch) * trainer.configuration.batchSize)
-            let record = Record([("epoch", .integer(epoch)), ("train_loss", .number(trainLoss)), ("test_loss", .number(testLoss)),
-                                 ("seconds", .number(seconds)), ("images_per_second", .number(images / seconds)),
-                                 ("learning_rate", .number(Double(trainer.configuration.learningRate(epoch: epoch - 1)))),
-                                 ("step", .integer(trainer.state.step))])
-            try save(trainer, folder)
-            try folder.appendMetrics(record.json)
-            if json { print(record.json) } else {
-                print(String(format: "%5d   %10.3f   %9.3f   %7.2f   %8.0f", epoch, trainLoss, testLoss, seconds, images / seconds))
-            }
-            fflush(nil)
-        }
-    }
-
-    func save(_ trainer: VAETrainer, _ folder: RunFolder) throws {
-        do { try trainer.checkpoint.write(to: folder.checkpoint) } catch { throw CommandFailure(description: "\(error)") }
+        try runTraining(&trainer, folder: folder, train: mnist.trainImages, test: trainer.testData(mnist.testImages), epochs: epochs, json: json,
+                        header: "\(trainer.configuration.vaeObjective), \(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
     }
 }
 

@@ -18,8 +18,9 @@ public struct AugmentReinforceMerge: DiscreteGradientEstimator {
         let p = perDraw(sigmoid(logits), draws)
         let first = u .> (1 - p), second = u .< p
         let (f1, f2) = (objective.evaluate(first), objective.evaluate(second))
+        // Each of the pair is a draw from q, so f's own parameters get half of each.
         return DiscreteGradientEstimate(objective: 0.5 * (f1 + f2), perDraw: weighted(u - 0.5, by: f1 - f2),
-                                        evaluationsPerDraw: 2)
+                                        evaluationsPerDraw: 2, points: concat([first, second], axis: 0))
     }
 }
 
@@ -42,7 +43,7 @@ public struct DisARM: DiscreteGradientEstimator {
         let (f, fAntithetic) = (objective.evaluate(b), objective.evaluate(antithetic))
         let sign = (1 - 2 * antithetic) * abs(b - antithetic) * perDraw(sigmoid(abs(logits)), draws)
         return DiscreteGradientEstimate(objective: 0.5 * (f + fAntithetic), perDraw: weighted(sign, by: 0.5 * (f - fAntithetic)),
-                                        evaluationsPerDraw: 2)
+                                        evaluationsPerDraw: 2, points: concat([b, antithetic], axis: 0))
     }
 }
 

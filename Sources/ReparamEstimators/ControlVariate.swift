@@ -101,7 +101,7 @@ public struct RELAX: DiscreteGradientEstimator {
             adapt(estimates: estimates, θ: θ, z: z, z̃: Perturbation.conditional(θ, b: b, v: v, latent: latent),
                   b: b, v: v, latent: latent, objective: f)
         }
-        return DiscreteGradientEstimate(objective: fb, perDraw: estimates, evaluationsPerDraw: 3)
+        return DiscreteGradientEstimate(objective: fb, perDraw: estimates, evaluationsPerDraw: 3, points: b)
     }
 
     /// One Adam step on ½E|g|² = E[g·∂g/∂(η, λ, ψ)] with g held fixed:

@@ -47,8 +47,20 @@ public struct DiscreteGradientEstimate {
     public var perDraw: Tensor
     /// Evaluations of f behind one draw's estimate (its cost in "samples").
     public var evaluationsPerDraw: Int
+    /// Where parameters inside f (a decoder) get their gradient: Σ pointWeights·∇f(points)
+    /// estimates ∇E[f] for them. points: [n] + θ.shape (hard or relaxed samples), weights [n, batch].
+    public var points: Tensor
+    public var pointWeights: Tensor
 
     public var gradient: Tensor { perDraw.mean(alongAxes: [0]) }
+
+    public init(objective: Tensor, perDraw: Tensor, evaluationsPerDraw: Int, points: Tensor, pointWeights: Tensor? = nil) {
+        self.objective = objective
+        self.perDraw = perDraw
+        self.evaluationsPerDraw = evaluationsPerDraw
+        self.points = points
+        self.pointWeights = pointWeights ?? Tensor(repeating: 1 / Float(points.shape[0]), shape: Array(points.shape.prefix(2)))
+    }
 }
 
 /// An estimator of ∇θ E_{q_θ}[f(b)] for logits θ of a discrete latent.

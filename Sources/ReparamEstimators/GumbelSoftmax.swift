@@ -34,7 +34,7 @@ public struct GumbelSoftmax: DiscreteGradientEstimator {
         let point = straightThrough ? hard : y
         let (_, gradientAtPoint) = objective.valueAndGradient(point)
         return DiscreteGradientEstimate(objective: objective.evaluate(hard), perDraw: relaxedPullback(gradientAtPoint),
-                                        evaluationsPerDraw: 1)
+                                        evaluationsPerDraw: 1, points: point)
     }
 }
 
@@ -51,12 +51,12 @@ public struct MuProp: DiscreteGradientEstimator {
     public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                          key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
         let (meanField, meanPullback) = valueWithPullback(at: logits) { θ in latent.mean(θ) }
-        let (fAtMean, gradientAtMean) = objective.valueAndGradient(meanField.expanded(to: [1] + logits.shape))
+        let (fAtMean, gradientAtMean) = objective.valueAndGradient(meanField.reshaped(to: [1] + logits.shape))
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let f = objective.evaluate(b)
         let linearized = fAtMean + latent.sumOverLatent(gradientAtMean * (b - meanField))
         let estimates = weighted(latent.score(b, logits: logits), by: f - linearized)
             + meanPullback(gradientAtMean.reshaped(to: logits.shape))
-        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 2)
+        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 2, points: b)
     }
 }

@@ -43,7 +43,7 @@ public struct NVIL: DiscreteGradientEstimator {
         let scale = normalizesVariance ? 1 / max(1, signalVariance.squareRoot()) : 1
         let estimates = weighted(latent.score(b, logits: logits), by: (f - centering - learned) * scale)
         adapt(signal: f - learned, f: f, context: context)
-        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 1)
+        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 1, points: b)
     }
 
     mutating func adapt(signal: Tensor, f: Tensor, context: Tensor) {
@@ -81,13 +81,15 @@ public struct VIMCO: DiscreteGradientEstimator {
         let b = latent.hardSample(perturbed: perDraw(logits, draws * k) + latent.noise(key, shape: [draws * k] + logits.shape))
         let f = objective.evaluate(b).scalars.map(Double.init)
         var bound = [Float](repeating: 0, count: draws * batch)
-        var signals = [Float](repeating: 0, count: draws * k * batch)
+        var signals = [Float](repeating: 0, count: draws * k * batch), weights = signals
         for draw in 0..<draws {
             for row in 0..<batch {
                 let values = (0..<k).map { f[(draw * k + $0) * batch + row] }
                 let total = logMeanExp(values)
                 bound[draw * batch + row] = Float(total)
                 let sum = values.reduce(0, +)
+                // f's own parameters get Σₖ w̃ₖ ∇f(bₖ), w̃ the normalized importance weights.
+                for i in 0..<k { weights[(draw * k + i) * batch + row] = Float(Foundation.exp(values[i] - total) / Double(k * draws)) }
                 for i in 0..<k {
                     var others = values
                     others[i] = (sum - values[i]) / Double(k - 1)
@@ -98,7 +100,7 @@ public struct VIMCO: DiscreteGradientEstimator {
         let terms = weighted(latent.score(b, logits: logits), by: Tensor(shape: [draws * k, batch], scalars: signals))
         return DiscreteGradientEstimate(objective: Tensor(shape: [draws, batch], scalars: bound),
                                         perDraw: terms.reshaped(to: [draws, k] + logits.shape).sum(alongAxes: [1]),
-                                        evaluationsPerDraw: k)
+                                        evaluationsPerDraw: k, points: b, pointWeights: Tensor(shape: [draws * k, batch], scalars: weights))
     }
 }
 

@@ -54,7 +54,7 @@ public struct Reinforce: DiscreteGradientEstimator {
             weightedSquares = movingAverage(weightedSquares, (fs * s).mean(alongAxes: [0]), decay)
             squares = movingAverage(squares, (s * s).mean(alongAxes: [0]), decay)
         }
-        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 1)
+        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 1, points: b)
     }
 }
 
@@ -80,7 +80,7 @@ public struct LeaveOneOut: DiscreteGradientEstimator {
         let centered = (grouped - grouped.mean(alongAxes: [1], keepDims: true)).reshaped(to: f.shape)
         let terms = weighted(latent.score(b, logits: logits), by: centered)
         let perDraw = terms.reshaped(to: [draws, k] + logits.shape).sum(alongAxes: [1]) / Float(k - 1)
-        return DiscreteGradientEstimate(objective: grouped.mean(alongAxes: [1]), perDraw: perDraw, evaluationsPerDraw: k)
+        return DiscreteGradientEstimate(objective: grouped.mean(alongAxes: [1]), perDraw: perDraw, evaluationsPerDraw: k, points: b)
     }
 }
 

@@ -33,50 +33,19 @@ public struct VAECheckpoint {
     }
 
     public func write(to url: URL) throws {
-        let paths = model.parameterPaths
-        var tensors = paths.map { (name: $0.name, tensor: model[keyPath: $0.value]) }
-        if optimizer.step > 0 {
-            tensors += zip(paths, optimizer.first).map { (name: "optimizer.first." + $0.name, tensor: $1) }
-            tensors += zip(paths, optimizer.second).map { (name: "optimizer.second." + $0.name, tensor: $1) }
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let metadata = ["format": VAECheckpoint.format,
-                        "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
-                        "state": String(decoding: try encoder.encode(state), as: UTF8.self),
-                        "optimizer_step": String(optimizer.step)]
-        try SafeTensors(tensors: tensors, metadata: metadata).write(to: url)
+        let metadata = CheckpointMetadata(format: VAECheckpoint.format, configuration: configuration, state: state, optimizerStep: optimizer.step)
+        try SafeTensors(tensors: checkpointTensors(model, optimizer), metadata: try metadata.strings).write(to: url)
     }
 
     /// Reads and checks a checkpoint: its format, configuration, and every tensor's name and shape.
     public static func read(_ url: URL) throws -> VAECheckpoint {
         let file = try SafeTensors.read(url)
-        func fail(_ reason: String) -> DataFileError { DataFileError(file: url.path, reason: reason) }
-        guard file.metadata["format"] == format else { throw fail("not a Reparam VAE checkpoint (format '\(file.metadata["format"] ?? "none")')") }
-        let decoder = JSONDecoder()
-        guard let configurationText = file.metadata["configuration"], let stateText = file.metadata["state"],
-              let configuration = try? decoder.decode(VAEConfiguration.self, from: Data(configurationText.utf8)),
-              let state = try? decoder.decode(TrainingState.self, from: Data(stateText.utf8)),
-              let step = Int(file.metadata["optimizer_step"] ?? "") else {
-            throw fail("its configuration or state metadata is missing or malformed")
+        let metadata = try CheckpointMetadata<VAEConfiguration>(file, expecting: format, url: url)
+        if let problem = metadata.configuration.problems.first {
+            throw DataFileError(file: url.path, reason: "its configuration is invalid: \(problem)")
         }
-        if let problem = configuration.problems.first { throw fail("its configuration is invalid: \(problem)") }
-        var model = configuration.makeModel(key: RandomKey(seed: 0))
-        var first: [Tensor] = [], second: [Tensor] = []
-        func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-            guard let t = file[name] else { throw fail("tensor '\(name)' is missing") }
-            guard t.shape == shape else { throw fail("tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)") }
-            return t
-        }
-        for path in model.parameterPaths {
-            let shape = model[keyPath: path.value].shape
-            model[keyPath: path.value] = try tensor(path.name, shape: shape)
-            if step > 0 {
-                first.append(try tensor("optimizer.first." + path.name, shape: shape))
-                second.append(try tensor("optimizer.second." + path.name, shape: shape))
-            }
-        }
-        return VAECheckpoint(configuration: configuration, state: state, model: model,
-                             optimizer: AdamState(step: step, first: first, second: second))
+        var model = metadata.configuration.makeModel(key: RandomKey(seed: 0))
+        let optimizer = try restoreCheckpointTensors(&model, optimizerStep: metadata.optimizerStep, from: file, url: url)
+        return VAECheckpoint(configuration: metadata.configuration, state: metadata.state, model: model, optimizer: optimizer)
     }
 }

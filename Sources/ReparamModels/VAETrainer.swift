@@ -57,8 +57,7 @@ public struct VAETrainer {
     public mutating func runEpoch(_ images: Tensor, shouldStop: () -> Bool = { false },
                                   afterBatch: (VAETrainer) -> Void = { _ in }) throws -> Bool {
         let n = images.shape[0], size = configuration.batchSize
-        var generator = runKey.fold(in: 1).fold(in: UInt64(state.epoch)).makeGenerator()
-        let order = Array(0..<n).shuffled(using: &generator)
+        let order = epochOrder(runKey: runKey, epoch: state.epoch, count: n)
         optimizer.learningRate = configuration.learningRate(epoch: state.epoch)
         while state.batch < batchesPerEpoch(images) {
             if shouldStop() { return false }

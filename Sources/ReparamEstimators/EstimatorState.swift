@@ -1,0 +1,88 @@
+import ReparamNN
+import ReparamTensor
+
+/// An estimator whose adapted state (baselines, control variates, their optimizers) can be
+/// saved with a checkpoint and restored, so a resumed run continues bit-exactly.
+public protocol StatefulEstimator {
+    /// The state as named tensors (empty before the first call).
+    var stateTensors: [String: Tensor] { get }
+    /// Restores `stateTensors`; throws `EstimatorStateError` naming a missing or misshapen tensor.
+    mutating func restoreState(_ tensors: [String: Tensor]) throws
+}
+
+public struct EstimatorStateError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension Reinforce: StatefulEstimator {
+    public var stateTensors: [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        if let average { out["average"] = average }
+        if let weightedSquares, let squares { (out["weightedSquares"], out["squares"]) = (weightedSquares, squares) }
+        return out
+    }
+
+    public mutating func restoreState(_ tensors: [String: Tensor]) throws {
+        (average, weightedSquares, squares) = (tensors["average"], tensors["weightedSquares"], tensors["squares"])
+    }
+}
+
+extension NVIL: StatefulEstimator {
+    public var stateTensors: [String: Tensor] {
+        var out = savedParameters(baseline, prefix: "baseline.")
+        out.merge(savedOptimizer(optimizer.state, prefix: "optimizer.")) { a, _ in a }
+        out["centering"] = Tensor([centering, signalVariance])
+        return out
+    }
+
+    public mutating func restoreState(_ tensors: [String: Tensor]) throws {
+        guard let scalars = tensors["centering"], scalars.count == 2 else { throw EstimatorStateError(description: "NVIL state: 'centering' is missing") }
+        (centering, signalVariance) = (scalars.scalars[0], scalars.scalars[1])
+        try restoreParameters(&baseline, tensors, prefix: "baseline.")
+        optimizer.state = try restoredOptimizer(tensors, prefix: "optimizer.", count: baseline.parameterPaths.count)
+    }
+}
+
+extension RELAX: StatefulEstimator {
+    public var stateTensors: [String: Tensor] {
+        savedParameters(controlVariate, prefix: "controlVariate.").merging(savedOptimizer(optimizer.state, prefix: "optimizer.")) { a, _ in a }
+    }
+
+    public mutating func restoreState(_ tensors: [String: Tensor]) throws {
+        try restoreParameters(&controlVariate, tensors, prefix: "controlVariate.")
+        optimizer.state = try restoredOptimizer(tensors, prefix: "optimizer.", count: controlVariate.parameterPaths.count)
+    }
+}
+
+func savedParameters<Model: ParameterListing>(_ model: Model, prefix: String) -> [String: Tensor] {
+    Dictionary(uniqueKeysWithValues: model.parameterPaths.map { (prefix + $0.name, model[keyPath: $0.value]) })
+}
+
+func restoreParameters<Model: ParameterListing>(_ model: inout Model, _ tensors: [String: Tensor], prefix: String) throws {
+    for path in model.parameterPaths {
+        guard let t = tensors[prefix + path.name], t.shape == model[keyPath: path.value].shape else {
+            throw EstimatorStateError(description: "estimator state: '\(prefix + path.name)' is missing or has the wrong shape")
+        }
+        model[keyPath: path.value] = t
+    }
+}
+
+func savedOptimizer(_ state: AdamState, prefix: String) -> [String: Tensor] {
+    var out = [prefix + "step": Tensor([Float(state.step)])]
+    for (i, (m, v)) in zip(state.first, state.second).enumerated() { (out[prefix + "first.\(i)"], out[prefix + "second.\(i)"]) = (m, v) }
+    return out
+}
+
+func restoredOptimizer(_ tensors: [String: Tensor], prefix: String, count: Int) throws -> AdamState {
+    guard let step = tensors[prefix + "step"]?.scalars.first else { throw EstimatorStateError(description: "estimator state: '\(prefix)step' is missing") }
+    if step == 0 { return AdamState(step: 0, first: [], second: []) }
+    var first: [Tensor] = [], second: [Tensor] = []
+    for i in 0..<count {
+        guard let m = tensors[prefix + "first.\(i)"], let v = tensors[prefix + "second.\(i)"] else {
+            throw EstimatorStateError(description: "estimator state: Adam moment \(i) under '\(prefix)' is missing")
+        }
+        first.append(m)
+        second.append(v)
+    }
+    return AdamState(step: Int(step), first: first, second: second)
+}

@@ -1,0 +1,73 @@
+import Foundation
+import ReparamData
+import ReparamNN
+import ReparamTensor
+
+/// What every checkpoint holds besides its model-specific tensors: a format tag, the run's
+/// configuration and position as JSON, and Adam's step count.
+struct CheckpointMetadata<Configuration: Codable> {
+    var format: String
+    var configuration: Configuration
+    var state: TrainingState
+    var optimizerStep: Int
+
+    var strings: [String: String] {
+        get throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return ["format": format, "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
+                    "state": String(decoding: try encoder.encode(state), as: UTF8.self), "optimizer_step": String(optimizerStep)]
+        }
+    }
+
+    init(format: String, configuration: Configuration, state: TrainingState, optimizerStep: Int) {
+        (self.format, self.configuration, self.state, self.optimizerStep) = (format, configuration, state, optimizerStep)
+    }
+
+    /// Decodes and checks the metadata of `file` read from `url`.
+    init(_ file: SafeTensors, expecting format: String, url: URL) throws {
+        func fail(_ reason: String) -> DataFileError { DataFileError(file: url.path, reason: reason) }
+        guard file.metadata["format"] == format else { throw fail("not a \(format) checkpoint (format '\(file.metadata["format"] ?? "none")')") }
+        let decoder = JSONDecoder()
+        guard let configurationText = file.metadata["configuration"], let stateText = file.metadata["state"],
+              let configuration = try? decoder.decode(Configuration.self, from: Data(configurationText.utf8)),
+              let state = try? decoder.decode(TrainingState.self, from: Data(stateText.utf8)),
+              let step = Int(file.metadata["optimizer_step"] ?? "") else {
+            throw fail("its configuration or state metadata is missing or malformed")
+        }
+        self.init(format: format, configuration: configuration, state: state, optimizerStep: step)
+    }
+}
+
+/// The model's parameters by name, then Adam's moments under optimizer.first./optimizer.second.
+func checkpointTensors<Model: ParameterListing>(_ model: Model, _ optimizer: AdamState) -> [(name: String, tensor: Tensor)] {
+    let paths = model.parameterPaths
+    var tensors = paths.map { (name: $0.name, tensor: model[keyPath: $0.value]) }
+    if optimizer.step > 0 {
+        tensors += zip(paths, optimizer.first).map { (name: "optimizer.first." + $0.name, tensor: $1) }
+        tensors += zip(paths, optimizer.second).map { (name: "optimizer.second." + $0.name, tensor: $1) }
+    }
+    return tensors
+}
+
+/// Loads `model`'s parameters and Adam's moments from `file`, checking every name and shape.
+func restoreCheckpointTensors<Model: ParameterListing>(_ model: inout Model, optimizerStep step: Int, from file: SafeTensors,
+                                                       url: URL) throws -> AdamState {
+    var first: [Tensor] = [], second: [Tensor] = []
+    func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        guard let t = file[name] else { throw DataFileError(file: url.path, reason: "tensor '\(name)' is missing") }
+        guard t.shape == shape else {
+            throw DataFileError(file: url.path, reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
+        }
+        return t
+    }
+    for path in model.parameterPaths {
+        let shape = model[keyPath: path.value].shape
+        model[keyPath: path.value] = try tensor(path.name, shape: shape)
+        if step > 0 {
+            first.append(try tensor("optimizer.first." + path.name, shape: shape))
+            second.append(try tensor("optimizer.second." + path.name, shape: shape))
+        }
+    }
+    return AdamState(step: step, first: first, second: second)
+}

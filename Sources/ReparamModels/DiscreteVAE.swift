@@ -1,0 +1,118 @@
+import _Differentiation
+import Foundation
+import ReparamEstimators
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+
+/// A VAE with discrete latents (Jang et al. 2017): `variables` Bernoulli units, or `variables`
+/// categorical variables with `classes` classes each, a uniform prior, and a Bernoulli-logits
+/// decoder. The KL to the prior is exact; E_q[log p(x|b)] is what the gradient estimators handle.
+public struct DiscreteVAE: Differentiable, ParameterListing {
+    /// x → hidden… → logits (variables, or variables·classes).
+    public var encoder: MLP
+    /// one-hot or binary latent, flattened → hidden… → logits of p(x|b).
+    public var decoder: MLP
+    @noDerivative public let latent: DiscreteLatent
+    @noDerivative public let variables: Int
+    @noDerivative public let classes: Int
+
+    public init(latent: DiscreteLatent, variables: Int, classes: Int, inputSize: Int = 784, hidden: [Int] = [512, 256],
+                activation: Activation = .relu, key: RandomKey) {
+        let size = latent == .bernoulli ? variables : variables * classes
+        let keys = key.split(2)
+        encoder = MLP(sizes: [inputSize] + hidden + [size], hidden: activation, key: keys[0])
+        decoder = MLP(sizes: [size] + hidden.reversed() + [inputSize], hidden: activation, key: keys[1])
+        self.latent = latent
+        self.variables = variables
+        self.classes = latent == .bernoulli ? 2 : classes
+    }
+
+    public var parameterPaths: [ParameterPath<DiscreteVAE>] {
+        encoder.parameterPaths.map { $0.nested(in: "encoder", value: \.encoder, gradient: \.encoder) }
+            + decoder.parameterPaths.map { $0.nested(in: "decoder", value: \.decoder, gradient: \.decoder) }
+    }
+
+    /// q(b|x)'s logits: [batch, variables] or [batch, variables, classes].
+    @differentiable(reverse, wrt: encoder)
+    public static func logits(_ encoder: MLP, _ x: Tensor, latent: DiscreteLatent, variables: Int, classes: Int) -> Tensor {
+        let flat = encoder(x)
+        return latent == .bernoulli ? flat : flat.reshaped(to: withoutDerivative(at: [x.shape[0], variables, classes]))
+    }
+
+    public func logits(_ x: Tensor) -> Tensor { DiscreteVAE.logits(encoder, x, latent: latent, variables: variables, classes: classes) }
+
+    /// log p(x|b) for latents shaped [n, batch] + latent shape: [n, batch].
+    @differentiable(reverse, wrt: (decoder, z))
+    public static func logLikelihood(_ decoder: MLP, _ z: Tensor, _ x: Tensor) -> Tensor {
+        let (n, batch) = withoutDerivative(at: (z.shape[0], z.shape[1]))
+        let logits = decoder(z.reshaped(to: withoutDerivative(at: [n * batch, z.count / (n * batch)])))
+        let targets = withoutDerivative(at: x.broadcasted(to: [n, batch, x.shape[1]]).reshaped(to: [n * batch, x.shape[1]]))
+        return (targets * logits - softplus(logits)).sum(alongAxes: [1]).reshaped(to: [n, batch])
+    }
+
+    /// KL(q(b|x) ‖ uniform) per image: Σ_d Σ_k q log q + log K per variable (K = 2 for Bernoulli).
+    @differentiable(reverse)
+    public static func klToUniform(_ logits: Tensor, latent: DiscreteLatent, classes: Int) -> Tensor {
+        let logK = withoutDerivative(at: Float(Foundation.log(Double(classes))))
+        if latent == .bernoulli {
+            let p = sigmoid(logits)
+            return (p * logSigmoid(logits) + (1 - p) * logSigmoid(-logits) + logK).sum(alongAxes: [1])
+        }
+        let logQ = logSoftmax(logits)
+        return (exp(logQ) * logQ).sum(alongAxes: [1, 2]) + logK * Float(withoutDerivative(at: logits.shape[1]))
+    }
+
+    /// −ELBO per image with one hard sample per image: −log p(x|b) + KL(q ‖ uniform).
+    public func negativeELBO(_ x: Tensor, key: RandomKey) -> Tensor {
+        let θ = logits(x)
+        let b = latent.hardSample(perturbed: θ.reshaped(to: [1] + θ.shape) + latent.noise(key, shape: [1] + θ.shape))
+        return -DiscreteVAE.logLikelihood(decoder, b, x).reshaped(to: [x.shape[0]]) + DiscreteVAE.klToUniform(θ, latent: latent, classes: classes)
+    }
+
+    /// One gradient estimate of the per-image training loss (averaged over the batch) from
+    /// `estimator`: the estimator's ∂/∂logits for E_q[log p(x|b)], the exact KL gradient, and the
+    /// decoder's gradient at the estimator's evaluation points. VIMCO instead optimizes its
+    /// K-sample bound on log p(x), whose log weights include −log q(b|x). Returns the loss at the
+    /// hard samples drawn (−ELBO, or −L_K for VIMCO).
+    public func lossAndGradient<E: DiscreteGradientEstimator>(_ x: Tensor, estimator: inout E, key: RandomKey, draws: Int = 1)
+        -> (loss: Float, gradient: TangentVector) {
+        let (latent, variables, classes) = (self.latent, self.variables, self.classes)
+        let (θ, encoderPullback) = valueWithPullback(at: encoder) { e in DiscreteVAE.logits(e, x, latent: latent, variables: variables, classes: classes) }
+        let decoder = self.decoder, batch = Float(x.shape[0])
+        let multiSample = estimator is VIMCO
+        // VIMCO's log weight: log p(x|b) + log p(b) − log q(b|x), with q held fixed inside f.
+        let logPrior = -Float(variables) * Float(Foundation.log(Double(classes)))
+        let f: (Tensor) -> Tensor = multiSample
+            ? { z in DiscreteVAE.logLikelihood(decoder, z, x) + logPrior - DiscreteVAE.logProbability(z, logits: θ, latent: latent) }
+            : { z in DiscreteVAE.logLikelihood(decoder, z, x) }
+        let objective = estimator.needsDifferentiableObjective
+            ? DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, x) }, context: x)
+            : DiscreteObjective(blackBox: f, context: x)
+        let estimate = estimator.estimate(logits: θ, latent: latent, objective: objective, key: key, draws: draws)
+        let weights = estimate.pointWeights, points = estimate.points
+        var logitsCotangent = -estimate.gradient
+        var loss = -estimate.objective.mean(alongAxes: [0]).sumToFloat()
+        if multiSample {
+            // The bound's direct dependence on θ through −log q(bₖ|x): −Σₖ w̃ₖ ∇θ log q(bₖ).
+            let w = weights.reshaped(to: weights.shape + Array(repeating: 1, count: θ.rank - 1))
+            logitsCotangent = logitsCotangent + (w * latent.score(points, logits: θ)).sum(alongAxes: [0])
+        } else {
+            let (kl, klPullback) = valueWithPullback(at: θ) { θ in DiscreteVAE.klToUniform(θ, latent: latent, classes: classes).sum() }
+            logitsCotangent = logitsCotangent + klPullback(Tensor(1))
+            loss += kl.scalarValue
+        }
+        let decoderGradient = _Differentiation.gradient(at: decoder) { d in
+            -(weights * DiscreteVAE.logLikelihood(d, points, x)).sumToFloat() / batch
+        }
+        return (loss / batch, TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient))
+    }
+
+    /// log q(b|x) for samples shaped [n, batch] + latent shape: [n, batch].
+    @differentiable(reverse, wrt: logits)
+    static func logProbability(_ b: Tensor, logits: Tensor, latent: DiscreteLatent) -> Tensor {
+        latent == .bernoulli
+            ? (b * logSigmoid(logits) + (1 - b) * logSigmoid(-logits)).sum(alongAxes: [2])
+            : (b * logSoftmax(logits)).sum(alongAxes: [2, 3])
+    }
+}

@@ -1,0 +1,202 @@
+import _Differentiation
+import Foundation
+import ReparamData
+import ReparamEstimators
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+
+/// Everything that defines a discrete-VAE run (saved with each checkpoint).
+public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
+    /// bernoulli or categorical.
+    public var latent = "categorical"
+    /// Bernoulli units, or categorical variables.
+    public var variables = 20
+    public var classes = 10
+    public var hidden: [Int] = [512, 256]
+    public var activation = "relu"
+    public var batchSize = 100
+    public var learningRate: Float = 1e-3
+    /// gumbel-softmax, st-gumbel, reinforce, nvil, rloo, vimco, muprop, rebar, relax, arm, disarm.
+    public var estimator = "gumbel-softmax"
+    /// Samples per image for rloo and vimco.
+    public var samples = 2
+    /// Relaxation temperature τ = max(τ_min, τ₀·exp(−r·t)), updated every `annealEvery` steps.
+    public var temperature: Float = 1
+    public var annealRate: Float = 1e-4
+    public var temperatureMin: Float = 0.5
+    public var annealEvery = 1000
+    /// Dynamic binarization (pixels ~ Bernoulli(grey) per batch); the test set is binarized once.
+    public var binarize = true
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    public static let estimators = ["gumbel-softmax", "st-gumbel", "reinforce", "nvil", "rloo", "vimco", "muprop", "rebar", "relax", "arm", "disarm"]
+
+    /// Estimators that apply to a latent kind (ARM and DisARM are Bernoulli-only).
+    public static func estimators(for latent: String) -> [String] {
+        latent == "bernoulli" ? estimators : estimators.filter { $0 != "arm" && $0 != "disarm" }
+    }
+
+    public var discreteLatent: DiscreteLatent { latent == "bernoulli" ? .bernoulli : .categorical }
+
+    public var problems: [String] {
+        var out: [String] = []
+        if !["bernoulli", "categorical"].contains(latent) { out.append("latent must be bernoulli or categorical, got '\(latent)'") }
+        if variables < 1 || variables > 10_000 { out.append("variables must be 1…10000, got \(variables)") }
+        if latent == "categorical" && (classes < 2 || classes > 1000) { out.append("classes must be 2…1000, got \(classes)") }
+        if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("hidden sizes must be 1…100000, got \(hidden)") }
+        if Activation(named: activation) == nil { out.append("activation must be relu, tanh or sigmoid, got '\(activation)'") }
+        if batchSize < 1 || batchSize > 100_000 { out.append("batch size must be 1…100000, got \(batchSize)") }
+        if !(learningRate > 0 && learningRate.isFinite) { out.append("learning rate must be positive, got \(learningRate)") }
+        if !DiscreteVAEConfiguration.estimators.contains(estimator) {
+            out.append("estimator must be one of \(DiscreteVAEConfiguration.estimators.joined(separator: ", ")), got '\(estimator)'")
+        } else if !DiscreteVAEConfiguration.estimators(for: latent).contains(estimator) {
+            out.append("\(estimator) needs Bernoulli latents (--latent bernoulli)")
+        }
+        if ["rloo", "vimco"].contains(estimator) && (samples < 2 || samples > 1000) { out.append("\(estimator) needs k = 2…1000 samples, got \(samples)") }
+        if !(temperature > 0 && temperatureMin > 0 && annealRate >= 0) { out.append("temperatures must be positive and the anneal rate ≥ 0") }
+        if annealEvery < 1 { out.append("anneal-every must be at least 1, got \(annealEvery)") }
+        return out
+    }
+
+    /// τ at global step t: max(τ_min, τ₀·exp(−r·⌊t/N⌋·N)).
+    public func temperature(step: Int) -> Float {
+        max(temperatureMin, temperature * Float(Foundation.exp(-Double(annealRate) * Double(step / annealEvery * annealEvery))))
+    }
+
+    public func makeModel(key: RandomKey) -> DiscreteVAE {
+        DiscreteVAE(latent: discreteLatent, variables: variables, classes: classes, hidden: hidden,
+                    activation: Activation(named: activation) ?? .relu, key: key)
+    }
+
+    public func makeEstimator(key: RandomKey) -> any DiscreteGradientEstimator {
+        let size = latent == "bernoulli" ? variables : variables * classes
+        switch estimator {
+        case "gumbel-softmax": return GumbelSoftmax(temperature: temperature)
+        case "st-gumbel": return GumbelSoftmax(temperature: temperature, straightThrough: true)
+        case "reinforce": return Reinforce()
+        case "nvil": return NVIL(contextSize: 784, hidden: 100, learningRate: learningRate, key: key)
+        case "rloo": return LeaveOneOut(samples: samples)
+        case "vimco": return VIMCO(samples: samples)
+        case "muprop": return MuProp()
+        case "rebar": return RELAX.rebar(learningRate: learningRate, key: key)
+        case "relax": return RELAX.relax(latentSize: size, hidden: 100, learningRate: learningRate, key: key)
+        case "arm": return AugmentReinforceMerge()
+        default: return DisARM()
+        }
+    }
+}
+
+/// Trains a discrete VAE with one gradient estimator, resumable bit-exactly like `VAETrainer`.
+public struct DiscreteVAETrainer {
+    public internal(set) var configuration: DiscreteVAEConfiguration
+    public internal(set) var model: DiscreteVAE
+    public internal(set) var state: TrainingState
+    public internal(set) var estimator: any DiscreteGradientEstimator
+    public private(set) var lastEpochLoss = Double.nan
+    public private(set) var lastStepLoss = Float.nan
+    var optimizer: Adam<DiscreteVAE>
+    let runKey: RandomKey
+
+    public init(configuration: DiscreteVAEConfiguration) {
+        precondition(configuration.problems.isEmpty, "DiscreteVAETrainer: \(configuration.problems.joined(separator: "; "))")
+        self.configuration = configuration
+        runKey = RandomKey(seed: configuration.seed)
+        model = configuration.makeModel(key: runKey.fold(in: 0))
+        estimator = configuration.makeEstimator(key: runKey.fold(in: 6))
+        optimizer = Adam(for: model, learningRate: configuration.learningRate)
+        state = TrainingState()
+    }
+
+    public var epochLoss: Double { state.epochImages > 0 ? state.epochLossSum / Double(state.epochImages) : .nan }
+    public func batchesPerEpoch(_ images: Tensor) -> Int { (images.shape[0] + configuration.batchSize - 1) / configuration.batchSize }
+    public var temperature: Float { configuration.temperature(step: state.step) }
+
+    /// Runs the current epoch from its next batch; see `VAETrainer.runEpoch`.
+    public mutating func runEpoch(_ images: Tensor, shouldStop: () -> Bool = { false },
+                                  afterBatch: (DiscreteVAETrainer) -> Void = { _ in }) throws -> Bool {
+        let order = epochOrder(runKey: runKey, epoch: state.epoch, count: images.shape[0])
+        while state.batch < batchesPerEpoch(images) {
+            if shouldStop() { return false }
+            let start = state.batch * configuration.batchSize
+            var batch = images.rows(Array(order[start..<Swift.min(start + configuration.batchSize, images.shape[0])]))
+            if configuration.binarize { batch = binarized(batch, key: runKey.fold(in: 3).fold(in: UInt64(state.step))) }
+            try step(batch)
+            afterBatch(self)
+        }
+        lastEpochLoss = epochLoss
+        state.epoch += 1
+        state.batch = 0
+        state.epochLossSum = 0
+        state.epochImages = 0
+        return true
+    }
+
+    mutating func step(_ batch: Tensor) throws {
+        if var relaxed = estimator as? GumbelSoftmax {
+            relaxed.temperature = temperature
+            estimator = relaxed
+        }
+        let key = runKey.fold(in: 2).fold(in: UInt64(state.step))
+        let (loss, gradient) = DiscreteVAETrainer.lossAndGradient(model, batch, &estimator, key)
+        guard loss.isFinite else {
+            throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss)")
+        }
+        do {
+            try optimizer.update(&model, along: gradient)
+        } catch let error as NonFiniteGradientError {
+            throw NonFiniteTrainingError(step: state.step, detail: error.description)
+        }
+        lastStepLoss = loss
+        state.step += 1
+        state.batch += 1
+        state.epochLossSum += Double(loss) * Double(batch.shape[0])
+        state.epochImages += batch.shape[0]
+    }
+
+    /// Opens the existential estimator for the generic model call.
+    static func lossAndGradient<E: DiscreteGradientEstimator>(_ model: DiscreteVAE, _ batch: Tensor, _ estimator: inout E,
+                                                             _ key: RandomKey) -> (Float, DiscreteVAE.TangentVector) {
+        model.lossAndGradient(batch, estimator: &estimator, key: key)
+    }
+
+    /// Test −ELBO per image with one hard sample per image and a fixed key.
+    public func testLoss(_ images: Tensor) -> Double {
+        var total = 0.0
+        for (i, batch) in Batches(testData(images), batchSize: 1000).enumerated() {
+            total += Double(model.negativeELBO(batch, key: runKey.fold(in: 4).fold(in: UInt64(i))).sum().scalarValue)
+        }
+        return total / Double(images.shape[0])
+    }
+
+    public func testData(_ images: Tensor) -> Tensor { configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images }
+
+    /// The estimator's variance on `batch` now: mean over logit coordinates of the per-draw
+    /// variance of ∂E[log p(x|b)]/∂logits, from `draws` draws of a copy (the state does not adapt).
+    public func gradientVariance(_ batch: Tensor, draws: Int = 32) -> Double {
+        DiscreteVAETrainer.variance(model, batch, estimator, draws, runKey.fold(in: 7).fold(in: UInt64(state.step)), temperature)
+    }
+
+    static func variance<E: DiscreteGradientEstimator>(_ model: DiscreteVAE, _ batch: Tensor, _ estimator: E, _ draws: Int,
+                                                      _ key: RandomKey, _ temperature: Float) -> Double {
+        var copy = estimator
+        if var relaxed = copy as? GumbelSoftmax {
+            relaxed.temperature = temperature
+            copy = relaxed as! E
+        }
+        let θ = model.logits(batch), decoder = model.decoder
+        let objective = DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, batch) }, context: batch)
+        let estimate = copy.estimate(logits: θ, latent: model.latent, objective: objective, key: key, draws: draws)
+        let d = GradientDiagnostics(estimator: copy.name, parameters: (0..<θ.count).map(String.init),
+                                    estimates: estimate.perDraw.reshaped(to: [draws, θ.count]))
+        return d.variance.reduce(0, +) / Double(d.variance.count)
+    }
+}
+
+/// The shuffled row order of an epoch, from the run key: the same on resume.
+func epochOrder(runKey: RandomKey, epoch: Int, count: Int) -> [Int] {
+    var generator = runKey.fold(in: 1).fold(in: UInt64(epoch)).makeGenerator()
+    return Array(0..<count).shuffled(using: &generator)
+}

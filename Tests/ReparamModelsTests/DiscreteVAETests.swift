@@ -1,0 +1,139 @@
+import _Differentiation
+import Foundation
+import Testing
+import ReparamEstimators
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+@testable import ReparamModels
+
+/// A discrete VAE small enough to enumerate: 6 pixels, 3 Bernoulli units or 2 × 3 categorical.
+private func tinyModel(_ latent: DiscreteLatent) -> DiscreteVAE {
+    DiscreteVAE(latent: latent, variables: latent == .bernoulli ? 3 : 2, classes: 3, inputSize: 6, hidden: [5], activation: .tanh,
+                key: RandomKey(seed: 31))
+}
+
+private let images = Tensor(shape: [2, 6], scalars: [1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0])
+
+/// Every latent configuration of one image, shaped [configurations, 1] + latent shape.
+private func configurations(_ model: DiscreteVAE) -> Tensor {
+    let all = model.latent.enumerate(latentShape: model.latent == .bernoulli ? [model.variables] : [model.variables, model.classes])
+    return all.reshaped(to: [all.shape[0], 1] + Array(all.shape.dropFirst()))
+}
+
+/// The exact per-image −ELBO averaged over the batch, by summing over configurations.
+@differentiable(reverse, wrt: model)
+private func exactLoss(_ model: DiscreteVAE, _ z: Tensor, latent: DiscreteLatent) -> Float {
+    var total = Tensor(0)
+    for row in 0..<withoutDerivative(at: images.shape[0]) {
+        let x = withoutDerivative(at: images.rows([row]))
+        let θ = DiscreteVAE.logits(model.encoder, x, latent: latent, variables: model.variables, classes: model.classes)
+        let logQ = DiscreteVAE.logProbability(z, logits: θ, latent: latent)
+        let logLikelihood = DiscreteVAE.logLikelihood(model.decoder, z, x)
+        total = total + (exp(logQ) * logLikelihood).sum() - DiscreteVAE.klToUniform(θ, latent: latent, classes: model.classes).sum()
+    }
+    return -total.sumToFloat() / Float(withoutDerivative(at: images.shape[0]))
+}
+
+private func flat(_ model: DiscreteVAE, _ g: DiscreteVAE.TangentVector) -> [Double] {
+    model.parameterPaths.flatMap { model.gradient($0, in: g).scalars.map(Double.init) }
+}
+
+@Suite("Discrete VAE")
+struct DiscreteVAETests {
+    static let cases: [(DiscreteLatent, String)] = [DiscreteLatent.bernoulli, .categorical].flatMap { latent in
+        DiscreteVAEConfiguration.estimators(for: latent == .bernoulli ? "bernoulli" : "categorical")
+            .filter { !["gumbel-softmax", "st-gumbel", "vimco"].contains($0) }.map { (latent, $0) }
+    }
+
+    @Test("each unbiased estimator's full gradient (encoder and decoder) matches enumeration", arguments: cases)
+    func unbiased(latent: DiscreteLatent, name: String) {
+        let model = tinyModel(latent)
+        let z = configurations(model)
+        let exact = flat(model, gradient(at: model) { m in exactLoss(m, z, latent: latent) })
+        var configuration = DiscreteVAEConfiguration()
+        (configuration.latent, configuration.estimator, configuration.samples) = (latent == .bernoulli ? "bernoulli" : "categorical", name, 3)
+        var estimator = configuration.makeEstimator(key: RandomKey(seed: 32))
+        if var nvil = estimator as? NVIL {
+            nvil = NVIL(contextSize: 6, hidden: 4, normalizesVariance: false, key: RandomKey(seed: 33))
+            estimator = nvil
+        }
+        if estimator is RELAX { estimator = RELAX.relax(latentSize: z.count / z.shape[0], hidden: 8, key: RandomKey(seed: 34)) }
+        let calls = 4_000
+        var rows: [Float] = []
+        for call in 0..<calls {
+            let (_, g) = DiscreteVAETrainer.lossAndGradient(model, images, &estimator, RandomKey(seed: 35).fold(in: UInt64(call)))
+            rows += flat(model, g).map(Float.init)
+        }
+        let d = GradientDiagnostics(estimator: name, parameters: exact.indices.map(String.init),
+                                    estimates: Tensor(shape: [calls, exact.count], scalars: rows), exact: exact)
+        let worst = d.biasInStandardErrors!.map(abs).max()!
+        #expect(worst < 5, "\(latent) \(name): largest |bias|/SE \(worst) over \(exact.count) parameters")
+    }
+
+    @Test("Gumbel-softmax's gradient is biased at τ = 1 (it differentiates the relaxed objective)")
+    func relaxedIsBiased() {
+        let model = tinyModel(.categorical), z = configurations(model)
+        let exact = flat(model, gradient(at: model) { m in exactLoss(m, z, latent: .categorical) })
+        var estimator = GumbelSoftmax(temperature: 1)
+        var rows: [Float] = []
+        for call in 0..<4_000 { rows += flat(model, model.lossAndGradient(images, estimator: &estimator, key: RandomKey(seed: 36).fold(in: UInt64(call))).gradient).map(Float.init) }
+        let d = GradientDiagnostics(estimator: "gs", parameters: exact.indices.map(String.init),
+                                    estimates: Tensor(shape: [4_000, exact.count], scalars: rows), exact: exact)
+        #expect(d.biasInStandardErrors!.map(abs).max()! > 5)
+    }
+
+    @Test("the hard-sample test ELBO is a lower bound on the exact log-likelihood", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func bound(latent: DiscreteLatent) {
+        let model = tinyModel(latent), z = configurations(model)
+        for row in 0..<images.shape[0] {
+            let x = images.rows([row])
+            let logPrior = -Float(model.variables) * logf(Float(model.classes))
+            let logLikelihoods = DiscreteVAE.logLikelihood(model.decoder, z, x).scalars.map { Double($0 + logPrior) }
+            let top = logLikelihoods.max()!
+            let logMarginal = top + log(logLikelihoods.reduce(0) { $0 + exp($1 - top) })
+            let draws = 20_000
+            let elbos = (0..<draws).map { -Double(model.negativeELBO(x, key: RandomKey(seed: 37).fold(in: UInt64($0))).scalarValue) }
+            let mean = elbos.reduce(0, +) / Double(draws)
+            let se = (elbos.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(draws - 1) / Double(draws)).squareRoot()
+            #expect(mean <= logMarginal + 5 * se, "image \(row): ELBO \(mean) ± \(se) vs log p(x) \(logMarginal)")
+            // The same bound by enumeration: Σ q(b|x) log p(x|b) − KL(q ‖ p) ≤ log p(x), exactly.
+            let θ = model.logits(x)
+            let q = exp(DiscreteVAE.logProbability(z, logits: θ, latent: latent)).scalars
+            let likelihoods = DiscreteVAE.logLikelihood(model.decoder, z, x).scalars
+            let exactELBO = zip(q, likelihoods).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+                - Double(DiscreteVAE.klToUniform(θ, latent: latent, classes: model.classes).scalarValue)
+            #expect(exactELBO <= logMarginal + 1e-4, "image \(row): exact ELBO \(exactELBO) vs log p(x) \(logMarginal)")
+            #expect(abs(mean - exactELBO) < 5 * se, "image \(row): sampled ELBO \(mean) ± \(se) vs enumerated \(exactELBO)")
+        }
+    }
+}
+
+@Suite("Discrete VAE checkpoints")
+struct DiscreteVAECheckpointTests {
+    @Test("resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit", arguments: ["relax", "nvil", "gumbel-softmax"])
+    func resume(estimator: String) throws {
+        var configuration = DiscreteVAEConfiguration()
+        (configuration.latent, configuration.variables, configuration.hidden, configuration.batchSize) = ("bernoulli", 4, [16], 20)
+        (configuration.estimator, configuration.annealEvery, configuration.annealRate) = (estimator, 2, 0.1)
+        let data = RandomKey(seed: 40).uniform([100, 784])
+        var straight = DiscreteVAETrainer(configuration: configuration)
+        for _ in 0..<2 { _ = try straight.runEpoch(data) }
+
+        var first = DiscreteVAETrainer(configuration: configuration)
+        _ = try first.runEpoch(data)
+        var batches = 0
+        _ = try first.runEpoch(data, shouldStop: { batches == 2 }, afterBatch: { _ in batches += 1 })
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-dvae.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try first.checkpoint.write(to: url)
+        var resumed = try DiscreteVAETrainer(checkpoint: try DiscreteVAECheckpoint.read(url))
+        _ = try resumed.runEpoch(data)
+        #expect(resumed.state == straight.state)
+        for path in straight.model.parameterPaths {
+            #expect(resumed.model[keyPath: path.value] == straight.model[keyPath: path.value], "\(estimator): \(path.name) differs after resuming")
+        }
+        let (a, b) = ((resumed.estimator as? any StatefulEstimator)?.stateTensors ?? [:], (straight.estimator as? any StatefulEstimator)?.stateTensors ?? [:])
+        #expect(a.keys.sorted() == b.keys.sorted() && a.allSatisfy { b[$0.key] == $0.value }, "\(estimator): estimator state differs")
+    }
+}
