@@ -156,12 +156,38 @@ void rp_clamp_backward(const float *x, float lo, float hi, const float *g, float
     for (size_t i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
 }
 
+typedef struct {
+    const rp_vector_kernels *kernels;
+    int act, m, n, parts;
+    float *y, *g;
+    const float *bias, *y_in;
+    size_t count;
+} activation_job;
+
+static void bias_activation_part(void *context, int part) {
+    activation_job *j = context;
+    int first = (int)((int64_t)j->m * part / j->parts), last = (int)((int64_t)j->m * (part + 1) / j->parts);
+    if (last > first) j->kernels->bias_activation(j->act, j->y + (size_t)first * j->n, j->bias, last - first, j->n);
+}
+
+/// Rows split across the pool above the elementwise threshold (each row computed the same way).
 void rp_bias_activation(int act, float *y, const float *bias, int m, int n) {
-    rp_vector_active()->bias_activation(act, y, bias, m, n);
+    activation_job job = {.kernels = rp_vector_active(), .act = act, .m = m, .n = n, .y = y, .bias = bias,
+                          .parts = elementwise_parts((size_t)m * (size_t)n)};
+    if (job.parts > m) job.parts = m > 0 ? m : 1;
+    rp_parallel_run(job.parts, bias_activation_part, &job);
+}
+
+static void activation_backward_part(void *context, int part) {
+    activation_job *j = context;
+    size_t start, count;
+    part_range(j->count, j->parts, part, &start, &count);
+    if (count) j->kernels->activation_backward(j->act, j->y_in + start, j->g + start, count);
 }
 
 void rp_activation_backward(int act, const float *y, float *g, size_t n) {
-    rp_vector_active()->activation_backward(act, y, g, n);
+    activation_job job = {.kernels = rp_vector_active(), .act = act, .y_in = y, .g = g, .count = n, .parts = elementwise_parts(n)};
+    rp_parallel_run(job.parts, activation_backward_part, &job);
 }
 
 // The Bernoulli loss in blocks of NLL_BLOCK: each block's sum is computed the same way on any

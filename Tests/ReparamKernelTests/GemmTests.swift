@@ -97,7 +97,7 @@ func checkGemm(_ c: GemmCase) {
 }
 
 @Suite struct ThreadedElementwiseTests {
-    /// Elementwise, broadcasting, Gamma-derivative, Bernoulli-loss and Adam kernels split across
+    /// Elementwise, broadcasting, Gamma-derivative, Bernoulli-loss, Adam and activation kernels split across
     /// threads above 64k elements; every element (and every loss block) is computed the same way,
     /// so 1 and 2 threads agree bit for bit.
     @Test func twoThreadsAreBitIdenticalToOne() {
@@ -122,13 +122,16 @@ func checkGemm(_ c: GemmCase) {
                     var parameters = x, first = rowShift + x.dropFirst(rows), second = tanh.map { $0 * $0 }
                     rp_adam_update(&parameters, back, &first, &second, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01, 0.01)
                     let lossBits = [Float(bitPattern: UInt32(truncatingIfNeeded: loss.bitPattern)), Float(bitPattern: UInt32(loss.bitPattern >> 32))]
-                    return [tanh, back, sum, shifted, derivative, rowSums, lossGradient, lossBits, parameters, first, second]
-                        .map { $0.map(\.bitPattern) }
+                    var activated = x, activationGradient = back
+                    rp_bias_activation(Int32(RP_ACT_TANH.rawValue), &activated, Array(rowShift.prefix(columns / 2)) + rowShift.prefix(columns - columns / 2), Int32(rows), Int32(columns))
+                    rp_activation_backward(Int32(RP_ACT_TANH.rawValue), activated, &activationGradient, n)
+                    return [tanh, back, sum, shifted, derivative, rowSums, lossGradient, lossBits, parameters, first, second,
+                            activated, activationGradient].map { $0.map(\.bitPattern) }
                 }
             }
-            // Eight kernel calls, each above the split threshold: all eight must have had workers.
-            let threaded = withPoolWorkers(runs: 8) { compute(threads: 2) }
-            #expect(threaded.usedWorkers, "the pool never took all eight calls")
+            // Ten kernel calls, each above the split threshold: all ten must have had workers.
+            let threaded = withPoolWorkers(runs: 10) { compute(threads: 2) }
+            #expect(threaded.usedWorkers, "the pool never took all ten calls")
             #expect(compute(threads: 1) == threaded.result, "\(isa)")
         }
     }
