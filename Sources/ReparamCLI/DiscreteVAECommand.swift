@@ -99,7 +99,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
 
     func run() throws {
         let mnist = try loadMNIST(options.data)
-        var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "s/epoch"])
+        var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "s/epoch", "status"])
         var curves: [Chart.Series] = [], records: [Record] = []
         for name in chosen {
             let configuration = options.configuration(estimator: name)
@@ -107,22 +107,35 @@ struct DiscreteVAECompareCommand: ParsableCommand {
             var points: [(x: Double, y: Double)] = [], variances: [Double] = [], seconds: [Double] = []
             FileHandle.standardError.write(Data("\(name): training \(epochs) epochs\n".utf8))
             var progress = ProgressBar(total: trainer.batchesPerEpoch(mnist.trainImages))
+            var failure: String?
             for epoch in 1...epochs {
                 progress.start(label: "\(name) \(epoch)/\(epochs)", done: 0)
                 let started = Date()
-                _ = try trainer.runEpoch(mnist.trainImages, shouldStop: { false }) { t in progress.update(done: t.state.batch, loss: t.epochLoss) }
+                do {
+                    _ = try trainer.runEpoch(mnist.trainImages, shouldStop: { false }) { t in progress.update(done: t.state.batch, loss: t.epochLoss) }
+                } catch {
+                    // One estimator failing (a non-finite loss) ends its run, not the comparison.
+                    progress.finish()
+                    failure = "\(error)"
+                    FileHandle.standardError.write(Data("\(name): \(error)\n".utf8))
+                    break
+                }
                 progress.finish()
                 seconds.append(Date().timeIntervalSince(started))
                 points.append((Double(epoch), trainer.testLoss(mnist.testImages)))
                 variances.append(trainer.epochDiagnostics(mnist.trainImages)[0].1)
             }
+            try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try? trainer.writeCheckpoint(to: URL(fileURLWithPath: out).appendingPathComponent("\(name).safetensors"))
-            let variance = variances.reduce(0, +) / Double(variances.count), perEpoch = seconds.sorted()[seconds.count / 2]
-            table.rows.append([name, String(format: "%.2f", points.last!.y), String(format: "%.2f", trainer.lastEpochLoss),
-                               String(format: "%.4g", variance), String(format: "%.2f", perEpoch)])
-            records.append(Record([("estimator", .string(name)), ("test_loss", .number(points.last!.y)), ("train_loss", .number(trainer.lastEpochLoss)),
-                                   ("gradient_variance", .number(variance)), ("seconds_per_epoch", .number(perEpoch)), ("epochs", .integer(epochs))]))
-            curves.append(Chart.Series(name: name, points: points, markers: epochs <= 30))
+            let variance = variances.isEmpty ? .nan : variances.reduce(0, +) / Double(variances.count)
+            let perEpoch = seconds.isEmpty ? .nan : seconds.sorted()[seconds.count / 2], last = points.last?.y ?? .nan
+            let status = failure.map { "failed in epoch \(points.count + 1): \($0)" } ?? "ok"
+            table.rows.append([name, String(format: "%.2f", last), String(format: "%.2f", trainer.lastEpochLoss),
+                               String(format: "%.4g", variance), String(format: "%.2f", perEpoch), failure == nil ? "ok" : "failed in epoch \(points.count + 1)"])
+            records.append(Record([("estimator", .string(name)), ("test_loss", .number(last)), ("train_loss", .number(trainer.lastEpochLoss)),
+                                   ("gradient_variance", .number(variance)), ("seconds_per_epoch", .number(perEpoch)),
+                                   ("epochs", .integer(points.count)), ("status", .string(status))]))
+            if !points.isEmpty { curves.append(Chart.Series(name: name, points: points, markers: epochs <= 30)) }
             if json { print(records.last!.json) } else { print(table.rows.last!.joined(separator: "  ")) }
             fflush(nil)
         }

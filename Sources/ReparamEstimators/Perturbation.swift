@@ -27,10 +27,13 @@ enum Perturbation {
             let zero = logP + logV - log1p(-v * (1 - p))
             return b * one + (1 - b) * zero
         }
-        let negLogV = withoutDerivative(at: -log(v))
-        let atMax = withoutDerivative(at: (b * negLogV).sum(alongAxes: [-1], keepDims: true))
-        let others = -log(negLogV / softmax(θ) + atMax)
-        return b * withoutDerivative(at: -log(atMax)) + (1 - b) * others
+        // −log(−log vₖ / pₖ + e) with e = −log v_b, as −logaddexp(log(−log vₖ) − log pₖ, log e): no
+        // division by a probability that may underflow to 0.
+        let logNegLogV = withoutDerivative(at: log(-log(v)))
+        let logAtMax = withoutDerivative(at: log((b * exp(logNegLogV)).sum(alongAxes: [-1], keepDims: true)))
+        let a = logNegLogV - logSoftmax(θ)
+        let others = -(a + softplus(logAtMax - a))
+        return b * withoutDerivative(at: -logAtMax) + (1 - b) * others
     }
 
     /// J_z·t: Bernoulli t; categorical t − ⟨softmax θ, t⟩ per variable.
@@ -40,15 +43,14 @@ enum Perturbation {
 
     /// J_z̃·t. Bernoulli: z̃ is elementwise in θ, so J is the diagonal a pullback of ones gives.
     /// Categorical: dz̃ₖ = (1 − bₖ)·(−log vₖ)/(pₖ²Aₖ)·dpₖ with Aₖ = −log vₖ/pₖ − log v_b and
-    /// dp = p ⊙ (t − ⟨p, t⟩).
+    /// dp = p ⊙ (t − ⟨p, t⟩), which simplifies to (1 − bₖ)·(−log vₖ)(tₖ − ⟨p, t⟩)/(−log vₖ − pₖ log v_b).
     static func conditionalTangent(_ θ: Tensor, _ t: Tensor, b: Tensor, v: Tensor, latent: DiscreteLatent) -> Tensor {
         if latent == .bernoulli {
             let (value, pullback) = valueWithPullback(at: θ) { θ in conditional(θ, b: b, v: v, latent: latent) }
             return pullback(Tensor.ones(value.shape)) * t
         }
         let p = softmax(θ), negLogV = -log(v)
-        let a = negLogV / p + (b * negLogV).sum(alongAxes: [-1], keepDims: true)
-        let dp = p * (t - (p * t).sum(alongAxes: [-1], keepDims: true))
-        return (1 - b) * negLogV / (p * p * a) * dp
+        let atMax = (b * negLogV).sum(alongAxes: [-1], keepDims: true)
+        return (1 - b) * negLogV * (t - (p * t).sum(alongAxes: [-1], keepDims: true)) / (negLogV + p * atMax)
     }
 }

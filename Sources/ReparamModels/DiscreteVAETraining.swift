@@ -77,7 +77,10 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         case "gumbel-softmax": return GumbelSoftmax(temperature: temperature)
         case "st-gumbel": return GumbelSoftmax(temperature: temperature, straightThrough: true)
         case "reinforce": return Reinforce()
-        case "nvil": return NVIL(contextSize: 784, hidden: 100, learningRate: learningRate, key: key)
+        // Variance normalization off: here the exact KL gradient joins the score term, and dividing
+        // only the score term by the signal's spread tipped the balance to the KL (the posterior
+        // collapsed to the prior: test −ELBO 199 after 20 epochs, against 164 for plain REINFORCE).
+        case "nvil": return NVIL(contextSize: 784, hidden: 100, learningRate: learningRate, normalizesVariance: false, key: key)
         case "rloo": return LeaveOneOut(samples: samples)
         case "vimco": return VIMCO(samples: samples)
         case "muprop": return MuProp()
