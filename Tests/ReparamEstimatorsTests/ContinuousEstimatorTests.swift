@@ -100,3 +100,19 @@ struct DiagnosticsTests {
         #expect(abs(d.signalToNoise[0] - 0.5) < 0.01)
     }
 }
+
+@Suite("Score-function surrogate")
+struct SurrogateTests {
+    @Test("its value is the objective and its gradient adds (f − b)·∇log q")
+    func surrogate() {
+        let q = Normal(loc: Tensor([0.3, -0.2]), scale: Tensor([0.8, 1.1]))
+        let z = Tensor([0.5, 0.1]), baseline = Tensor([0.2, 0.2])
+        let f = square(z)
+        let value = scoreFunctionSurrogate(objective: f, logProbability: q.logProb(z), baseline: baseline)
+        #expect(value == f)
+        let g = gradient(at: q) { q in scoreFunctionSurrogate(objective: f, logProbability: q.logProb(z), baseline: baseline).sumToFloat() }
+        let score = gradient(at: q) { q in (q.logProb(z) * (f - baseline)).sumToFloat() }
+        #expect(GradientCheck.maxRelativeError(g.loc, score.loc) < 1e-6 && GradientCheck.maxRelativeError(g.scale, score.scale) < 1e-6)
+        #expect(g.loc.scalars.allSatisfy { $0 != 0 }, "\(g.loc) \(score.loc)")
+    }
+}
