@@ -50,7 +50,8 @@ public struct Chart: Sendable {
     }
 
     static let width = 820.0, height = 440.0
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+                          "#393b79", "#637939", "#843c39", "#7b4173"]
 }
 
 /// What a renderer draws, in pixels from the top-left corner.
