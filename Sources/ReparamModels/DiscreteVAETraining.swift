@@ -98,7 +98,7 @@ public struct DiscreteVAETrainer {
     public internal(set) var model: DiscreteVAE
     public internal(set) var state: TrainingState
     public internal(set) var estimator: any DiscreteGradientEstimator
-    public private(set) var lastEpochLoss = Double.nan
+    public internal(set) var lastEpochLoss = Double.nan
     public private(set) var lastStepLoss = Float.nan
     var optimizer: Adam<DiscreteVAE>
     let runKey: RandomKey
@@ -120,21 +120,7 @@ public struct DiscreteVAETrainer {
     /// Runs the current epoch from its next batch; see `VAETrainer.runEpoch`.
     public mutating func runEpoch(_ images: Tensor, shouldStop: () -> Bool = { false },
                                   afterBatch: (DiscreteVAETrainer) -> Void = { _ in }) throws -> Bool {
-        let order = epochOrder(runKey: runKey, epoch: state.epoch, count: images.shape[0])
-        while state.batch < batchesPerEpoch(images) {
-            if shouldStop() { return false }
-            let start = state.batch * configuration.batchSize
-            var batch = images.rows(Array(order[start..<Swift.min(start + configuration.batchSize, images.shape[0])]))
-            if configuration.binarize { batch = binarized(batch, key: runKey.fold(in: 3).fold(in: UInt64(state.step))) }
-            try step(batch)
-            afterBatch(self)
-        }
-        lastEpochLoss = epochLoss
-        state.epoch += 1
-        state.batch = 0
-        state.epochLossSum = 0
-        state.epochImages = 0
-        return true
+        try runEpochLoop(&self, images, shouldStop: shouldStop, afterBatch: afterBatch)
     }
 
     mutating func step(_ batch: Tensor) throws {
@@ -147,16 +133,9 @@ public struct DiscreteVAETrainer {
         guard loss.isFinite else {
             throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss)")
         }
-        do {
-            try optimizer.update(&model, along: gradient)
-        } catch let error as NonFiniteGradientError {
-            throw NonFiniteTrainingError(step: state.step, detail: error.description)
-        }
+        try applyAdam(&optimizer, &model, gradient, step: state.step)
         lastStepLoss = loss
-        state.step += 1
-        state.batch += 1
-        state.epochLossSum += Double(loss) * Double(batch.shape[0])
-        state.epochImages += batch.shape[0]
+        state.record(loss: loss, images: batch.shape[0])
     }
 
     /// Opens the existential estimator for the generic model call.
@@ -198,8 +177,7 @@ public struct DiscreteVAETrainer {
     }
 }
 
-/// The shuffled row order of an epoch, from the run key: the same on resume.
-func epochOrder(runKey: RandomKey, epoch: Int, count: Int) -> [Int] {
-    var generator = runKey.fold(in: 1).fold(in: UInt64(epoch)).makeGenerator()
-    return Array(0..<count).shuffled(using: &generator)
+extension DiscreteVAETrainer: BatchStepping {
+    var binarizes: Bool { configuration.binarize }
+    mutating func prepareEpoch() {}
 }

@@ -1,4 +1,6 @@
 import Foundation
+import ReparamNN
+import ReparamRandom
 import ReparamTensor
 
 /// What the command line needs from a trainer to run epochs, report them, checkpoint and resume.
@@ -32,5 +34,67 @@ extension DiscreteVAETrainer: ResumableTrainer {
         let batch = configuration.binarize ? binarized(images.rows(Array(0..<Swift.min(100, images.shape[0]))), key: runKey.fold(in: 8))
                                            : images.rows(Array(0..<Swift.min(100, images.shape[0])))
         return [("gradient_variance", gradientVariance(batch)), ("temperature", Double(temperature))]
+    }
+}
+
+/// What the shared epoch loop needs from a trainer.
+protocol BatchStepping {
+    var state: TrainingState { get set }
+    var lastEpochLoss: Double { get set }
+    var runKey: RandomKey { get }
+    var batchSize: Int { get }
+    var binarizes: Bool { get }
+    /// Called once per epoch before its first batch (learning-rate schedules).
+    mutating func prepareEpoch()
+    /// One optimizer step on `batch`; updates the state only when it succeeds.
+    mutating func step(_ batch: Tensor) throws
+}
+
+extension TrainingState {
+    /// Bookkeeping after a successful step with mean loss `loss` over `images` images.
+    mutating func record(loss: Float, images: Int) {
+        step += 1
+        batch += 1
+        epochLossSum += Double(loss) * Double(images)
+        epochImages += images
+    }
+}
+
+/// The epoch loop both trainers share: the epoch's shuffled order from the run key, batches
+/// from `state.batch` on (binarized per step when the run binarizes), and the end-of-epoch reset.
+/// Returns false when `shouldStop` ended it early; the state then points at the next batch.
+func runEpochLoop<T: BatchStepping>(_ trainer: inout T, _ images: Tensor, shouldStop: () -> Bool,
+                                    afterBatch: (T) -> Void) throws -> Bool {
+    let n = images.shape[0], size = trainer.batchSize
+    let order = epochOrder(runKey: trainer.runKey, epoch: trainer.state.epoch, count: n)
+    trainer.prepareEpoch()
+    while trainer.state.batch < (n + size - 1) / size {
+        if shouldStop() { return false }
+        let start = trainer.state.batch * size
+        var batch = images.rows(Array(order[start..<Swift.min(start + size, n)]))
+        if trainer.binarizes { batch = binarized(batch, key: trainer.runKey.fold(in: 3).fold(in: UInt64(trainer.state.step))) }
+        try trainer.step(batch)
+        afterBatch(trainer)
+    }
+    trainer.lastEpochLoss = trainer.state.epochImages > 0 ? trainer.state.epochLossSum / Double(trainer.state.epochImages) : .nan
+    trainer.state.epoch += 1
+    (trainer.state.batch, trainer.state.epochLossSum, trainer.state.epochImages) = (0, 0, 0)
+    return true
+}
+
+/// The shuffled row order of an epoch, from the run key: the same on resume.
+func epochOrder(runKey: RandomKey, epoch: Int, count: Int) -> [Int] {
+    var generator = runKey.fold(in: 1).fold(in: UInt64(epoch)).makeGenerator()
+    return Array(0..<count).shuffled(using: &generator)
+}
+
+/// One Adam step, with a non-finite gradient reported as the training step that produced it.
+func applyAdam<Model: ParameterListing>(_ optimizer: inout Adam<Model>, _ model: inout Model, _ gradient: Model.TangentVector,
+                                        step: Int) throws {
+    do {
+        // Adam checks the gradient first and changes nothing when it is not finite.
+        try optimizer.update(&model, along: gradient)
+    } catch let error as NonFiniteGradientError {
+        throw NonFiniteTrainingError(step: step, detail: error.description)
     }
 }

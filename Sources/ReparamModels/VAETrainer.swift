@@ -16,7 +16,7 @@ public struct NonFiniteTrainingError: Error, CustomStringConvertible {
 public struct VAETrainer {
     public private(set) var configuration: VAEConfiguration
     public private(set) var model: VAE
-    public private(set) var state: TrainingState
+    public internal(set) var state: TrainingState
     var optimizer: Adam<VAE>
     let runKey: RandomKey
 
@@ -44,7 +44,7 @@ public struct VAETrainer {
     public var epochLoss: Double { state.epochImages > 0 ? state.epochLossSum / Double(state.epochImages) : .nan }
     /// Mean training loss of the last completed epoch (over the batches this process ran and
     /// any a resumed checkpoint had counted).
-    public private(set) var lastEpochLoss = Double.nan
+    public internal(set) var lastEpochLoss = Double.nan
     /// The most recent step's loss (per image).
     public private(set) var lastStepLoss = Float.nan
 
@@ -56,23 +56,7 @@ public struct VAETrainer {
     /// `NonFiniteTrainingError` (the model and state are then those of the last good step).
     public mutating func runEpoch(_ images: Tensor, shouldStop: () -> Bool = { false },
                                   afterBatch: (VAETrainer) -> Void = { _ in }) throws -> Bool {
-        let n = images.shape[0], size = configuration.batchSize
-        let order = epochOrder(runKey: runKey, epoch: state.epoch, count: n)
-        optimizer.learningRate = configuration.learningRate(epoch: state.epoch)
-        while state.batch < batchesPerEpoch(images) {
-            if shouldStop() { return false }
-            let start = state.batch * size
-            var batch = images.rows(Array(order[start..<Swift.min(start + size, n)]))
-            if configuration.binarize { batch = binarized(batch, key: runKey.fold(in: 3).fold(in: UInt64(state.step))) }
-            try step(batch)
-            afterBatch(self)
-        }
-        lastEpochLoss = epochLoss
-        state.epoch += 1
-        state.batch = 0
-        state.epochLossSum = 0
-        state.epochImages = 0
-        return true
+        try runEpochLoop(&self, images, shouldStop: shouldStop, afterBatch: afterBatch)
     }
 
     mutating func step(_ batch: Tensor) throws {
@@ -81,17 +65,9 @@ public struct VAETrainer {
         guard loss.isFinite else {
             throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss); " + VAETrainer.firstNonFinite(model, gradient))
         }
-        do {
-            // Adam checks the gradient first and changes nothing when it is not finite.
-            try optimizer.update(&model, along: gradient)
-        } catch let error as NonFiniteGradientError {
-            throw NonFiniteTrainingError(step: state.step, detail: error.description)
-        }
+        try applyAdam(&optimizer, &model, gradient, step: state.step)
         lastStepLoss = loss
-        state.step += 1
-        state.batch += 1
-        state.epochLossSum += Double(loss) * Double(batch.shape[0])
-        state.epochImages += batch.shape[0]
+        state.record(loss: loss, images: batch.shape[0])
     }
 
     /// The first parameter, or failing that gradient, holding a NaN or infinity.
@@ -123,4 +99,9 @@ public struct VAETrainer {
     public func testData(_ images: Tensor) -> Tensor {
         configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images
     }
+}
+
+extension VAETrainer: BatchStepping {
+    var binarizes: Bool { configuration.binarize }
+    mutating func prepareEpoch() { optimizer.learningRate = configuration.learningRate(epoch: state.epoch) }
 }
