@@ -73,6 +73,9 @@ public protocol DiscreteGradientEstimator {
     /// E[estimate] equals the true gradient (of E[f], or of the K-sample bound for VIMCO).
     var isUnbiased: Bool { get }
     var needsDifferentiableObjective: Bool { get }
+    /// The estimator targets the K-sample bound log (1/K) Σₖ exp f(bₖ) rather than E[f] (VIMCO):
+    /// a model then passes log weights as f and adds their direct dependence on θ.
+    var estimatesImportanceWeightedBound: Bool { get }
     func supports(_ latent: DiscreteLatent) -> Bool
     mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                            key: RandomKey, draws: Int) -> DiscreteGradientEstimate
@@ -80,6 +83,7 @@ public protocol DiscreteGradientEstimator {
 
 extension DiscreteGradientEstimator {
     public var needsDifferentiableObjective: Bool { false }
+    public var estimatesImportanceWeightedBound: Bool { false }
     public func supports(_ latent: DiscreteLatent) -> Bool { true }
 }
 

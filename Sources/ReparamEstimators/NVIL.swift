@@ -74,6 +74,7 @@ public struct VIMCO: DiscreteGradientEstimator {
 
     public var name: String { "vimco(k=\(samples))" }
     public var isUnbiased: Bool { true }
+    public var estimatesImportanceWeightedBound: Bool { true }
 
     public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                          key: RandomKey, draws: Int) -> DiscreteGradientEstimate {

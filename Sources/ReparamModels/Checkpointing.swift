@@ -3,9 +3,17 @@ import ReparamData
 import ReparamNN
 import ReparamTensor
 
+/// A run's configuration: it lists what is wrong with it (empty when valid).
+protocol RunConfiguration: Codable {
+    var problems: [String] { get }
+}
+
+extension VAEConfiguration: RunConfiguration {}
+extension DiscreteVAEConfiguration: RunConfiguration {}
+
 /// What every checkpoint holds besides its model-specific tensors: a format tag, the run's
 /// configuration and position as JSON, and Adam's step count.
-struct CheckpointMetadata<Configuration: Codable> {
+struct CheckpointMetadata<Configuration: RunConfiguration> {
     var format: String
     var configuration: Configuration
     var state: TrainingState
@@ -35,6 +43,7 @@ struct CheckpointMetadata<Configuration: Codable> {
               let step = Int(file.metadata["optimizer_step"] ?? "") else {
             throw fail("its configuration or state metadata is missing or malformed")
         }
+        if let problem = configuration.problems.first { throw fail("its configuration is invalid: \(problem)") }
         self.init(format: format, configuration: configuration, state: state, optimizerStep: step)
     }
 }

@@ -80,7 +80,7 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
         let (latent, variables, classes) = (self.latent, self.variables, self.classes)
         let (θ, encoderPullback) = valueWithPullback(at: encoder) { e in DiscreteVAE.logits(e, x, latent: latent, variables: variables, classes: classes) }
         let decoder = self.decoder, batch = Float(x.shape[0])
-        let multiSample = estimator is VIMCO
+        let multiSample = estimator.estimatesImportanceWeightedBound
         // VIMCO's log weight: log p(x|b) + log p(b) − log q(b|x), with q held fixed inside f.
         let logPrior = -Float(variables) * Float(Foundation.log(Double(classes)))
         let f: (Tensor) -> Tensor = multiSample

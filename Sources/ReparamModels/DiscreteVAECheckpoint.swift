@@ -26,9 +26,6 @@ public struct DiscreteVAECheckpoint {
     public static func read(_ url: URL) throws -> DiscreteVAECheckpoint {
         let file = try SafeTensors.read(url)
         let metadata = try CheckpointMetadata<DiscreteVAEConfiguration>(file, expecting: format, url: url)
-        if let problem = metadata.configuration.problems.first {
-            throw DataFileError(file: url.path, reason: "its configuration is invalid: \(problem)")
-        }
         var model = metadata.configuration.makeModel(key: RandomKey(seed: 0))
         let optimizer = try restoreCheckpointTensors(&model, optimizerStep: metadata.optimizerStep, from: file, url: url)
         let estimatorState = Dictionary(uniqueKeysWithValues: file.tensors.filter { $0.name.hasPrefix("estimator.") }

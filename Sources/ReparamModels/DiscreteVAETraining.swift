@@ -124,10 +124,7 @@ public struct DiscreteVAETrainer {
     }
 
     mutating func step(_ batch: Tensor) throws {
-        if var relaxed = estimator as? GumbelSoftmax {
-            relaxed.temperature = temperature
-            estimator = relaxed
-        }
+        estimator = DiscreteVAETrainer.annealed(estimator, temperature)
         let key = runKey.fold(in: 2).fold(in: UInt64(state.step))
         let (loss, gradient) = DiscreteVAETrainer.lossAndGradient(model, batch, &estimator, key)
         guard loss.isFinite else {
@@ -136,6 +133,13 @@ public struct DiscreteVAETrainer {
         try applyAdam(&optimizer, &model, gradient, step: state.step)
         lastStepLoss = loss
         state.record(loss: loss, images: batch.shape[0])
+    }
+
+    /// The estimator at temperature τ when it is a relaxation; unchanged otherwise.
+    static func annealed<E>(_ estimator: E, _ temperature: Float) -> E {
+        guard var relaxed = estimator as? GumbelSoftmax else { return estimator }
+        relaxed.temperature = temperature
+        return relaxed as! E
     }
 
     /// Opens the existential estimator for the generic model call.
@@ -163,11 +167,7 @@ public struct DiscreteVAETrainer {
 
     static func variance<E: DiscreteGradientEstimator>(_ model: DiscreteVAE, _ batch: Tensor, _ estimator: E, _ draws: Int,
                                                       _ key: RandomKey, _ temperature: Float) -> Double {
-        var copy = estimator
-        if var relaxed = copy as? GumbelSoftmax {
-            relaxed.temperature = temperature
-            copy = relaxed as! E
-        }
+        var copy = annealed(estimator, temperature)
         let θ = model.logits(batch), decoder = model.decoder
         let objective = DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, batch) }, context: batch)
         let estimate = copy.estimate(logits: θ, latent: model.latent, objective: objective, key: key, draws: draws)

@@ -37,16 +37,6 @@ public struct VAE: Differentiable, ParameterListing {
         let kl = (-0.5 * (1 + logVariance - square(loc) - exp(logVariance))).sumToFloat()
         return (reconstruction + kl) / Float(withoutDerivative(at: x.shape[0]))
     }
-
-    /// Mean −ELBO per image over `images`, in batches, one posterior sample each from `key`.
-    public func evaluate(_ images: Tensor, key: RandomKey, batchSize: Int = 1000) -> Double {
-        var total = 0.0
-        for (i, batch) in Batches(images, batchSize: batchSize).enumerated() {
-            let noise = key.fold(in: UInt64(i)).normal([batch.shape[0], latentSize])
-            total += Double(negativeELBO(batch, noise: noise)) * Double(batch.shape[0])
-        }
-        return total / Double(images.shape[0])
-    }
 }
 
 /// Mini-batches of rows, in order or shuffled by a key (the last, partial batch included).

@@ -41,9 +41,6 @@ public struct VAECheckpoint {
     public static func read(_ url: URL) throws -> VAECheckpoint {
         let file = try SafeTensors.read(url)
         let metadata = try CheckpointMetadata<VAEConfiguration>(file, expecting: format, url: url)
-        if let problem = metadata.configuration.problems.first {
-            throw DataFileError(file: url.path, reason: "its configuration is invalid: \(problem)")
-        }
         var model = metadata.configuration.makeModel(key: RandomKey(seed: 0))
         let optimizer = try restoreCheckpointTensors(&model, optimizerStep: metadata.optimizerStep, from: file, url: url)
         return VAECheckpoint(configuration: metadata.configuration, state: metadata.state, model: model, optimizer: optimizer)

@@ -61,16 +61,12 @@ struct VAETests {
             })
         }
         let (train, test) = (images.rows(Array(0..<1_500)), images.rows(Array(1_500..<2_000)))
-        var model = VAE(hidden: [64], latentSize: 8, key: RandomKey(seed: 8))
-        var optimizer = Adam(for: model, learningRate: 3e-3)
-        let before = model.evaluate(test, key: RandomKey(seed: 9))
-        for epoch in 0..<4 {
-            for (i, batch) in Batches(train, batchSize: 50, shuffledBy: RandomKey(seed: 10).fold(in: UInt64(epoch))).enumerated() {
-                let noise = RandomKey(seed: 11).fold(in: UInt64(epoch * 100 + i)).normal([batch.shape[0], 8])
-                try optimizer.update(&model, along: _Differentiation.gradient(at: model) { $0.negativeELBO(batch, noise: noise) })
-            }
-        }
-        let after = model.evaluate(test, key: RandomKey(seed: 9))
+        var configuration = VAEConfiguration()
+        (configuration.hidden, configuration.latent, configuration.batchSize, configuration.learningRate, configuration.seed) = ([64], 8, 50, 3e-3, 8)
+        var trainer = VAETrainer(configuration: configuration)
+        let before = trainer.testLoss(test)
+        for _ in 0..<4 { _ = try trainer.runEpoch(train) }
+        let after = trainer.testLoss(test)
         #expect(after < 0.6 * before, "test −ELBO \(before) → \(after)")
     }
 }
