@@ -64,10 +64,15 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     }
 
     /// −ELBO per image with one hard sample per image: −log p(x|b) + KL(q ‖ uniform).
-    public func negativeELBO(_ x: Tensor, key: RandomKey) -> Tensor {
+    ///
+    /// With `relaxedAt: τ` the decoder gets the Gumbel-softmax sample z̃ at temperature τ instead
+    /// of b: the objective a relaxation trains. z̃ carries more than one bit per unit, so that
+    /// value is not a bound on −log p(x) and can sit well below the hard −ELBO.
+    public func negativeELBO(_ x: Tensor, key: RandomKey, relaxedAt temperature: Float? = nil) -> Tensor {
         let θ = logits(x)
-        let b = latent.hardSample(perturbed: θ.reshaped(to: [1] + θ.shape) + latent.noise(key, shape: [1] + θ.shape))
-        return -DiscreteVAE.logLikelihood(decoder, b, x).reshaped(to: [x.shape[0]]) + DiscreteVAE.klToUniform(θ, latent: latent, classes: classes)
+        let perturbed = θ.reshaped(to: [1] + θ.shape) + latent.noise(key, shape: [1] + θ.shape)
+        let z = temperature.map { latent.relax(perturbed, temperature: $0) } ?? latent.hardSample(perturbed: perturbed)
+        return -DiscreteVAE.logLikelihood(decoder, z, x).reshaped(to: [x.shape[0]]) + DiscreteVAE.klToUniform(θ, latent: latent, classes: classes)
     }
 
     /// One gradient estimate of the per-image training loss (averaged over the batch) from

@@ -149,12 +149,28 @@ public struct DiscreteVAETrainer {
     }
 
     /// Test −ELBO per image with one hard sample per image and a fixed key.
-    public func testLoss(_ images: Tensor) -> Double {
-        var total = 0.0
+    public func testLoss(_ images: Tensor) -> Double { evaluate(images).mean }
+
+    /// The test loss averaged over `samples` draws per image, and its standard error over images
+    /// (sample standard deviation of the per-image averages / √images). Hard samples by default;
+    /// `relaxedAt: τ` evaluates the relaxed objective instead (see `DiscreteVAE.negativeELBO`).
+    /// The first draw uses `testLoss`'s keys, so samples = 1 reproduces it.
+    public func evaluate(_ images: Tensor, samples: Int = 1, relaxedAt temperature: Float? = nil) -> (mean: Double, standardError: Double) {
+        precondition(samples >= 1, "evaluate: samples must be at least 1, got \(samples)")
+        var perImage: [Double] = []
+        perImage.reserveCapacity(images.shape[0])
         for (i, batch) in Batches(testData(images), batchSize: 1000).enumerated() {
-            total += Double(model.negativeELBO(batch, key: runKey.fold(in: 4).fold(in: UInt64(i))).sum().scalarValue)
+            let key = runKey.fold(in: 4).fold(in: UInt64(i))
+            var sum = [Double](repeating: 0, count: batch.shape[0])
+            for s in 0..<samples {
+                let loss = model.negativeELBO(batch, key: s == 0 ? key : key.fold(in: UInt64(s)), relaxedAt: temperature).scalars
+                for j in sum.indices { sum[j] += Double(loss[j]) }
+            }
+            perImage += sum.map { $0 / Double(samples) }
         }
-        return total / Double(images.shape[0])
+        let n = Double(perImage.count), mean = perImage.reduce(0, +) / n
+        let variance = perImage.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)
+        return (mean, (variance / n).squareRoot())
     }
 
     public func testData(_ images: Tensor) -> Tensor { configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images }

@@ -109,6 +109,24 @@ struct DiscreteVAETests {
     }
 }
 
+@Suite("Discrete VAE evaluation")
+struct DiscreteVAEEvaluationTests {
+    static func trainer(_ latent: String) -> DiscreteVAETrainer {
+        var configuration = DiscreteVAEConfiguration()
+        (configuration.latent, configuration.variables, configuration.hidden) = (latent, latent == "bernoulli" ? 6 : 3, [16])
+        return DiscreteVAETrainer(configuration: configuration)
+    }
+
+    @Test("the relaxed objective tends to the hard −ELBO as τ → 0 (same noise), and one sample is testLoss", arguments: ["bernoulli", "categorical"])
+    func relaxedLimit(latent: String) {
+        let trainer = Self.trainer(latent), data = RandomKey(seed: 41).uniform([300, 784])
+        let hard = trainer.evaluate(data, samples: 3)
+        let cold = trainer.evaluate(data, samples: 3, relaxedAt: 1e-4)
+        #expect(abs(hard.mean - cold.mean) < 1e-3 * abs(hard.mean), "hard \(hard.mean) vs relaxed at τ = 1e-4 \(cold.mean)")
+        #expect(abs(trainer.evaluate(data).mean - trainer.testLoss(data)) < 1e-4 * abs(hard.mean))
+    }
+}
+
 @Suite("Discrete VAE checkpoints")
 struct DiscreteVAECheckpointTests {
     @Test("resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit", arguments: ["relax", "nvil", "gumbel-softmax"])
