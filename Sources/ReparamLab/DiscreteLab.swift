@@ -32,6 +32,7 @@ public struct DiscreteLabProblem {
         var list: [(String, Float?, any DiscreteGradientEstimator)] = []
         for t in temperatures { list.append(("gumbel-softmax", t, GumbelSoftmax(temperature: t))) }
         for t in temperatures { list.append(("st-gumbel", t, GumbelSoftmax(temperature: t, straightThrough: true))) }
+        list.append(("straight-through", nil, StraightThrough()))
         list.append(("reinforce", nil, Reinforce()))
         list.append(("rloo(k=4)", nil, LeaveOneOut(samples: 4)))
         list.append(("nvil", nil, NVIL(normalizesVariance: false, key: keys[0])))

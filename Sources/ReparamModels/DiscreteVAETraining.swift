@@ -17,7 +17,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     public var activation = "relu"
     public var batchSize = 100
     public var learningRate: Float = 1e-3
-    /// gumbel-softmax, st-gumbel, reinforce, nvil, rloo, vimco, muprop, rebar, relax, arm, disarm.
+    /// gumbel-softmax, st-gumbel, straight-through, reinforce, nvil, rloo, vimco, muprop, rebar, relax, arm, disarm.
     public var estimator = "gumbel-softmax"
     /// Samples per image for rloo and vimco.
     public var samples = 2
@@ -32,7 +32,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public static let estimators = ["gumbel-softmax", "st-gumbel", "reinforce", "nvil", "rloo", "vimco", "muprop", "rebar", "relax", "arm", "disarm"]
+    public static let estimators = ["gumbel-softmax", "st-gumbel", "straight-through", "reinforce", "nvil", "rloo", "vimco", "muprop", "rebar", "relax", "arm", "disarm"]
 
     /// Estimators that apply to a latent kind (ARM and DisARM are Bernoulli-only).
     public static func estimators(for latent: String) -> [String] {
@@ -76,6 +76,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         switch estimator {
         case "gumbel-softmax": return GumbelSoftmax(temperature: temperature)
         case "st-gumbel": return GumbelSoftmax(temperature: temperature, straightThrough: true)
+        case "straight-through": return StraightThrough()
         case "reinforce": return Reinforce()
         // Variance normalization off: here the exact KL gradient joins the score term, and dividing
         // only the score term by the signal's spread tipped the balance to the KL (the posterior

@@ -99,6 +99,25 @@ struct RelaxationBiasTests {
     }
 }
 
+@Suite("Straight-through")
+struct StraightThroughTests {
+    @Test("exact for an f linear in b, every draw; biased for a nonlinear f", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func linearExact(latent: DiscreteLatent) {
+        let logits = DiscreteProblems.problem(latent).logits
+        let a = RandomKey(seed: 43).normal(logits.shape)
+        let linear = DiscreteObjective({ z in (z * a).sum(alongAxes: withoutDerivative(at: Array(2..<z.rank))).reshaped(to: withoutDerivative(at: [z.shape[0], z.shape[1]])) })
+        let exact = latent.exactGradient(logits: logits, objective: linear).gradient.scalars
+        var estimator = StraightThrough()
+        let estimate = estimator.estimate(logits: logits, latent: latent, objective: linear, key: RandomKey(seed: 44), draws: 50)
+        for (i, g) in estimate.perDraw.scalars.enumerated() {
+            let e = exact[i % exact.count]
+            #expect(abs(g - e) < 1e-5 * max(1, abs(e)), "\(latent): coordinate \(i) gives \(g), exact \(e)")
+        }
+        let d = DiscreteProblems.diagnose(&estimator, latent, draws: 20_000)
+        #expect(d.biasInStandardErrors!.contains { abs($0) > 5 }, "\(latent): straight-through should be biased here: \(d.biasInStandardErrors!)")
+    }
+}
+
 @Suite("REBAR's conditional noise")
 struct ConditionalNoiseTests {
     @Test("z̃ given b thresholds to b, and mixing over b gives z's law", arguments: [DiscreteLatent.bernoulli, .categorical])
