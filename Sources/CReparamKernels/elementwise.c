@@ -337,6 +337,32 @@ static inline double blocked_sum(const float *x, size_t n, int squares) {
 double rp_sum(const float *x, size_t n) { return blocked_sum(x, n, 0); }
 double rp_sum_squares(const float *x, size_t n) { return blocked_sum(x, n, 1); }
 
+// One flag per part; the pool has at most 64 threads.
+#define RP_MAX_PARTS 64
+typedef struct {
+    const rp_vector_kernels *kernels;
+    const float *x;
+    size_t n;
+    int parts;
+    int finite[RP_MAX_PARTS];
+} finite_job;
+
+static void finite_part(void *context, int part) {
+    finite_job *j = context;
+    size_t start, count;
+    part_range(j->n, j->parts, part, &start, &count);
+    j->finite[part] = j->kernels->all_finite(j->x + start, count);
+}
+
+int rp_all_finite(const float *x, size_t n) {
+    finite_job job = {.kernels = rp_vector_active(), .x = x, .n = n, .parts = elementwise_parts(n)};
+    if (job.parts > RP_MAX_PARTS) job.parts = RP_MAX_PARTS;
+    rp_parallel_run(job.parts, finite_part, &job);
+    for (int part = 0; part < job.parts; part++)
+        if (!job.finite[part]) return 0;
+    return 1;
+}
+
 // MARK: Philox
 
 void rp_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {

@@ -27,6 +27,7 @@ typedef struct {
     double (*bernoulli_logits_nll)(const float *l, const float *x, size_t n, float *grad, float scale);
     void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr, float b1,
                         float b2, float eps, float bias1, float bias2, float wd);
+    int (*all_finite)(const float *x, size_t n);
     void (*philox_chunks)(const uint32_t key[2], uint64_t first_chunk, size_t chunks, int kind, void *out);
     void (*gamma_series_derivatives)(const double *a, const double *x, const double *log_x, size_t n, double *out);
     void (*gamma_attempts)(const float *alpha, const float *normal, const float *uniform, size_t n, double *log_out,

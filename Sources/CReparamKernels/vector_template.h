@@ -186,29 +186,45 @@ static double bernoulli_logits_nll(const float *l, const float *x, size_t n, flo
     return total;
 }
 
-static inline vfloat adam_v(vfloat p, vfloat g, vfloat *m, vfloat *v, float lr, float b1, float b2,
-                            float eps, float bias1, float bias2, float wd) {
+// p ← p − lr·wd·p − (lr/bias1)·m / (√v·(1/√bias2) + eps): the bias corrections fold into
+// scalars, leaving one square root and one division per element (three made Adam compute-bound).
+static inline vfloat adam_v(vfloat p, vfloat g, vfloat *m, vfloat *v, float b1, float b2, float eps,
+                            float step_size, float inv_sqrt_bias2, float lr_wd) {
     *m = b1 * *m + (1.0f - b1) * g;
     *v = b2 * *v + (1.0f - b2) * g * g;
-    vfloat step = (*m / bias1) / (vsqrt(*v / bias2) + eps);
-    return p - lr * (step + wd * p);
+    return p - lr_wd * p - step_size * *m / (vsqrt(*v) * inv_sqrt_bias2 + eps);
 }
 
 static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float b1,
                         float b2, float eps, float bias1, float bias2, float wd) {
+    const float step_size = lr / bias1, inv_sqrt_bias2 = 1.0f / sqrtf(bias2), lr_wd = lr * wd;
     size_t i = 0;
     for (; i + VW <= n; i += VW) {
         vfloat mv = LOADV(m + i), vv = LOADV(v + i);
-        STOREV(p + i, adam_v(LOADV(p + i), LOADV(g + i), &mv, &vv, lr, b1, b2, eps, bias1, bias2, wd));
+        STOREV(p + i, adam_v(LOADV(p + i), LOADV(g + i), &mv, &vv, b1, b2, eps, step_size, inv_sqrt_bias2, lr_wd));
         STOREV(m + i, mv);
         STOREV(v + i, vv);
     }
     for (; i < n; i++) {
         vfloat mv = splat(m[i]), vv = splat(v[i]);
-        p[i] = adam_v(splat(p[i]), splat(g[i]), &mv, &vv, lr, b1, b2, eps, bias1, bias2, wd)[0];
+        p[i] = adam_v(splat(p[i]), splat(g[i]), &mv, &vv, b1, b2, eps, step_size, inv_sqrt_bias2, lr_wd)[0];
         m[i] = mv[0];
         v[i] = vv[0];
     }
+}
+
+// x − x is 0 for finite x and NaN for ±inf and NaN, and NaN survives the sum.
+static int all_finite(const float *x, size_t n) {
+    vfloat acc = {0};
+    size_t i = 0;
+    for (; i + VW <= n; i += VW) {
+        vfloat xv = LOADV(x + i);
+        acc += xv - xv;
+    }
+    float tail = 0;
+    for (; i < n; i++) tail += x[i] - x[i];
+    for (int j = 0; j < VW; j++) tail += acc[j];
+    return tail == 0.0f;
 }
 
 // MARK: Philox-4x32-10, 16 blocks at a time (one 64-value chunk)
@@ -447,6 +463,7 @@ const rp_vector_kernels VECTOR_TABLE = {
     .activation_backward = activation_backward,
     .bernoulli_logits_nll = bernoulli_logits_nll,
     .adam_update = adam_update,
+    .all_finite = all_finite,
     .philox_chunks = philox_chunks,
     .gamma_series_derivatives = gamma_series_derivatives,
     .gamma_attempts = gamma_attempts,

@@ -26,7 +26,7 @@ public struct SGD<Model: ParameterListing>: Optimizer {
     }
 
     public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
-        _ = try model.globalNorm(of: gradient)
+        try model.checkFinite(gradient)
         let paths = model.parameterPaths
         if velocity.count != paths.count { velocity = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) } }
         for (i, path) in paths.enumerated() {
@@ -137,7 +137,7 @@ public struct AdaptiveMoments: Sendable {
     }
 
     mutating func step<Model: ParameterListing>(_ model: inout Model, _ gradient: Model.TangentVector) throws {
-        _ = try model.globalNorm(of: gradient)
+        try model.checkFinite(gradient)
         let paths = model.parameterPaths
         if first.count != paths.count {
             first = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) }

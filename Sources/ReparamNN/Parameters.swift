@@ -65,18 +65,24 @@ extension ParameterListing {
 
     /// √(Σ g²) over every parameter's gradient; throws if any element is NaN or infinite.
     public func globalNorm(of gradient: TangentVector) throws -> Float {
+        try checkFinite(gradient)
         var total = 0.0
         for path in parameterPaths {
             let g = gradient[keyPath: path.gradient]
             if g.isShapelessZero { continue }
-            let squares = g.withUnsafeScalars { rp_sum_squares($0.baseAddress, $0.count) }
-            if !squares.isFinite {
-                let index = g.scalars.firstIndex { !$0.isFinite } ?? 0
-                throw NonFiniteGradientError(parameter: path.name, index: index, value: g.scalars[index])
-            }
-            total += squares
+            total += g.withUnsafeScalars { rp_sum_squares($0.baseAddress, $0.count) }
         }
         return Float(total.squareRoot())
+    }
+
+    /// Throws, naming the first parameter and element, when the gradient holds a NaN or ±inf.
+    public func checkFinite(_ gradient: TangentVector) throws {
+        for path in parameterPaths {
+            let g = gradient[keyPath: path.gradient]
+            if g.isShapelessZero || g.withUnsafeScalars({ rp_all_finite($0.baseAddress, $0.count) }) != 0 { continue }
+            let index = g.scalars.firstIndex { !$0.isFinite } ?? 0
+            throw NonFiniteGradientError(parameter: path.name, index: index, value: g.scalars[index])
+        }
     }
 
     /// Scales the gradient so its global norm is at most `maxNorm`; returns the norm before.

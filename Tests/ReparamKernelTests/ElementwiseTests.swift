@@ -71,6 +71,26 @@ let unaryCases: [UnaryCase] = [
         #expect(r[0].isNaN && r[6] == 0 && r[5] == 100)
     }
 
+    /// A NaN or ±inf anywhere — vector body, scalar tail, either thread's half — is found, and
+    /// the largest finite floats are not mistaken for overflow.
+    @Test func allFiniteFindsEveryNonFiniteValue() {
+        for isa in Kernels.supportedISAs {
+            for n in [1, 15, 16, 17, 100, 70_001] {
+                let x = (0..<n).map { $0.isMultiple(of: 2) ? Float.greatestFiniteMagnitude : -Float.greatestFiniteMagnitude }
+                Kernels.withOverrides(isa: isa, threads: 2) {
+                    #expect(rp_all_finite(x, n) == 1, "\(isa), n = \(n): all finite")
+                    for position in Set([0, n / 2, n - 1]) {
+                        for bad in [Float.nan, .infinity, -.infinity] {
+                            var y = x
+                            y[position] = bad
+                            #expect(rp_all_finite(y, n) == 0, "\(isa), n = \(n): \(bad) at \(position) missed")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func bernoulliLogitsNLLMatchesReferenceAndGradient() {
         var values = SplitMix(state: 9)
         let n = 1037

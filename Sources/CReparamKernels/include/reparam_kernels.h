@@ -102,7 +102,8 @@ double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n,
                                float *grad, float grad_scale);
 
 /// One Adam/AdamW step in place. `bias1` = 1 − β1^t, `bias2` = 1 − β2^t.
-/// p ← p − lr·(m̂ / (√v̂ + eps) + weight_decay·p)   (weight_decay = 0 gives Adam).
+/// p ← p − lr·(m̂ / (√v̂ + eps) + weight_decay·p)   (weight_decay = 0 gives Adam), evaluated as
+/// PyTorch does: p − lr·wd·p − (lr/bias1)·m / (√v/√bias2 + eps).
 void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n,
                     float lr, float beta1, float beta2, float eps,
                     float bias1, float bias2, float weight_decay);
@@ -114,6 +115,8 @@ void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t in
 /// Σ x, Σ x² in double.
 double rp_sum(const float *x, size_t n);
 double rp_sum_squares(const float *x, size_t n);
+/// 1 when every element is finite (no NaN, no ±inf), else 0.
+int rp_all_finite(const float *x, size_t n);
 
 // MARK: - Implicit reparameterization of Gamma draws
 
