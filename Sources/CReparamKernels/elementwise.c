@@ -337,6 +337,29 @@ static inline double blocked_sum(const float *x, size_t n, int squares) {
 double rp_sum(const float *x, size_t n) { return blocked_sum(x, n, 0); }
 double rp_sum_squares(const float *x, size_t n) { return blocked_sum(x, n, 1); }
 
+typedef struct {
+    const float *src;
+    const int64_t *rows;
+    int64_t width;
+    float *out;
+    size_t count;
+    int parts;
+} gather_job;
+
+static void gather_part(void *context, int part) {
+    gather_job *j = context;
+    size_t first = j->count * (size_t)part / (size_t)j->parts, last = j->count * (size_t)(part + 1) / (size_t)j->parts;
+    for (size_t i = first; i < last; i++)
+        memcpy(j->out + (int64_t)i * j->width, j->src + j->rows[i] * j->width, (size_t)j->width * sizeof(float));
+}
+
+void rp_gather_rows(const float *src, const int64_t *rows, size_t count, int64_t width, float *out) {
+    gather_job job = {.src = src, .rows = rows, .width = width, .out = out, .count = count,
+                      .parts = elementwise_parts(count * (size_t)width)};
+    if ((size_t)job.parts > count) job.parts = count > 0 ? (int)count : 1;
+    rp_parallel_run(job.parts, gather_part, &job);
+}
+
 // One flag per part; the pool has at most 64 threads.
 #define RP_MAX_PARTS 64
 typedef struct {

@@ -1,4 +1,5 @@
 import _Differentiation
+import CReparamKernels
 
 extension Tensor {
     /// result[i…] = self[i…, indices[i…]]: picks one element along the last axis per position,
@@ -40,13 +41,13 @@ extension Tensor {
         let width = count / Swift.max(shape[0], 1)
         var newShape = shape
         newShape[0] = indices.count
+        for (i, row) in indices.enumerated() {
+            precondition(row >= 0 && row < shape[0], "rows: index \(row) at position \(i) is outside 0..<\(shape[0])")
+        }
+        let rows = indices.map(Int64.init)
         return Tensor.filled(newShape) { out, _ in
-            scalars.withUnsafeBufferPointer { src in
-                for (i, row) in indices.enumerated() {
-                    precondition(row >= 0 && row < shape[0], "rows: index \(row) at position \(i) is outside 0..<\(shape[0])")
-                    (out + i * width).update(from: src.baseAddress! + row * width, count: width)
-                }
-            }
+            guard width > 0 else { return }
+            scalars.withUnsafeBufferPointer { src in rp_gather_rows(src.baseAddress, rows, rows.count, Int64(width), out) }
         }
     }
 

@@ -52,4 +52,27 @@ import Testing
             #expect(Kernels.threads == 1 && Kernels.isa == processISA)
         }
     }
+
+    @Test func rowIndexOutOfRangeIsNamed() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([4, 3]).rows([1, 4])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("rows: index 4 at position 1 is outside 0..<4"), "stderr: \(message)")
+    }
+}
+
+/// Picking rows copies them whole, in the order asked, also when the copy is split across threads.
+@Suite struct RowGatherTests {
+    @Test func rowsMatchAPlainCopyAtEveryThreadCount() {
+        let (count, width) = (3000, 70)
+        let x = Tensor(shape: [count, width], scalars: (0..<(count * width)).map { Float($0) })
+        let picks = (0..<1500).map { ($0 * 7919) % count }
+        for threads in [1, 2] {
+            let picked = Kernels.withOverrides(threads: threads) { x.rows(picks) }
+            #expect(picked.shape == [picks.count, width])
+            let expected = picks.flatMap { row in (0..<width).map { Float(row * width + $0) } }
+            #expect(picked.scalars == expected, "\(threads) thread(s)")
+        }
+    }
 }

@@ -115,6 +115,9 @@ void rp_reduce(int op, const float *x, int64_t outer, int64_t length, int64_t in
 /// Σ x, Σ x² in double.
 double rp_sum(const float *x, size_t n);
 double rp_sum_squares(const float *x, size_t n);
+/// out[i, :] = src[rows[i], :] for rows of `width` floats (indices already checked); split
+/// across the pool when large: random rows of a big data set are bound by memory latency.
+void rp_gather_rows(const float *src, const int64_t *rows, size_t count, int64_t width, float *out);
 /// 1 when every element is finite (no NaN, no ±inf), else 0.
 int rp_all_finite(const float *x, size_t n);
 
