@@ -1,14 +1,16 @@
 // One blocked SGEMM driver, instantiated per ISA by the including file, which defines:
 //   GEMM_NAME  the driver's name       VW  floats per vector     NV  vectors per tile row
 //   MR         rows per micro-tile     (the tile is MR × NR with NR = VW·NV)
-// Design (measured on Zen 4): B is packed into NR-wide strips of a ≤ 768 KB block that stays in
-// L2; A is never packed — the micro-kernel broadcasts straight from A's rows (or, for a
-// transposed A, from its contiguous columns); K is split into even blocks of at most 384.
+// Design (measured on Zen 4): a transposed B is packed into NR-wide strips of a ≤ 768 KB block
+// that stays in L2, a non-transposed B is read in place (only its narrow edge is packed); A is
+// never packed — the micro-kernel broadcasts straight from A's rows (or, for a transposed A, from
+// its contiguous columns); K is split into even blocks of at most 512 (384 cost 2-4% at
+// k = 784: one more pass over C).
 #include "internal.h"
 #include <string.h>
 
 #define NR (VW * NV)
-#define KC_MAX 384
+#define KC_MAX 512
 #define PACK_FLOATS (768 * 1024 / 4)
 
 typedef float vfloat __attribute__((vector_size(VW * 4)));
