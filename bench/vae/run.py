@@ -1,7 +1,11 @@
 """Runs the pytorch/examples VAE in Reparam, PyTorch and JAX back to back on this machine and
 prints seconds per epoch (median over epochs 2…N), final test loss, peak memory and the ratios.
 
-    python3 bench/vae/run.py --epochs 10 [--data DIR] [--reparam .build/release/reparam] [--json]
+    python3 bench/vae/run.py --epochs 10 [--rounds 3] [--data DIR] [--reparam .build/release/reparam] [--json]
+
+With --rounds R the systems run R times in turn (A B C A B C ...). A shared machine's speed
+drifts between runs, so each round's ratios are taken within the round and the median ratio is
+reported, beside the median seconds per epoch over rounds.
 
 Build Reparam first (`swift build -c release`). Peers: `pip install torch jax optax`."""
 import argparse
@@ -38,34 +42,56 @@ def main():
     parser.add_argument("--data")
     parser.add_argument("--reparam", default=os.path.join(ROOT, ".build", "release", "reparam"))
     parser.add_argument("--only", help="comma-separated subset of reparam,pytorch,jax")
+    parser.add_argument("--rounds", type=int, default=1, help="run the systems this many times in turn")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.rounds < 1 or args.epochs < 1:
+        raise SystemExit("--rounds and --epochs must be at least 1")
     data = ["--data", args.data] if args.data else []
+    rounds = []
     with tempfile.TemporaryDirectory() as folder:
-        commands = {
-            "reparam": [args.reparam, "vae", "train", "--epochs", str(args.epochs), "--json", "--out", os.path.join(folder, "run")] + data,
-            "pytorch": [sys.executable, "vae_torch.py", "--epochs", str(args.epochs)] + data,
-            "jax": [sys.executable, "vae_jax.py", "--epochs", str(args.epochs)] + data,
-        }
-        chosen = args.only.split(",") if args.only else list(commands)
-        results = {}
-        for name in chosen:
-            epochs, peak = run(name, commands[name])
-            steady = [e["seconds"] for e in epochs[1:]] or [epochs[0]["seconds"]]
-            results[name] = {"seconds_per_epoch": statistics.median(steady), "test_loss": epochs[-1]["test_loss"],
-                             "peak_mib": peak, "epochs": len(epochs)}
-    base = results.get("reparam")
-    for name, r in results.items():
-        r["time_ratio_reparam_over_this"] = base["seconds_per_epoch"] / r["seconds_per_epoch"] if base else None
+        for round_index in range(args.rounds):
+            commands = {
+                "reparam": [args.reparam, "vae", "train", "--epochs", str(args.epochs), "--json",
+                            "--out", os.path.join(folder, f"run{round_index}")] + data,
+                "pytorch": [sys.executable, "vae_torch.py", "--epochs", str(args.epochs)] + data,
+                "jax": [sys.executable, "vae_jax.py", "--epochs", str(args.epochs)] + data,
+            }
+            chosen = args.only.split(",") if args.only else list(commands)
+            results = {}
+            for name in chosen:
+                epochs, peak = run(name, commands[name])
+                steady = [e["seconds"] for e in epochs[1:]] or [epochs[0]["seconds"]]
+                results[name] = {"seconds_per_epoch": statistics.median(steady), "test_loss": epochs[-1]["test_loss"],
+                                 "peak_mib": peak, "epochs": len(epochs)}
+            base = results.get("reparam")
+            for name, r in results.items():
+                r["time_ratio_reparam_over_this"] = base["seconds_per_epoch"] / r["seconds_per_epoch"] if base else None
+            rounds.append(results)
+            if args.rounds > 1:
+                print(f"round {round_index + 1}: " + ", ".join(
+                    f"{name} {r['seconds_per_epoch']:.3f} s/epoch" + (f" (ratio {r['time_ratio_reparam_over_this']:.3f})" if base and name != "reparam" else "")
+                    for name, r in results.items()), file=sys.stderr, flush=True)
+    summary = {}
+    for name in rounds[0]:
+        per_round = [r[name] for r in rounds]
+        ratios = [r["time_ratio_reparam_over_this"] for r in per_round]
+        summary[name] = {"seconds_per_epoch": statistics.median(r["seconds_per_epoch"] for r in per_round),
+                         "test_loss": per_round[-1]["test_loss"], "peak_mib": max(r["peak_mib"] for r in per_round),
+                         "epochs": per_round[-1]["epochs"], "rounds": len(rounds),
+                         "time_ratio_reparam_over_this": statistics.median(ratios) if None not in ratios else None,
+                         "ratio_per_round": ratios}
     if args.json:
-        for name, r in results.items():
+        for name, r in summary.items():
             print(json.dumps({"system": name, **r}))
         return
     print(f"{'system':<8}  {'s/epoch':>8}  {'test loss':>9}  {'peak MiB':>8}  {'Reparam time / this':>19}")
-    for name, r in results.items():
+    for name, r in summary.items():
         ratio = r["time_ratio_reparam_over_this"]
-        print(f"{name:<8}  {r['seconds_per_epoch']:8.3f}  {r['test_loss']:9.3f}  {r['peak_mib']:8.0f}  {ratio:19.3f}")
-    print(f"(median seconds per epoch over epochs 2-{args.epochs}; test loss after epoch {args.epochs})")
+        spread = f"  (rounds: {', '.join(f'{x:.3f}' for x in r['ratio_per_round'])})" if len(rounds) > 1 and name != "reparam" and ratio else ""
+        print(f"{name:<8}  {r['seconds_per_epoch']:8.3f}  {r['test_loss']:9.3f}  {r['peak_mib']:8.0f}  {ratio if ratio is not None else float('nan'):19.3f}{spread}")
+    print(f"(median seconds per epoch over epochs 2-{args.epochs}" + (f", then over {len(rounds)} rounds; ratio: median of the rounds' ratios" if len(rounds) > 1 else "")
+          + f"; test loss after epoch {args.epochs})")
 
 
 if __name__ == "__main__":
