@@ -186,8 +186,8 @@ static double bernoulli_logits_nll(const float *l, const float *x, size_t n, flo
     return total;
 }
 
-// p ← p − lr·wd·p − (lr/bias1)·m / (√v·(1/√bias2) + eps): the bias corrections fold into
-// scalars, leaving one square root and one division per element (three made Adam compute-bound).
+// p ← p − lr·wd·p − (lr/bias1)·m / (√v·(1/√bias2) + eps), PyTorch's order: the bias corrections
+// fold into scalars, leaving one square root and one division per element instead of three.
 static inline vfloat adam_v(vfloat p, vfloat g, vfloat *m, vfloat *v, float b1, float b2, float eps,
                             float step_size, float inv_sqrt_bias2, float lr_wd) {
     *m = b1 * *m + (1.0f - b1) * g;
