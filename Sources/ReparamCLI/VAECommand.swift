@@ -188,8 +188,7 @@ struct VAEEvalCommand: ParsableCommand {
             progress.update(done: i + 1, loss: -values.reduce(0, +) / Double(values.count))
         }
         progress.finish()
-        let mean = -values.reduce(0, +) / Double(count)
-        let se = (values.reduce(0) { $0 + ($1 + mean) * ($1 + mean) } / Double(max(count - 1, 1)) / Double(count)).squareRoot()
+        let (mean, se) = meanAndStandardError(values.map { -$0 })
         let record = Record([("nll", .number(mean)), ("standard_error", .number(se)), ("k", .integer(k)), ("images", .integer(count)),
                              ("epochs", .integer(checkpoint.state.epoch)), ("seconds", .number(Date().timeIntervalSince(started)))])
         if json { print(record.json) } else {

@@ -169,9 +169,7 @@ public struct DiscreteVAETrainer {
             }
             perImage += sum.map { $0 / Double(samples) }
         }
-        let n = Double(perImage.count), mean = perImage.reduce(0, +) / n
-        let variance = perImage.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)
-        return (mean, (variance / n).squareRoot())
+        return meanAndStandardError(perImage)
     }
 
     public func testData(_ images: Tensor) -> Tensor { configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images }

@@ -123,7 +123,23 @@ struct DiscreteVAEEvaluationTests {
         let hard = trainer.evaluate(data, samples: 3)
         let cold = trainer.evaluate(data, samples: 3, relaxedAt: 1e-4)
         #expect(abs(hard.mean - cold.mean) < 1e-3 * abs(hard.mean), "hard \(hard.mean) vs relaxed at τ = 1e-4 \(cold.mean)")
-        #expect(abs(trainer.evaluate(data).mean - trainer.testLoss(data)) < 1e-4 * abs(hard.mean))
+        // One sample per image: the per-batch sums of negativeELBO with the test-loss keys.
+        var direct = 0.0
+        for (i, batch) in Batches(trainer.testData(data), batchSize: 1000).enumerated() {
+            direct += Double(trainer.model.negativeELBO(batch, key: trainer.runKey.fold(in: 4).fold(in: UInt64(i))).sum().scalarValue)
+        }
+        #expect(abs(trainer.evaluate(data).mean - direct / Double(data.shape[0])) < 1e-4 * abs(hard.mean))
+    }
+}
+
+@Suite("Evaluation statistics")
+struct EvaluationStatisticsTests {
+    @Test("mean and standard error s/√n with the n − 1 variance")
+    func meanAndError() {
+        let (mean, error) = meanAndStandardError([1, 2, 3, 4])
+        #expect(mean == 2.5)
+        #expect(abs(error - (5.0 / 3 / 4).squareRoot()) < 1e-12)
+        #expect(meanAndStandardError([]).mean.isNaN)
     }
 }
 

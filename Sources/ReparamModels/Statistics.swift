@@ -1,0 +1,9 @@
+/// The mean of per-image values and its standard error: s/√n, s the sample standard deviation
+/// (n − 1 in the denominator). Both evaluation commands report test numbers this way.
+public func meanAndStandardError(_ values: [Double]) -> (mean: Double, standardError: Double) {
+    let n = Double(values.count)
+    guard n > 0 else { return (.nan, .nan) }
+    let mean = values.reduce(0, +) / n
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)
+    return (mean, (variance / n).squareRoot())
+}
