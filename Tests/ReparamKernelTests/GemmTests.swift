@@ -66,22 +66,28 @@ func checkGemm(_ c: GemmCase) {
         }
     }
 
-    @Test func twoThreadsAreBitIdenticalToOne() {
-        // Shapes that split along N (wide) and along M (narrow), with edges on both.
-        for (m, n, k) in [(128, 400, 784), (130, 40, 401), (61, 517, 33), (257, 9, 70)] {
+    @Test(arguments: [2, 3])
+    func threadedIsBitIdenticalToOneThread(threads: Int) {
+        // Shapes that split along N (wide, with a strip shared between threads by rows) and along
+        // M (narrow), with edges on both; β ≠ 0 shows an element computed twice or never.
+        for (m, n, k) in [(128, 400, 784), (130, 40, 401), (61, 517, 33), (257, 9, 70), (7, 784, 20)] {
             var values = SplitMix(state: UInt64(m + n + k))
-            let a = values.values(m * k), b = values.values(k * n)
+            let a = values.values(m * k), b = values.values(k * n), start = values.values(m * n)
             for isa in Kernels.supportedISAs {
-                func product(threads: Int) -> [UInt32] {
-                    Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
-                        var c = [Float](repeating: 0, count: m * n)
-                        rp_sgemm(0, 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
-                        return c.map(\.bitPattern)
+                for (ta, tb) in [(Int32(0), Int32(0)), (0, 1), (1, 0), (1, 1)] {
+                    func product(threads: Int) -> [UInt32] {
+                        Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
+                            var c = start
+                            rp_sgemm(ta, tb, Int32(m), Int32(n), Int32(k), 1, a, Int32(ta == 1 ? m : k), b,
+                                     Int32(tb == 1 ? k : n), 0.5, &c, Int32(n))
+                            return c.map(\.bitPattern)
+                        }
                     }
+                    let threaded = withPoolWorkers(runs: 1) { product(threads: threads) }
+                    #expect(threaded.usedWorkers, "the pool never took the \(threads)-thread GEMM")
+                    #expect(product(threads: 1) == threaded.result,
+                            "\(m)×\(n)×\(k) ta=\(ta) tb=\(tb) at \(isa) differs between 1 and \(threads) threads")
                 }
-                let threaded = withPoolWorkers(runs: 1) { product(threads: 2) }
-                #expect(threaded.usedWorkers, "the pool never took the 2-thread GEMM")
-                #expect(product(threads: 1) == threaded.result, "\(m)×\(n)×\(k) at \(isa) differs between 1 and 2 threads")
             }
         }
     }
