@@ -168,19 +168,25 @@ static void activation_backward(int act, const float *y, float *g, size_t n) {
 }
 
 /// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
+// One e^{−|l|} serves both the loss, softplus(l) − x·l = max(l, 0) + log1p(e) − x·l, and its
+// gradient, σ(l) − x with σ(l) = (l ≥ 0 ? 1 : e)/(1 + e): one exponential per element, not two.
+static inline vfloat nll_terms(vfloat lv, vfloat xv, vfloat *gradient) {
+    vfloat e = v_exp(-vabs(lv));
+    *gradient = select_f(lv >= 0.0f, splat(1.0f), e) / (1.0f + e) - xv;
+    return vmax(lv, splat(0.0f)) + v_log1p(e) - xv * lv;
+}
+
 static double bernoulli_logits_nll(const float *l, const float *x, size_t n, float *grad, float scale) {
     double total = 0;
     size_t i = 0;
-    vfloat acc = {0};
+    vfloat acc = {0}, g;
     for (; i + VW <= n; i += VW) {
-        vfloat lv = LOADV(l + i), xv = LOADV(x + i);
-        acc += v_softplus(lv) - xv * lv;
-        if (grad) STOREV(grad + i, (v_sigmoid(lv) - xv) * scale);
+        acc += nll_terms(LOADV(l + i), LOADV(x + i), &g);
+        if (grad) STOREV(grad + i, g * scale);
     }
     for (; i < n; i++) {
-        vfloat lv = splat(l[i]), xv = splat(x[i]);
-        total += (double)(v_softplus(lv) - xv * lv)[0];
-        if (grad) grad[i] = ((v_sigmoid(lv) - xv) * scale)[0];
+        total += (double)nll_terms(splat(l[i]), splat(x[i]), &g)[0];
+        if (grad) grad[i] = (g * scale)[0];
     }
     for (int j = 0; j < VW; j++) total += acc[j];
     return total;
