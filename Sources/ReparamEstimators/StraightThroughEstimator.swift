@@ -4,18 +4,28 @@ import ReparamTensor
 
 /// Straight-through (Bengio et al. 2013; "ST" in Jang et al. 2017, Table 1): f and ∂f/∂b at a
 /// hard sample b ~ q, pulled back through the mean μ(θ) = E[b] (σ(θ) for Bernoulli, softmax(θ)
-/// for categorical): g = (∂μ/∂θ)ᵀ ∂f/∂b. No noise enters the backward pass and no temperature is
-/// involved. Exact when f is linear in b (then ∇E[f] = (∂μ/∂θ)ᵀ ∂f/∂b); biased otherwise.
+/// for categorical): g = (∂μ/∂θ)ᵀ ∂f/∂b. No noise enters the backward pass. Exact when f is
+/// linear in b (then ∇E[f] = (∂μ/∂θ)ᵀ ∂f/∂b); biased otherwise.
+///
+/// With a temperature τ ≠ 1 the pullback goes through μ(θ/τ) instead — slope annealing (Chung et
+/// al. 2017; "Annealed ST" in Jang et al.): the sample still comes from q_θ, but the backward
+/// sigmoid or softmax steepens to slope 1/τ as τ is annealed down. τ = 1 is plain ST.
 public struct StraightThrough: DiscreteGradientEstimator {
-    public init() {}
+    public var temperature: Float
 
-    public var name: String { "straight-through" }
+    public init(temperature: Float = 1) {
+        precondition(temperature > 0 && temperature.isFinite, "StraightThrough: temperature must be positive, got \(temperature)")
+        self.temperature = temperature
+    }
+
+    public var name: String { temperature == 1 ? "straight-through" : "straight-through (τ = \(temperature))" }
     public var isUnbiased: Bool { false }
     public var needsDifferentiableObjective: Bool { true }
 
     public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                          key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
-        let (_, meanPullback) = valueWithPullback(at: perDraw(logits, draws)) { θ in latent.mean(θ) }
+        let slope = 1 / temperature
+        let (_, meanPullback) = valueWithPullback(at: perDraw(logits, draws)) { θ in latent.mean(θ * slope) }
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let (f, gradientAtSample) = objective.valueAndGradient(b)
         return DiscreteGradientEstimate(objective: f, perDraw: meanPullback(gradientAtSample), evaluationsPerDraw: 1, points: b)

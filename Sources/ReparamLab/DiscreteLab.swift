@@ -33,6 +33,8 @@ public struct DiscreteLabProblem {
         for t in temperatures { list.append(("gumbel-softmax", t, GumbelSoftmax(temperature: t))) }
         for t in temperatures { list.append(("st-gumbel", t, GumbelSoftmax(temperature: t, straightThrough: true))) }
         list.append(("straight-through", nil, StraightThrough()))
+        for t in temperatures where t != 1 { list.append(("annealed-st", t, StraightThrough(temperature: t))) }
+        list.append(("darn", nil, DARN()))
         list.append(("reinforce", nil, Reinforce()))
         list.append(("rloo(k=4)", nil, LeaveOneOut(samples: 4)))
         list.append(("nvil", nil, NVIL(normalizesVariance: false, key: keys[0])))
@@ -74,7 +76,7 @@ public struct DiscreteLabProblem {
             let variance = d.variance.reduce(0, +)
             let snr = d.signalToNoise.reduce(0, +) / Double(d.parameters.count)
             table.rows.append([entry.name, entry.temperature.map { formatted(Double($0)) } ?? "—", formatted(relativeBias),
-                               formatted(relativeError), String(format: "%.1f", maxZ), formatted(variance),
+                               formatted(relativeError), maxZ < 1e5 ? String(format: "%.1f", maxZ) : String(format: "%.1e", maxZ), formatted(variance),
                                formatted(variance * Double(result.evaluationsPerDraw)), formatted(snr),
                                String(result.evaluationsPerDraw), String(format: "%.2f", d.secondsPerDraw * 1e6)])
             records.append(Record([("problem", .string(name)), ("estimator", .string(entry.name)),

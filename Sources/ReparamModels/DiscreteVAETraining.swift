@@ -17,11 +17,13 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     public var activation = "relu"
     public var batchSize = 100
     public var learningRate: Float = 1e-3
-    /// gumbel-softmax, st-gumbel, straight-through, reinforce, nvil, rloo, vimco, muprop, rebar, relax, arm, disarm.
+    /// gumbel-softmax, st-gumbel, straight-through, annealed-st, darn, reinforce, nvil, rloo, vimco,
+    /// muprop, rebar, relax, arm, disarm.
     public var estimator = "gumbel-softmax"
     /// Samples per image for rloo and vimco.
     public var samples = 2
-    /// Relaxation temperature τ = max(τ_min, τ₀·exp(−r·t)), updated every `annealEvery` steps.
+    /// Relaxation temperature τ = max(τ_min, τ₀·exp(−r·t)), updated every `annealEvery` steps
+    /// (for annealed-st, the backward pass's slope is 1/τ on the same schedule).
     public var temperature: Float = 1
     public var annealRate: Float = 1e-4
     public var temperatureMin: Float = 0.5
@@ -32,7 +34,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public static let estimators = ["gumbel-softmax", "st-gumbel", "straight-through", "reinforce", "nvil", "rloo", "vimco", "muprop", "rebar", "relax", "arm", "disarm"]
+    public static let estimators = ["gumbel-softmax", "st-gumbel", "straight-through", "annealed-st", "darn", "reinforce", "nvil", "rloo", "vimco", "muprop", "rebar", "relax", "arm", "disarm"]
 
     /// Estimators that apply to a latent kind (ARM and DisARM are Bernoulli-only).
     public static func estimators(for latent: String) -> [String] {
@@ -77,6 +79,8 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         case "gumbel-softmax": return GumbelSoftmax(temperature: temperature)
         case "st-gumbel": return GumbelSoftmax(temperature: temperature, straightThrough: true)
         case "straight-through": return StraightThrough()
+        case "annealed-st": return StraightThrough(temperature: temperature)
+        case "darn": return DARN()
         case "reinforce": return Reinforce()
         // Variance normalization off: here the exact KL gradient joins the score term, and dividing
         // only the score term by the signal's spread tipped the balance to the KL (the posterior
@@ -125,7 +129,7 @@ public struct DiscreteVAETrainer {
     }
 
     mutating func step(_ batch: Tensor) throws {
-        estimator = DiscreteVAETrainer.annealed(estimator, temperature)
+        estimator = DiscreteVAETrainer.annealed(estimator, temperature, configuration)
         let key = runKey.fold(in: 2).fold(in: UInt64(state.step))
         let (loss, gradient) = DiscreteVAETrainer.lossAndGradient(model, batch, &estimator, key)
         guard loss.isFinite else {
@@ -136,11 +140,17 @@ public struct DiscreteVAETrainer {
         state.record(loss: loss, images: batch.shape[0])
     }
 
-    /// The estimator at temperature τ when it is a relaxation; unchanged otherwise.
-    static func annealed<E>(_ estimator: E, _ temperature: Float) -> E {
-        guard var relaxed = estimator as? GumbelSoftmax else { return estimator }
-        relaxed.temperature = temperature
-        return relaxed as! E
+    /// The estimator at temperature τ when it is a relaxation or annealed ST; unchanged otherwise.
+    static func annealed<E>(_ estimator: E, _ temperature: Float, _ configuration: DiscreteVAEConfiguration) -> E {
+        if var relaxed = estimator as? GumbelSoftmax {
+            relaxed.temperature = temperature
+            return relaxed as! E
+        }
+        if configuration.estimator == "annealed-st", var straightThrough = estimator as? StraightThrough {
+            straightThrough.temperature = temperature
+            return straightThrough as! E
+        }
+        return estimator
     }
 
     /// Opens the existential estimator for the generic model call.
@@ -177,12 +187,13 @@ public struct DiscreteVAETrainer {
     /// The estimator's variance on `batch` now: mean over logit coordinates of the per-draw
     /// variance of ∂E[log p(x|b)]/∂logits, from `draws` draws of a copy (the state does not adapt).
     public func gradientVariance(_ batch: Tensor, draws: Int = 32) -> Double {
-        DiscreteVAETrainer.variance(model, batch, estimator, draws, runKey.fold(in: 7).fold(in: UInt64(state.step)), temperature)
+        DiscreteVAETrainer.variance(model, batch, DiscreteVAETrainer.annealed(estimator, temperature, configuration), draws,
+                                    runKey.fold(in: 7).fold(in: UInt64(state.step)))
     }
 
     static func variance<E: DiscreteGradientEstimator>(_ model: DiscreteVAE, _ batch: Tensor, _ estimator: E, _ draws: Int,
-                                                      _ key: RandomKey, _ temperature: Float) -> Double {
-        var copy = annealed(estimator, temperature)
+                                                      _ key: RandomKey) -> Double {
+        var copy = estimator
         let θ = model.logits(batch), decoder = model.decoder
         let objective = DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, batch) }, context: batch)
         let estimate = copy.estimate(logits: θ, latent: model.latent, objective: objective, key: key, draws: draws)

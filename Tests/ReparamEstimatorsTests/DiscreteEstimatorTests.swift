@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import _Differentiation
 import ReparamRandom
@@ -115,6 +116,62 @@ struct StraightThroughTests {
         }
         let d = DiscreteProblems.diagnose(&estimator, latent, draws: 20_000)
         #expect(d.biasInStandardErrors!.contains { abs($0) > 5 }, "\(latent): straight-through should be biased here: \(d.biasInStandardErrors!)")
+    }
+}
+
+@Suite("Annealed straight-through and DARN")
+struct BiasedSingleSampleTests {
+    /// f(z) = Σ a⊙z per batch row, for the problem's logits shape.
+    static func linear(_ logits: Tensor, seed: UInt64) -> (objective: DiscreteObjective, a: Tensor) {
+        let a = RandomKey(seed: seed).normal(logits.shape)
+        return (DiscreteObjective({ z in (z * a).sum(alongAxes: withoutDerivative(at: Array(2..<z.rank))).reshaped(to: withoutDerivative(at: [z.shape[0], z.shape[1]])) }), a)
+    }
+
+    @Test("annealed ST pulls back through the mean at slope 1/τ: closed form", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func slope(latent: DiscreteLatent) {
+        let logits = DiscreteProblems.problem(latent).logits, τ: Float = 0.4
+        let (objective, a) = Self.linear(logits, seed: 45)
+        let estimate = StraightThrough(temperature: τ).estimate(logits: logits, latent: latent, objective: objective, key: RandomKey(seed: 46), draws: 3)
+        let θ = logits.scalars.map { Double($0) / Double(τ) }, weights = a.scalars.map(Double.init)
+        // d/dθ of Σ a·μ(θ/τ): a·s(1 − s)/τ for Bernoulli; p_k(a_k − Σ p_j a_j)/τ per categorical variable.
+        var expected = [Double](repeating: 0, count: θ.count)
+        let width = latent == .bernoulli ? 1 : logits.shape.last!
+        for start in stride(from: 0, to: θ.count, by: width) {
+            let range = start..<(start + width)
+            if latent == .bernoulli {
+                let s = 1 / (1 + Foundation.exp(-θ[start]))
+                expected[start] = weights[start] * s * (1 - s) / Double(τ)
+            } else {
+                let top = θ[range].max()!, e = θ[range].map { Foundation.exp($0 - top) }, total = e.reduce(0, +)
+                let p = e.map { $0 / total }, average = zip(p, weights[range]).map(*).reduce(0, +)
+                for (j, i) in range.enumerated() { expected[i] = p[j] * (weights[i] - average) / Double(τ) }
+            }
+        }
+        for (i, g) in estimate.perDraw.scalars.enumerated() {
+            let e = expected[i % expected.count]
+            #expect(abs(Double(g) - e) < 1e-5 * max(1, abs(e)), "\(latent): coordinate \(i) gives \(g), closed form \(e)")
+        }
+    }
+
+    /// DARN's estimates on `objective` against enumeration.
+    static func darnDiagnostics(_ latent: DiscreteLatent, _ objective: DiscreteObjective, seed: UInt64) -> GradientDiagnostics {
+        let logits = DiscreteProblems.problem(latent).logits, draws = 20_000
+        let estimate = DARN().estimate(logits: logits, latent: latent, objective: objective, key: RandomKey(seed: seed), draws: draws)
+        let exact = latent.exactGradient(logits: logits, objective: objective).gradient.scalars.map(Double.init)
+        return GradientDiagnostics(estimator: "darn", parameters: exact.indices.map { "θ\($0)" },
+                                   estimates: estimate.perDraw.reshaped(to: [draws, logits.count]), exact: exact)
+    }
+
+    @Test("DARN is unbiased for an f linear in b and biased for a nonlinear f", arguments: [DiscreteLatent.bernoulli, .categorical])
+    func darn(latent: DiscreteLatent) {
+        let logits = DiscreteProblems.problem(latent).logits
+        DiscreteUnbiasednessTests.expectUnbiased(Self.darnDiagnostics(latent, Self.linear(logits, seed: 47).objective, seed: 48))
+        // Bernoulli: the quadratic problem is still unbiased (bᵢ² = bᵢ), so the bias shows on e^{a·b}.
+        let a = Tensor([1.5, -1.0, 2.0])
+        let nonlinear = latent == .bernoulli ? DiscreteObjective({ z in exp((z * a).sum(alongAxes: [-1])) }) : DiscreteProblems.categorical
+        let z = Self.darnDiagnostics(latent, nonlinear, seed: 49).biasInStandardErrors!
+        #expect(z.contains { abs($0) > 5 }, "\(latent): DARN should be biased here: \(z)")
+        if latent == .bernoulli { DiscreteUnbiasednessTests.expectUnbiased(Self.darnDiagnostics(latent, DiscreteProblems.bernoulli, seed: 50)) }
     }
 }
 
