@@ -63,6 +63,9 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         return out
     }
 
+    /// The estimator follows the temperature schedule (the relaxations and annealed ST).
+    public var annealsTemperature: Bool { ["gumbel-softmax", "st-gumbel", "annealed-st"].contains(estimator) }
+
     /// τ at global step t: max(τ_min, τ₀·exp(−r·⌊t/N⌋·N)).
     public func temperature(step: Int) -> Float {
         max(temperatureMin, temperature * Float(Foundation.exp(-Double(annealRate) * Double(step / annealEvery * annealEvery))))
@@ -146,7 +149,7 @@ public struct DiscreteVAETrainer {
             relaxed.temperature = temperature
             return relaxed as! E
         }
-        if configuration.estimator == "annealed-st", var straightThrough = estimator as? StraightThrough {
+        if configuration.annealsTemperature, var straightThrough = estimator as? StraightThrough {
             straightThrough.temperature = temperature
             return straightThrough as! E
         }

@@ -29,11 +29,12 @@ extension VAETrainer: ResumableTrainer {
 extension DiscreteVAETrainer: ResumableTrainer {
     public var batchSize: Int { configuration.batchSize }
     public func writeCheckpoint(to url: URL) throws { try checkpoint.write(to: url) }
-    /// The estimator's gradient variance on the first 100 training images, and the temperature.
+    /// The estimator's gradient variance on the first 100 training images, and the temperature
+    /// when the estimator follows its schedule.
     public func epochDiagnostics(_ images: Tensor) -> [(String, Double)] {
         let batch = configuration.binarize ? binarized(images.rows(Array(0..<Swift.min(100, images.shape[0]))), key: runKey.fold(in: 8))
                                            : images.rows(Array(0..<Swift.min(100, images.shape[0])))
-        return [("gradient_variance", gradientVariance(batch)), ("temperature", Double(temperature))]
+        return [("gradient_variance", gradientVariance(batch))] + (configuration.annealsTemperature ? [("temperature", Double(temperature))] : [])
     }
 }
 
