@@ -8,8 +8,10 @@ import ReparamTensor
 /// linear in b (then ∇E[f] = (∂μ/∂θ)ᵀ ∂f/∂b); biased otherwise.
 ///
 /// With a temperature τ ≠ 1 the pullback goes through μ(θ/τ) instead — slope annealing (Chung et
-/// al. 2017; "Annealed ST" in Jang et al.): the sample still comes from q_θ, but the backward
-/// sigmoid or softmax steepens to slope 1/τ as τ is annealed down. τ = 1 is plain ST.
+/// al. 2017): the sample still comes from q_θ, but the backward sigmoid or softmax steepens to
+/// slope 1/τ as τ is annealed down. τ = 1 is plain ST. (Jang et al.'s Table 1 gives its
+/// "Annealed ST" column the values of its ST Gumbel-softmax column, which is slope 1/τ at
+/// Gumbel-perturbed logits: `GumbelSoftmax(straightThrough: true)`.)
 public struct StraightThrough: DiscreteGradientEstimator {
     public var temperature: Float
 
