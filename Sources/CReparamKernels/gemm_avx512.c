@@ -10,7 +10,7 @@
 #else
 #include "internal.h"
 void rp_sgemm_avx512(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                     const float *b, int ldb, float beta, float *c, int ldc) {
-    rp_sgemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                     const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu) {
+    rp_sgemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu);
 }
 #endif

@@ -17,7 +17,24 @@ typedef float vfloat __attribute__((vector_size(VW * 4)));
 typedef float vfloat_unaligned __attribute__((vector_size(VW * 4), aligned(4)));
 
 typedef void (*tile_fn)(int kc, const float *a, long stride, const float *bp, long b_step, float *c,
-                        long ldc, int nr, float alpha, float beta);
+                        long ldc, int nr, float alpha, float beta, const float *bias, int relu);
+
+// The epilogue of a finished tile row: + bias (when given), then ReLU keeping NaN, as
+// rp_bias_activation computes it, so fused and separate passes agree bit for bit.
+static inline __attribute__((always_inline)) vfloat epilogue(vfloat x, const float *bias, int relu, int lanes) {
+    if (bias) {
+        vfloat b = {0};
+        if (lanes == VW) b = *(const vfloat_unaligned *)bias;
+        else for (int j = 0; j < lanes; j++) b[j] = bias[j];
+        x = x + b;
+    }
+    if (relu) {
+        typedef int vint_mask __attribute__((vector_size(VW * 4)));
+        vint_mask keep = (x > 0.0f) | (x != x);
+        x = (vfloat)((vint_mask)x & keep);
+    }
+    return x;
+}
 
 // acc[i][v] accumulates row i of the tile (nv of its NV vectors: 1 for narrow edges); `stride`
 // is A's row stride (a_transposed == 0) or its k stride (a_transposed == 1); `b_step` is NR for
@@ -25,7 +42,9 @@ typedef void (*tile_fn)(int kc, const float *a, long stride, const float *bp, lo
 // constants in every instantiation.
 static inline __attribute__((always_inline)) void
 tile_body(const int mr, const int nv, const int a_transposed, int kc, const float *a, long stride,
-          const float *bp, long b_step, float *c, long ldc, int nr, float alpha, float beta) {
+          const float *bp, long b_step, float *c, long ldc, int nr, float alpha, float beta,
+          const float *bias, int relu) {
+    const int epilogued = bias != 0 || relu;
     vfloat acc[MR][NV];
 #pragma clang loop unroll(full)
     for (int i = 0; i < mr; i++)
@@ -50,7 +69,8 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
         for (int i = 0; i < mr; i++)
             for (int v = 0; v < nv; v++) {
                 vfloat_unaligned *out = (vfloat_unaligned *)(c + i * ldc + v * VW);
-                *out = beta == 0.0f ? alpha * acc[i][v] : alpha * acc[i][v] + beta * *out;
+                vfloat x = beta == 0.0f ? alpha * acc[i][v] : alpha * acc[i][v] + beta * *out;
+                *out = epilogued ? epilogue(x, bias ? bias + v * VW : 0, relu, VW) : x;
             }
     } else {
         // Edge tile: same arithmetic per element, through a small buffer.
@@ -60,8 +80,9 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
                 vfloat old = {0};
                 if (beta != 0.0f)
                     for (int j = 0; j < VW && v * VW + j < nr; j++) old[j] = c[i * ldc + v * VW + j];
-                *(vfloat *)&edge[i][v * VW] =
-                    beta == 0.0f ? alpha * acc[i][v] : alpha * acc[i][v] + beta * old;
+                vfloat x = beta == 0.0f ? alpha * acc[i][v] : alpha * acc[i][v] + beta * old;
+                int lanes = nr - v * VW < VW ? nr - v * VW : VW;
+                *(vfloat *)&edge[i][v * VW] = epilogued ? epilogue(x, bias ? bias + v * VW : 0, relu, lanes) : x;
             }
         for (int i = 0; i < mr; i++) memcpy(c + i * ldc, edge[i], (size_t)nr * sizeof(float));
     }
@@ -70,8 +91,8 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
 #define TILE_VARIANT(R, W, VECTORS, T)                                                          \
     static __attribute__((noinline)) void tile_##R##_##W##_##T(int kc, const float *a,         \
         long stride, const float *bp, long b_step, float *c, long ldc, int nr, float alpha,     \
-        float beta) {                                                                           \
-        tile_body(R, VECTORS, T, kc, a, stride, bp, b_step, c, ldc, nr, alpha, beta);           \
+        float beta, const float *bias, int relu) {                                              \
+        tile_body(R, VECTORS, T, kc, a, stride, bp, b_step, c, ldc, nr, alpha, beta, bias, relu); \
     }
 #define TILE_SET(R) TILE_VARIANT(R, narrow, 1, 0) TILE_VARIANT(R, narrow, 1, 1)                 \
     TILE_VARIANT(R, full, NV, 0) TILE_VARIANT(R, full, NV, 1)
@@ -158,7 +179,7 @@ static void pack_b(int b_transposed, const float *b, long ldb, int p0, int kc, i
 }
 
 void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-               const float *b, int ldb, float beta, float *c, int ldc) {
+               const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu) {
     int k_blocks = (k + KC_MAX - 1) / KC_MAX;
     int kc_even = (k + k_blocks - 1) / k_blocks;
     int nc_max = (PACK_FLOATS / kc_even) / NR * NR;
@@ -173,6 +194,7 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
             int kc = k - p0 < kc_even ? k - p0 : kc_even;
             if (in_place < nc) pack_b(tb, b, ldb, p0, kc, j0 + in_place, nc - in_place, packed);
             float block_beta = p0 == 0 ? beta : 1.0f;
+            int last_block = p0 + kc >= k;  // the epilogue applies once, to the finished sum
             for (int i0 = 0; i0 < m; i0 += MR) {
                 int mr = m - i0 < MR ? m - i0 : MR;
                 const float *a_block = ta ? a + (long)p0 * lda + i0 : a + (long)i0 * lda + p0;
@@ -181,7 +203,8 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
                     const float *bp = j < in_place ? b + (long)p0 * ldb + j0 + j : packed + (long)(j - in_place) * kc;
                     long b_step = j < in_place ? ldb : NR;
                     tiles[nr <= VW][ta ? 1 : 0][mr](kc, a_block, lda, bp, b_step, c + (long)i0 * ldc + j0 + j, ldc,
-                                                    nr, alpha, block_beta);
+                                                    nr, alpha, block_beta, last_block && bias ? bias + j0 + j : 0,
+                                                    last_block && relu);
                 }
             }
         }

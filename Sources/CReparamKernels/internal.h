@@ -9,13 +9,14 @@ typedef void (*rp_task_fn)(void *context, int task);
 /// running all tasks on the caller when another caller already holds the pool.
 void rp_parallel_run(int count, rp_task_fn fn, void *context);
 
-// GEMM drivers, one per ISA (same contract as rp_sgemm, single-threaded).
+// GEMM drivers, one per ISA (same contract as rp_sgemm, single-threaded), with an optional
+// epilogue on the stored result: + bias[j] (bias may be NULL), then ReLU when relu is non-zero.
 void rp_sgemm_avx512(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                     const float *b, int ldb, float beta, float *c, int ldc);
+                     const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
 void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                   const float *b, int ldb, float beta, float *c, int ldc);
+                   const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
 void rp_sgemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                       const float *b, int ldb, float beta, float *c, int ldc);
+                       const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
 
 /// Per-ISA tables of the vectorized elementwise kernels.
 typedef struct {

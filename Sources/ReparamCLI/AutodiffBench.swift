@@ -66,8 +66,7 @@ struct ManualStep {
         for l in 0..<layers {
             let (k, n) = (Int32(sizes[l]), Int32(sizes[l + 1]))
             let input = l == 0 ? batch.scalars : outputs[l - 1]
-            rp_sgemm(0, 0, m, n, k, 1, input, k, weights[l], n, 0, &outputs[l], n)
-            rp_bias_activation(activations[l].rawValue, &outputs[l], biases[l], m, n)
+            rp_sgemm_bias_activation(0, 0, m, n, k, input, k, weights[l], n, biases[l], activations[l].rawValue, &outputs[l], n)
         }
         let loss = rp_bernoulli_logits_nll(outputs[layers - 1], batch.scalars, outputs[layers - 1].count, &cotangents[layers - 1], 1)
         for l in stride(from: layers - 1, through: 0, by: -1) {

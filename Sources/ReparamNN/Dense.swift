@@ -46,8 +46,9 @@ public struct Dense: Differentiable {
     }
 }
 
-/// act(x·W + b) as one primitive: one GEMM, then bias and activation fused in one pass; the
-/// pullback differentiates the activation from its output, so no pre-activation is kept.
+/// act(x·W + b) as one primitive: one GEMM that adds the bias and applies the activation as it
+/// stores each tile (identity and ReLU; tanh and sigmoid in one pass after it); the pullback
+/// differentiates the activation from its output, so no pre-activation is kept.
 @differentiable(reverse, wrt: (x, weight, bias))
 @differentiable(reverse, wrt: (weight, bias))
 public func dense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation) -> Tensor {
@@ -57,12 +58,20 @@ public func dense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Act
 func denseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activation: Activation) -> Tensor {
     precondition(x.rank == 2 && x.shape[1] == weight.shape[0],
                  "Dense: input \(x.shape) does not fit weight \(weight.shape) (expected [batch, \(weight.shape[0])])")
-    var y = matmul(x, weight)
-    let (m, n) = (y.shape[0], y.shape[1])
-    y.withUnsafeMutableScalars { out in
-        bias.withUnsafeScalars { rp_bias_activation(activation.kernelCode, out.baseAddress, $0.baseAddress, Int32(m), Int32(n)) }
+    let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[1])
+    precondition(bias.shape == [n], "Dense: bias \(bias.shape) does not fit weight \(weight.shape) (expected [\(n)])")
+    let scalars = [Float](unsafeUninitializedCapacity: m * n) { out, initialized in
+        x.withUnsafeScalars { px in
+            weight.withUnsafeScalars { pw in
+                bias.withUnsafeScalars { pb in
+                    rp_sgemm_bias_activation(0, 0, Int32(m), Int32(n), Int32(k), px.baseAddress, Int32(k), pw.baseAddress,
+                                             Int32(n), pb.baseAddress, activation.kernelCode, out.baseAddress, Int32(n))
+                }
+            }
+        }
+        initialized = m * n
     }
-    return y
+    return Tensor(shape: [m, n], scalars: scalars)
 }
 
 /// v · act′, from the activation's output y.

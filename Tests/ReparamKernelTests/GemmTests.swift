@@ -92,6 +92,35 @@ func checkGemm(_ c: GemmCase) {
         }
     }
 
+    @Test(arguments: [1, 2])
+    func fusedBiasActivationEqualsSeparatePasses(threads: Int) {
+        // k = 784 runs two K blocks (the epilogue must wait for the last); a NaN in A must pass ReLU.
+        for (m, n, k) in [(128, 400, 784), (37, 50, 13), (5, 784, 20)] {
+            var values = SplitMix(state: UInt64(7 * m + n + k))
+            var a = values.values(m * k)
+            a[3] = .nan
+            let b = values.values(k * n), bias = values.values(n)
+            for isa in Kernels.supportedISAs {
+                for act in [RP_ACT_IDENTITY, RP_ACT_RELU, RP_ACT_TANH, RP_ACT_SIGMOID].map({ Int32($0.rawValue) }) {
+                    for withBias in [true, false] {
+                        Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
+                            var separate = [Float](repeating: 0, count: m * n), fused = separate
+                            rp_sgemm(0, 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &separate, Int32(n))
+                            bias.withUnsafeBufferPointer { pb in
+                                rp_bias_activation(act, &separate, withBias ? pb.baseAddress : nil, Int32(m), Int32(n))
+                                rp_sgemm_bias_activation(0, 0, Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n),
+                                                         withBias ? pb.baseAddress : nil, act, &fused, Int32(n))
+                            }
+                            #expect(separate.map(\.bitPattern) == fused.map(\.bitPattern),
+                                    "\(m)×\(n)×\(k) act \(act) bias \(withBias) at \(isa), \(threads) thread(s)")
+                            #expect(fused[0].isNaN, "the NaN in row 0 of A must reach C through the activation")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func zeroInnerDimensionScalesC() {
         var c: [Float] = [1, 2, 3, 4]
         rp_sgemm(0, 0, 2, 2, 0, 1, [], 1, [], 2, 0.5, &c, 2)

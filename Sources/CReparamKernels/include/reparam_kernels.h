@@ -93,6 +93,11 @@ void rp_clamp_backward(const float *x, float lo, float hi, const float *g, float
 /// y[i][j] = act(y[i][j] + bias[j]). bias may be NULL.
 typedef enum { RP_ACT_IDENTITY = 0, RP_ACT_RELU, RP_ACT_TANH, RP_ACT_SIGMOID } rp_activation;
 void rp_bias_activation(int act, float *y, const float *bias, int m, int n);
+/// C = act(op(A)·op(B) + bias) (a dense layer's forward pass); bias may be NULL. Identity and
+/// ReLU are applied as each tile of C is stored; tanh and sigmoid in a second pass. Bit for bit
+/// the same as rp_sgemm followed by rp_bias_activation.
+void rp_sgemm_bias_activation(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+                              const float *b, int ldb, const float *bias, int act, float *c, int ldc);
 /// g ← g · act'(from y = act(·)), in place; the pre-activation is not needed.
 void rp_activation_backward(int act, const float *y, float *g, size_t n);
 
