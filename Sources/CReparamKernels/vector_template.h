@@ -167,7 +167,6 @@ static void activation_backward(int act, const float *y, float *g, size_t n) {
     for (; i < n; i++) g[i] = activation_backward_v(act, splat(y[i]), splat(g[i]))[0];
 }
 
-/// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
 // One e^{−|l|} serves both the loss, softplus(l) − x·l = max(l, 0) + log1p(e) − x·l, and its
 // gradient, σ(l) − x with σ(l) = (l ≥ 0 ? 1 : e)/(1 + e): one exponential per element, not two.
 static inline vfloat nll_terms(vfloat lv, vfloat xv, vfloat *gradient) {
@@ -176,6 +175,7 @@ static inline vfloat nll_terms(vfloat lv, vfloat xv, vfloat *gradient) {
     return vmax(lv, splat(0.0f)) + v_log1p(e) - xv * lv;
 }
 
+/// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
 static double bernoulli_logits_nll(const float *l, const float *x, size_t n, float *grad, float scale) {
     double total = 0;
     size_t i = 0;

@@ -145,11 +145,12 @@ public struct DiscreteVAETrainer {
 
     /// The estimator at temperature τ when it is a relaxation or annealed ST; unchanged otherwise.
     static func annealed<E>(_ estimator: E, _ temperature: Float, _ configuration: DiscreteVAEConfiguration) -> E {
+        guard configuration.annealsTemperature else { return estimator }
         if var relaxed = estimator as? GumbelSoftmax {
             relaxed.temperature = temperature
             return relaxed as! E
         }
-        if configuration.annealsTemperature, var straightThrough = estimator as? StraightThrough {
+        if var straightThrough = estimator as? StraightThrough {
             straightThrough.temperature = temperature
             return straightThrough as! E
         }
