@@ -55,7 +55,7 @@ def main():
         field, mine, runs = ours[key]
         _, peer, peer_runs = theirs[key]
         kernel, m, k, n, trans = key
-        name = f"gemm {trans} {m}·{k}·{n}" if kernel == "gemm" else kernel
+        name = f"{kernel} {trans} {m}·{k}·{n}" if kernel.startswith("gemm") else kernel
         ratio = mine / peer
         print(f"{name:34} {mine:10.2f} {peer:10.2f} {ratio:7.3f}  {runs}/{peer_runs}  ({field})")
         if kernel == "gemm" and 2 * m * k * n / 1e6 >= args.min_mflop:

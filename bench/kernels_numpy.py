@@ -32,6 +32,14 @@ GEMM_SHAPES = [  # (m, k, n, trans): op(A) is m×k, op(B) is k×n
 ]
 
 
+def ring_images():
+    """128 synthetic 28×28 images of rings, the formula of `reparam bench kernels`."""
+    i = np.arange(128)[:, None]
+    pixel = np.arange(784)[None, :]
+    r = pixel // 28 - 13.5 - (i % 7 - 3)
+    c = pixel % 28 - 13.5 - (i % 4 - 1.5)
+    inside = np.abs(np.sqrt(r * r + c * c) - (6 + i % 5)) < 1 + (i % 3) / 2
+    return np.where(inside, 0.5 + 0.5 * np.cos(i + pixel), 0.0).astype(np.float32)
 
 
 def main():
@@ -55,6 +63,15 @@ def main():
         seconds = median_seconds(lambda: np.matmul(opa, opb, out=out))
         print(json.dumps({"kernel": "gemm", "m": m, "k": k, "n": n, "trans": trans,
                           "threads": threads, "gflops": round(2 * m * k * n / seconds / 1e9, 2)}))
+    images = ring_images()
+    for m, k, trans in ((128, 784, "NN"), (784, 128, "TN")):
+        b = rng.standard_normal((k, 400), dtype=np.float32)
+        opa = images.T if trans == "TN" else images
+        out = np.empty((m, 400), dtype=np.float32)
+        seconds = median_seconds(lambda: np.matmul(opa, b, out=out))
+        print(json.dumps({"kernel": "gemm-images", "m": m, "k": k, "n": 400, "trans": trans, "threads": threads,
+                          "density": round(float((images != 0).mean()), 4),
+                          "gflops": round(2 * m * k * 400 / seconds / 1e9, 2)}))
     x = rng.standard_normal((128, 784), dtype=np.float32)
     y = np.empty_like(x)
     elementwise = {

@@ -4,3 +4,6 @@
 #define NV 2
 #define MR 6
 #include "gemm_template.h"
+#define SPARSE_GEMM_NAME rp_sgemm_sparse_portable
+#define COUNT_NONZEROS_NAME rp_count_nonzeros_portable
+#include "sparse_gemm_template.h"

@@ -18,6 +18,20 @@ void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float
 void rp_sgemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                        const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
 
+// Sparse-A drivers, one per ISA: C rows [i0, i1) (i0 a multiple of RP_SPARSE_GROUP) of alpha·op(A)·B + beta·C (+ bias, ReLU) for a
+// non-transposed B, visiting only op(A)'s nonzeros; and nonzero counters for op(A) (m × k) that
+// stop once the count passes limit.
+#define RP_SPARSE_GROUP 4
+void rp_sgemm_sparse_avx512(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
+                            const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+void rp_sgemm_sparse_avx2(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
+                          const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+void rp_sgemm_sparse_portable(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
+                              const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+long rp_count_nonzeros_avx512(int ta, int m, int k, const float *a, int lda, long limit);
+long rp_count_nonzeros_avx2(int ta, int m, int k, const float *a, int lda, long limit);
+long rp_count_nonzeros_portable(int ta, int m, int k, const float *a, int lda, long limit);
+
 /// Per-ISA tables of the vectorized elementwise kernels.
 typedef struct {
     void (*unary)(int op, const float *x, float *y, size_t n);

@@ -30,6 +30,7 @@ struct KernelBench: ParsableCommand {
         Kernels.withOverrides(isa: isa, threads: threads) {
             if !json { print("Reparam kernels — \(Kernels.isa), \(threads) thread(s); medians of 7 runs") }
             benchGemm(threads: threads)
+            benchSparseGemm(threads: threads)
             benchElementwise()
             benchNormal(threads: threads)
         }
@@ -52,6 +53,40 @@ struct KernelBench: ParsableCommand {
             let gflops = 2 * Double(m * n * k) / seconds / 1e9
             emit([("kernel", "gemm"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads), ("gflops", gflops)],
                  table: String(format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s", trans, m, k, n, gflops))
+        }
+    }
+
+    /// 128 synthetic 28×28 images of rings (about a fifth of the pixels nonzero, the rest exactly 0,
+    /// as in MNIST), the same formula as bench/kernels_numpy.py: the products with a data batch
+    /// (forward NN) and the first layer's weight gradient (TN). GFLOP/s count the dense FLOPs.
+    static func ringImages() -> [Float] {
+        (0..<128).flatMap { i in
+            let radius = Double(6 + i % 5), width = 1 + Double(i % 3) / 2
+            let rowShift = Double(i % 7 - 3), columnShift = Double(i % 4) - 1.5
+            return (0..<784).map { pixel -> Float in
+                let r = Double(pixel / 28) - 13.5 - rowShift, c = Double(pixel % 28) - 13.5 - columnShift
+                let inside = Swift.abs((r * r + c * c).squareRoot() - radius) < width
+                return inside ? Float(0.5 + 0.5 * cos(Double(i + pixel))) : 0
+            }
+        }
+    }
+
+    func benchSparseGemm(threads: Int) {
+        let images = Self.ringImages()
+        let density = Double(images.count { $0 != 0 }) / Double(images.count)
+        for (m, k, trans) in [(128, 784, "NN"), (784, 128, "TN")] {
+            let n = 400
+            let b = RandomKey(seed: 3).normal([k, n]).scalars
+            var c = [Float](repeating: 0, count: m * n)
+            let seconds = medianSeconds {
+                rp_sgemm(trans == "TN" ? 1 : 0, 0, Int32(m), Int32(n), Int32(k), 1, images, Int32(trans == "TN" ? m : k), b,
+                         Int32(n), 0, &c, Int32(n))
+            }
+            let gflops = 2 * Double(m * n * k) / seconds / 1e9
+            emit([("kernel", "gemm-images"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads),
+                  ("density", density), ("gflops", gflops)],
+                 table: String(format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s  (A: ring images, %.0f%% nonzero)", trans, m, k, n,
+                               gflops, 100 * density))
         }
     }
 

@@ -8,6 +8,7 @@ struct InfoCommand: ParsableCommand {
     func run() {
         print("instruction set: \(Kernels.isa) (supported: \(Kernels.supportedISAs.map(\.description).joined(separator: ", ")))")
         print("threads:         \(Kernels.threads) (REPARAM_THREADS to change)")
+        print("sparse products: left operand at most \(Kernels.sparseDensityLimit) nonzero (REPARAM_SPARSE_DENSITY to change)")
         print("parallel above:  \(Kernels.parallelThreshold) multiply-adds per GEMM")
     }
 }

@@ -56,6 +56,22 @@ int rp_configure_allocator(void);
 void rp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/// Products whose op(A) is mostly zeros (images with blank backgrounds, ReLU outputs) skip A's
+/// zeros when B is not transposed: rp_sgemm and rp_sgemm_bias_activation count op(A)'s nonzeros
+/// first and take the sparse path when at most this fraction is nonzero (0 turns it off; default
+/// 0.3, or `REPARAM_SPARSE_DENSITY`). A zero of A adds an exact zero, except against an infinite
+/// or NaN element of B, where the dense product gives NaN and the sparse one may not.
+float rp_sparse_density_limit(void);
+void rp_set_sparse_density_limit(float limit);
+/// The limit for calls from the current thread only (negative clears), and the override in force
+/// (−1 when none).
+void rp_set_thread_sparse_density_limit(float limit);
+float rp_thread_sparse_density_limit(void);
+/// The sparse path whatever the density: C = act(alpha·op(A)·B + beta·C + bias), act = ReLU when
+/// relu is non-zero; bias may be NULL.
+void rp_sgemm_sparse(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+
 // MARK: - Elementwise
 
 typedef enum {
