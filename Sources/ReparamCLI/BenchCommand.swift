@@ -6,7 +6,7 @@ import Reparam
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure kernels and training steps (see bench/README.md for peers).",
-        subcommands: [KernelBench.self, AutodiffBench.self, SamplingBench.self])
+        subcommands: [KernelBench.self, AutodiffBench.self, SamplingBench.self, PlacementBench.self])
 }
 
 struct KernelBench: ParsableCommand {

@@ -7,6 +7,12 @@ With --rounds R the systems run R times in turn (A B C A B C ...). A shared mach
 drifts between runs, so each round's ratios are taken within the round and the median ratio is
 reported, beside the median seconds per epoch over rounds.
 
+Before each Reparam run, `reparam bench placement` measures the round trip of a cache line
+between CPUs 0 and 1. On a VM the host moves virtual CPUs around: at ~100 ns they share an L3
+cache; at several times that they do not, and Reparam's two threads run ~35% slower (the
+peers, which lean less on a second core, much less so). Each round prints it, and the summary
+gives the ratios of the rounds in each placement beside the overall median.
+
 Build Reparam first (`swift build -c release`). Peers: `pip install torch jax optax`."""
 import argparse
 import json
@@ -36,6 +42,17 @@ def run(name, command):
     return epochs, usage.ru_maxrss / 1024
 
 
+def round_trip_ns(reparam):
+    """Cache-line round trip between CPUs 0 and 1 in ns (None when it cannot be measured)."""
+    try:
+        out = subprocess.run([reparam, "bench", "placement", "--json", "--trips", "100000"], capture_output=True,
+                             text=True, timeout=60)
+        lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        return min(line["round_trip_ns"] for line in lines if "round_trip_ns" in line)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=10)
@@ -48,7 +65,7 @@ def main():
     if args.rounds < 1 or args.epochs < 1:
         raise SystemExit("--rounds and --epochs must be at least 1")
     data = ["--data", args.data] if args.data else []
-    rounds = []
+    rounds, placements = [], []
     with tempfile.TemporaryDirectory() as folder:
         for round_index in range(args.rounds):
             commands = {
@@ -59,6 +76,7 @@ def main():
             }
             chosen = args.only.split(",") if args.only else list(commands)
             results = {}
+            placement = round_trip_ns(args.reparam) if "reparam" in chosen else None
             for name in chosen:
                 epochs, peak = run(name, commands[name])
                 steady = [e["seconds"] for e in epochs[1:]] or [epochs[0]["seconds"]]
@@ -68,8 +86,10 @@ def main():
             for name, r in results.items():
                 r["time_ratio_reparam_over_this"] = base["seconds_per_epoch"] / r["seconds_per_epoch"] if base else None
             rounds.append(results)
+            placements.append(placement)
             if args.rounds > 1:
-                print(f"round {round_index + 1}: " + ", ".join(
+                where = f" [CPU round trip {placement:.0f} ns]" if placement else ""
+                print(f"round {round_index + 1}{where}: " + ", ".join(
                     f"{name} {r['seconds_per_epoch']:.3f} s/epoch" + (f" (ratio {r['time_ratio_reparam_over_this']:.3f})" if base and name != "reparam" else "")
                     for name, r in results.items()), file=sys.stderr, flush=True)
     summary = {}
@@ -80,7 +100,7 @@ def main():
                          "test_loss": per_round[-1]["test_loss"], "peak_mib": max(r["peak_mib"] for r in per_round),
                          "epochs": per_round[-1]["epochs"], "rounds": len(rounds),
                          "time_ratio_reparam_over_this": statistics.median(ratios) if None not in ratios else None,
-                         "ratio_per_round": ratios}
+                         "ratio_per_round": ratios, "cpu_round_trip_ns_per_round": placements}
     if args.json:
         for name, r in summary.items():
             print(json.dumps({"system": name, **r}))
@@ -90,8 +110,27 @@ def main():
         ratio = r["time_ratio_reparam_over_this"]
         spread = f"  (rounds: {', '.join(f'{x:.3f}' for x in r['ratio_per_round'])})" if len(rounds) > 1 and name != "reparam" and ratio else ""
         print(f"{name:<8}  {r['seconds_per_epoch']:8.3f}  {r['test_loss']:9.3f}  {r['peak_mib']:8.0f}  {ratio if ratio is not None else float('nan'):19.3f}{spread}")
+    by_placement(summary, placements)
     print(f"(median seconds per epoch over epochs 2-{args.epochs}" + (f", then over {len(rounds)} rounds; ratio: median of the rounds' ratios" if len(rounds) > 1 else "")
           + f"; test loss after epoch {args.epochs})")
+
+
+def by_placement(summary, placements):
+    """Median ratios of the rounds whose CPUs shared a cache (round trip within 2x the fastest) and of the rest."""
+    measured = [p for p in placements if p]
+    if len(measured) < len(placements) or len(placements) < 2:
+        return
+    near = [p <= 2 * min(measured) for p in placements]
+    if all(near):
+        return
+    for label, wanted in (("CPUs sharing a cache", True), ("CPUs apart", False)):
+        picked = [i for i, n in enumerate(near) if n == wanted]
+        if not picked:
+            continue
+        trips = statistics.median(placements[i] for i in picked)
+        ratios = ", ".join(f"{name} {statistics.median(r['ratio_per_round'][i] for i in picked):.3f}"
+                           for name, r in summary.items() if name != "reparam" and r["time_ratio_reparam_over_this"])
+        print(f"  {len(picked)} round(s) with {label} (~{trips:.0f} ns): Reparam time / this: {ratios}")
 
 
 if __name__ == "__main__":

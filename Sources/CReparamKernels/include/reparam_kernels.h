@@ -44,6 +44,12 @@ uint64_t rp_parallel_runs_with_workers(void);
 /// The current thread's overrides (−1 where none is set).
 void rp_get_thread_overrides(int *isa, int *threads, int64_t *threshold);
 
+/// Mean round trip, in ns, of a cache line between threads pinned to CPUs a and b (`trips` times
+/// there and back); −1 when the threads cannot be pinned. ~0.1 µs means the two share an L3
+/// cache; several times that, they do not, and multithreaded kernels pay for every line that
+/// moves between them (see placement.c).
+double rp_core_round_trip_ns(int cpu_a, int cpu_b, int trips);
+
 /// Keeps tensor-sized blocks on glibc's heap instead of fresh mappings (avoids a page fault per
 /// 4 KB of every new result). Idempotent; returns 1 if the settings were applied.
 int rp_configure_allocator(void);
