@@ -43,6 +43,14 @@ extension NVIL: StatefulEstimator {
     }
 }
 
+extension MuProp: StatefulEstimator {
+    public var stateTensors: [String: Tensor] { baseline?.stateTensors ?? [:] }
+
+    public mutating func restoreState(_ tensors: [String: Tensor]) throws {
+        try baseline?.restoreState(tensors)
+    }
+}
+
 extension RELAX: StatefulEstimator {
     public var stateTensors: [String: Tensor] {
         savedParameters(controlVariate, prefix: "controlVariate.").merging(savedOptimizer(optimizer.state, prefix: "optimizer.")) { a, _ in a }

@@ -41,21 +41,30 @@ public struct GumbelSoftmax: DiscreteGradientEstimator {
 /// MuProp (Gu et al. 2016): the first-order Taylor expansion of f around the mean-field point
 /// μ̄ = E[b] as a control variate, with its expectation added back analytically:
 /// g = (f(b) − f(μ̄) − ∇f(μ̄)·(b − μ̄))·∇θ log q(b) + (∂μ̄/∂θ)ᵀ∇f(μ̄). Unbiased.
+///
+/// With `baseline`, NVIL's learned input-dependent baseline and running centering are also
+/// subtracted from the residual f(b) − f(μ̄) − ∇f(μ̄)·(b − μ̄) and fitted to it: still unbiased
+/// (they do not depend on the draw) unless the baseline normalizes variance.
 public struct MuProp: DiscreteGradientEstimator {
-    public init() {}
+    public var baseline: NVIL?
 
-    public var name: String { "muprop" }
-    public var isUnbiased: Bool { true }
+    public init(baseline: NVIL? = nil) { self.baseline = baseline }
+
+    public var name: String { baseline == nil ? "muprop" : "muprop-nvil" }
+    public var isUnbiased: Bool { baseline?.isUnbiased ?? true }
     public var needsDifferentiableObjective: Bool { true }
 
-    public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                         key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+                                  key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
         let (meanField, meanPullback) = valueWithPullback(at: logits) { θ in latent.mean(θ) }
         let (fAtMean, gradientAtMean) = objective.valueAndGradient(meanField.reshaped(to: [1] + logits.shape))
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let f = objective.evaluate(b)
-        let linearized = fAtMean + latent.sumOverLatent(gradientAtMean * (b - meanField))
-        let estimates = weighted(latent.score(b, logits: logits), by: f - linearized)
+        var residual = f - (fAtMean + latent.sumOverLatent(gradientAtMean * (b - meanField)))
+        if baseline != nil {
+            residual = baseline!.centred(residual, context: objective.context ?? Tensor.ones([logits.shape[0], 1]))
+        }
+        let estimates = weighted(latent.score(b, logits: logits), by: residual)
             + meanPullback(gradientAtMean.reshaped(to: logits.shape))
         return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 2, points: b)
     }

@@ -35,15 +35,21 @@ public struct NVIL: DiscreteGradientEstimator {
 
     public mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                                   key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
-        let batch = logits.shape[0]
-        let context = objective.context ?? Tensor.ones([batch, 1])
-        let learned = baseline(context).reshaped(to: [batch])
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let f = objective.evaluate(b)
+        let signal = centred(f, context: objective.context ?? Tensor.ones([logits.shape[0], 1]))
+        return DiscreteGradientEstimate(objective: f, perDraw: weighted(latent.score(b, logits: logits), by: signal),
+                                        evaluationsPerDraw: 1, points: b)
+    }
+
+    /// (s − c − C_ψ(x)) / max(1, √v) for a learning signal s of shape [draws, batch], before
+    /// c, v and C_ψ adapt to this s (so the baseline never sees the draw it is subtracted from).
+    mutating func centred(_ s: Tensor, context: Tensor) -> Tensor {
+        let learned = baseline(context).reshaped(to: [context.shape[0]])
         let scale = normalizesVariance ? 1 / max(1, signalVariance.squareRoot()) : 1
-        let estimates = weighted(latent.score(b, logits: logits), by: (f - centering - learned) * scale)
-        adapt(signal: f - learned, f: f, context: context)
-        return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 1, points: b)
+        let result = (s - centering - learned) * scale
+        adapt(signal: s - learned, f: s, context: context)
+        return result
     }
 
     mutating func adapt(signal: Tensor, f: Tensor, context: Tensor) {

@@ -28,7 +28,7 @@ public struct DiscreteLabProblem {
 
     /// Every estimator the lab compares on this problem, adaptive ones freshly initialized.
     func estimators(temperatures: [Float], key: RandomKey) -> [(name: String, temperature: Float?, estimator: any DiscreteGradientEstimator)] {
-        let keys = key.split(3)
+        let keys = key.split(4)
         var list: [(String, Float?, any DiscreteGradientEstimator)] = []
         for t in temperatures { list.append(("gumbel-softmax", t, GumbelSoftmax(temperature: t))) }
         for t in temperatures { list.append(("st-gumbel", t, GumbelSoftmax(temperature: t, straightThrough: true))) }
@@ -39,6 +39,7 @@ public struct DiscreteLabProblem {
         list.append(("rloo(k=4)", nil, LeaveOneOut(samples: 4)))
         list.append(("nvil", nil, NVIL(normalizesVariance: false, key: keys[0])))
         list.append(("muprop", nil, MuProp()))
+        list.append(("muprop-nvil", nil, MuProp(baseline: NVIL(normalizesVariance: false, key: keys[3]))))
         list.append(("rebar", nil, RELAX.rebar(key: keys[1])))
         list.append(("relax", nil, RELAX.relax(latentSize: logits.count / logits.shape[0], key: keys[2])))
         if latent == .bernoulli {

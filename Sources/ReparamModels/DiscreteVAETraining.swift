@@ -18,7 +18,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     public var batchSize = 100
     public var learningRate: Float = 1e-3
     /// gumbel-softmax, st-gumbel, straight-through, annealed-st, darn, reinforce, nvil, rloo, vimco,
-    /// muprop, rebar, relax, arm, disarm.
+    /// muprop, muprop-nvil, rebar, relax, arm, disarm.
     public var estimator = "gumbel-softmax"
     /// Samples per image for rloo and vimco.
     public var samples = 2
@@ -34,7 +34,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public static let estimators = ["gumbel-softmax", "st-gumbel", "straight-through", "annealed-st", "darn", "reinforce", "nvil", "rloo", "vimco", "muprop", "rebar", "relax", "arm", "disarm"]
+    public static let estimators = ["gumbel-softmax", "st-gumbel", "straight-through", "annealed-st", "darn", "reinforce", "nvil", "rloo", "vimco", "muprop", "muprop-nvil", "rebar", "relax", "arm", "disarm"]
 
     /// Estimators that apply to a latent kind (ARM and DisARM are Bernoulli-only).
     public static func estimators(for latent: String) -> [String] {
@@ -92,6 +92,9 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         case "rloo": return LeaveOneOut(samples: samples)
         case "vimco": return VIMCO(samples: samples)
         case "muprop": return MuProp()
+        // NVIL's baseline on MuProp's residual, without variance normalization (as for nvil).
+        case "muprop-nvil":
+            return MuProp(baseline: NVIL(contextSize: 784, hidden: 100, learningRate: learningRate, normalizesVariance: false, key: key))
         case "rebar": return RELAX.rebar(learningRate: learningRate, key: key)
         case "relax": return RELAX.relax(latentSize: size, hidden: 100, learningRate: learningRate, key: key)
         case "arm": return AugmentReinforceMerge()

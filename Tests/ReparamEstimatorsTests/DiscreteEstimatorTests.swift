@@ -24,12 +24,14 @@ struct DiscreteUnbiasednessTests {
         }
     }
 
-    @Test("RLOO, MuProp and NVIL (unnormalized)", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test("RLOO, MuProp (with and without NVIL's baseline) and NVIL (unnormalized)", arguments: [DiscreteLatent.bernoulli, .categorical])
     func baselines(latent: DiscreteLatent) {
         var rloo = LeaveOneOut(samples: 4)
         Self.expectUnbiased(DiscreteProblems.diagnose(&rloo, latent, draws: Self.draws / 4))
         var muprop = MuProp()
         Self.expectUnbiased(DiscreteProblems.diagnose(&muprop, latent, draws: Self.draws))
+        var centredMuProp = MuProp(baseline: NVIL(normalizesVariance: false, key: RandomKey(seed: 4)))
+        Self.expectUnbiased(DiscreteProblems.diagnose(&centredMuProp, latent, draws: Self.draws, warmUp: 100))
         var nvil = NVIL(normalizesVariance: false, key: RandomKey(seed: 3))
         Self.expectUnbiased(DiscreteProblems.diagnose(&nvil, latent, draws: Self.draws, warmUp: 100))
     }
