@@ -181,7 +181,8 @@ void SPARSE_GEMM_NAME(int ta, int i0, int i1, int n, int k, float alpha, const f
     }
 }
 
-// Nonzeros of op(A) (m × k), counting stops once it passes limit (returns limit + 1 then).
+// Nonzeros of op(A) (m × k); counting stops once the count passes limit (what it returns then
+// is only known to exceed limit).
 long COUNT_NONZEROS_NAME(int ta, int m, int k, const float *a, int lda, long limit) {
     typedef int vint __attribute__((vector_size(VW * 4)));
     int rows = ta ? k : m, width = ta ? m : k;

@@ -84,12 +84,13 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
         discussion: """
         The hard −ELBO (decoder fed discrete b) bounds −log p(x). The relaxed objective feeds the
         decoder the Gumbel-softmax sample at temperature τ (default: the run's final τ); it is what
-        gumbel-softmax training minimizes, is not a bound, and is printed to show the gap.
+        gumbel-softmax training minimizes, is not a bound, and is printed to show the gap (for runs
+        of other estimators, only when --temperature is given).
         """)
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
     @Option(help: "Latent samples per test image (more gives a smaller standard error).") var samples = 10
-    @Option(help: "Temperature of the relaxed objective (default: the run's current τ).") var temperature: Float?
+    @Option(help: "Temperature of the relaxed objective (default: the run's current τ; other estimators' runs skip it).") var temperature: Float?
     @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
     @Flag(help: "Print the result as one JSON object.") var json = false
 
@@ -104,19 +105,25 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
         let trainer: DiscreteVAETrainer
         do { trainer = try DiscreteVAETrainer(checkpoint: checkpoint) } catch { throw CommandFailure(description: "\(folder.checkpoint.path): \(error)") }
         let mnist = try loadMNIST(data)
-        let tau = temperature ?? trainer.temperature
         let hard = trainer.evaluate(mnist.testImages, samples: samples)
-        let relaxed = trainer.evaluate(mnist.testImages, samples: samples, relaxedAt: tau)
+        // The relaxed objective is what a relaxation trains; for other estimators only on request.
+        let tau = temperature ?? (trainer.configuration.annealsTemperature ? trainer.temperature : nil)
+        let relaxed = tau.map { trainer.evaluate(mnist.testImages, samples: samples, relaxedAt: $0) }
         let epoch = trainer.state.epoch
         if json {
-            print(Record([("hard_elbo_loss", .number(hard.mean)), ("hard_standard_error", .number(hard.standardError)),
-                          ("relaxed_loss", .number(relaxed.mean)), ("relaxed_standard_error", .number(relaxed.standardError)),
-                          ("temperature", .number(Double(tau))), ("samples", .integer(samples)), ("epochs", .integer(epoch)),
-                          ("estimator", .string(trainer.configuration.estimator))]).json)
+            var fields: [(String, JSONValue)] = [("hard_elbo_loss", .number(hard.mean)), ("hard_standard_error", .number(hard.standardError))]
+            if let relaxed, let tau {
+                fields += [("relaxed_loss", .number(relaxed.mean)), ("relaxed_standard_error", .number(relaxed.standardError)),
+                           ("temperature", .number(Double(tau)))]
+            }
+            fields += [("samples", .integer(samples)), ("epochs", .integer(epoch)), ("estimator", .string(trainer.configuration.estimator))]
+            print(Record(fields).json)
         } else {
             print("\(trainer.configuration.estimator), \(epoch) epochs; \(samples) samples per test image")
             print(String(format: "test −ELBO, hard samples (a bound):         %.2f ± %.2f nats", hard.mean, hard.standardError))
-            print(String(format: "relaxed objective at τ = %.3g (not a bound): %.2f ± %.2f nats", tau, relaxed.mean, relaxed.standardError))
+            if let relaxed, let tau {
+                print(String(format: "relaxed objective at τ = %.3g (not a bound): %.2f ± %.2f nats", tau, relaxed.mean, relaxed.standardError))
+            }
         }
     }
 }
