@@ -75,9 +75,10 @@ static void run_part(void *context, int part) {
 }
 
 // op(A) with at most this fraction of nonzeros takes the sparse driver. Zeros scattered at random
-// are its worst case (a group of 4 rows then rarely shares a zero); measured there on 128·784·400,
-// 2 threads, it takes 0.70× the dense time at 20% nonzeros, 0.87× at 30% and 0.97× at 40%. On
-// MNIST batches (19%) it takes 0.47× (forward) and 0.39× (weight gradient).
+// are its worst case (a group of 4 rows then rarely shares a zero); measured there on 2 threads,
+// the forward 128·784·400 and the weight gradient 784·128·400 take 0.70× and 0.68× the dense time
+// at 20% nonzeros, 0.89× and 0.84× at 30%, 0.97× and 0.94× at 40%. On MNIST batches (19%) they
+// take 0.47× and 0.39×.
 #define SPARSE_DEFAULT_DENSITY 0.3f
 // Below this many dense multiply-adds the nonzero count costs more than it can save.
 #define SPARSE_MIN_WORK (1L << 20)
