@@ -150,7 +150,7 @@ struct EvaluationStatisticsTests {
 
 @Suite("Discrete VAE checkpoints")
 struct DiscreteVAECheckpointTests {
-    @Test("resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit", arguments: ["relax", "nvil", "gumbel-softmax"])
+    @Test("resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit", arguments: ["relax", "nvil", "muprop-nvil", "gumbel-softmax"])
     func resume(estimator: String) throws {
         var configuration = DiscreteVAEConfiguration()
         (configuration.latent, configuration.variables, configuration.hidden, configuration.batchSize) = ("bernoulli", 4, [16], 20)
