@@ -79,10 +79,12 @@ static void transpose_block(const float *a, int lda, int k, int cols, float *dst
 }
 
 // One group's chunk of nv vectors (nv a constant in every expansion):
-// C[i + r, j …] = alpha·Σ_q value[q, r]·B[index[q], j …] + beta·C (+ bias, ReLU), r < rows.
+// C[i + r, j …] = alpha·Σ_q value[q, r]·B[index[q], j …] + beta·C (+ bias, ReLU), r < rows;
+// lanes below first_lane are computed but not stored (the last vector of a row overlaps the one
+// before it when the width is not a whole number of vectors).
 static inline __attribute__((always_inline)) void
 sparse_tile(const int nv, const int *index, const float *value, long stride, int count, const float *b, long ldb,
-            int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int relu) {
+            int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int relu, int first_lane) {
     vfloat acc[GROUP][CHUNK_MAX];
 #pragma clang loop unroll(full)
     for (int r = 0; r < GROUP; r++)
@@ -105,16 +107,19 @@ sparse_tile(const int nv, const int *index, const float *value, long stride, int
         for (int v = 0; v < nv; v++) {
             vfloat_unaligned *out = (vfloat_unaligned *)(c + r * ldc + j + v * VW);
             vfloat y = beta == 0.0f ? alpha * acc[r][v] : alpha * acc[r][v] + beta * *out;
-            *out = bias != 0 || relu ? epilogue(y, bias ? bias + j + v * VW : 0, relu, VW) : y;
+            y = bias != 0 || relu ? epilogue(y, bias ? bias + j + v * VW : 0, relu, VW) : y;
+            if (first_lane == 0) *out = y;
+            else for (int l = first_lane; l < VW; l++) c[r * ldc + j + v * VW + l] = y[l];
         }
 }
 
 #define SPARSE_TILE_CASE(NV) \
-    case NV: sparse_tile(NV, index, value, stride, count, b, ldb, j, alpha, beta, c, ldc, rows, bias, relu); break;
+    case NV: sparse_tile(NV, index, value, stride, count, b, ldb, j, alpha, beta, c, ldc, rows, bias, relu, first_lane); break;
 
 static __attribute__((noinline)) void
 sparse_tile_any(int nv, const int *index, const float *value, long stride, int count, const float *b, long ldb,
-                int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int relu) {
+                int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int relu,
+                int first_lane) {
     switch (nv) {
     SPARSE_TILE_CASE(1) SPARSE_TILE_CASE(2) SPARSE_TILE_CASE(3)
 #if CHUNK_MAX == 6
@@ -124,7 +129,7 @@ sparse_tile_any(int nv, const int *index, const float *value, long stride, int c
     }
 }
 
-// Columns past the last whole vector, one at a time, with the same FMA chain per element.
+// Rows narrower than one vector, a column at a time, with the same FMA chain per element.
 static void sparse_edge(const int *index, const float *value, long stride, int count, const float *b, long ldb,
                         int j0, int j1, float alpha, float beta, float *c, long ldc, int rows, const float *bias,
                         int relu) {
@@ -171,10 +176,13 @@ void SPARSE_GEMM_NAME(int ta, int i0, int i1, int n, int k, float alpha, const f
                 const float *gv = value + g * GROUP * stride;
                 if (chunk < chunks)
                     sparse_tile_any(v1 - v0, gi, gv, stride, counts[g], b, ldb, v0 * VW, alpha, beta,
-                                    c + (long)i * ldc, ldc, rows, bias, relu);
+                                    c + (long)i * ldc, ldc, rows, bias, relu, 0);
+                else if (vectors * VW < n && vectors > 0)  // one vector ending at n, storing the new lanes
+                    sparse_tile_any(1, gi, gv, stride, counts[g], b, ldb, n - VW, alpha, beta, c + (long)i * ldc, ldc,
+                                    rows, bias, relu, VW - (n - vectors * VW));
                 else if (vectors * VW < n)
-                    sparse_edge(gi, gv, stride, counts[g], b, ldb, vectors * VW, n, alpha, beta, c + (long)i * ldc,
-                                ldc, rows, bias, relu);
+                    sparse_edge(gi, gv, stride, counts[g], b, ldb, 0, n, alpha, beta, c + (long)i * ldc, ldc, rows,
+                                bias, relu);
             }
             v0 = v1;
         }
