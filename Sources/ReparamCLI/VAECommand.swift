@@ -48,7 +48,9 @@ struct RunFolder {
     }
 
     func appendMetrics(_ line: String) throws {
-        if !FileManager.default.fileExists(atPath: metrics.path) { FileManager.default.createFile(atPath: metrics.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: metrics.path), !FileManager.default.createFile(atPath: metrics.path, contents: nil) {
+            throw CommandFailure(description: "cannot create \(metrics.path)")
+        }
         let handle = try FileHandle(forWritingTo: metrics)
         defer { try? handle.close() }
         try handle.seekToEnd()
