@@ -116,8 +116,10 @@ void rp_set_sparse_density_limit(float limit) {
 static void select_drivers(gemm_job *job, int sparse_allowed, long *multiply_adds) {
     long (*count)(int, int, int, const float *, int, long);
     switch (rp_isa_active()) {
+#if defined(__x86_64__)  // the AVX drivers are only built there
     case RP_ISA_AVX512: job->driver = rp_sgemm_avx512, job->sparse = rp_sgemm_sparse_avx512, count = rp_count_nonzeros_avx512; break;
     case RP_ISA_AVX2: job->driver = rp_sgemm_avx2, job->sparse = rp_sgemm_sparse_avx2, count = rp_count_nonzeros_avx2; break;
+#endif
     default: job->driver = rp_sgemm_portable, job->sparse = rp_sgemm_sparse_portable, count = rp_count_nonzeros_portable;
     }
     *multiply_adds = (long)job->m * job->n * job->k;

@@ -11,6 +11,7 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context);
 
 // GEMM drivers, one per ISA (same contract as rp_sgemm, single-threaded), with an optional
 // epilogue on the stored result: + bias[j] (bias may be NULL), then ReLU when relu is non-zero.
+// The AVX ones exist on x86-64 only.
 void rp_sgemm_avx512(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                      const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
 void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
@@ -18,9 +19,9 @@ void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float
 void rp_sgemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                        const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
 
-// Sparse-A drivers, one per ISA: C rows [i0, i1) (i0 a multiple of RP_SPARSE_GROUP) of alpha·op(A)·B + beta·C (+ bias, ReLU) for a
-// non-transposed B, visiting only op(A)'s nonzeros; and nonzero counters for op(A) (m × k) that
-// stop once the count passes limit.
+// Sparse-A drivers, one per ISA: C rows [i0, i1) (i0 a multiple of RP_SPARSE_GROUP) of
+// alpha·op(A)·B + beta·C (+ bias, ReLU) for a non-transposed B, visiting only op(A)'s nonzeros;
+// and nonzero counters for op(A) (m × k) that stop once the count passes limit.
 #define RP_SPARSE_GROUP 4
 void rp_sgemm_sparse_avx512(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
                             const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
