@@ -109,6 +109,7 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
         // The relaxed objective is what a relaxation trains; for other estimators only on request.
         let tau = temperature ?? (trainer.configuration.annealsTemperature ? trainer.temperature : nil)
         let relaxed = tau.map { trainer.evaluate(mnist.testImages, samples: samples, relaxedAt: $0) }
+        let usage = trainer.model.latentUsage(trainer.testData(mnist.testImages))
         let epoch = trainer.state.epoch
         if json {
             var fields: [(String, JSONValue)] = [("hard_elbo_loss", .number(hard.mean)), ("hard_standard_error", .number(hard.standardError))]
@@ -116,6 +117,8 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
                 fields += [("relaxed_loss", .number(relaxed.mean)), ("relaxed_standard_error", .number(relaxed.standardError)),
                            ("temperature", .number(Double(tau)))]
             }
+            fields += [("active_variables", .integer(usage.activeCount)), ("variables", .integer(usage.activity.count)),
+                       ("kl", .number(usage.totalKullbackLeibler))]
             fields += [("samples", .integer(samples)), ("epochs", .integer(epoch)), ("estimator", .string(trainer.configuration.estimator))]
             print(Record(fields).json)
         } else {
@@ -124,6 +127,8 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
             if let relaxed, let tau {
                 print(String(format: "relaxed objective at τ = %.3g (not a bound): %.2f ± %.2f nats", tau, relaxed.mean, relaxed.standardError))
             }
+            print(String(format: "latent variables in use: %d of %d (Σ_c Var_x q(c|x) > %g); KL to the prior %.2f nats",
+                         usage.activeCount, usage.activity.count, LatentUsage.activeThreshold, usage.totalKullbackLeibler))
         }
     }
 }

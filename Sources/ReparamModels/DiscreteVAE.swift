@@ -51,16 +51,23 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
         return (targets * logits - softplus(logits)).sum(alongAxes: [1]).reshaped(to: [n, batch])
     }
 
-    /// KL(q(b|x) ‖ uniform) per image: Σ_d Σ_k q log q + log K per variable (K = 2 for Bernoulli).
+    /// KL(q(b|x) ‖ uniform) per image: the sum over variables of `klToUniformPerVariable`.
     @differentiable(reverse)
     public static func klToUniform(_ logits: Tensor, latent: DiscreteLatent, classes: Int) -> Tensor {
+        klToUniformPerVariable(logits, latent: latent, classes: classes).sum(alongAxes: [1])
+    }
+
+    /// KL(q(b_v|x) ‖ uniform) per image and variable, [batch, variables]: Σ_k q log q + log K
+    /// (K = 2 for Bernoulli).
+    @differentiable(reverse)
+    public static func klToUniformPerVariable(_ logits: Tensor, latent: DiscreteLatent, classes: Int) -> Tensor {
         let logK = withoutDerivative(at: Float(Foundation.log(Double(classes))))
         if latent == .bernoulli {
             let p = sigmoid(logits)
-            return (p * logSigmoid(logits) + (1 - p) * logSigmoid(-logits) + logK).sum(alongAxes: [1])
+            return p * logSigmoid(logits) + (1 - p) * logSigmoid(-logits) + logK
         }
         let logQ = logSoftmax(logits)
-        return (exp(logQ) * logQ).sum(alongAxes: [1, 2]) + logK * Float(withoutDerivative(at: logits.shape[1]))
+        return (exp(logQ) * logQ).sum(alongAxes: [2]) + logK
     }
 
     /// −ELBO per image with one hard sample per image: −log p(x|b) + KL(q ‖ uniform).
