@@ -18,11 +18,11 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     @noDerivative public let classes: Int
 
     public init(latent: DiscreteLatent, variables: Int, classes: Int, inputSize: Int = 784, hidden: [Int] = [512, 256],
-                activation: Activation = .relu, key: RandomKey) {
+                activation: Activation = .relu, initializer: Initializer = .pytorchDefault, key: RandomKey) {
         let size = latent == .bernoulli ? variables : variables * classes
         let keys = key.split(2)
-        encoder = MLP(sizes: [inputSize] + hidden + [size], hidden: activation, key: keys[0])
-        decoder = MLP(sizes: [size] + hidden.reversed() + [inputSize], hidden: activation, key: keys[1])
+        encoder = MLP(sizes: [inputSize] + hidden + [size], hidden: activation, initializer: initializer, key: keys[0])
+        decoder = MLP(sizes: [size] + hidden.reversed() + [inputSize], hidden: activation, initializer: initializer, key: keys[1])
         self.latent = latent
         self.variables = variables
         self.classes = latent == .bernoulli ? 2 : classes

@@ -15,6 +15,10 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     public var classes = 10
     public var hidden: [Int] = [512, 256]
     public var activation = "relu"
+    /// Weight initialization: "pytorch" (nn.Linear's default) or "glorot" (Glorot-uniform
+    /// weights and zero biases, TensorFlow's dense-layer default). Optional so that runs saved
+    /// before the field existed load; nil means "pytorch".
+    public var initializer: String?
     public var batchSize = 100
     public var learningRate: Float = 1e-3
     /// gumbel-softmax, st-gumbel, straight-through, annealed-st, darn, reinforce, nvil, rloo, vimco,
@@ -50,6 +54,9 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         if latent == "categorical" && (classes < 2 || classes > 1000) { out.append("classes must be 2…1000, got \(classes)") }
         if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("hidden sizes must be 1…100000, got \(hidden)") }
         if Activation(named: activation) == nil { out.append("activation must be relu, tanh or sigmoid, got '\(activation)'") }
+        if let initializer, DiscreteVAEConfiguration.initializers[initializer] == nil {
+            out.append("initializer must be pytorch or glorot, got '\(initializer)'")
+        }
         if batchSize < 1 || batchSize > 100_000 { out.append("batch size must be 1…100000, got \(batchSize)") }
         if !(learningRate > 0 && learningRate.isFinite) { out.append("learning rate must be positive, got \(learningRate)") }
         if !DiscreteVAEConfiguration.estimators.contains(estimator) {
@@ -71,9 +78,12 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         max(temperatureMin, temperature * Float(Foundation.exp(-Double(annealRate) * Double(step / annealEvery * annealEvery))))
     }
 
+    static let initializers: [String: Initializer] = ["pytorch": .pytorchDefault, "glorot": .glorotUniform]
+
     public func makeModel(key: RandomKey) -> DiscreteVAE {
         DiscreteVAE(latent: discreteLatent, variables: variables, classes: classes, hidden: hidden,
-                    activation: Activation(named: activation) ?? .relu, key: key)
+                    activation: Activation(named: activation) ?? .relu,
+                    initializer: DiscreteVAEConfiguration.initializers[initializer ?? "pytorch"] ?? .pytorchDefault, key: key)
     }
 
     public func makeEstimator(key: RandomKey) -> any DiscreteGradientEstimator {

@@ -176,3 +176,24 @@ struct DiscreteVAECheckpointTests {
         #expect(a.keys.sorted() == b.keys.sorted() && a.allSatisfy { b[$0.key] == $0.value }, "\(estimator): estimator state differs")
     }
 }
+
+@Suite("Discrete VAE configuration")
+struct DiscreteVAEConfigurationTests {
+    @Test("the initializer is named in the configuration; an unknown name is refused and a run saved without one loads as pytorch")
+    func initializer() throws {
+        var configuration = DiscreteVAEConfiguration()
+        configuration.initializer = "glorot"
+        #expect(configuration.problems.isEmpty)
+        // Glorot biases are zero; PyTorch's are drawn.
+        #expect(configuration.makeModel(key: RandomKey(seed: 1)).encoder.layers[0].bias.scalars.allSatisfy { $0 == 0 })
+        configuration.initializer = nil
+        #expect(configuration.makeModel(key: RandomKey(seed: 1)).encoder.layers[0].bias.scalars.contains { $0 != 0 })
+        configuration.initializer = "xavier"
+        #expect(configuration.problems == ["initializer must be pytorch or glorot, got 'xavier'"])
+
+        var saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DiscreteVAEConfiguration())) as! [String: Any]
+        saved["initializer"] = nil
+        let loaded = try JSONDecoder().decode(DiscreteVAEConfiguration.self, from: JSONSerialization.data(withJSONObject: saved))
+        #expect(loaded.initializer == nil && loaded == DiscreteVAEConfiguration())
+    }
+}
