@@ -54,7 +54,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         if latent == "categorical" && (classes < 2 || classes > 1000) { out.append("classes must be 2…1000, got \(classes)") }
         if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("hidden sizes must be 1…100000, got \(hidden)") }
         if Activation(named: activation) == nil { out.append("activation must be relu, tanh or sigmoid, got '\(activation)'") }
-        if let initializer, DiscreteVAEConfiguration.initializers[initializer] == nil {
+        if let initializer, Initializer(named: initializer) == nil {
             out.append("initializer must be pytorch or glorot, got '\(initializer)'")
         }
         if batchSize < 1 || batchSize > 100_000 { out.append("batch size must be 1…100000, got \(batchSize)") }
@@ -78,12 +78,10 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         max(temperatureMin, temperature * Float(Foundation.exp(-Double(annealRate) * Double(step / annealEvery * annealEvery))))
     }
 
-    static let initializers: [String: Initializer] = ["pytorch": .pytorchDefault, "glorot": .glorotUniform]
-
     public func makeModel(key: RandomKey) -> DiscreteVAE {
         DiscreteVAE(latent: discreteLatent, variables: variables, classes: classes, hidden: hidden,
                     activation: Activation(named: activation) ?? .relu,
-                    initializer: DiscreteVAEConfiguration.initializers[initializer ?? "pytorch"] ?? .pytorchDefault, key: key)
+                    initializer: Initializer(named: initializer ?? "pytorch") ?? .pytorchDefault, key: key)
     }
 
     public func makeEstimator(key: RandomKey) -> any DiscreteGradientEstimator {

@@ -36,7 +36,7 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
         if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("hidden sizes must be 1…100000, got \(hidden)") }
         if latent <= 0 || latent > 10_000 { out.append("latent size must be 1…10000, got \(latent)") }
         if Activation(named: activation) == nil { out.append("activation must be relu, tanh or sigmoid, got '\(activation)'") }
-        if !["pytorch", "glorot"].contains(initializer) { out.append("initializer must be pytorch or glorot, got '\(initializer)'") }
+        if Initializer(named: initializer) == nil { out.append("initializer must be pytorch or glorot, got '\(initializer)'") }
         if batchSize <= 0 || batchSize > 1_000_000 { out.append("batch size must be 1…1000000, got \(batchSize)") }
         if !(learningRate > 0 && learningRate.isFinite) { out.append("learning rate must be positive, got \(learningRate)") }
         if !(adamEpsilon > 0 && adamEpsilon.isFinite) { out.append("Adam epsilon must be positive, got \(adamEpsilon)") }
@@ -71,7 +71,7 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
 
     public func makeModel(key: RandomKey) -> VAE {
         VAE(inputSize: inputSize, hidden: hidden, latentSize: latent, activation: Activation(named: activation) ?? .relu,
-            initializer: initializer == "glorot" ? .glorotUniform : .pytorchDefault, key: key)
+            initializer: Initializer(named: initializer) ?? .pytorchDefault, key: key)
     }
 }
 
@@ -81,6 +81,17 @@ extension Activation {
         case "relu": self = .relu
         case "tanh": self = .tanh
         case "sigmoid": self = .sigmoid
+        default: return nil
+        }
+    }
+}
+
+extension Initializer {
+    /// "pytorch" (nn.Linear's default) or "glorot" (Glorot-uniform weights, zero biases).
+    public init?(named name: String) {
+        switch name {
+        case "pytorch": self = .pytorchDefault
+        case "glorot": self = .glorotUniform
         default: return nil
         }
     }
