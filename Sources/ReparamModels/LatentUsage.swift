@@ -34,7 +34,8 @@ extension DiscreteVAE {
                 sum[i % width] += Double(value)
                 sumOfSquares[i % width] += Double(value) * Double(value)
             }
-            for (i, value) in DiscreteVAE.klToUniformPerVariable(θ, latent: latent, classes: classes).scalars.enumerated() { divergence[i % variables] += Double(value) }
+            let kl = DiscreteVAE.klToUniformPerVariable(θ, latent: latent, classes: classes).scalars
+            for (i, value) in kl.enumerated() { divergence[i % variables] += Double(value) }
         }
         let n = Double(images.shape[0])
         let activity = (0..<variables).map { v in
