@@ -157,7 +157,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
 
     func run() throws {
         let mnist = try loadMNIST(options.data)
-        var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "s/epoch", "status"])
+        var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "latents in use", "KL", "s/epoch", "status"])
         var curves: [Chart.Series] = [], records: [Record] = []
         for name in chosen {
             let configuration = options.configuration(estimator: name)
@@ -187,11 +187,14 @@ struct DiscreteVAECompareCommand: ParsableCommand {
             try? trainer.writeCheckpoint(to: URL(fileURLWithPath: out).appendingPathComponent("\(name).safetensors"))
             let variance = variances.isEmpty ? .nan : variances.reduce(0, +) / Double(variances.count)
             let perEpoch = seconds.isEmpty ? .nan : seconds.sorted()[seconds.count / 2], last = points.last?.y ?? .nan
+            let usage = trainer.model.latentUsage(trainer.testData(mnist.testImages))
             let status = failure.map { "failed in epoch \(points.count + 1): \($0)" } ?? "ok"
             table.rows.append([name, String(format: "%.2f", last), String(format: "%.2f", trainer.lastEpochLoss),
-                               String(format: "%.4g", variance), String(format: "%.2f", perEpoch), failure == nil ? "ok" : "failed in epoch \(points.count + 1)"])
+                               String(format: "%.4g", variance), "\(usage.activeCount)/\(usage.activity.count)",
+                               String(format: "%.2f", usage.totalKullbackLeibler), String(format: "%.2f", perEpoch), failure == nil ? "ok" : "failed in epoch \(points.count + 1)"])
             records.append(Record([("estimator", .string(name)), ("test_loss", .number(last)), ("train_loss", .number(trainer.lastEpochLoss)),
-                                   ("gradient_variance", .number(variance)), ("seconds_per_epoch", .number(perEpoch)),
+                                   ("gradient_variance", .number(variance)), ("active_variables", .integer(usage.activeCount)),
+                                   ("kl", .number(usage.totalKullbackLeibler)), ("seconds_per_epoch", .number(perEpoch)),
                                    ("epochs", .integer(points.count)), ("status", .string(status))]))
             if !points.isEmpty { curves.append(Chart.Series(name: name, points: points, markers: epochs <= 30)) }
             if json { print(records.last!.json) } else { print(table.rows.last!.joined(separator: "  ")) }
@@ -201,7 +204,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
         let shape = c.latent == "bernoulli" ? "\(c.variables) Bernoulli units" : "\(c.variables)×\(c.classes) categorical"
         let result = LabResult(
             title: "Discrete VAE on binarized MNIST (\(shape))",
-            headline: ["Each estimator trained \(epochs) epochs with the same seed, batch \(c.batchSize), Adam \(c.learningRate); test −ELBO per image with hard samples (lower is better). Gradient variance: mean per-logit variance of one draw's ∂E[log p(x|b)]/∂logits on 100 training images, averaged over epochs."],
+            headline: ["Each estimator trained \(epochs) epochs with the same seed, batch \(c.batchSize), Adam \(c.learningRate); test −ELBO per image with hard samples (lower is better). Gradient variance: mean per-logit variance of one draw's ∂E[log p(x|b)]/∂logits on 100 training images, averaged over epochs. Latents in use: variables whose posterior moves with the image (Σ_c Var_x q(c|x) > 0.01); KL: to the uniform prior, per test image."],
             table: table, records: records,
             charts: [Chart(name: "dvae-\(c.latent)-curves", title: "Test −ELBO per epoch (\(shape))",
                            caption: "Claim: Gumbel-softmax, biased but low-variance, trains best among single-sample estimators (Jang et al. 2017, Table 1). Test −ELBO with hard samples after each epoch.",
