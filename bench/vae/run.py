@@ -2,6 +2,10 @@
 prints seconds per epoch (median over epochs 2…N), final test loss, peak memory and the ratios.
 
     python3 bench/vae/run.py --epochs 10 [--rounds 3] [--data DIR] [--reparam .build/release/reparam] [--json]
+    python3 bench/vae/run.py --model dvae --latent categorical --estimator st-gumbel --epochs 10
+
+`--model dvae` times Jang et al.'s discrete VAE instead (`reparam dvae train` against
+bench/dvae/dvae_torch.py, for the estimators that script has; no JAX peer).
 
 With --rounds R the systems run R times in turn (A B C A B C ...). A shared machine's speed
 drifts between runs, so each round's ratios are taken within the round and the median ratio is
@@ -53,12 +57,28 @@ def round_trip_ns(reparam):
         return None
 
 
+def trainers(args, data, run_folder):
+    """The command line of each system for this model, keyed by system."""
+    epochs = ["--epochs", str(args.epochs)]
+    if args.model == "dvae":
+        model = ["--latent", args.latent, "--estimator", args.estimator] + epochs
+        return {"reparam": [args.reparam, "dvae", "train"] + model + ["--json", "--out", run_folder] + data,
+                "pytorch": [sys.executable, os.path.join("..", "dvae", "dvae_torch.py")] + model + data}
+    return {"reparam": [args.reparam, "vae", "train"] + epochs + ["--json", "--out", run_folder] + data,
+            "pytorch": [sys.executable, "vae_torch.py"] + epochs + data,
+            "jax": [sys.executable, "vae_jax.py"] + epochs + data}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--data")
     parser.add_argument("--reparam", default=os.path.join(ROOT, ".build", "release", "reparam"))
     parser.add_argument("--only", help="comma-separated subset of reparam,pytorch,jax")
+    parser.add_argument("--model", choices=["vae", "dvae"], default="vae")
+    parser.add_argument("--latent", choices=["categorical", "bernoulli"], default="categorical", help="dvae only")
+    parser.add_argument("--estimator", choices=["gumbel-softmax", "st-gumbel", "straight-through"], default="gumbel-softmax",
+                        help="dvae only")
     parser.add_argument("--rounds", type=int, default=1, help="run the systems this many times in turn")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -68,13 +88,10 @@ def main():
     rounds, placements = [], []
     with tempfile.TemporaryDirectory() as folder:
         for round_index in range(args.rounds):
-            commands = {
-                "reparam": [args.reparam, "vae", "train", "--epochs", str(args.epochs), "--json",
-                            "--out", os.path.join(folder, f"run{round_index}")] + data,
-                "pytorch": [sys.executable, "vae_torch.py", "--epochs", str(args.epochs)] + data,
-                "jax": [sys.executable, "vae_jax.py", "--epochs", str(args.epochs)] + data,
-            }
+            commands = trainers(args, data, os.path.join(folder, f"run{round_index}"))
             chosen = args.only.split(",") if args.only else list(commands)
+            if set(chosen) - set(commands):
+                raise SystemExit(f"--only: {', '.join(sorted(set(chosen) - set(commands)))} not among {', '.join(commands)} for --model {args.model}")
             results = {}
             placement = None
             for name in chosen:
