@@ -111,7 +111,7 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
         // The relaxed objective is what a relaxation trains; for other estimators only on request.
         let tau = temperature ?? (trainer.configuration.annealsTemperature ? trainer.temperature : nil)
         let relaxed = tau.map { trainer.evaluate(mnist.testImages, samples: samples, relaxedAt: $0) }
-        let usage = trainer.model.latentUsage(trainer.testData(mnist.testImages))
+        let usage = trainer.latentUsage(mnist.testImages)
         let epoch = trainer.state.epoch
         if json {
             var fields: [(String, JSONValue)] = [("hard_elbo_loss", .number(hard.mean)), ("hard_standard_error", .number(hard.standardError))]
@@ -187,7 +187,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
             try? trainer.writeCheckpoint(to: URL(fileURLWithPath: out).appendingPathComponent("\(name).safetensors"))
             let variance = variances.isEmpty ? .nan : variances.reduce(0, +) / Double(variances.count)
             let perEpoch = seconds.isEmpty ? .nan : seconds.sorted()[seconds.count / 2], last = points.last?.y ?? .nan
-            let usage = trainer.model.latentUsage(trainer.testData(mnist.testImages))
+            let usage = trainer.latentUsage(mnist.testImages)
             let status = failure.map { "failed in epoch \(points.count + 1): \($0)" } ?? "ok"
             table.rows.append([name, String(format: "%.2f", last), String(format: "%.2f", trainer.lastEpochLoss),
                                String(format: "%.4g", variance), "\(usage.activeCount)/\(usage.activity.count)",

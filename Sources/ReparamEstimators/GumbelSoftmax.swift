@@ -60,10 +60,8 @@ public struct MuProp: DiscreteGradientEstimator {
         let (fAtMean, gradientAtMean) = objective.valueAndGradient(meanField.reshaped(to: [1] + logits.shape))
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let f = objective.evaluate(b)
-        var residual = f - (fAtMean + latent.sumOverLatent(gradientAtMean * (b - meanField)))
-        if baseline != nil {
-            residual = baseline!.centred(residual, context: objective.context ?? Tensor.ones([logits.shape[0], 1]))
-        }
+        let raw = f - (fAtMean + latent.sumOverLatent(gradientAtMean * (b - meanField)))
+        let residual = baseline?.centred(raw, context: objective.context ?? Tensor.ones([logits.shape[0], 1])) ?? raw
         let estimates = weighted(latent.score(b, logits: logits), by: residual)
             + meanPullback(gradientAtMean.reshaped(to: logits.shape))
         return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 2, points: b)

@@ -199,6 +199,9 @@ public struct DiscreteVAETrainer {
         return meanAndStandardError(perImage)
     }
 
+    /// How much of its code the encoder uses on `images`, binarized as the test set is.
+    public func latentUsage(_ images: Tensor) -> LatentUsage { model.latentUsage(testData(images)) }
+
     public func testData(_ images: Tensor) -> Tensor { configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images }
 
     /// The estimator's variance on `batch` now: mean over logit coordinates of the per-draw
