@@ -2,7 +2,8 @@ import _Differentiation
 import ReparamRandom
 import ReparamTensor
 
-/// LogNormal(loc μ, scale σ): log z ~ N(μ, σ²). Pathwise: z = exp(μ + σε).
+/// LogNormal(loc μ, scale σ): log z ~ N(μ, σ²). Pathwise: z = exp(μ + σε). Sampling and the
+/// density go through `TransformedDistribution(Normal, Exp)`.
 public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var loc: Tensor
     public var scale: Tensor
@@ -28,14 +29,16 @@ public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { base.batchShape }
     public var eventShape: [Int] { [] }
 
+    @differentiable(reverse)
+    public var transformed: TransformedDistribution<Normal, Exp> { TransformedDistribution(base: base, bijector: Exp()) }
+
     @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { exp(base.rsample(key, sampleShape: sampleShape)) }
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { transformed.rsample(key, sampleShape: sampleShape) }
 
     /// log N(log x; μ, σ²) − log x on x > 0
     @differentiable(reverse)
     public func logProb(_ value: Tensor) -> Tensor {
-        let logValue = log(value)
-        return restricted(base.logProb(logValue) - logValue, to: withoutDerivative(at: value)) { $0 > 0 }
+        restricted(transformed.logProb(value), to: withoutDerivative(at: value)) { $0 > 0 }
     }
 
     /// Φ((log x − μ)/σ)

@@ -5,7 +5,8 @@ import ReparamTensor
 import Glibc
 #endif
 
-/// Binary Concrete: y = σ((l + L)/T) with L = log u − log(1 − u) logistic noise.
+/// Binary Concrete: y = σ((l + L)/T) with L = log u − log(1 − u) logistic noise, i.e.
+/// `TransformedDistribution(Logistic(l/T, 1/T), Sigmoid)`.
 /// Differentiable but biased; see Bernoulli for the exact discrete family.
 public struct RelaxedBernoulli: Relaxation {
     public var logits: Tensor
@@ -25,15 +26,19 @@ public struct RelaxedBernoulli: Relaxation {
     public var batchShape: [Int] { logits.shape }
     public var eventShape: [Int] { [] }
 
+    /// The logit of the sample, s = (l + L)/T ~ Logistic(l/T, 1/T).
+    @differentiable(reverse)
+    public var logit: Logistic { Logistic(loc: logits / temperature, scale: withoutDerivative(at: Tensor(1 / temperature))) }
+
+    @differentiable(reverse)
+    public var transformed: TransformedDistribution<Logistic, Sigmoid> { TransformedDistribution(base: logit, bijector: Sigmoid()) }
+
     /// s = (l + L)/T, the logit of the sample (finite where y rounds to 0 or 1).
     @differentiable(reverse, wrt: self)
-    public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
-        let u = key.uniform(sampleShape + withoutDerivative(at: logits.shape)).map { $0 + 0x1p-25 }
-        return (logits + (log(u) - log1p(-u))) / temperature
-    }
+    public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor { logit.rsample(key, sampleShape: sampleShape) }
 
     @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { sigmoid(rsampleLogit(key, sampleShape: sampleShape)) }
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { transformed.rsample(key, sampleShape: sampleShape) }
 
     /// 1 where y > ½, else 0, forward; the relaxed gradient backward.
     @differentiable(reverse, wrt: self)
@@ -44,16 +49,11 @@ public struct RelaxedBernoulli: Relaxation {
 
     /// Density of the logit s: log T + l − T·s − 2·softplus(l − T·s).
     @differentiable(reverse)
-    public func logProb(logit s: Tensor) -> Tensor {
-        log(withoutDerivative(at: Tensor(temperature))) + logits - temperature * s - 2 * softplus(logits - temperature * s)
-    }
+    public func logProb(logit s: Tensor) -> Tensor { logit.logProb(s) }
 
     /// Density of y: the logit's density − log y − log(1 − y).
     @differentiable(reverse)
-    public func logProb(_ value: Tensor) -> Tensor {
-        let s = log(value) - log1p(-value)
-        return logProb(logit: s) - log(value) - log1p(-value)
-    }
+    public func logProb(_ value: Tensor) -> Tensor { transformed.logProb(value) }
 
     public var mean: Tensor { Tensor(repeating: .nan, shape: logits.shape) }
     public var variance: Tensor { Tensor(repeating: .nan, shape: logits.shape) }

@@ -2,10 +2,11 @@ import _Differentiation
 import ReparamRandom
 import ReparamTensor
 
-/// y = tanh(x), x ~ N(loc, scale²): the squashed Gaussian of bounded-action policies (SAC).
+/// y = tanh(x), x ~ N(loc, scale²): the squashed Gaussian of bounded-action policies (SAC),
+/// `TransformedDistribution(Normal, Tanh)`.
 ///
-/// log p(y) = log N(x) − log(1 − tanh² x), with the log-Jacobian written as
-/// 2(log 2 − x − softplus(−2x)) so it stays finite where tanh x rounds to ±1. Use
+/// log p(y) = log N(x) − log(1 − tanh² x), with the log-Jacobian from `Tanh`, which stays
+/// finite where tanh x rounds to ±1. Use
 /// `rsampleWithLogProb`, which keeps x, rather than `logProb(y)`, which must recover x = atanh y.
 public struct TanhNormal: ExplicitlyReparameterizable {
     public var loc: Tensor
@@ -36,28 +37,29 @@ public struct TanhNormal: ExplicitlyReparameterizable {
     public var batchShape: [Int] { base.batchShape }
     public var eventShape: [Int] { [] }
 
+    @differentiable(reverse)
+    public var transformed: TransformedDistribution<Normal, Tanh> { TransformedDistribution(base: base, bijector: Tanh()) }
+
     @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { tanh(base.rsample(key, sampleShape: sampleShape)) }
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { transformed.rsample(key, sampleShape: sampleShape) }
 
     /// (y, log p(y)) from one pre-squash draw x, without inverting tanh.
     @differentiable(reverse, wrt: self)
     public func rsampleWithLogProb(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
-        let x = base.rsample(key, sampleShape: sampleShape)
-        return concat([tanh(x).reshaped(to: [1] + withoutDerivative(at: x.shape)),
-                       logProb(preSquash: x).reshaped(to: [1] + withoutDerivative(at: x.shape))], axis: 0)
+        let draw = transformed.rsampleWithLogProb(key, sampleShape: sampleShape)
+        let shape = [1] + withoutDerivative(at: draw.value.shape)
+        return concat([draw.value.reshaped(to: shape), draw.logProb.reshaped(to: shape)], axis: 0)
     }
 
     /// log p(tanh x) given the pre-squash value x.
     @differentiable(reverse)
     public func logProb(preSquash x: Tensor) -> Tensor {
-        base.logProb(x) - 2 * (0.69314718056 - x - softplus(-2 * x))
+        transformed.logProb(preimage: x, forwardLogDet: Tanh().forwardLogDetJacobian(x))
     }
 
     /// log p(y) with x = atanh(y) = ½ log((1 + y)/(1 − y)).
     @differentiable(reverse)
-    public func logProb(_ value: Tensor) -> Tensor {
-        logProb(preSquash: 0.5 * (log1p(value) - log1p(-value)))
-    }
+    public func logProb(_ value: Tensor) -> Tensor { transformed.logProb(value) }
 
     /// No closed form: NaN.
     public var mean: Tensor { Tensor(repeating: .nan, shape: batchShape) }
