@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, bottom-up; each target imports only the ones below it:
 // CReparamKernels → ReparamTensor → ReparamRandom → ReparamDistributions, ReparamNN →
-// ReparamEstimators, ReparamData → ReparamModels → Reparam (umbrella) → ReparamLab → reparam (CLI).
+// ReparamFlows, ReparamEstimators, ReparamData → ReparamModels → Reparam (umbrella) → ReparamLab → reparam (CLI).
 let package = Package(
     name: "Reparam",
     products: [
@@ -28,8 +28,9 @@ let package = Package(
         .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamData", dependencies: ["ReparamTensor", "CZlib"]),
         .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamFlows", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamModels", dependencies: ["ReparamEstimators", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
-        .target(name: "Reparam", dependencies: ["ReparamModels", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "Reparam", dependencies: ["ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ReparamLab", dependencies: ["Reparam"]),
         .executableTarget(
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
         .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .testTarget(name: "ReparamFlowsTests", dependencies: ["ReparamFlows", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),

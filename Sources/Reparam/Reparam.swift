@@ -5,5 +5,6 @@
 @_exported import ReparamDistributions
 @_exported import ReparamNN
 @_exported import ReparamEstimators
+@_exported import ReparamFlows
 @_exported import ReparamData
 @_exported import ReparamModels

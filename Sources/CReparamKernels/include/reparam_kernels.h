@@ -164,6 +164,17 @@ void rp_gamma_attempts(const float *alpha, const float *normal, const float *uni
 
 // MARK: - Philox-4x32-10 random fills
 
+/// Monotone rational-quadratic splines, elementwise, identity outside [kx_0, kx_bins): element
+/// i has knots kx, ky and derivatives kd at i·(bins+1) … i·(bins+1)+bins. `inverse` maps y to
+/// x. Writes the output and log|d out/d in|.
+void rp_rq_spline(int64_t n, int bins, const float *x, const float *kx, const float *ky, const float *kd,
+                  int inverse, float *out, float *logdet);
+/// Gradients of rp_rq_spline (same `x`, its `out`) given those of out and logdet (either may be
+/// NULL for zero): with respect to x and every knot and derivative (overwritten).
+void rp_rq_spline_backward(int64_t n, int bins, const float *x, const float *out, const float *kx, const float *ky,
+                           const float *kd, int inverse, const float *g_out, const float *g_logdet, float *g_x,
+                           float *g_kx, float *g_ky, float *g_kd);
+
 /// One Philox-4x32-10 block: out = philox(counter, key).
 void rp_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 

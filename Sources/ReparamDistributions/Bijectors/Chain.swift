@@ -34,42 +34,102 @@ public struct Chain<Layer: Bijector>: Bijector {
 
     @differentiable(reverse)
     func chained(_ input: Tensor, inverse: Bool) -> ValueAndLogDet {
-        run(input, inverse: inverse).value
-    }
-
-    /// The layers applied in order (or their inverses, last first), with each one's pullback.
-    func run(_ input: Tensor, inverse: Bool)
-        -> (value: ValueAndLogDet, pullbacks: [(index: Int, pullback: (ValueAndLogDet.TangentVector) -> (Layer.TangentVector, Tensor))]) {
-        let order = inverse ? Array(layers.indices.reversed()) : Array(layers.indices)
-        var h = input
-        var total = Tensor.zero
-        var pullbacks: [(index: Int, pullback: (ValueAndLogDet.TangentVector) -> (Layer.TangentVector, Tensor))] = []
-        pullbacks.reserveCapacity(order.count)
-        for i in order {
-            let (out, pullback) = valueWithPullback(at: layers[i], h) { layer, h in
-                inverse ? layer.inverseWithLogDet(h) : layer.forwardWithLogDet(h)
-            }
-            pullbacks.append((i, pullback))
-            h = out.value
-            total = total + out.logDet
-        }
-        return (ValueAndLogDet(value: h, logDet: total), pullbacks)
+        run(input, context: .zero, inverse: inverse) { layer, h, _ in
+            inverse ? layer.inverseWithLogDet(h) : layer.forwardWithLogDet(h)
+        }.value
     }
 
     @derivative(of: chained)
     func vjpChained(_ input: Tensor, inverse: Bool)
         -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor)) {
-        let (value, pullbacks) = run(input, inverse: inverse)
-        let count = layers.count
+        let (value, pullback) = run(input, context: .zero, inverse: inverse) { layer, h, _ in
+            inverse ? layer.inverseWithLogDet(h) : layer.forwardWithLogDet(h)
+        }
         return (value, { v in
-            var gradients = [Layer.TangentVector](repeating: .zero, count: count)
-            var cotangent = v.value
-            for step in pullbacks.reversed() {
-                let (g, gInput) = step.pullback(ValueAndLogDet.TangentVector(value: cotangent, logDet: v.logDet))
-                gradients[step.index] = g
-                cotangent = gInput
-            }
-            return (TangentVector(layers: Array<Layer>.TangentVector(gradients)), cotangent)
+            let (layers, input, _) = pullback(v)
+            return (layers, input)
         })
     }
+
+    /// The layers applied in order (or backwards for the inverse), each through `apply`, and the
+    /// pullback that chains theirs: it returns the layers' gradient, the input's, and the
+    /// context's (summed over the layers that read it).
+    func run(_ input: Tensor, context: Tensor, inverse: Bool,
+             _ apply: @escaping @differentiable(reverse) (Layer, Tensor, Tensor) -> ValueAndLogDet)
+        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor, Tensor)) {
+        typealias Pullback = (ValueAndLogDet.TangentVector) -> (Layer.TangentVector, Tensor, Tensor)
+        let order = inverse ? Array(layers.indices.reversed()) : Array(layers.indices)
+        var h = input
+        var total = Tensor.zero
+        var pullbacks: [(index: Int, pullback: Pullback)] = []
+        pullbacks.reserveCapacity(order.count)
+        for i in order {
+            let (out, pullback) = valueWithPullback(at: layers[i], h, context, of: apply)
+            pullbacks.append((i, pullback))
+            h = out.value
+            total = total + out.logDet
+        }
+        let count = layers.count
+        return (ValueAndLogDet(value: h, logDet: total), { v in
+            var gradients = [Layer.TangentVector](repeating: .zero, count: count)
+            var cotangent = v.value
+            var contextGradient = Tensor.zero
+            for step in pullbacks.reversed() {
+                let (g, gInput, gContext) = step.pullback(ValueAndLogDet.TangentVector(value: cotangent, logDet: v.logDet))
+                gradients[step.index] = g
+                cotangent = gInput
+                contextGradient = contextGradient + gContext
+            }
+            return (TangentVector(layers: Array<Layer>.TangentVector(gradients)), cotangent, contextGradient)
+        })
+    }
+}
+
+/// A bijector whose map also depends on a context vector per row (for amortized posteriors:
+/// the encoder's features of the observation). The context-free methods of `Bijector` use an
+/// empty context.
+public protocol ConditionalBijector: Bijector {
+    /// Context features per row (0: the layer ignores its context).
+    var contextSize: Int { get }
+    @differentiable(reverse)
+    func forwardWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet
+    @differentiable(reverse)
+    func inverseWithLogDet(_ y: Tensor, context: Tensor) -> ValueAndLogDet
+}
+
+extension Chain: ConditionalBijector where Layer: ConditionalBijector {
+    public var contextSize: Int { layers[0].contextSize }
+
+    @differentiable(reverse)
+    public func forwardWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet {
+        chained(x, context: context, inverse: false)
+    }
+    @differentiable(reverse)
+    public func inverseWithLogDet(_ y: Tensor, context: Tensor) -> ValueAndLogDet {
+        chained(y, context: context, inverse: true)
+    }
+
+    @differentiable(reverse)
+    func chained(_ input: Tensor, context: Tensor, inverse: Bool) -> ValueAndLogDet {
+        run(input, context: context, inverse: inverse) { layer, h, c in
+            inverse ? layer.inverseWithLogDet(h, context: c) : layer.forwardWithLogDet(h, context: c)
+        }.value
+    }
+
+    @derivative(of: chained)
+    func vjpChained(_ input: Tensor, context: Tensor, inverse: Bool)
+        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor, Tensor)) {
+        run(input, context: context, inverse: inverse) { layer, h, c in
+            inverse ? layer.inverseWithLogDet(h, context: c) : layer.forwardWithLogDet(h, context: c)
+        }
+    }
+}
+
+extension Inverse: ConditionalBijector where Base: ConditionalBijector {
+    public var contextSize: Int { base.contextSize }
+
+    @differentiable(reverse)
+    public func forwardWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet { base.inverseWithLogDet(x, context: context) }
+    @differentiable(reverse)
+    public func inverseWithLogDet(_ y: Tensor, context: Tensor) -> ValueAndLogDet { base.forwardWithLogDet(y, context: context) }
 }
