@@ -1,11 +1,12 @@
 import ArgumentParser
+import Reparam
 
 @main
 struct ReparamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reparam",
         abstract: "Gradients through random sampling: estimators, diagnostics and benchmarks.",
-        subcommands: [DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, DataCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, FlowCommand.self, DataCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
 
@@ -24,5 +25,13 @@ struct KernelOptions: ParsableArguments {
         if let isa, !["portable", "avx2", "avx512"].contains(isa) {
             throw ValidationError("--isa must be portable, avx2 or avx512, got '\(isa)'")
         }
+    }
+}
+
+extension KernelOptions {
+    /// `body` with --isa and --threads in force for this thread and the pool work it starts.
+    func applied<R>(_ body: () throws -> R) rethrows -> R {
+        let isa = self.isa.flatMap { name in Kernels.ISA.allCases.first { $0.description == name } }
+        return try Kernels.withOverrides(isa: isa, threads: threads, body)
     }
 }

@@ -18,6 +18,15 @@ public struct SafeTensors {
 
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
 
+    /// The tensor `name`, which must have `shape`; otherwise an error naming the file (`url`).
+    public func tensor(_ name: String, shape: [Int], url: URL) throws -> Tensor {
+        guard let t = self[name] else { throw DataFileError(file: url.path, reason: "tensor '\(name)' is missing") }
+        guard t.shape == shape else {
+            throw DataFileError(file: url.path, reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
+        }
+        return t
+    }
+
     public func encoded() -> Data {
         var entries: [String] = []
         if !metadata.isEmpty {

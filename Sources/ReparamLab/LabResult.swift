@@ -58,14 +58,18 @@ public struct LabResult: Sendable {
     public var table: Table
     public var records: [Record]
     public var charts: [Chart]
+    /// Pictures shown side by side after the charts (density plots).
+    public var heatmaps: [Heatmap]
     public var notes: [String]
 
-    public init(title: String, headline: [String], table: Table, records: [Record], charts: [Chart], notes: [String] = []) {
+    public init(title: String, headline: [String], table: Table, records: [Record], charts: [Chart], heatmaps: [Heatmap] = [],
+                notes: [String] = []) {
         self.title = title
         self.headline = headline
         self.table = table
         self.records = records
         self.charts = charts
+        self.heatmaps = heatmaps
         self.notes = notes
     }
 

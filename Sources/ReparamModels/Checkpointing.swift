@@ -48,35 +48,8 @@ struct CheckpointMetadata<Configuration: RunConfiguration> {
     }
 }
 
-/// The model's parameters by name, then Adam's moments under optimizer.first./optimizer.second.
-func checkpointTensors<Model: ParameterListing>(_ model: Model, _ optimizer: AdamState) -> [(name: String, tensor: Tensor)] {
-    let paths = model.parameterPaths
-    var tensors = paths.map { (name: $0.name, tensor: model[keyPath: $0.value]) }
-    if optimizer.step > 0 {
-        tensors += zip(paths, optimizer.first).map { (name: "optimizer.first." + $0.name, tensor: $1) }
-        tensors += zip(paths, optimizer.second).map { (name: "optimizer.second." + $0.name, tensor: $1) }
-    }
-    return tensors
-}
-
 /// Loads `model`'s parameters and Adam's moments from `file`, checking every name and shape.
 func restoreCheckpointTensors<Model: ParameterListing>(_ model: inout Model, optimizerStep step: Int, from file: SafeTensors,
                                                        url: URL) throws -> AdamState {
-    var first: [Tensor] = [], second: [Tensor] = []
-    func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-        guard let t = file[name] else { throw DataFileError(file: url.path, reason: "tensor '\(name)' is missing") }
-        guard t.shape == shape else {
-            throw DataFileError(file: url.path, reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
-        }
-        return t
-    }
-    for path in model.parameterPaths {
-        let shape = model[keyPath: path.value].shape
-        model[keyPath: path.value] = try tensor(path.name, shape: shape)
-        if step > 0 {
-            first.append(try tensor("optimizer.first." + path.name, shape: shape))
-            second.append(try tensor("optimizer.second." + path.name, shape: shape))
-        }
-    }
-    return AdamState(step: step, first: first, second: second)
+    try model.restoreCheckpointTensors(optimizerStep: step) { name, shape in try file.tensor(name, shape: shape, url: url) }
 }

@@ -92,10 +92,6 @@ func epochOrder(runKey: RandomKey, epoch: Int, count: Int) -> [Int] {
 /// One Adam step, with a non-finite gradient reported as the training step that produced it.
 func applyAdam<Model: ParameterListing>(_ optimizer: inout Adam<Model>, _ model: inout Model, _ gradient: Model.TangentVector,
                                         step: Int) throws {
-    do {
-        // Adam checks the gradient first and changes nothing when it is not finite.
-        try optimizer.update(&model, along: gradient)
-    } catch let error as NonFiniteGradientError {
-        throw NonFiniteTrainingError(step: step, detail: error.description)
-    }
+    // Adam checks the gradient first and changes nothing when it is not finite.
+    try optimizer.update(&model, along: gradient, step: step)
 }

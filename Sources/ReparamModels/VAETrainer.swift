@@ -5,12 +5,6 @@ import ReparamRandom
 import ReparamTensor
 
 /// A loss or parameter that stopped being finite, by step and name.
-public struct NonFiniteTrainingError: Error, CustomStringConvertible {
-    public let step: Int
-    public let detail: String
-    public var description: String { "training stopped at step \(step): \(detail)" }
-}
-
 /// Trains a VAE one batch at a time from a run key, so a run can stop anywhere and continue
 /// bit-exactly: batch order, noise and binarization all derive from (seed, epoch, step).
 public struct VAETrainer {

@@ -9,6 +9,30 @@ public protocol Optimizer {
     mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws
 }
 
+/// A training run that stopped because a loss or gradient stopped being finite.
+public struct NonFiniteTrainingError: Error, CustomStringConvertible {
+    public let step: Int
+    public let detail: String
+    public var description: String { "training stopped at step \(step): \(detail)" }
+
+    public init(step: Int, detail: String) {
+        self.step = step
+        self.detail = detail
+    }
+}
+
+extension Optimizer {
+    /// `update`, with a non-finite gradient reported as the training step that produced it
+    /// (the model is then unchanged).
+    public mutating func update(_ model: inout Model, along gradient: Model.TangentVector, step: Int) throws {
+        do {
+            try update(&model, along: gradient)
+        } catch let error as NonFiniteGradientError {
+            throw NonFiniteTrainingError(step: step, detail: error.description)
+        }
+    }
+}
+
 /// Stochastic gradient descent with optional momentum (PyTorch's form: v ← μv + g, p ← p − lr·v)
 /// and L2 weight decay added to the gradient.
 public struct SGD<Model: ParameterListing>: Optimizer {
@@ -45,9 +69,11 @@ public struct SGD<Model: ParameterListing>: Optimizer {
 /// as in PyTorch's Adam. For decoupled decay use `AdamW`.
 public struct Adam<Model: ParameterListing>: MomentOptimizer {
     public var moments: AdaptiveMoments
+    public let paths: [ParameterPath<Model>]
 
     public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        paths = model.parameterPaths
         moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                                   coupledDecay: weightDecay, decoupledDecay: 0)
     }
@@ -56,9 +82,11 @@ public struct Adam<Model: ParameterListing>: MomentOptimizer {
 /// AdamW (Loshchilov & Hutter): Adam with decay applied to the weights, p ← p − lr·(step + λp).
 public struct AdamW<Model: ParameterListing>: MomentOptimizer {
     public var moments: AdaptiveMoments
+    public let paths: [ParameterPath<Model>]
 
     public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+        paths = model.parameterPaths
         moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                                   coupledDecay: 0, decoupledDecay: weightDecay)
     }
@@ -67,6 +95,9 @@ public struct AdamW<Model: ParameterListing>: MomentOptimizer {
 /// What Adam and AdamW share: they differ only in how their moments are configured.
 public protocol MomentOptimizer: Optimizer {
     var moments: AdaptiveMoments { get set }
+    /// The model's parameter paths, listed once when the optimizer is made: building generic
+    /// key paths anew every step cost more than a small flow's whole step.
+    var paths: [ParameterPath<Model>] { get }
 }
 
 extension MomentOptimizer {
@@ -82,7 +113,7 @@ extension MomentOptimizer {
     }
 
     public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
-        try moments.step(&model, gradient)
+        try moments.step(&model, gradient, paths: paths)
     }
 }
 
@@ -136,9 +167,9 @@ public struct AdaptiveMoments: Sendable {
         self.decoupledDecay = decoupledDecay
     }
 
-    mutating func step<Model: ParameterListing>(_ model: inout Model, _ gradient: Model.TangentVector) throws {
-        try model.checkFinite(gradient)
-        let paths = model.parameterPaths
+    mutating func step<Model: ParameterListing>(_ model: inout Model, _ gradient: Model.TangentVector,
+                                                paths: [ParameterPath<Model>]) throws {
+        try model.checkFinite(gradient, paths: paths)
         if first.count != paths.count {
             first = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) }
             second = first

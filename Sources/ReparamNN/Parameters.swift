@@ -76,8 +76,11 @@ extension ParameterListing {
     }
 
     /// Throws, naming the first parameter and element, when the gradient holds a NaN or ±inf.
-    public func checkFinite(_ gradient: TangentVector) throws {
-        for path in parameterPaths {
+    public func checkFinite(_ gradient: TangentVector) throws { try checkFinite(gradient, paths: parameterPaths) }
+
+    /// `checkFinite` over paths listed beforehand.
+    public func checkFinite(_ gradient: TangentVector, paths: [ParameterPath<Self>]) throws {
+        for path in paths {
             let g = gradient[keyPath: path.gradient]
             if g.isShapelessZero || g.withUnsafeScalars({ rp_all_finite($0.baseAddress, $0.count) }) != 0 { continue }
             let index = g.scalars.firstIndex { !$0.isFinite } ?? 0

@@ -82,12 +82,10 @@ extension Tensor {
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         var newShape = shape
         newShape[a] = range.count
+        let (stride, run) = (shape[a] * inner, range.count * inner)
         return Tensor.filled(newShape) { out, _ in
             scalars.withUnsafeBufferPointer { src in
-                for o in 0..<outer {
-                    let from = src.baseAddress! + (o * shape[a] + range.lowerBound) * inner
-                    (out + o * range.count * inner).update(from: from, count: range.count * inner)
-                }
+                copyRuns(from: src.baseAddress! + range.lowerBound * inner, stride: stride, to: out, stride: run, run: run, count: outer)
             }
         }
     }
@@ -128,15 +126,31 @@ func concatForward(_ tensors: [Tensor], axis: Int) -> Tensor {
     let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
     var newShape = first.shape
     newShape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
+    let total = newShape[a] * inner
     return Tensor.filled(newShape) { out, _ in
-        var position = out
-        for o in 0..<outer {
-            for t in tensors {
-                let run = t.shape[a] * inner
-                t.scalars.withUnsafeBufferPointer { position.update(from: $0.baseAddress! + o * run, count: run) }
-                position += run
+        var offset = 0
+        for t in tensors {
+            let run = t.shape[a] * inner
+            t.scalars.withUnsafeBufferPointer { src in
+                copyRuns(from: src.baseAddress!, stride: run, to: out + offset, stride: total, run: run, count: outer)
             }
+            offset += run
         }
+    }
+}
+
+/// `count` runs of `run` floats, each `stride` apart in the source and in the destination. A
+/// short run (a column of a narrow matrix) is copied element by element: a memmove call per
+/// element cost more than the copy.
+@inline(__always)
+func copyRuns(from source: UnsafePointer<Float>, stride sourceStride: Int, to destination: UnsafeMutablePointer<Float>,
+              stride destinationStride: Int, run: Int, count: Int) {
+    if run <= 8 {
+        for o in 0..<count {
+            for j in 0..<run { destination[o * destinationStride + j] = source[o * sourceStride + j] }
+        }
+    } else {
+        for o in 0..<count { (destination + o * destinationStride).update(from: source + o * sourceStride, count: run) }
     }
 }
 

@@ -23,6 +23,10 @@ public struct HTMLReport {
             try Data(chart.svg().utf8).write(to: directory.appendingPathComponent(chart.name + ".svg"), options: .atomic)
             try chart.png().write(to: directory.appendingPathComponent(chart.name + ".png"), options: .atomic)
         }
+        for heatmap in results.flatMap(\.heatmaps) {
+            try Data(heatmap.svg().utf8).write(to: directory.appendingPathComponent(heatmap.name + ".svg"), options: .atomic)
+            try heatmap.png().write(to: directory.appendingPathComponent(heatmap.name + ".png"), options: .atomic)
+        }
         let page = directory.appendingPathComponent("index.html")
         try Data(html.utf8).write(to: page, options: .atomic)
         return page
@@ -40,6 +44,16 @@ public struct HTMLReport {
                 body += "<figure>\n\(chart.svg())\n<figcaption>\(escapeXML(chart.caption)) "
                 body += "<a href=\"\(chart.name).png\">PNG</a> · <a href=\"\(chart.name).svg\">SVG</a></figcaption>\n</figure>\n"
             }
+            if !result.heatmaps.isEmpty {
+                body += "<div class=\"heatmaps\">\n"
+                for heatmap in result.heatmaps {
+                    body += "<figure><img width=\"\(heatmap.side)\" height=\"\(heatmap.side)\" alt=\"\(escapeXML(heatmap.caption))\" "
+                    body += "src=\"data:image/png;base64,\(heatmap.png().base64EncodedString())\">"
+                    body += "<figcaption>\(escapeXML(heatmap.caption)) <a href=\"\(heatmap.name).png\">PNG</a> · "
+                    body += "<a href=\"\(heatmap.name).svg\">SVG</a></figcaption></figure>\n"
+                }
+                body += "</div>\n"
+            }
             body += result.notes.map { "<p class=\"note\">\(escapeXML($0))</p>\n" }.joined()
             body += "</section>\n"
         }
@@ -51,6 +65,7 @@ public struct HTMLReport {
         table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
         th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
         th:first-child, td:first-child { text-align: left; }
+        .heatmaps { display: flex; flex-wrap: wrap; gap: 12px; } .heatmaps figure { margin: 0; width: 200px; }
         figure { margin: 1.5em 0; } figcaption { font-size: 13px; color: #333; max-width: 760px; }
         .note { font-size: 13px; color: #444; } pre { background: #f6f6f6; padding: 8px 12px; font-size: 13px; overflow-x: auto; } section { margin-bottom: 3em; }
         </style></head>
