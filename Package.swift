@@ -46,7 +46,12 @@ let package = Package(
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
         .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
-        .testTarget(name: "ReparamFlowsTests", dependencies: ["ReparamFlows", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor", "ReparamTestSupport"]),
+        .testTarget(
+            name: "ReparamFlowsTests",
+            dependencies: ["ReparamFlows", "ReparamData", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor",
+                           "ReparamTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),

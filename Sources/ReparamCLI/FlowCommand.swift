@@ -24,7 +24,9 @@ struct FlowOptions: ParsableArguments {
     var hidden = "64,64"
     @Option(help: "Spline bins.") var bins = 8
     @Option(help: "Splines act on [−B, B] and are the identity outside.") var tailBound: Float = 5
-    @Option(help: "Optimizer steps.") var steps = 10_000
+    @Option(help: ArgumentHelp("Optimizer steps (default 10000; with --resume: continue to this many).", valueName: "n"))
+    var steps: Int?
+    var stepCount: Int { steps ?? 10_000 }
     @Option(help: "Points (or flow samples, for an energy) per step.") var batch = 256
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Seed of the run's key (layer initialization, batches, noise).") var seed: UInt64 = 0
@@ -33,7 +35,7 @@ struct FlowOptions: ParsableArguments {
     var hiddenWidths: [Int] { hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 } }
 
     func configuration(task: FlowTask, flow: FlowKind, trainFile: String? = nil, testFile: String? = nil) -> FlowConfiguration {
-        FlowConfiguration(task: task, flow: flow, layers: layers, hidden: hiddenWidths, bins: bins, tailBound: tailBound, steps: steps,
+        FlowConfiguration(task: task, flow: flow, layers: layers, hidden: hiddenWidths, bins: bins, tailBound: tailBound, steps: stepCount,
                           batchSize: batch, learningRate: lr, seed: seed, evaluateEvery: evalEvery, trainFile: trainFile, testFile: testFile)
     }
 }
@@ -46,7 +48,8 @@ struct FlowTaskOptions: ParsableArguments {
     var trainFile: String?
     @Option(name: .customLong("test"), help: ArgumentHelp("Test points, CSV (with --data).", valueName: "csv")) var testFile: String?
 
-    func validate() throws {
+    /// Not `validate()`: ArgumentParser would run that for `--resume` too, which needs no task.
+    func check() throws {
         switch (task, trainFile, testFile) {
         case (let name?, nil, nil):
             guard FlowTask(name: name) != nil else {
@@ -104,7 +107,7 @@ struct FlowTrainCommand: ParsableCommand {
         if resume != nil {
             if out != nil { throw ValidationError("--resume continues the run in its own folder; drop --out") }
         } else {
-            try source.validate()
+            try source.check()
             if let name = source.task, let task = FlowTask(name: name),
                let problem = options.configuration(task: task, flow: flow).problems.first {
                 throw ValidationError(problem)
@@ -116,13 +119,18 @@ struct FlowTrainCommand: ParsableCommand {
         try kernels.applied {
             var trainer: any FlowTraining
             var folder: RunFolder?
-            var steps = options.steps
+            var steps = options.stepCount
             if let resume {
                 let run = RunFolder(url: URL(fileURLWithPath: resume))
                 trainer = try run.read { url in try readFlowCheckpoint(url, data: try FlowTrainCommand.pointsOf(url)) }
                 folder = run
                 // A larger --steps extends the run; by default it ends where it was configured to.
-                steps = CommandLine.arguments.contains("--steps") ? options.steps : trainer.configuration.steps
+                steps = options.steps ?? trainer.configuration.steps
+                if steps <= trainer.step {
+                    print("\(resume) has already taken \(trainer.step) steps; pass a larger --steps to continue.")
+                    return
+                }
+                trainer.extend(toSteps: steps)
             } else {
                 let (task, data) = try source.load()
                 let configuration = options.configuration(task: task, flow: flow, trainFile: source.trainFile.map(absolute),
@@ -275,7 +283,7 @@ struct FlowCompareCommand: ParsableCommand {
     var kinds: [FlowKind?] { flows.split(separator: ",", omittingEmptySubsequences: false).map { FlowKind(rawValue: String($0)) } }
 
     func validate() throws {
-        try source.validate()
+        try source.check()
         let names = flows.split(separator: ",", omittingEmptySubsequences: false)
         if let bad = zip(names, kinds).first(where: { $0.1 == nil }) {
             throw ValidationError("unknown flow '\(bad.0)' in --flows; choose from \(FlowKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -293,7 +301,7 @@ struct FlowCompareCommand: ParsableCommand {
             var runs: [(trainer: any FlowTraining, summary: FlowRunSummary)] = []
             for kind in kinds.compactMap({ $0 }) {
                 var trainer = try makeFlowTrainer(options.configuration(task: task, flow: kind), data: data)
-                let summary = try trainFlow(&trainer, until: options.steps, folder: nil, json: json)
+                let summary = try trainFlow(&trainer, until: options.stepCount, folder: nil, json: json)
                 runs.append((trainer, summary))
                 if !json { print("") }
             }

@@ -54,12 +54,14 @@ public protocol FlowTraining {
     /// Parameters, Adam's moments, configuration and position, replaced atomically.
     func writeCheckpoint(to url: URL) throws
     mutating func restore(from file: SafeTensors, step: Int, optimizerStep: Int, url: URL) throws
+    /// Continues the run to `steps` (recorded in the configuration it checkpoints).
+    mutating func extend(toSteps steps: Int)
 }
 
 /// Trains `Flow<Layer>` with Adam. Batches and noise derive from (seed, step), so a run that
 /// stops and resumes from its checkpoint continues bit-exactly.
 public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
-    public let configuration: FlowConfiguration
+    public private(set) var configuration: FlowConfiguration
     public private(set) var model: Flow<Layer>
     var optimizer: Adam<Flow<Layer>>
     public private(set) var step = 0
@@ -139,6 +141,8 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
                         "step": String(step), "optimizer_step": String(optimizer.state.step)]
         try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer.state), metadata: metadata).write(to: url)
     }
+
+    public mutating func extend(toSteps steps: Int) { configuration.steps = steps }
 
     public mutating func restore(from file: SafeTensors, step: Int, optimizerStep: Int, url: URL) throws {
         optimizer.state = try model.restoreCheckpointTensors(optimizerStep: optimizerStep) { name, shape in
