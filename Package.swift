@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "ReparamData", dependencies: ["ReparamTensor", "CZlib"]),
         .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .target(name: "ReparamFlows", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor", "CReparamKernels"]),
-        .target(name: "ReparamModels", dependencies: ["ReparamEstimators", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamModels", dependencies: ["ReparamFlows", "ReparamEstimators", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .target(name: "Reparam", dependencies: ["ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ReparamLab", dependencies: ["Reparam"]),

@@ -232,6 +232,20 @@ double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n, fl
     return total;
 }
 
+void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out, float *grad) {
+    const rp_vector_kernels *kernels = rp_vector_active();
+    for (size_t r = 0; r < rows; r++) {
+        // Rows longer than a block are summed block by block, as the whole-tensor version does.
+        double total = 0;
+        for (size_t start = 0; start < columns; start += NLL_BLOCK) {
+            const size_t length = columns - start < NLL_BLOCK ? columns - start : NLL_BLOCK;
+            const size_t offset = r * columns + start;
+            total += kernels->bernoulli_logits_nll(logits + offset, x + offset, length, grad ? grad + offset : NULL, 1);
+        }
+        out[r] = (float)total;
+    }
+}
+
 typedef struct {
     const rp_vector_kernels *kernels;
     float *p, *m, *v;

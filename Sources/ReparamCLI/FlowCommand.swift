@@ -7,6 +7,7 @@ import Glibc
 #endif
 
 extension FlowKind: ExpressibleByArgument {}
+extension PosteriorKind: ExpressibleByArgument {}
 
 struct FlowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

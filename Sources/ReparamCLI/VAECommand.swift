@@ -90,6 +90,9 @@ struct VAETrainCommand: ParsableCommand {
     @Option(help: "Importance samples per image (iwae).") var k = 1
     @Option(help: "Gradient estimator for iwae/elbo-mc: standard, stl or dreg.") var gradient = "standard"
     @Option(help: "Learning-rate schedule: constant, or iwae (3^i epochs at lr·10^(−i/7)).") var schedule = "constant"
+    @Option(help: "Posterior: diagonal (Gaussian), or that Gaussian through a planar or iaf flow conditioned on the encoder (needs --objective elbo-mc or iwae).")
+    var posterior: PosteriorKind = .diagonal
+    @Option(help: ArgumentHelp("Layers of the posterior's flow.", valueName: "k")) var flowSteps: Int?
     @Option(help: "Seed of the run's key.") var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
     @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run")) var resume: String?
@@ -101,6 +104,7 @@ struct VAETrainCommand: ParsableCommand {
         (c.latent, c.batchSize, c.learningRate, c.adamEpsilon) = (latent, batch, lr, adamEpsilon)
         (c.activation, c.initializer, c.binarize) = (activation, initializer, binarize == "dynamic")
         (c.objective, c.samples, c.gradient, c.schedule, c.seed) = (objective, k, gradient, schedule, seed)
+        if posterior != .diagonal || flowSteps != nil { (c.posterior, c.flowSteps) = (posterior, flowSteps ?? 4) }
         return c
     }
 
@@ -123,7 +127,7 @@ struct VAETrainCommand: ParsableCommand {
         }
         let mnist = try loadMNIST(data)
         try runTraining(&trainer, folder: folder, train: mnist.trainImages, test: trainer.testData(mnist.testImages), epochs: epochs, json: json,
-                        header: "\(trainer.configuration.vaeObjective), \(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
+                        header: "\(trainer.configuration.vaeObjective), \(trainer.configuration.posteriorDescription) posterior, \(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
     }
 }
 

@@ -26,8 +26,14 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     /// constant, or iwae: stage i runs 3^i epochs at lr·10^(−i/7) (Burda et al.).
     public var schedule = "constant"
     public var seed: UInt64 = 0
+    /// diagonal, planar or iaf (optional so configurations saved before flows still load).
+    public var posterior: PosteriorKind?
+    /// Layers of the posterior's flow.
+    public var flowSteps: Int?
 
     public init() {}
+
+    public var posteriorKind: PosteriorKind { posterior ?? .diagonal }
 
     /// The problems with this configuration, each naming the setting; empty when it is valid.
     public var problems: [String] {
@@ -46,6 +52,18 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
         if ImportanceWeightedGradient(rawValue: gradient) == nil { out.append("gradient must be standard, stl or dreg, got '\(gradient)'") }
         if objective == "elbo" && gradient != "standard" { out.append("--gradient \(gradient) needs --objective iwae or elbo-mc") }
         if !["constant", "iwae"].contains(schedule) { out.append("schedule must be constant or iwae, got '\(schedule)'") }
+        if posteriorKind == .diagonal && (flowSteps ?? 0) != 0 {
+            out.append("--flow-steps \(flowSteps!) needs --posterior planar or iaf")
+        }
+        if posteriorKind != .diagonal {
+            if !(1...1000).contains(flowSteps ?? 0) { out.append("--posterior \(posteriorKind.rawValue) needs --flow-steps 1…1000, got \(flowSteps ?? 0)") }
+            if objective == "elbo" {
+                out.append("--posterior \(posteriorKind.rawValue) needs --objective elbo-mc or iwae: a flow posterior's KL has no closed form")
+            }
+            if gradient != "standard" {
+                out.append("--gradient \(gradient) needs q's density at a given z; with a flow posterior only the standard gradient is available")
+            }
+        }
         return out
     }
 
@@ -71,7 +89,7 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
 
     public func makeModel(key: RandomKey) -> VAE {
         VAE(inputSize: inputSize, hidden: hidden, latentSize: latent, activation: Activation(named: activation) ?? .relu,
-            initializer: Initializer(named: initializer) ?? .pytorchDefault, key: key)
+            initializer: Initializer(named: initializer) ?? .pytorchDefault, posterior: posteriorKind, flowSteps: flowSteps ?? 0, key: key)
     }
 }
 
@@ -94,5 +112,12 @@ extension Initializer {
         case "glorot": self = .glorotUniform
         default: return nil
         }
+    }
+}
+
+extension VAEConfiguration {
+    /// "diagonal Gaussian", or the flow and its layers.
+    public var posteriorDescription: String {
+        posteriorKind == .diagonal ? "diagonal Gaussian" : "\(posteriorKind.rawValue) flow (\(flowSteps ?? 0) layers)"
     }
 }

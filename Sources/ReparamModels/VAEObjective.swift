@@ -40,19 +40,35 @@ extension VAE {
         return -importanceWeighted(x, key: key, samples: k, gradient: gradient).mean().sumToFloat()
     }
 
-    /// q(z|x) as a diagonal Gaussian over the latent axis.
+    /// The encoder's Gaussian N(μ(x), diag σ²(x)) over the latent axis.
     @differentiable(reverse, wrt: self)
-    func posterior(_ x: Tensor) -> Independent<Normal> {
-        let h = encoder(x)
+    func posterior(_ x: Tensor) -> Independent<Normal> { gaussian(encoder(x)) }
+
+    @differentiable(reverse, wrt: self)
+    func gaussian(_ h: Tensor) -> Independent<Normal> {
         let latent = withoutDerivative(at: latentSize)
         return Independent(Normal(loc: h.slice(axis: 1, 0..<latent), scale: exp(0.5 * h.slice(axis: 1, latent..<(2 * latent)))))
     }
 
+    /// k draws of q(z|x) [k, n, latent] with log q [k, n]: the Gaussian pushed through the flow,
+    /// its context the encoder's outputs after μ and log σ².
+    @differentiable(reverse, wrt: self)
+    func flowPosteriorSamples(_ x: Tensor, key: RandomKey, samples k: Int) -> SampleWithLogProb {
+        let h = encoder(x)
+        let latent = withoutDerivative(at: latentSize), width = withoutDerivative(at: h.shape[1])
+        return flow.rsampleWithLogProb(base: gaussian(h), context: h.slice(axis: 1, (2 * latent)..<width), key: key, samples: k)
+    }
+
     /// log (1/K) Σₖ p(x, zₖ)/q(zₖ|x) per image, zₖ ~ q(z|x); K = 1 is the ELBO with Monte Carlo KL.
+    /// With a flow posterior, log q comes from the forward pass (standard gradient only).
     @differentiable(reverse, wrt: self)
     func importanceWeighted(_ x: Tensor, key: RandomKey, samples k: Int, gradient: ImportanceWeightedGradient) -> Tensor {
-        importanceWeightedBound(q: posterior(x), model: decoder, logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
-                                key: key, samples: k, gradient: gradient)
+        if withoutDerivative(at: hasFlow) {
+            let draw = flowPosteriorSamples(x, key: key, samples: k)
+            return (VAE.logJoint(decoder, draw.value, x) - draw.logProb).logSumExp(alongAxes: [0]) - Float(Foundation.log(Double(k)))
+        }
+        return importanceWeightedBound(q: posterior(x), model: decoder, logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
+                                       key: key, samples: k, gradient: gradient)
     }
 
     /// log p(x|z) + log N(z; 0, I) for z shaped [K, batch, latent]: [K, batch].
@@ -61,7 +77,7 @@ extension VAE {
         let (k, batch, latent) = withoutDerivative(at: (z.shape[0], z.shape[1], z.shape[2]))
         let logits = decoder(z.reshaped(to: [k * batch, latent]))
         let targets = withoutDerivative(at: x.broadcasted(to: [k, batch, x.shape[1]]).reshaped(to: [k * batch, x.shape[1]]))
-        let logLikelihood = (targets * logits - softplus(logits)).sum(alongAxes: [1]).reshaped(to: [k, batch])
+        let logLikelihood = -bernoulliLogitsNLLRows(logits: logits, targets: targets).reshaped(to: [k, batch])
         return logLikelihood + (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
     }
 
@@ -73,8 +89,14 @@ extension VAE {
         var done = 0, part: UInt64 = 0
         while done < k {
             let n = Swift.min(chunk, k - done)
-            let z = q.sample(key.fold(in: part), sampleShape: [n])
-            let logWeights = VAE.logJoint(decoder, z, x) - q.logProb(z)
+            let logWeights: Tensor
+            if hasFlow {
+                let draw = flowPosteriorSamples(x, key: key.fold(in: part), samples: n)
+                logWeights = VAE.logJoint(decoder, draw.value, x) - draw.logProb
+            } else {
+                let z = q.sample(key.fold(in: part), sampleShape: [n])
+                logWeights = VAE.logJoint(decoder, z, x) - q.logProb(z)
+            }
             let chunkMax = logWeights.max(alongAxes: [0]).scalars
             let sums = exp(logWeights - Tensor(chunkMax)).sum(alongAxes: [0]).scalars
             for i in total.indices {

@@ -51,3 +51,30 @@ func bernoulliLogitsNLLForward(_ logits: Tensor, _ targets: Tensor, gradient: Un
     }
     return (value, { v in v == 1 ? gradient : gradient * v })
 }
+
+/// −log p(x | logits) per row of matrices [rows, columns]: Σ_j softplus(l) − x·l, fused as in
+/// `bernoulliLogitsNLL`, with ∂/∂l = σ(l) − x prepared in the same pass.
+@differentiable(reverse, wrt: logits)
+public func bernoulliLogitsNLLRows(logits: Tensor, targets: Tensor) -> Tensor {
+    bernoulliLogitsNLLRowsForward(logits, targets, gradient: nil)
+}
+
+func bernoulliLogitsNLLRowsForward(_ logits: Tensor, _ targets: Tensor, gradient: UnsafeMutablePointer<Float>?) -> Tensor {
+    precondition(logits.rank == 2 && logits.shape == targets.shape,
+                 "bernoulliLogitsNLLRows: logits \(logits.shape) and targets \(targets.shape) must be equal-shaped matrices")
+    let (rows, columns) = (logits.shape[0], logits.shape[1])
+    return Tensor.filled([rows]) { out, _ in
+        logits.withUnsafeScalars { pl in
+            targets.withUnsafeScalars { px in
+                rp_bernoulli_logits_nll_rows(pl.baseAddress, px.baseAddress, rows, columns, out, gradient)
+            }
+        }
+    }
+}
+
+@derivative(of: bernoulliLogitsNLLRows, wrt: logits)
+@usableFromInline func vjpBernoulliLogitsNLLRows(logits: Tensor, targets: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    var value = Tensor.zero
+    let gradient = Tensor.filled(logits.shape) { out, _ in value = bernoulliLogitsNLLRowsForward(logits, targets, gradient: out) }
+    return (value, { v in v.isShapelessZero ? .zero : gradient * v.reshaped(to: [-1, 1]) })
+}

@@ -7,10 +7,11 @@ import ReparamTensor
 @testable import ReparamModels
 
 /// A small configuration and data set so training steps are quick in a debug build.
-private func smallRun() -> (VAEConfiguration, Tensor) {
+private func smallRun(posterior: PosteriorKind = .diagonal) -> (VAEConfiguration, Tensor) {
     var c = VAEConfiguration()
     (c.inputSize, c.hidden, c.latent, c.batchSize, c.seed) = (784, [32], 4, 25, 7)
     c.binarize = true
+    if posterior != .diagonal { (c.posterior, c.flowSteps, c.objective, c.samples) = (posterior, 2, "iwae", 2) }
     return (c, RandomKey(seed: 12).uniform([200, 784]))
 }
 
@@ -39,9 +40,10 @@ struct CheckpointTests {
         #expect(zip(loaded.optimizer.second, trainer.checkpoint.optimizer.second).allSatisfy { $0 == $1 })
     }
 
-    @Test("stopping mid-epoch, saving, loading and resuming gives bit-identical parameters to an uninterrupted run")
-    func resume() throws {
-        let (configuration, data) = smallRun()
+    @Test("stopping mid-epoch, saving, loading and resuming gives bit-identical parameters to an uninterrupted run",
+          arguments: PosteriorKind.allCases)
+    func resume(posterior: PosteriorKind) throws {
+        let (configuration, data) = smallRun(posterior: posterior)
         var straight = VAETrainer(configuration: configuration)
         for _ in 0..<2 { _ = try straight.runEpoch(data) }
 

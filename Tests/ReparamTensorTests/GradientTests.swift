@@ -192,4 +192,16 @@ import Testing
         let reference = (softplus(logits) - targets * logits).sumToFloat()
         #expect(Swift.abs(bernoulliLogitsNLL(logits: logits, targets: targets) - reference) < 1e-4)
     }
+
+    /// The per-row form: each row's sum, and the gradient under row weights, against the
+    /// elementwise formula and central differences.
+    @Test func bernoulliNLLRowsGradientAndValue() {
+        var v = TestValues(state: 12)
+        let logits = v.tensor([5, 9], -4, 4), targets = v.tensor([5, 9], 0, 1), weights = Tensor([0.5, -1, 2, 0.25, 1])
+        let f = { (l: Tensor) in (bernoulliLogitsNLLRows(logits: l, targets: targets) * weights).sumToFloat() }
+        let analytic = gradient(at: logits) { (bernoulliLogitsNLLRows(logits: $0, targets: targets) * weights).sumToFloat() }
+        #expect(GradientCheck.maxRelativeError(analytic, GradientCheck.numericalGradient(of: f, at: logits)) <= gradientTolerance)
+        let reference = (softplus(logits) - targets * logits).sum(alongAxes: [1])
+        #expect(GradientCheck.maxRelativeError(bernoulliLogitsNLLRows(logits: logits, targets: targets), reference) < 1e-5)
+    }
 }

@@ -4,6 +4,10 @@ prints seconds per epoch (median over epochs 2…N), final test loss, peak memor
     python3 bench/vae/run.py --epochs 10 [--rounds 3] [--data DIR] [--reparam .build/release/reparam] [--json]
     python3 bench/vae/run.py --model dvae --latent categorical --estimator st-gumbel --epochs 10
 
+`--model flow-vae` times the VAE with an IAF posterior (784-200-200-50 tanh, dynamic binarization,
+batch 100, one-sample ELBO; `reparam vae train --posterior iaf` against bench/flows/vae_flow_torch.py,
+normflows' MaskedAffineAutoregressive layers).
+
 `--model dvae` times Jang et al.'s discrete VAE instead (`reparam dvae train` against
 bench/dvae/dvae_torch.py, for the estimators that script has; no JAX peer).
 
@@ -60,6 +64,12 @@ def round_trip_ns(reparam):
 def trainers(args, data, run_folder):
     """The command line of each system for this model, keyed by system."""
     epochs = ["--epochs", str(args.epochs)]
+    if args.model == "flow-vae":
+        vae = ["--hidden", "200,200", "--latent", "50", "--activation", "tanh", "--binarize", "dynamic", "--batch", "100",
+               "--objective", "elbo-mc", "--posterior", "iaf", "--flow-steps", str(args.flow_steps)]
+        return {"reparam": [args.reparam, "vae", "train"] + vae + epochs + ["--json", "--out", run_folder] + data,
+                "pytorch": [sys.executable, os.path.join("..", "flows", "vae_flow_torch.py"), "--flow-steps", str(args.flow_steps)]
+                + epochs + data}
     if args.model == "dvae":
         model = ["--latent", args.latent, "--estimator", args.estimator] + epochs
         return {"reparam": [args.reparam, "dvae", "train"] + model + ["--json", "--out", run_folder] + data,
@@ -75,7 +85,8 @@ def main():
     parser.add_argument("--data")
     parser.add_argument("--reparam", default=os.path.join(ROOT, ".build", "release", "reparam"))
     parser.add_argument("--only", help="comma-separated subset of reparam,pytorch,jax")
-    parser.add_argument("--model", choices=["vae", "dvae"], default="vae")
+    parser.add_argument("--model", choices=["vae", "dvae", "flow-vae"], default="vae")
+    parser.add_argument("--flow-steps", type=int, default=4, help="flow-vae only: IAF layers")
     parser.add_argument("--latent", choices=["categorical", "bernoulli"], default="categorical", help="dvae only")
     parser.add_argument("--estimator", choices=["gumbel-softmax", "st-gumbel", "straight-through"], default="gumbel-softmax",
                         help="dvae only")

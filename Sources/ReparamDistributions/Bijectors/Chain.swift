@@ -9,14 +9,19 @@ import ReparamTensor
 /// array per access.
 public struct Chain<Layer: Bijector>: Bijector {
     public var layers: [Layer]
+    @noDerivative public let eventRank: Int
 
     public init(_ layers: [Layer]) {
-        precondition(!layers.isEmpty, "Chain: needs at least one bijector")
-        precondition(Set(layers.map(\.eventRank)).count == 1, "Chain: layers have different event ranks")
-        self.layers = layers
+        precondition(!layers.isEmpty, "Chain: needs at least one bijector (or init(_:eventRank:) for none)")
+        self.init(layers, eventRank: layers[0].eventRank)
     }
 
-    public var eventRank: Int { layers[0].eventRank }
+    /// A chain that may be empty (the identity, log-determinant 0) on events of `eventRank`.
+    public init(_ layers: [Layer], eventRank: Int) {
+        precondition(layers.allSatisfy { $0.eventRank == eventRank }, "Chain: layers have event ranks other than \(eventRank)")
+        self.layers = layers
+        self.eventRank = eventRank
+    }
 
     @differentiable(reverse)
     public func forward(_ x: Tensor) -> Tensor { forwardWithLogDet(x).value }
@@ -60,7 +65,8 @@ public struct Chain<Layer: Bijector>: Bijector {
         typealias Pullback = (ValueAndLogDet.TangentVector) -> (Layer.TangentVector, Tensor, Tensor)
         let order = inverse ? Array(layers.indices.reversed()) : Array(layers.indices)
         var h = input
-        var total = Tensor.zero
+        // The empty chain's log-determinant is zeros of the event-summed shape.
+        var total = layers.isEmpty ? Tensor.zeros(Array(input.shape.dropLast(eventRank))) : Tensor.zero
         var pullbacks: [(index: Int, pullback: Pullback)] = []
         pullbacks.reserveCapacity(order.count)
         for i in order {
@@ -98,7 +104,7 @@ public protocol ConditionalBijector: Bijector {
 }
 
 extension Chain: ConditionalBijector where Layer: ConditionalBijector {
-    public var contextSize: Int { layers[0].contextSize }
+    public var contextSize: Int { layers.first?.contextSize ?? 0 }
 
     @differentiable(reverse)
     public func forwardWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet {
