@@ -15,10 +15,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: ArgumentHelp("MNIST folder for the VAE part (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"))
     var data: String?
     @Option(help: "Seconds of VAE training when MNIST is found (0 skips it).") var vaeSeconds = 8.0
+    @Option(help: "Steps of each normalizing flow (0 skips them).") var flowSteps = 1500
 
     func validate() throws {
         try checkSamples(samples, range: 1_000...50_000_000)
         guard vaeSeconds >= 0 && vaeSeconds <= 600 else { throw ValidationError("--vae-seconds must be between 0 and 600, got \(vaeSeconds)") }
+        guard (0...1_000_000).contains(flowSteps) else { throw ValidationError("--flow-steps must be between 0 and 1000000, got \(flowSteps)") }
     }
 
     func run() throws {
@@ -47,6 +49,11 @@ struct DemoCommand: ParsableCommand {
         show(DiscreteLabProblem.bernoulli.compare(temperatures: [1, 0.5, 0.1], draws: 50_000, warmUp: 300, key: keys[3]), command: "discrete")
         results.append(NaiveLab.run(lab: lab, samples: 100_000, key: keys[4]))
         if let mnistFolder { show(try trainVAE(folder: mnistFolder, key: keys[5])) }
+        if flowSteps > 0 {
+            print("Training normalizing flows (\(flowSteps) steps each)…")
+            for result in try FlowLab.demo(steps: flowSteps, seed: seed) { show(result) }
+            print("(more: `reparam flow --help`)\n")
+        }
         kernelSummary()
         let page = try writeReport(HTMLReport(title: "Reparam demo", introduction: [
             "Every number here was measured by `reparam demo` on this machine and is checked against a closed form or exact enumeration.",

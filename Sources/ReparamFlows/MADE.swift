@@ -48,7 +48,7 @@ public struct MADE: Differentiable {
     public func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
         var h = withContext(x, context)
         for i in withoutDerivative(at: layers.indices) {
-            h = dense(h, layers[i].weight * masks[i], layers[i].bias, activation: layers[i].activation)
+            h = dense(h, masked(layers[i].weight, masks[i]), layers[i].bias, activation: layers[i].activation)
         }
         return h.reshaped(to: [withoutDerivative(at: x.shape[0]), inputSize, outputsPerInput])
     }
@@ -60,4 +60,14 @@ extension MADE: ParameterListing {
             layers[i].parameterPaths.map { $0.nested(in: "layers[\(i)]", value: \MADE.layers[i], gradient: \MADE.TangentVector.layers.base[i]) }
         }
     }
+}
+
+/// W ⊙ M for a constant mask: the pullback is v ⊙ M alone (a plain product would also form the
+/// mask's unused gradient v ⊙ W every step).
+@differentiable(reverse, wrt: weight)
+func masked(_ weight: Tensor, _ mask: Tensor) -> Tensor { weight * mask }
+
+@derivative(of: masked, wrt: weight)
+func vjpMasked(_ weight: Tensor, _ mask: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    (weight * mask, { v in v.isShapelessZero ? .zero : v * mask })
 }
