@@ -19,21 +19,31 @@ struct FlowCommand: ParsableCommand {
 
 /// The options that define a flow run (shared by train and compare).
 struct FlowOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Number of layers (default: 32 planar/radial, 8 realnvp, 5 maf/iaf, 4 spline/spline-ar).",
-                               valueName: "n")) var layers: Int?
+    // Numbers parse unconditionally, so `--layers -2` gets a range message, not "missing value".
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Number of layers (default: 32 planar/radial, 8 realnvp, 5 maf/iaf, 4 spline/spline-ar).", valueName: "n"))
+    var layers: Int?
     @Option(help: ArgumentHelp("Comma-separated hidden widths of each layer's conditioner network.", valueName: "widths"))
     var hidden = "64,64"
-    @Option(help: "Spline bins.") var bins = 8
-    @Option(help: "Splines act on [−B, B] and are the identity outside.") var tailBound: Float = 5
-    @Option(help: ArgumentHelp("Optimizer steps (default 10000; with --resume: continue to this many).", valueName: "n"))
+    @Option(parsing: .unconditional, help: "Spline bins.") var bins = 8
+    @Option(parsing: .unconditional, help: "Splines act on [−B, B] and are the identity outside.") var tailBound: Float = 5
+    @Option(parsing: .unconditional, help: ArgumentHelp("Optimizer steps (default 10000; with --resume: continue to this many).",
+                                                        valueName: "n"))
     var steps: Int?
     var stepCount: Int { steps ?? 10_000 }
-    @Option(help: "Points (or flow samples, for an energy) per step.") var batch = 256
-    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(parsing: .unconditional, help: "Points (or flow samples, for an energy) per step.") var batch = 256
+    @Option(parsing: .unconditional, help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Seed of the run's key (layer initialization, batches, noise).") var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("Evaluate, log and checkpoint every N steps (default: steps/10).", valueName: "n")) var evalEvery: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Evaluate, log and checkpoint every N steps (default: steps/10).", valueName: "n"))
+    var evalEvery: Int?
 
-    var hiddenWidths: [Int] { hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 } }
+    /// The widths of --hidden; an entry that is not a whole number becomes −1, which the
+    /// configuration's check reports.
+    var hiddenWidths: [Int] { hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 } }
+
+    func validate() throws {
+        if hiddenWidths.contains(-1) { throw ValidationError("--hidden must be comma-separated whole numbers such as 64,64, got '\(hidden)'") }
+    }
 
     func configuration(task: FlowTask, flow: FlowKind, trainFile: String? = nil, testFile: String? = nil) -> FlowConfiguration {
         FlowConfiguration(task: task, flow: flow, layers: layers, hidden: hiddenWidths, bins: bins, tailBound: tailBound, steps: stepCount,
