@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Reparam
 import ReparamLab
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,62 +13,100 @@ extension PosteriorKind: ExpressibleByArgument {}
 struct FlowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flow",
-        abstract: "Normalizing flows: density estimation on 2-D sets or your points, variational inference on energies.",
-        subcommands: [FlowTrainCommand.self, FlowSampleCommand.self, FlowDensityCommand.self, FlowCompareCommand.self,
-                      FlowDataCommand.self])
+        abstract:
+            "Normalizing flows: density estimation on 2-D sets or your points, variational inference on energies.",
+        subcommands: [
+            FlowTrainCommand.self, FlowSampleCommand.self, FlowDensityCommand.self, FlowCompareCommand.self,
+            FlowDataCommand.self,
+        ])
 }
 
 /// The options that define a flow run (shared by train and compare).
 struct FlowOptions: ParsableArguments {
     // Numbers parse unconditionally, so `--layers -2` gets a range message, not "missing value".
-    @Option(parsing: .unconditional,
-            help: ArgumentHelp("Number of layers (default: 32 planar/radial, 8 realnvp, 5 maf/iaf, 4 spline/spline-ar).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Number of layers (default: 32 planar/radial, 8 realnvp, 5 maf/iaf, 4 spline/spline-ar).", valueName: "n"))
     var layers: Int?
-    @Option(help: ArgumentHelp("Comma-separated hidden widths of each layer's conditioner network.", valueName: "widths"))
+    @Option(
+        help: ArgumentHelp("Comma-separated hidden widths of each layer's conditioner network.", valueName: "widths"))
     var hidden = "64,64"
     @Option(parsing: .unconditional, help: "Spline bins.") var bins = 8
-    @Option(parsing: .unconditional, help: "Splines act on [−B, B] and are the identity outside.") var tailBound: Float = 5
-    @Option(parsing: .unconditional, help: ArgumentHelp("Optimizer steps (default 10000; with --resume: continue to this many).",
-                                                        valueName: "n"))
+    @Option(parsing: .unconditional, help: "Splines act on [−B, B] and are the identity outside.") var tailBound:
+        Float = 5
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Optimizer steps (default 10000; with --resume: continue to this many).",
+            valueName: "n"))
     var steps: Int?
     var stepCount: Int { steps ?? 10_000 }
     @Option(parsing: .unconditional, help: "Points (or flow samples, for an energy) per step.") var batch = 256
     @Option(parsing: .unconditional, help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Seed of the run's key (layer initialization, batches, noise).") var seed: UInt64 = 0
-    @Option(parsing: .unconditional, help: ArgumentHelp("Evaluate, log and checkpoint every N steps (default: steps/10).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Evaluate, log and checkpoint every N steps (default: steps/10).", valueName: "n"))
     var evalEvery: Int?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Energies: raise the target's inverse temperature β = min(1, 0.01 + step/N) over N steps.", valueName: "n"))
+    var anneal: Int?
 
     /// The widths of --hidden; an entry that is not a whole number becomes −1, which the
     /// configuration's check reports.
-    var hiddenWidths: [Int] { hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 } }
-
-    func validate() throws {
-        if hiddenWidths.contains(-1) { throw ValidationError("--hidden must be comma-separated whole numbers such as 64,64, got '\(hidden)'") }
+    var hiddenWidths: [Int] {
+        hidden.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces)) ?? -1
+        }
     }
 
-    func configuration(task: FlowTask, flow: FlowKind, trainFile: String? = nil, testFile: String? = nil) -> FlowConfiguration {
-        FlowConfiguration(task: task, flow: flow, layers: layers, hidden: hiddenWidths, bins: bins, tailBound: tailBound, steps: stepCount,
-                          batchSize: batch, learningRate: lr, seed: seed, evaluateEvery: evalEvery, trainFile: trainFile, testFile: testFile)
+    func validate() throws {
+        if hiddenWidths.contains(-1) {
+            throw ValidationError("--hidden must be comma-separated whole numbers such as 64,64, got '\(hidden)'")
+        }
+    }
+
+    func configuration(
+        task: FlowTask, flow: FlowKind, trainFile: String? = nil, testFile: String? = nil
+    ) -> FlowConfiguration {
+        FlowConfiguration(
+            task: task, flow: flow, layers: layers, hidden: hiddenWidths, bins: bins, tailBound: tailBound,
+            steps: stepCount,
+            batchSize: batch, learningRate: lr, seed: seed, evaluateEvery: evalEvery, annealSteps: anneal,
+            trainFile: trainFile, testFile: testFile)
     }
 }
 
 /// --task NAME, or --data FILE --test FILE for a user's points.
 struct FlowTaskOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("two-moons, eight-gaussians, checkerboard, rings, pinwheel, swiss-roll (density estimation) or u1-u4 (variational inference on Rezende & Mohamed's energies).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "two-moons, eight-gaussians, checkerboard, rings, pinwheel, swiss-roll (density estimation) or u1-u4 (variational inference on Rezende & Mohamed's energies).",
+            valueName: "name"))
     var task: String?
-    @Option(name: .customLong("data"), help: ArgumentHelp("Training points, CSV, one point per row (instead of --task).", valueName: "csv"))
+    @Option(
+        name: .customLong("data"),
+        help: ArgumentHelp("Training points, CSV, one point per row (instead of --task).", valueName: "csv"))
     var trainFile: String?
-    @Option(name: .customLong("test"), help: ArgumentHelp("Test points, CSV (with --data).", valueName: "csv")) var testFile: String?
+    @Option(name: .customLong("test"), help: ArgumentHelp("Test points, CSV (with --data).", valueName: "csv"))
+    var testFile: String?
 
     /// Not `validate()`: ArgumentParser would run that for `--resume` too, which needs no task.
     func check() throws {
         switch (task, trainFile, testFile) {
         case (let name?, nil, nil):
             guard FlowTask(name: name) != nil else {
-                throw ValidationError("unknown --task '\(name)'; choose one of \(FlowTask.names.joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown --task '\(name)'; choose one of \(FlowTask.names.joined(separator: ", "))")
             }
         case (nil, _?, _?): break
-        case (nil, _?, nil): throw ValidationError("--data needs --test FILE too: the test log-likelihood is measured on held-out points")
+        case (nil, _?, nil):
+            throw ValidationError(
+                "--data needs --test FILE too: the test log-likelihood is measured on held-out points")
         default: throw ValidationError("give either --task NAME or --data FILE --test FILE")
         }
     }
@@ -82,9 +121,12 @@ struct FlowTaskOptions: ParsableArguments {
 
 func loadPoints(train: String, test: String) throws -> FlowData {
     do {
-        let data = FlowData(train: try PointsCSV.read(URL(fileURLWithPath: train)), test: try PointsCSV.read(URL(fileURLWithPath: test)))
+        let data = FlowData(
+            train: try PointsCSV.read(URL(fileURLWithPath: train)), test: try PointsCSV.read(URL(fileURLWithPath: test))
+        )
         guard data.train.shape[1] == data.test.shape[1] else {
-            throw CommandFailure(description: "\(test) has \(data.test.shape[1]) coordinates per point, \(train) \(data.train.shape[1])")
+            throw CommandFailure(
+                description: "\(test) has \(data.test.shape[1]) coordinates per point, \(train) \(data.train.shape[1])")
         }
         return data
     } catch let error as CommandFailure { throw error } catch { throw CommandFailure(description: "\(error)") }
@@ -95,23 +137,26 @@ struct FlowTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a normalizing flow, evaluating and checkpointing as it goes.",
         discussion: """
-        Density tasks maximize the log-likelihood of training points and report the mean test
-        log-likelihood per point (nats). Energy tasks (u1-u4) minimize the reverse KL from flow
-        samples: loss = E_q[log q(z) + U(z)], reported as the bound E_q[−U − log q] ≤ log Z beside
-        log Z by importance sampling and by quadrature. The targets live on [−4, 4]².
-        Example, as in Rezende & Mohamed's Figure 3:
-          reparam flow train --task u2 --flow planar --layers 32 --steps 20000 --out runs/u2-planar
-        Ctrl-C saves a checkpoint and stops; --resume RUN continues bit-exactly.
-        """)
+            Density tasks maximize the log-likelihood of training points and report the mean test
+            log-likelihood per point (nats). Energy tasks (u1-u4) minimize the reverse KL from flow
+            samples: loss = E_q[log q(z) + U(z)], reported as the bound E_q[−U − log q] ≤ log Z beside
+            log Z by importance sampling and by quadrature. The targets live on [−4, 4]².
+            Example, as in Rezende & Mohamed's Figure 3:
+              reparam flow train --task u2 --flow planar --layers 32 --steps 20000 --out runs/u2-planar
+            Ctrl-C saves a checkpoint and stops; --resume RUN continues bit-exactly.
+            """)
 
     @OptionGroup var source: FlowTaskOptions
     @Option(help: "planar, radial, realnvp, maf, iaf, spline or spline-ar.") var flow: FlowKind = .spline
     @OptionGroup var options: FlowOptions
     @OptionGroup var kernels: KernelOptions
-    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
-    @Option(help: ArgumentHelp("Continue the run in this folder (to its --steps, or more with --steps).", valueName: "run"))
+    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"))
+    var out: String?
+    @Option(
+        help: ArgumentHelp("Continue the run in this folder (to its --steps, or more with --steps).", valueName: "run"))
     var resume: String?
-    @Option(help: ArgumentHelp("Write an HTML report with density plots into this folder.", valueName: "dir")) var report: String?
+    @Option(help: ArgumentHelp("Write an HTML report with density plots into this folder.", valueName: "dir"))
+    var report: String?
     @Flag(help: "Print one JSON object per evaluation; the last line sums up the run.") var json = false
 
     func validate() throws {
@@ -120,7 +165,8 @@ struct FlowTrainCommand: ParsableCommand {
         } else {
             try source.check()
             if let name = source.task, let task = FlowTask(name: name),
-               let problem = options.configuration(task: task, flow: flow).problems.first {
+                let problem = options.configuration(task: task, flow: flow).problems.first
+            {
                 throw ValidationError(problem)
             }
         }
@@ -144,16 +190,19 @@ struct FlowTrainCommand: ParsableCommand {
                 trainer.extend(toSteps: steps)
             } else {
                 let (task, data) = try source.load()
-                let configuration = options.configuration(task: task, flow: flow, trainFile: source.trainFile.map(absolute),
-                                                          testFile: source.testFile.map(absolute))
+                let configuration = options.configuration(
+                    task: task, flow: flow, trainFile: source.trainFile.map(absolute),
+                    testFile: source.testFile.map(absolute))
                 if let problem = configuration.problems.first { throw CommandFailure(description: problem) }
                 trainer = try makeFlowTrainer(configuration, data: data)
                 if let out { folder = try RunFolder.create(out, configuration: configuration) }
             }
             let summary = try trainFlow(&trainer, until: steps, folder: folder, json: json)
             if let report {
-                let page = try writeReport(HTMLReport(title: "Flow: \(trainer.configuration.flow.rawValue) on \(trainer.configuration.task.name)",
-                                                      results: [FlowLab.densityResult([(trainer, summary)])]), to: report)
+                let page = try writeReport(
+                    HTMLReport(
+                        title: "Flow: \(trainer.configuration.flow.rawValue) on \(trainer.configuration.task.name)",
+                        results: [FlowLab.densityResult([(trainer, summary)])]), to: report)
                 if !json { print("Report: \(page.path)") }
             }
         }
@@ -162,7 +211,8 @@ struct FlowTrainCommand: ParsableCommand {
     /// A points run reads its points again from the files its configuration names.
     static func pointsOf(_ checkpoint: URL) throws -> FlowData? {
         let configuration = try readFlowConfiguration(checkpoint)
-        guard case .points = configuration.task, let train = configuration.trainFile, let test = configuration.testFile else { return nil }
+        guard case .points = configuration.task, let train = configuration.trainFile, let test = configuration.testFile
+        else { return nil }
         return try loadPoints(train: train, test: test)
     }
 }
@@ -172,27 +222,36 @@ func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardize
 /// Steps until `steps` with a progress bar, an evaluation (line or JSON, metrics.jsonl,
 /// checkpoint) every `evaluateEvery` steps and at the end, Ctrl-C saving and stopping, and a
 /// non-finite loss stopping with the last good checkpoint kept. Returns the final summary.
-func trainFlow(_ trainer: inout any FlowTraining, until steps: Int, folder: RunFolder?, json: Bool) throws -> FlowRunSummary {
+func trainFlow(
+    _ trainer: inout any FlowTraining, until steps: Int, folder: RunFolder?, json: Bool
+) throws -> FlowRunSummary {
     let c = trainer.configuration
     signal(SIGINT) { _ in
         interruptRequested = 1
         signal(SIGINT, SIG_DFL)  // a second Ctrl-C quits at once
     }
     if !json {
-        print("\(c.flow.rawValue) (\(c.flow.summary)), \(c.layers) layers, \(trainer.parameterCount) parameters, on \(c.task.name)")
-        print(c.task.isEnergy ? "   step       loss   bound (±se)        log Z (IS)   log Z (exact)   steps/s"
-                              : "   step       loss   test log-likelihood (±se)   steps/s")
+        print(
+            "\(c.flow.rawValue) (\(c.flow.summary)), \(c.layers) layers, \(trainer.parameterCount) parameters, on \(c.task.name)"
+        )
+        print(
+            c.task.isEnergy
+                ? "   step       loss   bound (±se)        log Z (IS)   log Z (exact)   steps/s"
+                : "   step       loss   test log-likelihood (±se)   steps/s")
     }
     var progress = ProgressBar(total: steps)
     progress.start(label: "\(c.flow.rawValue) \(c.task.name)", done: trainer.step)
-    var trainingSeconds = 0.0, stepsTimed = 0
+    var trainingSeconds = 0.0
+    var stepsTimed = 0
     var summary = FlowRunSummary(configuration: c, steps: trainer.step, seconds: 0, evaluation: trainer.evaluate())
     while trainer.step < steps {
         if interruptRequested != 0 {
             progress.finish()
             if let folder {
                 try saveFlow(trainer, folder)
-                print("Interrupted at step \(trainer.step); saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path).")
+                print(
+                    "Interrupted at step \(trainer.step); saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path)."
+                )
             } else {
                 print("Interrupted at step \(trainer.step) (no --out folder: nothing saved).")
             }
@@ -201,8 +260,12 @@ func trainFlow(_ trainer: inout any FlowTraining, until steps: Int, folder: RunF
         let started = Date()
         do { try trainer.trainStep() } catch let error as NonFiniteTrainingError {
             progress.finish()
-            let kept = folder.map { FileManager.default.fileExists(atPath: $0.checkpoint.path)
-                ? " The last good checkpoint, \($0.checkpoint.path), is unchanged." : " No checkpoint was written yet." } ?? ""
+            let kept =
+                folder.map {
+                    FileManager.default.fileExists(atPath: $0.checkpoint.path)
+                        ? " The last good checkpoint, \($0.checkpoint.path), is unchanged."
+                        : " No checkpoint was written yet."
+                } ?? ""
             throw CommandFailure(description: "\(error).\(kept) Try a lower --lr or fewer layers.")
         }
         trainingSeconds += Date().timeIntervalSince(started)
@@ -210,13 +273,15 @@ func trainFlow(_ trainer: inout any FlowTraining, until steps: Int, folder: RunF
         progress.update(done: trainer.step, loss: Double(trainer.lastLoss))
         if trainer.step % c.evaluateEvery == 0 || trainer.step == steps {
             progress.finish()
-            summary = FlowRunSummary(configuration: c, steps: trainer.step, seconds: trainingSeconds,
-                                     stepsPerSecond: Double(stepsTimed) / trainingSeconds, evaluation: trainer.evaluate())
+            summary = FlowRunSummary(
+                configuration: c, steps: trainer.step, seconds: trainingSeconds,
+                stepsPerSecond: Double(stepsTimed) / trainingSeconds, evaluation: trainer.evaluate())
             let record = summary.record(loss: Double(trainer.lastLoss))
             if let folder {
                 try saveFlow(trainer, folder)
                 do { try folder.appendMetrics(record.json) } catch {
-                    throw CommandFailure(description: "cannot append to \(folder.metrics.path): \(error.localizedDescription)")
+                    throw CommandFailure(
+                        description: "cannot append to \(folder.metrics.path): \(error.localizedDescription)")
                 }
             }
             if json { print(record.json) } else { print(summary.line(loss: Double(trainer.lastLoss))) }
@@ -232,7 +297,8 @@ private func saveFlow(_ trainer: any FlowTraining, _ folder: RunFolder) throws {
 }
 
 struct FlowSampleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sample", abstract: "Draw points from a trained flow, as CSV.")
+    static let configuration = CommandConfiguration(
+        commandName: "sample", abstract: "Draw points from a trained flow, as CSV.")
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
     @Option(help: "Number of points.") var count = 1000
@@ -240,7 +306,9 @@ struct FlowSampleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "file")) var out: String?
 
     func validate() throws {
-        guard (1...10_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000000, got \(count)") }
+        guard (1...10_000_000).contains(count) else {
+            throw ValidationError("--count must be between 1 and 10000000, got \(count)")
+        }
     }
 
     func run() throws {
@@ -257,7 +325,8 @@ struct FlowSampleCommand: ParsableCommand {
 }
 
 struct FlowDensityCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "density", abstract: "Print log p(x) of a trained flow at points from a CSV file.")
+    static let configuration = CommandConfiguration(
+        commandName: "density", abstract: "Print log p(x) of a trained flow at points from a CSV file.")
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
     @Option(help: ArgumentHelp("Points, CSV, one per row.", valueName: "csv")) var points: String
@@ -265,9 +334,14 @@ struct FlowDensityCommand: ParsableCommand {
     func run() throws {
         let trainer = try loadFlowRun(runFolder)
         let x: Tensor
-        do { x = try PointsCSV.read(URL(fileURLWithPath: points)) } catch { throw CommandFailure(description: "\(error)") }
+        do { x = try PointsCSV.read(URL(fileURLWithPath: points)) } catch {
+            throw CommandFailure(description: "\(error)")
+        }
         guard x.shape[1] == trainer.configuration.dimension else {
-            throw CommandFailure(description: "\(points) has \(x.shape[1]) coordinates per point; the flow models \(trainer.configuration.dimension)")
+            throw CommandFailure(
+                description:
+                    "\(points) has \(x.shape[1]) coordinates per point; the flow models \(trainer.configuration.dimension)"
+            )
         }
         print("log_density")
         for v in trainer.logDensity(x).scalars { print(v) }
@@ -282,7 +356,9 @@ func loadFlowRun(_ path: String) throws -> any FlowTraining {
 struct FlowCompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Train several flows on one task with the same budget; print a table and write a report with density plots.")
+        abstract:
+            "Train several flows on one task with the same budget; print a table and write a report with density plots."
+    )
 
     @OptionGroup var source: FlowTaskOptions
     @Option(help: ArgumentHelp("Comma-separated flows.", valueName: "list")) var flows = "planar,realnvp,spline"
@@ -291,17 +367,23 @@ struct FlowCompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir")) var report = "reparam-flow-report"
     @Flag(help: "Print one JSON object per flow.") var json = false
 
-    var kinds: [FlowKind?] { flows.split(separator: ",", omittingEmptySubsequences: false).map { FlowKind(rawValue: String($0)) } }
+    var kinds: [FlowKind?] {
+        flows.split(separator: ",", omittingEmptySubsequences: false).map { FlowKind(rawValue: String($0)) }
+    }
 
     func validate() throws {
         try source.check()
         let names = flows.split(separator: ",", omittingEmptySubsequences: false)
         if let bad = zip(names, kinds).first(where: { $0.1 == nil }) {
-            throw ValidationError("unknown flow '\(bad.0)' in --flows; choose from \(FlowKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown flow '\(bad.0)' in --flows; choose from \(FlowKind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         if let name = source.task, let task = FlowTask(name: name) {
             for kind in kinds.compactMap({ $0 }) {
-                if let problem = options.configuration(task: task, flow: kind).problems.first { throw ValidationError(problem) }
+                if let problem = options.configuration(task: task, flow: kind).problems.first {
+                    throw ValidationError(problem)
+                }
             }
         }
     }
@@ -329,7 +411,9 @@ struct FlowDataCommand: ParsableCommand {
         commandName: "data",
         abstract: "Write a 2-D set's training and test points (the ones flow train uses) as CSV.")
 
-    @Option(help: ArgumentHelp("two-moons, eight-gaussians, checkerboard, rings, pinwheel or swiss-roll.", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "two-moons, eight-gaussians, checkerboard, rings, pinwheel or swiss-roll.", valueName: "name"))
     var task: String
     @Option(help: ArgumentHelp("Folder for train.csv and test.csv.", valueName: "dir")) var out: String
     @Option(help: "Training points.") var trainCount = 20_000
@@ -337,9 +421,12 @@ struct FlowDataCommand: ParsableCommand {
 
     func validate() throws {
         guard ToyData(rawValue: task) != nil else {
-            throw ValidationError("unknown --task '\(task)'; choose one of \(ToyData.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --task '\(task)'; choose one of \(ToyData.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard trainCount >= 2 && testCount >= 1 else { throw ValidationError("--train-count must be at least 2 and --test-count at least 1") }
+        guard trainCount >= 2 && testCount >= 1 else {
+            throw ValidationError("--train-count must be at least 2 and --test-count at least 1")
+        }
     }
 
     func run() throws {

@@ -12,11 +12,14 @@ public enum PointsCSV {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw fail("cannot be read as UTF-8 text: \(error.localizedDescription)")
         }
-        var scalars: [Float] = [], width: Int?
+        var scalars: [Float] = []
+        var width: Int?
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let row = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if row.isEmpty { continue }
-            let fields = row.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = row.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             let values = fields.map { Float($0) }
             if width == nil && scalars.isEmpty && values.allSatisfy({ $0 == nil }) { continue }  // a header
             if let column = values.firstIndex(where: { $0 == nil }) {

@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// RealNVP's affine coupling layer (Dinh et al. 2017): one part of the row passes through and
 /// conditions an elementwise affine map of the other,
@@ -18,13 +18,16 @@ public struct AffineCoupling: FlowLayer {
     @noDerivative public let swapped: Bool
     @noDerivative public let contextSize: Int
 
-    public init(dimension d: Int, hidden: [Int], activation: Activation = .relu, swapped: Bool, contextSize: Int = 0,
-                key: RandomKey) {
+    public init(
+        dimension d: Int, hidden: [Int], activation: Activation = .relu, swapped: Bool, contextSize: Int = 0,
+        key: RandomKey
+    ) {
         precondition(d >= 2, "AffineCoupling: needs at least 2 dimensions, got \(d)")
         let half = d / 2
         let (conditioning, transformed) = swapped ? (d - half, half) : (half, d - half)
-        conditioner = zeroInitializedMLP(sizes: [conditioning + contextSize] + hidden + [2 * transformed], activation: activation,
-                                         key: key)
+        conditioner = zeroInitializedMLP(
+            sizes: [conditioning + contextSize] + hidden + [2 * transformed], activation: activation,
+            key: key)
         (dimension, self.swapped, self.contextSize) = (d, swapped, contextSize)
     }
 
@@ -44,7 +47,8 @@ public struct AffineCoupling: FlowLayer {
     /// The conditioning and transformed parts put back in column order.
     @differentiable(reverse)
     func assembled(_ conditioning: Tensor, _ transformed: Tensor) -> Tensor {
-        withoutDerivative(at: swapped) ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
+        withoutDerivative(at: swapped)
+            ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
     }
 
     @differentiable(reverse)
@@ -67,7 +71,9 @@ public struct AffineCoupling: FlowLayer {
 extension AffineCoupling: ParameterListing {
     public var parameterPaths: [ParameterPath<AffineCoupling>] {
         conditioner.parameterPaths.map {
-            $0.nested(in: "conditioner", value: \AffineCoupling.conditioner, gradient: \AffineCoupling.TangentVector.conditioner)
+            $0.nested(
+                in: "conditioner", value: \AffineCoupling.conditioner,
+                gradient: \AffineCoupling.TangentVector.conditioner)
         }
     }
 }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamTensor
+import _Differentiation
 
 /// A chain of conditional layers with its context bound: a plain bijector on points with any
 /// leading sample dimensions, [s…, n, d], whose row i (in every sample) is transformed given
@@ -34,8 +34,12 @@ public struct ConditionedFlow<Layer: FlowLayer>: Bijector {
     func transform(_ x: Tensor, inverse: Bool) -> ValueAndLogDet {
         let shape = withoutDerivative(at: x.shape)
         let r = rows(x)
-        let out = inverse ? chain.inverseWithLogDet(r.points, context: r.context) : chain.forwardWithLogDet(r.points, context: r.context)
-        return ValueAndLogDet(value: out.value.reshaped(to: shape), logDet: out.logDet.reshaped(to: Array(shape.dropLast())))
+        let out =
+            inverse
+            ? chain.inverseWithLogDet(r.points, context: r.context)
+            : chain.forwardWithLogDet(r.points, context: r.context)
+        return ValueAndLogDet(
+            value: out.value.reshaped(to: shape), logDet: out.logDet.reshaped(to: Array(shape.dropLast())))
     }
 
     @differentiable(reverse)

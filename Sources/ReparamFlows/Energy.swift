@@ -1,6 +1,6 @@
-import _Differentiation
 import Foundation
 import ReparamTensor
+import _Differentiation
 
 /// The four unnormalized 2-D densities p(z) ∝ exp(−U(z)) of Rezende & Mohamed 2015 (Table 1),
 /// with w₁ = sin(2πz₁/4), w₂ = 3·exp(−½((z₁ − 1)/0.6)²), w₃ = 3·σ((z₁ − 1)/0.3):
@@ -21,15 +21,18 @@ public enum Energy: String, CaseIterable, Codable, Sendable {
     static let wall: Float = 0.05
 
     /// U(z) for rows z [n, 2] → [n], differentiable in z.
-    @differentiable(reverse, wrt: z)
+    @differentiable(reverse,wrt: z)
     public func callAsFunction(_ z: Tensor) -> Tensor {
-        let z1 = z.slice(axis: 1, 0..<1), z2 = z.slice(axis: 1, 1..<2)
+        let z1 = z.slice(axis: 1, 0..<1)
+        let z2 = z.slice(axis: 1, 1..<2)
         let w1 = sin(z1 * (2 * Float.pi / 4))
         let u: Tensor
         switch self {
         case .u1:
             let radius = sqrt(square(z1) + square(z2))
-            u = 0.5 * square((radius - 2) / 0.4) - logAddExp(-0.5 * square((z1 - 2) / 0.6), -0.5 * square((z1 + 2) / 0.6))
+            u =
+                0.5 * square((radius - 2) / 0.4)
+                - logAddExp(-0.5 * square((z1 - 2) / 0.6), -0.5 * square((z1 + 2) / 0.6))
         case .u2:
             u = 0.5 * square((z2 - w1) / 0.4)
         case .u3:
@@ -52,7 +55,9 @@ public enum Energy: String, CaseIterable, Codable, Sendable {
         for z1 in centres {
             var scalars = [Float](repeating: z1, count: 2 * grid)
             for (j, z2) in centres.enumerated() { scalars[2 * j + 1] = z2 }
-            total += self(Tensor(shape: [grid, 2], scalars: scalars)).scalars.reduce(0.0) { $0 + Foundation.exp(-Double($1)) }
+            total += self(Tensor(shape: [grid, 2], scalars: scalars)).scalars.reduce(0.0) {
+                $0 + Foundation.exp(-Double($1))
+            }
         }
         return Foundation.log(total * h * h)
     }

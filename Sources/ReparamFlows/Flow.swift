@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A normalizing flow on ℝᵈ: x = f(z) for z ~ N(0, I) and a chain of layers f = f_K ∘ … ∘ f_1,
 /// so log p(x) = log N(f⁻¹(x)) + log|det ∂f⁻¹/∂x| (density estimation trains this) and a
@@ -20,8 +20,9 @@ public struct Flow<Layer: FlowLayer>: Differentiable {
     @differentiable(reverse)
     public var distribution: TransformedDistribution<Normal, Chain<Layer>> {
         let d = withoutDerivative(at: dimension)
-        return TransformedDistribution(base: withoutDerivative(at: Normal(loc: Tensor.zeros([d]), scale: Tensor.ones([d]))),
-                                       bijector: bijector)
+        return TransformedDistribution(
+            base: withoutDerivative(at: Normal(loc: Tensor.zeros([d]), scale: Tensor.ones([d]))),
+            bijector: bijector)
     }
 
     /// log p(x) for rows x [n, d] → [n].
@@ -29,7 +30,7 @@ public struct Flow<Layer: FlowLayer>: Differentiable {
     public func logProb(_ x: Tensor) -> Tensor { distribution.logProb(x) }
 
     /// n reparameterized draws with their log-densities.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleWithLogProb(_ key: RandomKey, count n: Int) -> SampleWithLogProb {
         distribution.rsampleWithLogProb(key, sampleShape: [n])
     }
@@ -40,6 +41,8 @@ public struct Flow<Layer: FlowLayer>: Differentiable {
 
 extension Flow: ParameterListing {
     public var parameterPaths: [ParameterPath<Flow>] {
-        bijector.parameterPaths.map { $0.nested(in: "flow", value: \Flow.bijector, gradient: \Flow.TangentVector.bijector) }
+        bijector.parameterPaths.map {
+            $0.nested(in: "flow", value: \Flow.bijector, gradient: \Flow.TangentVector.bijector)
+        }
     }
 }

@@ -44,9 +44,13 @@ public enum FlowTask: Equatable, Sendable {
     public static let names = ToyData.allCases.map(\.rawValue) + Energy.allCases.map(\.rawValue)
 
     public init?(name: String) {
-        if let set = ToyData(rawValue: name) { self = .density(set) }
-        else if let energy = Energy(rawValue: name) { self = .energy(energy) }
-        else { return nil }
+        if let set = ToyData(rawValue: name) {
+            self = .density(set)
+        } else if let energy = Energy(rawValue: name) {
+            self = .energy(energy)
+        } else {
+            return nil
+        }
     }
 
     public var name: String {
@@ -69,9 +73,15 @@ extension FlowTask: Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         let name = try container.decode(String.self)
-        if let task = FlowTask(name: name) { self = task; return }
+        if let task = FlowTask(name: name) {
+            self = task
+            return
+        }
         let parts = name.split(separator: ":")
-        if parts.count == 2, parts[0] == "points", let d = Int(parts[1]), d >= 1 { self = .points(dimension: d); return }
+        if parts.count == 2, parts[0] == "points", let d = Int(parts[1]), d >= 1 {
+            self = .points(dimension: d)
+            return
+        }
         throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown flow task '\(name)'")
     }
 
@@ -100,13 +110,21 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
     /// Points drawn for the 2-D sets' training and test splits.
     public var trainCount: Int
     public var testCount: Int
+    /// Energy tasks: the target's inverse temperature rises as β = min(1, 0.01 + step/annealSteps)
+    /// (Rezende & Mohamed's schedule with annealSteps = 10 000); nil trains at β = 1 throughout.
+    public var annealSteps: Int?
     /// For `.points`: where the points came from (resume reads them again).
     public var trainFile: String?
     public var testFile: String?
 
-    public init(task: FlowTask, flow: FlowKind, layers: Int? = nil, hidden: [Int] = [64, 64], bins: Int = 8, tailBound: Float = 5,
-                steps: Int = 10_000, batchSize: Int = 256, learningRate: Float = 1e-3, seed: UInt64 = 0, evaluateEvery: Int? = nil,
-                trainCount: Int = 20_000, testCount: Int = 10_000, trainFile: String? = nil, testFile: String? = nil) {
+    public init(
+        task: FlowTask, flow: FlowKind, layers: Int? = nil, hidden: [Int] = [64, 64], bins: Int = 8,
+        tailBound: Float = 5,
+        steps: Int = 10_000, batchSize: Int = 256, learningRate: Float = 1e-3, seed: UInt64 = 0,
+        evaluateEvery: Int? = nil,
+        trainCount: Int = 20_000, testCount: Int = 10_000, annealSteps: Int? = nil, trainFile: String? = nil,
+        testFile: String? = nil
+    ) {
         self.task = task
         self.flow = flow
         self.layers = layers ?? flow.defaultLayers
@@ -120,6 +138,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         self.evaluateEvery = evaluateEvery ?? Swift.max(1, steps / 10)
         self.trainCount = trainCount
         self.testCount = testCount
+        self.annealSteps = annealSteps
         self.trainFile = trainFile
         self.testFile = testFile
     }
@@ -134,17 +153,36 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
             problems.append("--hidden needs one or more positive widths, got \(hidden)")
         }
         if bins < 2 { problems.append("--bins must be at least 2, got \(bins)") }
-        if !(tailBound > 0 && tailBound.isFinite) { problems.append("--tail-bound must be positive and finite, got \(tailBound)") }
+        if !(tailBound > 0 && tailBound.isFinite) {
+            problems.append("--tail-bound must be positive and finite, got \(tailBound)")
+        }
         if steps <= 0 { problems.append("--steps must be at least 1, got \(steps)") }
         if batchSize <= 0 { problems.append("--batch must be at least 1, got \(batchSize)") }
-        if !(learningRate > 0 && learningRate.isFinite) { problems.append("--lr must be positive and finite, got \(learningRate)") }
+        if !(learningRate > 0 && learningRate.isFinite) {
+            problems.append("--lr must be positive and finite, got \(learningRate)")
+        }
         if evaluateEvery <= 0 { problems.append("--eval-every must be at least 1, got \(evaluateEvery)") }
+        if let annealSteps, annealSteps <= 0 || !task.isEnergy {
+            problems.append(
+                task.isEnergy
+                    ? "--anneal must be at least 1 step, got \(annealSteps)"
+                    : "--anneal applies to the energies u1-u4 (variational inference), not to \(task.name)")
+        }
         if !task.isEnergy && (trainCount < 2 || testCount < 1) {
             problems.append("a density task needs at least 2 training points and 1 test point")
         }
         if flow.hasConditioner && [.realnvp, .spline].contains(flow) && dimension < 2 {
-            problems.append("--flow \(flow.rawValue) couples halves of a point and needs at least 2 dimensions, got \(dimension)")
+            problems.append(
+                "--flow \(flow.rawValue) couples halves of a point and needs at least 2 dimensions, got \(dimension)")
         }
         return problems
+    }
+}
+
+extension FlowConfiguration {
+    /// The energy's inverse temperature at `step`: 1 without annealing.
+    public func inverseTemperature(step: Int) -> Float {
+        guard let annealSteps else { return 1 }
+        return Swift.min(1, 0.01 + Float(step) / Float(annealSteps))
     }
 }

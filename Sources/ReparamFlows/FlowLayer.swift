@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// One trainable layer of a normalizing flow on rows of a matrix [n, d]: a conditional
 /// bijector (context [n, c], or [n, 0] when there is none) that lists its parameters for the
@@ -59,14 +59,18 @@ extension Inverse: FlowLayer where Base: FlowLayer {}
 
 extension Inverse: ParameterListing where Base: ParameterListing {
     public var parameterPaths: [ParameterPath<Inverse>] {
-        base.parameterPaths.map { $0.nested(in: "inverse", value: \Inverse.base, gradient: \Inverse.TangentVector.base) }
+        base.parameterPaths.map {
+            $0.nested(in: "inverse", value: \Inverse.base, gradient: \Inverse.TangentVector.base)
+        }
     }
 }
 
 extension Chain: ParameterListing where Layer: ParameterListing {
     public var parameterPaths: [ParameterPath<Chain>] {
         layers.indices.flatMap { i in
-            layers[i].parameterPaths.map { $0.nested(in: "layers[\(i)]", value: \Chain.layers[i], gradient: \Chain.TangentVector.layers.base[i]) }
+            layers[i].parameterPaths.map {
+                $0.nested(in: "layers[\(i)]", value: \Chain.layers[i], gradient: \Chain.TangentVector.layers.base[i])
+            }
         }
     }
 }

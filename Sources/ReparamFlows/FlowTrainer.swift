@@ -1,10 +1,10 @@
-import _Differentiation
 import Foundation
 import ReparamData
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Training and test points of a density task, rows [n, d].
 public struct FlowData: Sendable {
@@ -20,7 +20,8 @@ public struct FlowData: Sendable {
     /// the benchmark's peer see the same points.
     public init(_ set: ToyData, trainCount: Int, testCount: Int) {
         let key = RandomKey(seed: 0xF10D_A7A).fold(in: UInt64(ToyData.allCases.firstIndex(of: set)!))
-        self.init(train: set.sample(trainCount, key: key.fold(in: 1)), test: set.sample(testCount, key: key.fold(in: 2)))
+        self.init(
+            train: set.sample(trainCount, key: key.fold(in: 1)), test: set.sample(testCount, key: key.fold(in: 2)))
     }
 }
 
@@ -40,7 +41,7 @@ public protocol FlowTraining {
     var configuration: FlowConfiguration { get }
     /// Optimizer steps taken.
     var step: Int { get }
-    /// The loss of the last step: −mean log p(batch), or mean(log q + U) for an energy.
+    /// The loss of the last step: −mean log p(batch), or mean(log q + β·U) for an energy.
     var lastLoss: Float { get }
     var parameterCount: Int { get }
     /// One Adam step; throws `NonFiniteTrainingError` (changing nothing) when the loss or a
@@ -86,13 +87,16 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
         switch configuration.task {
         case .energy(let energy):
             let n = configuration.batchSize
+            let beta = configuration.inverseTemperature(step: step)
             (loss, gradient) = valueWithGradient(at: model) { flow in
                 let draw = flow.rsampleWithLogProb(key, count: n)
-                return (draw.logProb + energy(draw.value)).mean().item
+                return (draw.logProb + beta * energy(draw.value)).mean().item
             }
         case .density, .points:
             let train = data!.train
-            let rows = key.uniform([configuration.batchSize]).scalars.map { Swift.min(Int($0 * Float(train.shape[0])), train.shape[0] - 1) }
+            let rows = key.uniform([configuration.batchSize]).scalars.map {
+                Swift.min(Int($0 * Float(train.shape[0])), train.shape[0] - 1)
+            }
             let batch = train.rows(rows)
             (loss, gradient) = valueWithGradient(at: model) { flow in -flow.logProb(batch).mean().item }
         }
@@ -109,12 +113,14 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
             // Bound from 20 000 draws; log Z by importance sampling from 100 000 (log-mean-exp).
             var weights: [Double] = []
             for chunk in 0..<10 {
-                let draw = model.distribution.rsampleWithLogProb(runKey.fold(in: 3).fold(in: UInt64(chunk)), sampleShape: [10_000])
+                let draw = model.distribution.rsampleWithLogProb(
+                    runKey.fold(in: 3).fold(in: UInt64(chunk)), sampleShape: [10_000])
                 weights += zip(energy(draw.value).scalars, draw.logProb.scalars).map { -Double($0) - Double($1) }
             }
             result.elbo = meanAndStandardError(Array(weights.prefix(20_000)))
             let top = weights.max() ?? 0
-            result.importanceLogZ = top + Foundation.log(weights.reduce(0) { $0 + Foundation.exp($1 - top) } / Double(weights.count))
+            result.importanceLogZ =
+                top + Foundation.log(weights.reduce(0) { $0 + Foundation.exp($1 - top) } / Double(weights.count))
             result.exactLogZ = exactLogZ
         case .density, .points:
             result.testLogLikelihood = meanAndStandardError(logDensity(data!.test).scalars.map(Double.init))
@@ -125,7 +131,8 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
     public func sample(_ n: Int, key: RandomKey) -> Tensor { model.sample(key, count: n) }
 
     public func logDensity(_ points: Tensor) -> Tensor {
-        let n = points.shape[0], chunk = 8192
+        let n = points.shape[0]
+        let chunk = 8192
         let parts = stride(from: 0, to: n, by: chunk).map { start in
             model.logProb(points.rows(Array(start..<Swift.min(start + chunk, n))))
         }
@@ -137,8 +144,10 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
     public func writeCheckpoint(to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let metadata = ["format": Self.format, "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
-                        "step": String(step), "optimizer_step": String(optimizer.state.step)]
+        let metadata = [
+            "format": Self.format, "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
+            "step": String(step), "optimizer_step": String(optimizer.state.step),
+        ]
         try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer.state), metadata: metadata).write(to: url)
     }
 
@@ -163,12 +172,14 @@ public func makeFlowTrainer(_ configuration: FlowConfiguration, data: FlowData? 
     case .points(let d):
         guard let given = data else { throw FlowError("a points task needs its training and test points") }
         guard given.train.rank == 2, given.train.shape[1] == d, given.test.rank == 2, given.test.shape[1] == d else {
-            throw FlowError("the points must have \(d) coordinates per row (train \(given.train.shape), test \(given.test.shape))")
+            throw FlowError(
+                "the points must have \(d) coordinates per row (train \(given.train.shape), test \(given.test.shape))")
         }
     case .energy:
         data = nil
     }
-    let c = configuration, d = c.dimension
+    let c = configuration
+    let d = c.dimension
     let keys = RandomKey(seed: c.seed).fold(in: 0x1A7E).split(c.layers)
     let energy = c.task.isEnergy
     func make<L: FlowLayer>(_ layer: (Int) -> L) -> any FlowTraining {
@@ -178,20 +189,30 @@ public func makeFlowTrainer(_ configuration: FlowConfiguration, data: FlowData? 
     // layers are used inverted there (their forward map becomes the normalizing one).
     switch c.flow {
     case .planar:
-        return energy ? make { Planar(dimension: d, key: keys[$0]) } : make { Inverse(Planar(dimension: d, key: keys[$0])) }
+        return energy
+            ? make { Planar(dimension: d, key: keys[$0]) } : make { Inverse(Planar(dimension: d, key: keys[$0])) }
     case .radial:
-        return energy ? make { Radial(dimension: d, key: keys[$0]) } : make { Inverse(Radial(dimension: d, key: keys[$0])) }
+        return energy
+            ? make { Radial(dimension: d, key: keys[$0]) } : make { Inverse(Radial(dimension: d, key: keys[$0])) }
     case .realnvp:
         return make { AffineCoupling(dimension: d, hidden: c.hidden, swapped: $0 % 2 == 1, key: keys[$0]) }
     case .maf:
         return make { MaskedAutoregressive(dimension: d, hidden: c.hidden, reversedOrder: $0 % 2 == 1, key: keys[$0]) }
     case .iaf:
-        return make { Inverse(MaskedAutoregressive(dimension: d, hidden: c.hidden, reversedOrder: $0 % 2 == 1, key: keys[$0])) }
+        return make {
+            Inverse(MaskedAutoregressive(dimension: d, hidden: c.hidden, reversedOrder: $0 % 2 == 1, key: keys[$0]))
+        }
     case .spline:
-        return make { SplineCoupling(dimension: d, hidden: c.hidden, swapped: $0 % 2 == 1, bins: c.bins, bound: c.tailBound, key: keys[$0]) }
+        return make {
+            SplineCoupling(
+                dimension: d, hidden: c.hidden, swapped: $0 % 2 == 1, bins: c.bins, bound: c.tailBound, key: keys[$0])
+        }
     case .splineAutoregressive:
-        return make { SplineAutoregressive(dimension: d, hidden: c.hidden, bins: c.bins, bound: c.tailBound,
-                                           reversedOrder: $0 % 2 == 1, key: keys[$0]) }
+        return make {
+            SplineAutoregressive(
+                dimension: d, hidden: c.hidden, bins: c.bins, bound: c.tailBound,
+                reversedOrder: $0 % 2 == 1, key: keys[$0])
+        }
     }
 }
 
@@ -200,15 +221,18 @@ public func readFlowConfiguration(_ url: URL) throws -> FlowConfiguration {
     try flowCheckpointHeader(try SafeTensors.read(url), url: url).configuration
 }
 
-func flowCheckpointHeader(_ file: SafeTensors, url: URL) throws -> (configuration: FlowConfiguration, step: Int, optimizerStep: Int) {
+func flowCheckpointHeader(
+    _ file: SafeTensors, url: URL
+) throws -> (configuration: FlowConfiguration, step: Int, optimizerStep: Int) {
     func fail(_ reason: String) -> DataFileError { DataFileError(file: url.path, reason: reason) }
     guard file.metadata["format"] == FlowTrainer<Planar>.format else {
         throw fail("not a flow checkpoint (format '\(file.metadata["format"] ?? "none")')")
     }
     guard let text = file.metadata["configuration"],
-          let configuration = try? JSONDecoder().decode(FlowConfiguration.self, from: Data(text.utf8)),
-          let step = Int(file.metadata["step"] ?? ""), let optimizerStep = Int(file.metadata["optimizer_step"] ?? ""),
-          step >= 0, optimizerStep >= 0 else {
+        let configuration = try? JSONDecoder().decode(FlowConfiguration.self, from: Data(text.utf8)),
+        let step = Int(file.metadata["step"] ?? ""), let optimizerStep = Int(file.metadata["optimizer_step"] ?? ""),
+        step >= 0, optimizerStep >= 0
+    else {
         throw fail("its configuration or position metadata is missing or malformed")
     }
     if let problem = configuration.problems.first { throw fail("its configuration is invalid: \(problem)") }

@@ -1,7 +1,7 @@
-import _Differentiation
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// MADE (Germain et al. 2015): an MLP whose weights are masked so that the outputs for
 /// variable i depend only on the variables before i in the order (and on the context, if
@@ -17,10 +17,14 @@ public struct MADE: Differentiable {
     @noDerivative public let contextSize: Int
     @noDerivative public let outputsPerInput: Int
 
-    public init(inputSize d: Int, hidden: [Int], activation: Activation = .relu, outputsPerInput p: Int, contextSize: Int = 0, reversedOrder: Bool = false,
-                key: RandomKey) {
-        precondition(d >= 1 && !hidden.isEmpty && hidden.allSatisfy { $0 > 0 } && p > 0,
-                     "MADE: needs inputs ≥ 1, at least one hidden layer of positive width, and outputs per input ≥ 1")
+    public init(
+        inputSize d: Int, hidden: [Int], activation: Activation = .relu, outputsPerInput p: Int, contextSize: Int = 0,
+        reversedOrder: Bool = false,
+        key: RandomKey
+    ) {
+        precondition(
+            d >= 1 && !hidden.isEmpty && hidden.allSatisfy { $0 > 0 } && p > 0,
+            "MADE: needs inputs ≥ 1, at least one hidden layer of positive width, and outputs per input ≥ 1")
         let inputDegrees = (0..<d).map { reversedOrder ? d - $0 : $0 + 1 } + [Int](repeating: 0, count: contextSize)
         var degrees = [inputDegrees]
         for width in hidden { degrees.append((0..<width).map { $0 % Swift.max(1, d - 1) + 1 }) }
@@ -28,9 +32,12 @@ public struct MADE: Differentiable {
         var masks: [Tensor] = []
         for (from, to) in zip(degrees, degrees.dropFirst().map { $0 } + [outputDegrees]) {
             let isOutput = to.count == outputDegrees.count && masks.count == hidden.count
-            masks.append(Tensor(shape: [from.count, to.count], scalars: from.flatMap { a in
-                to.map { b in (isOutput ? b > a : b >= a) ? 1 : 0 }
-            }))
+            masks.append(
+                Tensor(
+                    shape: [from.count, to.count],
+                    scalars: from.flatMap { a in
+                        to.map { b in (isOutput ? b > a : b >= a) ? 1 : 0 }
+                    }))
         }
         let sizes = [d + contextSize] + hidden + [d * p]
         var mlp = MLP(sizes: sizes, hidden: activation, output: .identity, key: key)
@@ -57,14 +64,16 @@ public struct MADE: Differentiable {
 extension MADE: ParameterListing {
     public var parameterPaths: [ParameterPath<MADE>] {
         layers.indices.flatMap { i in
-            layers[i].parameterPaths.map { $0.nested(in: "layers[\(i)]", value: \MADE.layers[i], gradient: \MADE.TangentVector.layers.base[i]) }
+            layers[i].parameterPaths.map {
+                $0.nested(in: "layers[\(i)]", value: \MADE.layers[i], gradient: \MADE.TangentVector.layers.base[i])
+            }
         }
     }
 }
 
 /// W ⊙ M for a constant mask: the pullback is v ⊙ M alone (a plain product would also form the
 /// mask's unused gradient v ⊙ W every step).
-@differentiable(reverse, wrt: weight)
+@differentiable(reverse,wrt: weight)
 func masked(_ weight: Tensor, _ mask: Tensor) -> Tensor { weight * mask }
 
 @derivative(of: masked, wrt: weight)

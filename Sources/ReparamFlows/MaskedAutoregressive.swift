@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// The masked autoregressive flow layer (MAF, Papamakarios et al. 2017) with nflows' stable
 /// affine form: from data x to noise, z_i = x_i·σ_i + μ_i with (μ_i, s_i) = MADE(x_<i) and
@@ -16,9 +16,14 @@ import ReparamTensor
 public struct MaskedAutoregressive: FlowLayer {
     public var made: MADE
 
-    public init(dimension d: Int, hidden: [Int], activation: Activation = .relu, contextSize: Int = 0, reversedOrder: Bool = false,
-                key: RandomKey) {
-        made = MADE(inputSize: d, hidden: hidden, activation: activation, outputsPerInput: 2, contextSize: contextSize, reversedOrder: reversedOrder, key: key)
+    public init(
+        dimension d: Int, hidden: [Int], activation: Activation = .relu, contextSize: Int = 0,
+        reversedOrder: Bool = false,
+        key: RandomKey
+    ) {
+        made = MADE(
+            inputSize: d, hidden: hidden, activation: activation, outputsPerInput: 2, contextSize: contextSize,
+            reversedOrder: reversedOrder, key: key)
     }
 
     public var contextSize: Int { made.contextSize }
@@ -54,6 +59,8 @@ public struct MaskedAutoregressive: FlowLayer {
 
 extension MaskedAutoregressive: ParameterListing {
     public var parameterPaths: [ParameterPath<MaskedAutoregressive>] {
-        made.parameterPaths.map { $0.nested(in: "made", value: \MaskedAutoregressive.made, gradient: \MaskedAutoregressive.TangentVector.made) }
+        made.parameterPaths.map {
+            $0.nested(in: "made", value: \MaskedAutoregressive.made, gradient: \MaskedAutoregressive.TangentVector.made)
+        }
     }
 }

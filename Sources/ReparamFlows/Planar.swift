@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,7 +80,8 @@ public struct Planar: FlowLayer {
     /// within |c| of wᵀy); then z = y − û·tanh(t + b).
     static func solve(_ y: Tensor, _ uHat: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
         let (n, d) = (y.shape[0], y.shape[1])
-        let c = dot(w, uHat).broadcasted(to: [n, 1]).scalars, target = dot(y, w).scalars
+        let c = dot(w, uHat).broadcasted(to: [n, 1]).scalars
+        let target = dot(y, w).scalars
         let shift = b.broadcasted(to: [n, 1]).scalars
         let u = uHat.broadcasted(to: [n, d]).scalars
         var z = y.scalars
@@ -94,7 +96,10 @@ public struct Planar: FlowLayer {
                 let slope = 1 + ci * (1 - th * th)
                 var next = t - g / slope
                 if !(next > lo && next < hi) { next = (lo + hi) / 2 }
-                if Swift.abs(next - t) <= 1e-15 * Swift.max(1, Swift.abs(t)) { t = next; break }
+                if Swift.abs(next - t) <= 1e-15 * Swift.max(1, Swift.abs(t)) {
+                    t = next
+                    break
+                }
                 t = next
             }
             let th = Float(Glibc.tanh(t + bi))
@@ -107,14 +112,19 @@ public struct Planar: FlowLayer {
 /// Row-wise inner products: [n, d]·[n, d] or [d] → [n, 1]; [d]·[d] → [1].
 @differentiable(reverse)
 func dot(_ a: Tensor, _ b: Tensor) -> Tensor {
-    if withoutDerivative(at: a.rank) == 1 && withoutDerivative(at: b.rank) == 1 { return (a * b).sum().reshaped(to: [1]) }
+    if withoutDerivative(at: a.rank) == 1 && withoutDerivative(at: b.rank) == 1 {
+        return (a * b).sum().reshaped(to: [1])
+    }
     return (a * b).sum(alongAxes: [-1], keepDims: true)
 }
 
 extension Planar: ParameterListing {
     public var parameterPaths: [ParameterPath<Planar>] {
-        [ParameterPath(name: "u", value: \.u, gradient: \.u), ParameterPath(name: "w", value: \.w, gradient: \.w),
-         ParameterPath(name: "b", value: \.b, gradient: \.b)]
-            + (contextSize > 0 ? [ParameterPath(name: "context_weight", value: \.contextWeight, gradient: \.contextWeight)] : [])
+        [
+            ParameterPath(name: "u", value: \.u, gradient: \.u), ParameterPath(name: "w", value: \.w, gradient: \.w),
+            ParameterPath(name: "b", value: \.b, gradient: \.b),
+        ]
+            + (contextSize > 0
+                ? [ParameterPath(name: "context_weight", value: \.contextWeight, gradient: \.contextWeight)] : [])
     }
 }

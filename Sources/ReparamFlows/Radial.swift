@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Radial flow (Rezende & Mohamed 2015): f(z) = z + β·h(r)·(z − z₀), r = ‖z − z₀‖,
 /// h = 1/(α + r), with α = softplus(α̃) > 0 and β = −α + softplus(β̃) ≥ −α so f is invertible.
@@ -37,7 +37,9 @@ public struct Radial: FlowLayer {
         var (z0, a, b) = (center, alpha, beta)
         if withoutDerivative(at: contextSize) > 0 {
             let delta = matmul(context, contextWeight)
-            (z0, a, b) = (z0 + columns(delta, 0..<d), a + columns(delta, d..<(d + 1)), b + columns(delta, (d + 1)..<(d + 2)))
+            (z0, a, b) = (
+                z0 + columns(delta, 0..<d), a + columns(delta, d..<(d + 1)), b + columns(delta, (d + 1)..<(d + 2))
+            )
         }
         let positiveAlpha = softplus(a)
         return (z0, positiveAlpha, softplus(b) - positiveAlpha)
@@ -70,8 +72,12 @@ public struct Radial: FlowLayer {
 
 extension Radial: ParameterListing {
     public var parameterPaths: [ParameterPath<Radial>] {
-        [ParameterPath(name: "center", value: \.center, gradient: \.center),
-         ParameterPath(name: "alpha", value: \.alpha, gradient: \.alpha), ParameterPath(name: "beta", value: \.beta, gradient: \.beta)]
-            + (contextSize > 0 ? [ParameterPath(name: "context_weight", value: \.contextWeight, gradient: \.contextWeight)] : [])
+        [
+            ParameterPath(name: "center", value: \.center, gradient: \.center),
+            ParameterPath(name: "alpha", value: \.alpha, gradient: \.alpha),
+            ParameterPath(name: "beta", value: \.beta, gradient: \.beta),
+        ]
+            + (contextSize > 0
+                ? [ParameterPath(name: "context_weight", value: \.contextWeight, gradient: \.contextWeight)] : [])
     }
 }

@@ -1,7 +1,7 @@
-import _Differentiation
 import CReparamKernels
 import ReparamDistributions
 import ReparamTensor
+import _Differentiation
 
 /// The knots of monotone rational-quadratic splines on [−B, B] (Durkan et al. 2019), one
 /// spline per element, built differentiably from unconstrained network outputs:
@@ -33,7 +33,7 @@ public struct SplineKnots: Differentiable {
         self.derivatives = concat([ones, SplineKnots.minimumDerivative + softplus(derivatives), ones], axis: 1)
     }
 
-    @differentiable(reverse, wrt: unnormalized)
+    @differentiable(reverse,wrt: unnormalized)
     static func knots(_ unnormalized: Tensor, minimum: Float, _ cumulative: Tensor, _ bound: Float) -> Tensor {
         let bins = Float(withoutDerivative(at: unnormalized.shape[1]))
         let fractions = minimum + (1 - minimum * bins) * softmax(unnormalized, axis: -1)
@@ -42,31 +42,37 @@ public struct SplineKnots: Differentiable {
 
     /// C[j, k] = 1 for j < k: a row of fractions times C is its running sum, starting at 0.
     static func cumulativeSumMatrix(_ bins: Int) -> Tensor {
-        Tensor(shape: [bins, bins + 1], scalars: (0..<(bins * (bins + 1))).map { $0 / (bins + 1) < $0 % (bins + 1) ? 1 : 0 })
+        Tensor(
+            shape: [bins, bins + 1],
+            scalars: (0..<(bins * (bins + 1))).map { $0 / (bins + 1) < $0 % (bins + 1) ? 1 : 0 })
     }
 }
 
 /// y = s(x) elementwise for x [n] and one spline per element (identity outside [−B, B]), with
 /// log|dy/dx| per element; `inverse` gives x = s⁻¹(y) and log|dx/dy|. Analytic gradients with
 /// respect to x and the knots (kernel: rp_rq_spline).
-@differentiable(reverse, wrt: (x, knots))
+@differentiable(reverse,wrt: (x, knots))
 public func rationalQuadraticSpline(_ x: Tensor, _ knots: SplineKnots, inverse: Bool) -> ValueAndLogDet {
     splineForward(x, knots, inverse: inverse)
 }
 
 func splineForward(_ x: Tensor, _ knots: SplineKnots, inverse: Bool) -> ValueAndLogDet {
-    let n = x.count, bins = knots.x.shape[1] - 1
-    precondition(knots.x.shape == [n, bins + 1] && knots.y.shape == knots.x.shape && knots.derivatives.shape == knots.x.shape,
-                 "rationalQuadraticSpline: \(n) inputs need knots [\(n), K + 1], got \(knots.x.shape)")
-    var out = Tensor.zeros(x.shape), logDet = Tensor.zeros(x.shape)
+    let n = x.count
+    let bins = knots.x.shape[1] - 1
+    precondition(
+        knots.x.shape == [n, bins + 1] && knots.y.shape == knots.x.shape && knots.derivatives.shape == knots.x.shape,
+        "rationalQuadraticSpline: \(n) inputs need knots [\(n), K + 1], got \(knots.x.shape)")
+    var out = Tensor.zeros(x.shape)
+    var logDet = Tensor.zeros(x.shape)
     out.withUnsafeMutableScalars { po in
         logDet.withUnsafeMutableScalars { pl in
             x.withUnsafeScalars { px in
                 knots.x.withUnsafeScalars { kx in
                     knots.y.withUnsafeScalars { ky in
                         knots.derivatives.withUnsafeScalars { kd in
-                            rp_rq_spline(Int64(n), Int32(bins), px.baseAddress, kx.baseAddress, ky.baseAddress, kd.baseAddress,
-                                         inverse ? 1 : 0, po.baseAddress, pl.baseAddress)
+                            rp_rq_spline(
+                                Int64(n), Int32(bins), px.baseAddress, kx.baseAddress, ky.baseAddress, kd.baseAddress,
+                                inverse ? 1 : 0, po.baseAddress, pl.baseAddress)
                         }
                     }
                 }
@@ -77,31 +83,41 @@ func splineForward(_ x: Tensor, _ knots: SplineKnots, inverse: Bool) -> ValueAnd
 }
 
 @derivative(of: rationalQuadraticSpline, wrt: (x, knots))
-@usableFromInline func vjpRationalQuadraticSpline(_ x: Tensor, _ knots: SplineKnots, inverse: Bool)
-    -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (Tensor, SplineKnots.TangentVector)) {
+@usableFromInline func vjpRationalQuadraticSpline(
+    _ x: Tensor, _ knots: SplineKnots, inverse: Bool
+)
+    -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (Tensor, SplineKnots.TangentVector))
+{
     let result = splineForward(x, knots, inverse: inverse)
-    return (result, { v in
-        let n = x.count, bins = knots.x.shape[1] - 1
-        var gx = Tensor.zeros(x.shape)
-        var gkx = Tensor.zeros(knots.x.shape), gky = gkx, gkd = gkx
-        let gValue = v.value.isShapelessZero ? nil : v.value.expanded(to: x.shape)
-        let gLogDet = v.logDet.isShapelessZero ? nil : v.logDet.expanded(to: x.shape)
-        if gValue == nil && gLogDet == nil { return (.zero, .zero) }
-        withOptionalScalars(gValue) { pgo in
-            withOptionalScalars(gLogDet) { pgl in
-                x.withUnsafeScalars { px in
-                    result.value.withUnsafeScalars { pout in
-                        knots.x.withUnsafeScalars { kx in
-                            knots.y.withUnsafeScalars { ky in
-                                knots.derivatives.withUnsafeScalars { kd in
-                                    gx.withUnsafeMutableScalars { pgx in
-                                        gkx.withUnsafeMutableScalars { gx1 in
-                                            gky.withUnsafeMutableScalars { gy1 in
-                                                gkd.withUnsafeMutableScalars { gd1 in
-                                                    rp_rq_spline_backward(Int64(n), Int32(bins), px.baseAddress, pout.baseAddress,
-                                                                          kx.baseAddress, ky.baseAddress, kd.baseAddress,
-                                                                          inverse ? 1 : 0, pgo, pgl, pgx.baseAddress,
-                                                                          gx1.baseAddress, gy1.baseAddress, gd1.baseAddress)
+    return (
+        result,
+        { v in
+            let n = x.count
+            let bins = knots.x.shape[1] - 1
+            var gx = Tensor.zeros(x.shape)
+            var gkx = Tensor.zeros(knots.x.shape)
+            var gky = gkx
+            var gkd = gkx
+            let gValue = v.value.isShapelessZero ? nil : v.value.expanded(to: x.shape)
+            let gLogDet = v.logDet.isShapelessZero ? nil : v.logDet.expanded(to: x.shape)
+            if gValue == nil && gLogDet == nil { return (.zero, .zero) }
+            withOptionalScalars(gValue) { pgo in
+                withOptionalScalars(gLogDet) { pgl in
+                    x.withUnsafeScalars { px in
+                        result.value.withUnsafeScalars { pout in
+                            knots.x.withUnsafeScalars { kx in
+                                knots.y.withUnsafeScalars { ky in
+                                    knots.derivatives.withUnsafeScalars { kd in
+                                        gx.withUnsafeMutableScalars { pgx in
+                                            gkx.withUnsafeMutableScalars { gx1 in
+                                                gky.withUnsafeMutableScalars { gy1 in
+                                                    gkd.withUnsafeMutableScalars { gd1 in
+                                                        rp_rq_spline_backward(
+                                                            Int64(n), Int32(bins), px.baseAddress, pout.baseAddress,
+                                                            kx.baseAddress, ky.baseAddress, kd.baseAddress,
+                                                            inverse ? 1 : 0, pgo, pgl, pgx.baseAddress,
+                                                            gx1.baseAddress, gy1.baseAddress, gd1.baseAddress)
+                                                    }
                                                 }
                                             }
                                         }
@@ -112,9 +128,9 @@ func splineForward(_ x: Tensor, _ knots: SplineKnots, inverse: Bool) -> ValueAnd
                     }
                 }
             }
+            return (gx, SplineKnots.TangentVector(x: gkx, y: gky, derivatives: gkd))
         }
-        return (gx, SplineKnots.TangentVector(x: gkx, y: gky, derivatives: gkd))
-    })
+    )
 }
 
 private func withOptionalScalars<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {

@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Rational-quadratic neural spline autoregressive layer (RQ-NSF (AR), Durkan et al. 2019):
 /// variable i goes through a monotone rational-quadratic spline whose 3K − 1 parameters MADE
@@ -14,11 +14,16 @@ public struct SplineAutoregressive: FlowLayer {
     @noDerivative public let bound: Float
     @noDerivative let parameterScale: Float
 
-    public init(dimension d: Int, hidden: [Int], activation: Activation = .relu, bins: Int = 8, bound: Float = 3, contextSize: Int = 0, reversedOrder: Bool = false,
-                key: RandomKey) {
+    public init(
+        dimension d: Int, hidden: [Int], activation: Activation = .relu, bins: Int = 8, bound: Float = 3,
+        contextSize: Int = 0, reversedOrder: Bool = false,
+        key: RandomKey
+    ) {
         precondition(bins >= 2 && bound > 0, "SplineAutoregressive: needs bins ≥ 2 and bound > 0")
-        made = MADE(inputSize: d, hidden: hidden, activation: activation, outputsPerInput: 3 * bins - 1, contextSize: contextSize,
-                    reversedOrder: reversedOrder, key: key)
+        made = MADE(
+            inputSize: d, hidden: hidden, activation: activation, outputsPerInput: 3 * bins - 1,
+            contextSize: contextSize,
+            reversedOrder: reversedOrder, key: key)
         (self.bins, self.bound, parameterScale) = (bins, bound, Float(hidden[0]).squareRoot())
     }
 
@@ -27,8 +32,9 @@ public struct SplineAutoregressive: FlowLayer {
     /// The splines of every variable given x (only x_<i reaches variable i's), applied to `input`.
     @differentiable(reverse)
     func spline(_ input: Tensor, given x: Tensor, context: Tensor, inverse: Bool) -> ValueAndLogDet {
-        let knots = splineKnots(made(x, context: context), count: withoutDerivative(at: x.count), bins: bins, bound: bound,
-                                scale: parameterScale)
+        let knots = splineKnots(
+            made(x, context: context), count: withoutDerivative(at: x.count), bins: bins, bound: bound,
+            scale: parameterScale)
         let out = rationalQuadraticSpline(input.reshaped(to: [-1]), knots, inverse: inverse)
         let shape = withoutDerivative(at: input.shape)
         return ValueAndLogDet(value: out.value.reshaped(to: shape), logDet: rowSums(out.logDet.reshaped(to: shape)))
@@ -52,6 +58,8 @@ public struct SplineAutoregressive: FlowLayer {
 
 extension SplineAutoregressive: ParameterListing {
     public var parameterPaths: [ParameterPath<SplineAutoregressive>] {
-        made.parameterPaths.map { $0.nested(in: "made", value: \SplineAutoregressive.made, gradient: \SplineAutoregressive.TangentVector.made) }
+        made.parameterPaths.map {
+            $0.nested(in: "made", value: \SplineAutoregressive.made, gradient: \SplineAutoregressive.TangentVector.made)
+        }
     }
 }

@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Rational-quadratic neural spline coupling (Durkan et al. 2019): as `AffineCoupling`, but
 /// the transformed part goes through monotone rational-quadratic splines on [−B, B] with K bins
@@ -17,13 +17,17 @@ public struct SplineCoupling: FlowLayer {
     @noDerivative public let bound: Float
     @noDerivative public let contextSize: Int
 
-    public init(dimension d: Int, hidden: [Int], activation: Activation = .relu, swapped: Bool, bins: Int = 8, bound: Float = 3, contextSize: Int = 0,
-                key: RandomKey) {
+    public init(
+        dimension d: Int, hidden: [Int], activation: Activation = .relu, swapped: Bool, bins: Int = 8, bound: Float = 3,
+        contextSize: Int = 0,
+        key: RandomKey
+    ) {
         precondition(d >= 2 && bins >= 2 && bound > 0, "SplineCoupling: needs d ≥ 2, bins ≥ 2, bound > 0")
         let half = d / 2
         let (conditioning, transformed) = swapped ? (d - half, half) : (half, d - half)
-        conditioner = zeroInitializedMLP(sizes: [conditioning + contextSize] + hidden + [transformed * (3 * bins - 1)],
-                                         activation: activation, key: key)
+        conditioner = zeroInitializedMLP(
+            sizes: [conditioning + contextSize] + hidden + [transformed * (3 * bins - 1)],
+            activation: activation, key: key)
         (dimension, self.swapped, self.bins, self.bound, self.contextSize) = (d, swapped, bins, bound, contextSize)
     }
 
@@ -34,40 +38,51 @@ public struct SplineCoupling: FlowLayer {
 
     @differentiable(reverse)
     func assembled(_ conditioning: Tensor, _ transformed: Tensor) -> Tensor {
-        withoutDerivative(at: swapped) ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
+        withoutDerivative(at: swapped)
+            ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
     }
 
     @differentiable(reverse)
     func transform(_ input: Tensor, context: Tensor, inverse: Bool) -> ValueAndLogDet {
         let (a, b) = withoutDerivative(at: parts)
-        let conditioning = columns(input, a), transformed = columns(input, b)
+        let conditioning = columns(input, a)
+        let transformed = columns(input, b)
         let parameters = conditioner(withContext(conditioning, context))
-        let knots = splineKnots(parameters, count: withoutDerivative(at: transformed.count), bins: bins, bound: bound, scale: 1)
+        let knots = splineKnots(
+            parameters, count: withoutDerivative(at: transformed.count), bins: bins, bound: bound, scale: 1)
         let out = rationalQuadraticSpline(transformed.reshaped(to: [-1]), knots, inverse: inverse)
         let shape = withoutDerivative(at: transformed.shape)
-        return ValueAndLogDet(value: assembled(conditioning, out.value.reshaped(to: shape)),
-                              logDet: rowSums(out.logDet.reshaped(to: shape)))
+        return ValueAndLogDet(
+            value: assembled(conditioning, out.value.reshaped(to: shape)),
+            logDet: rowSums(out.logDet.reshaped(to: shape)))
     }
 
     @differentiable(reverse)
-    public func forwardWithLogDet(_ z: Tensor, context: Tensor) -> ValueAndLogDet { transform(z, context: context, inverse: true) }
+    public func forwardWithLogDet(_ z: Tensor, context: Tensor) -> ValueAndLogDet {
+        transform(z, context: context, inverse: true)
+    }
     @differentiable(reverse)
-    public func inverseWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet { transform(x, context: context, inverse: false) }
+    public func inverseWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet {
+        transform(x, context: context, inverse: false)
+    }
 }
 
 /// Knots for `count` splines from parameters holding 3K − 1 values per spline (widths, heights,
 /// derivatives), contiguous per spline; widths and heights are divided by `scale` first.
-@differentiable(reverse, wrt: parameters)
+@differentiable(reverse,wrt: parameters)
 func splineKnots(_ parameters: Tensor, count: Int, bins: Int, bound: Float, scale: Float) -> SplineKnots {
     let p = parameters.reshaped(to: [count, 3 * bins - 1])
-    return SplineKnots(widths: p.slice(axis: 1, 0..<bins) / scale, heights: p.slice(axis: 1, bins..<(2 * bins)) / scale,
-                       derivatives: p.slice(axis: 1, (2 * bins)..<(3 * bins - 1)), bound: bound)
+    return SplineKnots(
+        widths: p.slice(axis: 1, 0..<bins) / scale, heights: p.slice(axis: 1, bins..<(2 * bins)) / scale,
+        derivatives: p.slice(axis: 1, (2 * bins)..<(3 * bins - 1)), bound: bound)
 }
 
 extension SplineCoupling: ParameterListing {
     public var parameterPaths: [ParameterPath<SplineCoupling>] {
         conditioner.parameterPaths.map {
-            $0.nested(in: "conditioner", value: \SplineCoupling.conditioner, gradient: \SplineCoupling.TangentVector.conditioner)
+            $0.nested(
+                in: "conditioner", value: \SplineCoupling.conditioner,
+                gradient: \SplineCoupling.TangentVector.conditioner)
         }
     }
 }

@@ -14,17 +14,23 @@ public enum ToyData: String, CaseIterable, Codable, Sendable {
     /// n points [n, 2].
     public func sample(_ n: Int, key: RandomKey) -> Tensor {
         let k = key.split(4)
-        let u = k[0].uniform([n]).scalars, v = k[1].uniform([n]).scalars
-        let noise = k[2].normal([n, 2]).scalars, bits = k[3].uniform([n]).scalars
+        let u = k[0].uniform([n]).scalars
+        let v = k[1].uniform([n]).scalars
+        let noise = k[2].normal([n, 2]).scalars
+        let bits = k[3].uniform([n]).scalars
         var points = [Float](repeating: 0, count: 2 * n)
-        func set(_ i: Int, _ x: Float, _ y: Float) { points[2 * i] = x; points[2 * i + 1] = y }
+        func set(_ i: Int, _ x: Float, _ y: Float) {
+            points[2 * i] = x
+            points[2 * i + 1] = y
+        }
         switch self {
         case .twoMoons:
             // Half circles of radius 1, the second shifted by (1, −½) and flipped; noise 0.1;
             // then ×2 and shifted by (−1, −0.2) (FFJORD's scaling of scikit-learn's moons).
             for i in 0..<n {
                 let angle = Float.pi * u[i]
-                let (x, y): (Float, Float) = bits[i] < 0.5 ? (cos(angle), sin(angle)) : (1 - cos(angle), 0.5 - sin(angle))
+                let (x, y): (Float, Float) =
+                    bits[i] < 0.5 ? (cos(angle), sin(angle)) : (1 - cos(angle), 0.5 - sin(angle))
                 set(i, 2 * (x + 0.1 * noise[2 * i]) - 1, 2 * (y + 0.1 * noise[2 * i + 1]) - 0.2)
             }
         case .eightGaussians:
@@ -43,7 +49,8 @@ public enum ToyData: String, CaseIterable, Codable, Sendable {
         case .rings:
             // Four concentric circles of radii 3, 2.25, 1.5, 0.75, noise 0.08.
             for i in 0..<n {
-                let radius = 3 * Float(4 - Int(bits[i] * 4) % 4) / 4, angle = 2 * Float.pi * u[i]
+                let radius = 3 * Float(4 - Int(bits[i] * 4) % 4) / 4
+                let angle = 2 * Float.pi * u[i]
                 set(i, radius * cos(angle) + 0.08 * noise[2 * i], radius * sin(angle) + 0.08 * noise[2 * i + 1])
             }
         case .pinwheel:
@@ -51,7 +58,8 @@ public enum ToyData: String, CaseIterable, Codable, Sendable {
             // 0.25·exp(radial); ×2.
             for i in 0..<n {
                 let arm = Int(bits[i] * 5) % 5
-                let radial = 1 + 0.3 * noise[2 * i], tangential = 0.1 * noise[2 * i + 1]
+                let radial = 1 + 0.3 * noise[2 * i]
+                let tangential = 0.1 * noise[2 * i + 1]
                 let angle = 2 * Float.pi * Float(arm) / 5 + 0.25 * exp(radial)
                 let (c, s) = (cos(angle), sin(angle))
                 set(i, 2 * (radial * c - tangential * s), 2 * (radial * s + tangential * c))

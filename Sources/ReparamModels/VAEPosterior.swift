@@ -1,9 +1,9 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamFlows
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// The family of a VAE's posterior q(z|x): a diagonal Gaussian, or that Gaussian pushed through
 /// a flow whose layers read a context vector h(x) the encoder outputs beside μ and log σ²
@@ -23,23 +23,31 @@ public struct PosteriorFlow: Differentiable {
     @noDerivative public let contextSize: Int
 
     /// IAF layers get a MADE of one hidden layer of width `hidden` with the VAE's activation.
-    public init(kind: PosteriorKind, latentSize d: Int, steps: Int, hidden: Int, activation: Activation, key: RandomKey) {
+    public init(kind: PosteriorKind, latentSize d: Int, steps: Int, hidden: Int, activation: Activation, key: RandomKey)
+    {
         let keys = key.split(Swift.max(steps, 1))
         let context = kind == .diagonal ? 0 : 2 * d
-        planar = Chain(kind == .planar ? (0..<steps).map { Planar(dimension: d, contextSize: context, key: keys[$0]) } : [],
-                       eventRank: 1)
-        iaf = Chain(kind == .iaf ? (0..<steps).map {
-            Inverse(MaskedAutoregressive(dimension: d, hidden: [hidden], activation: activation, contextSize: context,
-                                         reversedOrder: $0 % 2 == 1, key: keys[$0]))
-        } : [], eventRank: 1)
+        planar = Chain(
+            kind == .planar ? (0..<steps).map { Planar(dimension: d, contextSize: context, key: keys[$0]) } : [],
+            eventRank: 1)
+        iaf = Chain(
+            kind == .iaf
+                ? (0..<steps).map {
+                    Inverse(
+                        MaskedAutoregressive(
+                            dimension: d, hidden: [hidden], activation: activation, contextSize: context,
+                            reversedOrder: $0 % 2 == 1, key: keys[$0]))
+                } : [], eventRank: 1)
         self.kind = kind
         contextSize = context
     }
 
     /// k reparameterized draws z_K [k, n, d] of q(z|x) with their log-densities [k, n], from the
     /// Gaussian `base` and the context [n, c].
-    @differentiable(reverse, wrt: (self, base, context))
-    public func rsampleWithLogProb(base: Independent<Normal>, context: Tensor, key: RandomKey, samples k: Int) -> SampleWithLogProb {
+    @differentiable(reverse,wrt: (self, base, context))
+    public func rsampleWithLogProb(
+        base: Independent<Normal>, context: Tensor, key: RandomKey, samples k: Int
+    ) -> SampleWithLogProb {
         if withoutDerivative(at: kind) == .iaf {
             return TransformedDistribution(base: base, bijector: ConditionedFlow(iaf, context: context))
                 .rsampleWithLogProb(key, sampleShape: [k])
@@ -51,7 +59,11 @@ public struct PosteriorFlow: Differentiable {
 
 extension PosteriorFlow: ParameterListing {
     public var parameterPaths: [ParameterPath<PosteriorFlow>] {
-        planar.parameterPaths.map { $0.nested(in: "planar", value: \PosteriorFlow.planar, gradient: \PosteriorFlow.TangentVector.planar) }
-            + iaf.parameterPaths.map { $0.nested(in: "iaf", value: \PosteriorFlow.iaf, gradient: \PosteriorFlow.TangentVector.iaf) }
+        planar.parameterPaths.map {
+            $0.nested(in: "planar", value: \PosteriorFlow.planar, gradient: \PosteriorFlow.TangentVector.planar)
+        }
+            + iaf.parameterPaths.map {
+                $0.nested(in: "iaf", value: \PosteriorFlow.iaf, gradient: \PosteriorFlow.TangentVector.iaf)
+            }
     }
 }

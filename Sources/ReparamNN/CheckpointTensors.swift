@@ -15,9 +15,12 @@ extension ParameterListing {
 
     /// Loads the parameters and, after `optimizerStep` > 0 steps, Adam's moments, each through
     /// `tensor(name, shape)`, which throws when the tensor is missing or has another shape.
-    public mutating func restoreCheckpointTensors(optimizerStep step: Int,
-                                                  _ tensor: (_ name: String, _ shape: [Int]) throws -> Tensor) rethrows -> AdamState {
-        var first: [Tensor] = [], second: [Tensor] = []
+    public mutating func restoreCheckpointTensors(
+        optimizerStep step: Int,
+        _ tensor: (_ name: String, _ shape: [Int]) throws -> Tensor
+    ) rethrows -> AdamState {
+        var first: [Tensor] = []
+        var second: [Tensor] = []
         for path in parameterPaths {
             let shape = self[keyPath: path.value].shape
             self[keyPath: path.value] = try tensor(path.name, shape)

@@ -1,4 +1,3 @@
-import _Differentiation
 import Foundation
 import ReparamData
 import ReparamDistributions
@@ -7,6 +6,7 @@ import ReparamRandom
 import ReparamTensor
 import ReparamTestSupport
 import Testing
+import _Differentiation
 
 /// Fixtures/flows.json, written by scripts/generate_flow_fixtures.py with numpy and
 /// scikit-learn (FFJORD's toy-data generators).
@@ -37,11 +37,13 @@ struct FlowFixtures: Decodable {
     @Test func energiesMatchTheReference() {
         for energy in Energy.allCases {
             let reference = FlowFixtures.shared.energies[energy.rawValue]!
-            let z = Tensor(shape: [reference.points.count, 2], scalars: reference.points.flatMap { $0.map(Float.init) })
+            let z = Tensor(
+                shape: [reference.points.count, 2], scalars: reference.points.flatMap { $0.map(Float.init) })
             let values = energy(z).scalars
             for (i, exact) in reference.values.enumerated() {
-                #expect(Swift.abs(Double(values[i]) - exact) <= 2e-5 * Swift.max(1, Swift.abs(exact)),
-                        "\(energy) at \(reference.points[i]): \(values[i]) vs \(exact)")
+                #expect(
+                    Swift.abs(Double(values[i]) - exact) <= 2e-5 * Swift.max(1, Swift.abs(exact)),
+                    "\(energy) at \(reference.points[i]): \(values[i]) vs \(exact)")
             }
             #expect(Swift.abs(energy.logNormalizer() - reference.log_z) < 1e-3, "\(energy) log Z")
         }
@@ -59,13 +61,15 @@ struct FlowFixtures: Decodable {
                 let column = stride(from: j, to: x.count, by: 2).map { x[$0] }
                 let mean = column.reduce(0, +) / Double(n)
                 let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
-                #expect(Swift.abs(mean - reference.mean[j]) < 5 * (variance / Double(n) + variance / m).squareRoot(),
-                        "\(set) mean[\(j)] \(mean) vs \(reference.mean[j])")
+                #expect(
+                    Swift.abs(mean - reference.mean[j]) < 5 * (variance / Double(n) + variance / m).squareRoot(),
+                    "\(set) mean[\(j)] \(mean) vs \(reference.mean[j])")
                 // Var of the sample variance ≈ (μ₄ − σ⁴)/n about the mean; μ₄ bounded by E[x⁴].
                 let fourth = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) * ($1 - mean) * ($1 - mean) } / Double(n)
                 let se = ((fourth - variance * variance) * (1 / Double(n) + 1 / m)).squareRoot()
-                #expect(Swift.abs(variance - reference.covariance[j][j]) < 5 * se,
-                        "\(set) variance[\(j)] \(variance) vs \(reference.covariance[j][j]) (se \(se))")
+                #expect(
+                    Swift.abs(variance - reference.covariance[j][j]) < 5 * se,
+                    "\(set) variance[\(j)] \(variance) vs \(reference.covariance[j][j]) (se \(se))")
             }
         }
     }
@@ -77,19 +81,64 @@ struct FlowFixtures: Decodable {
     @Test func twoDimensionalFlowDensitiesIntegrateToOne() {
         let key = RandomKey(seed: 4)
         let flows: [(String, (Tensor) -> Tensor)] = [
-            ("spline", { x in Flow(layers: (0..<3).map { perturbed(SplineCoupling(dimension: 2, hidden: [16], swapped: $0 % 2 == 1,
-                                                                                   key: key.fold(in: UInt64($0))), key: key, scale: 0.25) },
-                                   dimension: 2).logProb(x) }),
-            ("realnvp", { x in Flow(layers: (0..<4).map { perturbed(AffineCoupling(dimension: 2, hidden: [16], swapped: $0 % 2 == 1,
-                                                                                   key: key.fold(in: UInt64($0))), key: key, scale: 0.1) },
-                                    dimension: 2).logProb(x) }),
-            ("maf", { x in Flow(layers: (0..<3).map { perturbed(MaskedAutoregressive(dimension: 2, hidden: [16], reversedOrder: $0 % 2 == 1,
-                                                                                     key: key.fold(in: UInt64($0))), key: key, scale: 0.2) },
-                                dimension: 2).logProb(x) }),
-            ("planar (inverted)", { x in Flow(layers: (0..<4).map { perturbed(Inverse(Planar(dimension: 2, key: key.fold(in: UInt64($0)))),
-                                                                              key: key.fold(in: 9), scale: 0.5) }, dimension: 2).logProb(x) }),
+            (
+                "spline",
+                { x in
+                    Flow(
+                        layers: (0..<3).map {
+                            perturbed(
+                                SplineCoupling(
+                                    dimension: 2, hidden: [16], swapped: $0 % 2 == 1,
+                                    key: key.fold(in: UInt64($0))), key: key, scale: 0.25)
+                        },
+                        dimension: 2
+                    ).logProb(x)
+                }
+            ),
+            (
+                "realnvp",
+                { x in
+                    Flow(
+                        layers: (0..<4).map {
+                            perturbed(
+                                AffineCoupling(
+                                    dimension: 2, hidden: [16], swapped: $0 % 2 == 1,
+                                    key: key.fold(in: UInt64($0))), key: key, scale: 0.1)
+                        },
+                        dimension: 2
+                    ).logProb(x)
+                }
+            ),
+            (
+                "maf",
+                { x in
+                    Flow(
+                        layers: (0..<3).map {
+                            perturbed(
+                                MaskedAutoregressive(
+                                    dimension: 2, hidden: [16], reversedOrder: $0 % 2 == 1,
+                                    key: key.fold(in: UInt64($0))), key: key, scale: 0.2)
+                        },
+                        dimension: 2
+                    ).logProb(x)
+                }
+            ),
+            (
+                "planar (inverted)",
+                { x in
+                    Flow(
+                        layers: (0..<4).map {
+                            perturbed(
+                                Inverse(Planar(dimension: 2, key: key.fold(in: UInt64($0)))),
+                                key: key.fold(in: 9), scale: 0.5)
+                        }, dimension: 2
+                    ).logProb(x)
+                }
+            ),
         ]
-        let m = 800, box: Float = 9, h = 2 * box / Float(m)
+        let m = 800
+        let box: Float = 9
+        let h = 2 * box / Float(m)
         var scalars = [Float](repeating: 0, count: 2 * m * m)
         for k in 0..<(m * m) {
             scalars[2 * k] = -box + h * (Float(k / m) + 0.5)
@@ -105,14 +154,18 @@ struct FlowFixtures: Decodable {
     /// A run stopped at step 30 and resumed from its checkpoint ends where an uninterrupted run
     /// does, bit for bit (batches and noise come from the seed and the step).
     @Test func resumedTrainingIsBitExact() throws {
-        for (task, flow) in [(FlowTask.density(.rings), FlowKind.maf), (.energy(.u3), .planar), (.density(.pinwheel), .spline)] {
-            let configuration = FlowConfiguration(task: task, flow: flow, layers: 2, hidden: [8], steps: 60, batchSize: 32,
-                                                  trainCount: 500, testCount: 100)
+        for (task, flow) in [
+            (FlowTask.density(.rings), FlowKind.maf), (.energy(.u3), .planar), (.density(.pinwheel), .spline),
+        ] {
+            let configuration = FlowConfiguration(
+                task: task, flow: flow, layers: 2, hidden: [8], steps: 60, batchSize: 32,
+                trainCount: 500, testCount: 100)
             var straight = try makeFlowTrainer(configuration)
             for _ in 0..<60 { try straight.trainStep() }
             var first = try makeFlowTrainer(configuration)
             for _ in 0..<30 { try first.trainStep() }
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("flow-resume-\(flow.rawValue).safetensors")
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "flow-resume-\(flow.rawValue).safetensors")
             defer { try? FileManager.default.removeItem(at: url) }
             try first.writeCheckpoint(to: url)
             var resumed = try readFlowCheckpoint(url)
@@ -124,8 +177,9 @@ struct FlowFixtures: Decodable {
     }
 
     @Test func checkpointsWithMissingOrMisshapenTensorsAreRefusedByName() throws {
-        let configuration = FlowConfiguration(task: .density(.rings), flow: .realnvp, layers: 2, hidden: [8], steps: 1, trainCount: 50,
-                                              testCount: 10)
+        let configuration = FlowConfiguration(
+            task: .density(.rings), flow: .realnvp, layers: 2, hidden: [8], steps: 1, trainCount: 50,
+            testCount: 10)
         let trainer = try makeFlowTrainer(configuration)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("flow-broken.safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
@@ -141,17 +195,23 @@ struct FlowFixtures: Decodable {
     }
 
     @Test func badConfigurationsAreNamed() {
-        let bad = FlowConfiguration(task: .energy(.u1), flow: .spline, layers: 0, hidden: [0], bins: 1, steps: -5, learningRate: .nan)
+        let bad = FlowConfiguration(
+            task: .energy(.u1), flow: .spline, layers: 0, hidden: [0], bins: 1, steps: -5, learningRate: .nan)
         let problems = bad.problems.joined(separator: "\n")
-        for flag in ["--layers", "--hidden", "--bins", "--steps", "--lr"] { #expect(problems.contains(flag), "\(flag) not named") }
+        for flag in ["--layers", "--hidden", "--bins", "--steps", "--lr"] {
+            #expect(problems.contains(flag), "\(flag) not named")
+        }
         #expect(throws: FlowError.self) { try makeFlowTrainer(bad) }
     }
 
     @Test func pointsCSVReportsMalformedRowsByLine() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("points-\(UInt32.random(in: 0...UInt32.max)).csv")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "points-\(UInt32.random(in: 0...UInt32.max)).csv")
         defer { try? FileManager.default.removeItem(at: url) }
-        let cases: [(String, String)] = [("x,y\n1,2\n3,abc\n", "line 3"), ("1,2\n3\n", "line 2"), ("1,2\n\n4,nan\n", "line 3"),
-                                         ("x,y\n", "no points")]
+        let cases: [(String, String)] = [
+            ("x,y\n1,2\n3,abc\n", "line 3"), ("1,2\n3\n", "line 2"), ("1,2\n\n4,nan\n", "line 3"),
+            ("x,y\n", "no points"),
+        ]
         for (text, expected) in cases {
             try Data(text.utf8).write(to: url)
             #expect { try PointsCSV.read(url) } throws: { "\($0)".contains(expected) }

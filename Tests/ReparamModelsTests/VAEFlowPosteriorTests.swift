@@ -1,11 +1,12 @@
 import Foundation
-import _Differentiation
-import Testing
 import ReparamDistributions
 import ReparamFlows
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
 @testable import ReparamModels
 
 @Suite("VAE with a flow posterior")
@@ -13,7 +14,9 @@ struct VAEFlowPosteriorTests {
     static let data = RandomKey(seed: 1).uniform([6, 7])
 
     static func model(_ kind: PosteriorKind) -> VAE {
-        var model = VAE(inputSize: 7, hidden: [5], latentSize: 3, activation: .tanh, posterior: kind, flowSteps: 2, key: RandomKey(seed: 2))
+        var model = VAE(
+            inputSize: 7, hidden: [5], latentSize: 3, activation: .tanh, posterior: kind, flowSteps: 2,
+            key: RandomKey(seed: 2))
         // Off the near-identity start, so the flow's terms are not trivially small.
         for (i, path) in model.flow.parameterPaths.enumerated() {
             let value = model.flow[keyPath: path.value]
@@ -22,38 +25,50 @@ struct VAEFlowPosteriorTests {
         return model
     }
 
-    @Test("the importance-weighted loss's gradient matches central differences for every parameter", arguments: [PosteriorKind.planar, .iaf])
+    @Test(
+        "the importance-weighted loss's gradient matches central differences for every parameter",
+        arguments: [PosteriorKind.planar, .iaf])
     func gradient(kind: PosteriorKind) {
         let model = Self.model(kind)
         let key = RandomKey(seed: 4)
         let objective = VAEObjective.iwae(samples: 3, gradient: .standard)
         let g = _Differentiation.gradient(at: model) { $0.loss(Self.data, objective: objective, key: key) }
         for path in model.parameterPaths {
-            let numeric = GradientCheck.numericalGradient(ofDouble: { value in
-                var perturbed = model
-                perturbed[keyPath: path.value] = value
-                return Double(perturbed.loss(Self.data, objective: objective, key: key))
-            }, at: model[keyPath: path.value], step: 3e-3)
+            let numeric = GradientCheck.numericalGradient(
+                ofDouble: { value in
+                    var perturbed = model
+                    perturbed[keyPath: path.value] = value
+                    return Double(perturbed.loss(Self.data, objective: objective, key: key))
+                }, at: model[keyPath: path.value], step: 3e-3)
             let error = GradientCheck.maxRelativeError(model.gradient(path, in: g), numeric)
             #expect(error < 1e-2, "\(kind) \(path.name): max relative error \(error)")
         }
     }
 
     /// log q(z_K|x) from the forward pass equals the density the flow's inverse gives at z_K.
-    @Test("log q from the forward pass equals log q at the sample through the inverse", arguments: [PosteriorKind.planar, .iaf])
+    @Test(
+        "log q from the forward pass equals log q at the sample through the inverse",
+        arguments: [PosteriorKind.planar, .iaf])
     func density(kind: PosteriorKind) {
         let model = Self.model(kind)
         let draw = model.flowPosteriorSamples(Self.data, key: RandomKey(seed: 5), samples: 4)
         let h = model.encoder(Self.data)
         let context = h.slice(axis: 1, 6..<h.shape[1])
-        let q: Tensor = kind == .iaf
-            ? TransformedDistribution(base: model.gaussian(h), bijector: ConditionedFlow(model.flow.iaf, context: context)).logProb(draw.value)
-            : TransformedDistribution(base: model.gaussian(h), bijector: ConditionedFlow(model.flow.planar, context: context)).logProb(draw.value)
+        let q: Tensor =
+            kind == .iaf
+            ? TransformedDistribution(
+                base: model.gaussian(h), bijector: ConditionedFlow(model.flow.iaf, context: context)
+            ).logProb(draw.value)
+            : TransformedDistribution(
+                base: model.gaussian(h), bijector: ConditionedFlow(model.flow.planar, context: context)
+            ).logProb(draw.value)
         #expect(draw.logProb.shape == [4, 6])
         #expect(GradientCheck.maxRelativeError(q, draw.logProb) < 1e-4, "\(q) vs \(draw.logProb)")
     }
 
-    @Test("the test log-likelihood estimate −L_k lies above the ELBO's and below 0", arguments: [PosteriorKind.planar, .iaf])
+    @Test(
+        "the test log-likelihood estimate −L_k lies above the ELBO's and below 0",
+        arguments: [PosteriorKind.planar, .iaf])
     func evaluation(kind: PosteriorKind) {
         let model = Self.model(kind)
         let x = binarized(Self.data, key: RandomKey(seed: 6))

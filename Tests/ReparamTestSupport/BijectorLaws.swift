@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamTensor
+import _Differentiation
 
 /// What every bijector must satisfy, measured at a batch of points (largest errors, relative
 /// to max(1, |reference|)); `checkBijectorLaws` is the one checker all bijector tests call.
@@ -39,14 +39,17 @@ public func checkBijectorLaws<B: Bijector>(_ f: B, at x: Tensor) -> BijectorLawR
         for s in 0..<n { for j in 0..<d { jacobians[s][i * d + j] = Double(row.scalars[s * d + j]) } }
     }
     let exact = Tensor(shape: [n], scalars: jacobians.map { Float(logAbsDeterminant($0, d)) })
-    let fused = f.forwardWithLogDet(x), fusedInverse = f.inverseWithLogDet(y)
+    let fused = f.forwardWithLogDet(x)
+    let fusedInverse = f.inverseWithLogDet(y)
     return BijectorLawReport(
         roundTrip: GradientCheck.maxRelativeError(f.inverse(y), x),
         forwardLogDet: GradientCheck.maxRelativeError(fldj.reshaped(to: [n]), exact),
         inverseLogDet: GradientCheck.maxRelativeError(f.inverseLogDetJacobian(y), -fldj),
-        fused: [GradientCheck.maxRelativeError(fused.value, y), GradientCheck.maxRelativeError(fused.logDet, fldj),
-                GradientCheck.maxRelativeError(fusedInverse.value, f.inverse(y)),
-                GradientCheck.maxRelativeError(fusedInverse.logDet, f.inverseLogDetJacobian(y))].max()!)
+        fused: [
+            GradientCheck.maxRelativeError(fused.value, y), GradientCheck.maxRelativeError(fused.logDet, fldj),
+            GradientCheck.maxRelativeError(fusedInverse.value, f.inverse(y)),
+            GradientCheck.maxRelativeError(fusedInverse.logDet, f.inverseLogDetJacobian(y)),
+        ].max()!)
 }
 
 /// log|det A| of a d×d row-major matrix by Gaussian elimination with partial pivoting.
@@ -66,4 +69,3 @@ public func logAbsDeterminant(_ matrix: [Double], _ d: Int) -> Double {
     }
     return total
 }
-

@@ -127,6 +127,7 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--anneal", type=int, help="energies: beta = min(1, 0.01 + step/N), as reparam flow train --anneal")
     parser.add_argument("--train")
     parser.add_argument("--test")
     args = parser.parse_args()
@@ -140,12 +141,13 @@ def main():
         train = torch.tensor(np.loadtxt(args.train, delimiter=",", skiprows=1), dtype=torch.float32)
         test = torch.tensor(np.loadtxt(args.test, delimiter=",", skiprows=1), dtype=torch.float32)
     seconds = 0.0
-    for _ in range(args.steps):
+    for step in range(args.steps):
         start = time.perf_counter()
         optimizer.zero_grad()
         if is_energy:
+            beta = min(1.0, 0.01 + step / args.anneal) if args.anneal else 1.0
             z, log_q = model.sample(args.batch)
-            loss = (log_q + energy(args.task, z)).mean()
+            loss = (log_q + beta * energy(args.task, z)).mean()
         else:
             batch = train[torch.randint(0, train.shape[0], (args.batch,))]
             loss = model.forward_kld(batch)

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// Activation normalization (Kingma & Dhariwal, Glow): y = x·exp(logScale) + shift per
 /// feature of the last axis, started from data so that the layer's input or output has zero
@@ -10,8 +10,9 @@ public struct ActNorm: Bijector {
 
     @differentiable(reverse)
     public init(shift: Tensor, logScale: Tensor) {
-        precondition(shift.rank == 1 && shift.shape == logScale.shape,
-                     "ActNorm: shift \(shift.shape) and logScale \(logScale.shape) must be equal-length vectors")
+        precondition(
+            shift.rank == 1 && shift.shape == logScale.shape,
+            "ActNorm: shift \(shift.shape) and logScale \(logScale.shape) must be equal-length vectors")
         self.shift = shift
         self.logScale = logScale
     }

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// y = shift + scale · x (elementwise, broadcasting; scale ≠ 0): the location-scale map.
 /// log|det J| = log|scale| per element.
@@ -21,7 +21,8 @@ public struct Affine: Bijector {
     public func inverse(_ y: Tensor) -> Tensor { (y - shift) / scale }
     @differentiable(reverse)
     public func forwardLogDetJacobian(_ x: Tensor) -> Tensor {
-        let shape = withoutDerivative(at: [x.shape, shift.shape, scale.shape].reduce([]) { Tensor.broadcastShape($0, $1) ?? $0 })
+        let shape = withoutDerivative(
+            at: [x.shape, shift.shape, scale.shape].reduce([]) { Tensor.broadcastShape($0, $1) ?? $0 })
         return expand(log(abs(scale)), to: shape)
     }
     @differentiable(reverse)

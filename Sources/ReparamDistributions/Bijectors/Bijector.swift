@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// A differentiable, invertible map y = f(x) with a tractable log|det ∂f/∂x|.
 ///

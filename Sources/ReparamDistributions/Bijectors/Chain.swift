@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// Bijectors of one type applied in order: y = f_K(…f_2(f_1(x))). The log-determinant is the
 /// sum of the layers' (they share an event rank), and the inverse runs the layers backwards.
@@ -18,7 +18,8 @@ public struct Chain<Layer: Bijector>: Bijector {
 
     /// A chain that may be empty (the identity, log-determinant 0) on events of `eventRank`.
     public init(_ layers: [Layer], eventRank: Int) {
-        precondition(layers.allSatisfy { $0.eventRank == eventRank }, "Chain: layers have event ranks other than \(eventRank)")
+        precondition(
+            layers.allSatisfy { $0.eventRank == eventRank }, "Chain: layers have event ranks other than \(eventRank)")
         self.layers = layers
         self.eventRank = eventRank
     }
@@ -45,23 +46,32 @@ public struct Chain<Layer: Bijector>: Bijector {
     }
 
     @derivative(of: chained)
-    func vjpChained(_ input: Tensor, inverse: Bool)
-        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor)) {
+    func vjpChained(
+        _ input: Tensor, inverse: Bool
+    )
+        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor))
+    {
         let (value, pullback) = run(input, context: .zero, inverse: inverse) { layer, h, _ in
             inverse ? layer.inverseWithLogDet(h) : layer.forwardWithLogDet(h)
         }
-        return (value, { v in
-            let (layers, input, _) = pullback(v)
-            return (layers, input)
-        })
+        return (
+            value,
+            { v in
+                let (layers, input, _) = pullback(v)
+                return (layers, input)
+            }
+        )
     }
 
     /// The layers applied in order (or backwards for the inverse), each through `apply`, and the
     /// pullback that chains theirs: it returns the layers' gradient, the input's, and the
     /// context's (summed over the layers that read it).
-    func run(_ input: Tensor, context: Tensor, inverse: Bool,
-             _ apply: @escaping @differentiable(reverse) (Layer, Tensor, Tensor) -> ValueAndLogDet)
-        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor, Tensor)) {
+    func run(
+        _ input: Tensor, context: Tensor, inverse: Bool,
+        _ apply: @escaping @differentiable(reverse) (Layer, Tensor, Tensor) -> ValueAndLogDet
+    )
+        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor, Tensor))
+    {
         typealias Pullback = (ValueAndLogDet.TangentVector) -> (Layer.TangentVector, Tensor, Tensor)
         let order = inverse ? Array(layers.indices.reversed()) : Array(layers.indices)
         var h = input
@@ -76,18 +86,22 @@ public struct Chain<Layer: Bijector>: Bijector {
             total = total + out.logDet
         }
         let count = layers.count
-        return (ValueAndLogDet(value: h, logDet: total), { v in
-            var gradients = [Layer.TangentVector](repeating: .zero, count: count)
-            var cotangent = v.value
-            var contextGradient = Tensor.zero
-            for step in pullbacks.reversed() {
-                let (g, gInput, gContext) = step.pullback(ValueAndLogDet.TangentVector(value: cotangent, logDet: v.logDet))
-                gradients[step.index] = g
-                cotangent = gInput
-                contextGradient = contextGradient + gContext
+        return (
+            ValueAndLogDet(value: h, logDet: total),
+            { v in
+                var gradients = [Layer.TangentVector](repeating: .zero, count: count)
+                var cotangent = v.value
+                var contextGradient = Tensor.zero
+                for step in pullbacks.reversed() {
+                    let (g, gInput, gContext) = step.pullback(
+                        ValueAndLogDet.TangentVector(value: cotangent, logDet: v.logDet))
+                    gradients[step.index] = g
+                    cotangent = gInput
+                    contextGradient = contextGradient + gContext
+                }
+                return (TangentVector(layers: Array<Layer>.TangentVector(gradients)), cotangent, contextGradient)
             }
-            return (TangentVector(layers: Array<Layer>.TangentVector(gradients)), cotangent, contextGradient)
-        })
+        )
     }
 }
 
@@ -123,8 +137,11 @@ extension Chain: ConditionalBijector where Layer: ConditionalBijector {
     }
 
     @derivative(of: chained)
-    func vjpChained(_ input: Tensor, context: Tensor, inverse: Bool)
-        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor, Tensor)) {
+    func vjpChained(
+        _ input: Tensor, context: Tensor, inverse: Bool
+    )
+        -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (TangentVector, Tensor, Tensor))
+    {
         run(input, context: context, inverse: inverse) { layer, h, c in
             inverse ? layer.inverseWithLogDet(h, context: c) : layer.forwardWithLogDet(h, context: c)
         }
@@ -135,7 +152,11 @@ extension Inverse: ConditionalBijector where Base: ConditionalBijector {
     public var contextSize: Int { base.contextSize }
 
     @differentiable(reverse)
-    public func forwardWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet { base.inverseWithLogDet(x, context: context) }
+    public func forwardWithLogDet(_ x: Tensor, context: Tensor) -> ValueAndLogDet {
+        base.inverseWithLogDet(x, context: context)
+    }
     @differentiable(reverse)
-    public func inverseWithLogDet(_ y: Tensor, context: Tensor) -> ValueAndLogDet { base.forwardWithLogDet(y, context: context) }
+    public func inverseWithLogDet(_ y: Tensor, context: Tensor) -> ValueAndLogDet {
+        base.forwardWithLogDet(y, context: context)
+    }
 }

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// y = exp(x); log|det J| = x, and −log y for the inverse.
 public struct Exp: Bijector {

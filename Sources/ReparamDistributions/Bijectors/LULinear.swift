@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// An invertible linear map of the last axis, y = W·x + b with W = P·L·U (Kingma & Dhariwal's
 /// invertible 1×1 convolution, Glow): P a fixed permutation, L unit lower-triangular, U upper-
@@ -22,8 +22,9 @@ public struct LULinear: Bijector {
 
     public init(lower: Tensor, upper: Tensor, logDiagonal: Tensor, bias: Tensor, permutation: [Int]) {
         let d = logDiagonal.count
-        precondition(lower.shape == [d, d] && upper.shape == [d, d] && logDiagonal.shape == [d] && bias.shape == [d],
-                     "LULinear: expected lower, upper [\(d), \(d)], logDiagonal and bias [\(d)]")
+        precondition(
+            lower.shape == [d, d] && upper.shape == [d, d] && logDiagonal.shape == [d] && bias.shape == [d],
+            "LULinear: expected lower, upper [\(d), \(d)], logDiagonal and bias [\(d)]")
         self.lower = lower
         self.upper = upper
         self.logDiagonal = logDiagonal
@@ -40,8 +41,9 @@ public struct LULinear: Bijector {
     public init(size d: Int, key: RandomKey) {
         let keys = key.split(4)
         let order = keys[3].uniform([d]).scalars.enumerated().sorted { $0.element < $1.element }.map(\.offset)
-        self.init(lower: 0.01 * keys[0].normal([d, d]), upper: 0.01 * keys[1].normal([d, d]),
-                  logDiagonal: 0.01 * keys[2].normal([d]), bias: Tensor.zeros([d]), permutation: order)
+        self.init(
+            lower: 0.01 * keys[0].normal([d, d]), upper: 0.01 * keys[1].normal([d, d]),
+            logDiagonal: 0.01 * keys[2].normal([d]), bias: Tensor.zeros([d]), permutation: order)
     }
 
     public var eventRank: Int { 1 }

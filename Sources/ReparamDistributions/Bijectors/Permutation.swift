@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// Reorders the last axis: y[…, j] = x[…, permutation[j]]; log|det J| = 0. Between coupling
 /// or autoregressive layers it lets every coordinate be transformed in turn.
@@ -9,8 +9,9 @@ public struct Permutation: Bijector {
     @noDerivative let matrix: Tensor
 
     public init(_ permutation: [Int]) {
-        precondition(Set(permutation) == Set(permutation.indices),
-                     "Permutation: \(permutation) is not a permutation of 0..<\(permutation.count)")
+        precondition(
+            Set(permutation) == Set(permutation.indices),
+            "Permutation: \(permutation) is not a permutation of 0..<\(permutation.count)")
         self.permutation = permutation
         let d = permutation.count
         var m = [Float](repeating: 0, count: d * d)

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// y = scale · x (elementwise, broadcasting; scale ≠ 0); log|det J| = log|scale| per element.
 public struct Scale: Bijector {

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// y = x + shift (elementwise, broadcasting); log|det J| = 0.
 public struct Shift: Bijector {

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// y = σ(x) = 1/(1 + e^{−x}) onto (0, 1).
 ///

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// y = softplus(x) = log(1 + eˣ) onto (0, ∞).
 ///

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// The distribution of y = f(x) for x ~ base and a bijector f (a normalizing flow when f is
 /// learned). By the change of variables,
@@ -51,7 +51,8 @@ public struct TransformedDistribution<Base: Distribution, Transform: Bijector>: 
     @differentiable(reverse)
     func logProb(base baseLogProb: Tensor, inverseLogDet: Tensor) -> Tensor {
         let absorbed = withoutDerivative(at: self).absorbedBatchRank
-        let extra = Swift.max(0, withoutDerivative(at: base).eventShape.count - withoutDerivative(at: bijector).eventRank)
+        let extra = Swift.max(
+            0, withoutDerivative(at: base).eventShape.count - withoutDerivative(at: bijector).eventRank)
         return summedOverEvent(baseLogProb, absorbed) + summedOverEvent(inverseLogDet, extra)
     }
 
@@ -73,14 +74,14 @@ public struct SampleWithLogProb: Differentiable {
 }
 
 extension TransformedDistribution: Reparameterizable where Base: Reparameterizable {
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         bijector.forward(base.rsample(key, sampleShape: sampleShape))
     }
 
     /// y = f(x) for a reparameterized base draw x, with log p(y) from the forward pass alone
     /// (what variational inference with a flow needs; no inverse is computed).
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleWithLogProb(_ key: RandomKey, sampleShape: [Int] = []) -> SampleWithLogProb {
         let x = base.rsample(key, sampleShape: sampleShape)
         let y = bijector.forwardWithLogDet(x)

@@ -20,7 +20,9 @@ public struct Heatmap: Sendable {
     }
 
     /// Ramp stops (viridis-like), from 0 to 1.
-    static let ramp: [(Double, Double, Double)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+    static let ramp: [(Double, Double, Double)] = [
+        (68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37),
+    ]
 
     public func png() -> Data {
         let top = values.filter(\.isFinite).max() ?? 0
@@ -28,7 +30,8 @@ public struct Heatmap: Sendable {
         for (i, v) in values.enumerated() {
             let t = top > 0 && v.isFinite ? Swift.min(Swift.max(v / top, 0), 1) : 0
             let position = t * Double(Heatmap.ramp.count - 1)
-            let lower = Swift.min(Int(position), Heatmap.ramp.count - 2), f = position - Double(lower)
+            let lower = Swift.min(Int(position), Heatmap.ramp.count - 2)
+            let f = position - Double(lower)
             let (a, b) = (Heatmap.ramp[lower], Heatmap.ramp[lower + 1])
             pixels[3 * i] = UInt8(a.0 + (b.0 - a.0) * f)
             pixels[3 * i + 1] = UInt8(a.1 + (b.1 - a.1) * f)
