@@ -14,27 +14,18 @@ import _Differentiation
 /// Conditional form: the context is appended to the MLP's input.
 public struct AffineCoupling: FlowLayer {
     public var conditioner: MLP
-    @noDerivative public let dimension: Int
-    @noDerivative public let swapped: Bool
+    @noDerivative public let split: CouplingSplit
     @noDerivative public let contextSize: Int
 
     public init(
         dimension d: Int, hidden: [Int], activation: Activation = .relu, swapped: Bool, contextSize: Int = 0,
         key: RandomKey
     ) {
-        precondition(d >= 2, "AffineCoupling: needs at least 2 dimensions, got \(d)")
-        let half = d / 2
-        let (conditioning, transformed) = swapped ? (d - half, half) : (half, d - half)
+        split = CouplingSplit(dimension: d, swapped: swapped)
         conditioner = zeroInitializedMLP(
-            sizes: [conditioning + contextSize] + hidden + [2 * transformed], activation: activation,
-            key: key)
-        (dimension, self.swapped, self.contextSize) = (d, swapped, contextSize)
-    }
-
-    /// The column ranges of the conditioning part and the transformed part.
-    var parts: (conditioning: Range<Int>, transformed: Range<Int>) {
-        let half = dimension / 2
-        return swapped ? (half..<dimension, 0..<half) : (0..<half, half..<dimension)
+            sizes: [split.conditioning.count + contextSize] + hidden + [2 * split.transformed.count],
+            activation: activation, key: key)
+        self.contextSize = contextSize
     }
 
     @differentiable(reverse)
@@ -44,27 +35,20 @@ public struct AffineCoupling: FlowLayer {
         return (columns(out, 0..<width), columns(out, width..<(2 * width)))
     }
 
-    /// The conditioning and transformed parts put back in column order.
-    @differentiable(reverse)
-    func assembled(_ conditioning: Tensor, _ transformed: Tensor) -> Tensor {
-        withoutDerivative(at: swapped)
-            ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
-    }
-
     @differentiable(reverse)
     public func forwardWithLogDet(_ z: Tensor, context: Tensor) -> ValueAndLogDet {
-        let (a, b) = withoutDerivative(at: parts)
-        let za = columns(z, a)
+        let za = columns(z, split.conditioning)
         let (t, s) = shiftAndLogScale(za, context)
-        return ValueAndLogDet(value: assembled(za, columns(z, b) * exp(s) + t), logDet: rowSums(s))
+        return ValueAndLogDet(
+            value: split.assembled(za, columns(z, split.transformed) * exp(s) + t), logDet: rowSums(s))
     }
 
     @differentiable(reverse)
     public func inverseWithLogDet(_ y: Tensor, context: Tensor) -> ValueAndLogDet {
-        let (a, b) = withoutDerivative(at: parts)
-        let ya = columns(y, a)
+        let ya = columns(y, split.conditioning)
         let (t, s) = shiftAndLogScale(ya, context)
-        return ValueAndLogDet(value: assembled(ya, (columns(y, b) - t) * exp(-s)), logDet: -rowSums(s))
+        return ValueAndLogDet(
+            value: split.assembled(ya, (columns(y, split.transformed) - t) * exp(-s)), logDet: -rowSums(s))
     }
 }
 

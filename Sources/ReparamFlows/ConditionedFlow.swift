@@ -6,7 +6,7 @@ import _Differentiation
 /// leading sample dimensions, [s…, n, d], whose row i (in every sample) is transformed given
 /// context row i, [n, c]. It is what an amortized flow posterior q(z|x) pushes its base
 /// samples through, the context being the encoder's features of x.
-public struct ConditionedFlow<Layer: FlowLayer>: Bijector {
+public struct ConditionedFlow<Layer: FlowLayer>: FusedBijector {
     public var chain: Chain<Layer>
     public var context: Tensor
 
@@ -42,14 +42,6 @@ public struct ConditionedFlow<Layer: FlowLayer>: Bijector {
             value: out.value.reshaped(to: shape), logDet: out.logDet.reshaped(to: Array(shape.dropLast())))
     }
 
-    @differentiable(reverse)
-    public func forward(_ x: Tensor) -> Tensor { transform(x, inverse: false).value }
-    @differentiable(reverse)
-    public func inverse(_ y: Tensor) -> Tensor { transform(y, inverse: true).value }
-    @differentiable(reverse)
-    public func forwardLogDetJacobian(_ x: Tensor) -> Tensor { transform(x, inverse: false).logDet }
-    @differentiable(reverse)
-    public func inverseLogDetJacobian(_ y: Tensor) -> Tensor { transform(y, inverse: true).logDet }
     @differentiable(reverse)
     public func forwardWithLogDet(_ x: Tensor) -> ValueAndLogDet { transform(x, inverse: false) }
     @differentiable(reverse)

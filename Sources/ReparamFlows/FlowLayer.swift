@@ -7,19 +7,11 @@ import _Differentiation
 /// One trainable layer of a normalizing flow on rows of a matrix [n, d]: a conditional
 /// bijector (context [n, c], or [n, 0] when there is none) that lists its parameters for the
 /// optimizers. The context-free `Bijector` methods pass an empty context.
-public protocol FlowLayer: ConditionalBijector, ParameterListing {}
+public protocol FlowLayer: ConditionalBijector, FusedBijector, ParameterListing {}
 
 extension FlowLayer {
     public var eventRank: Int { 1 }
 
-    @differentiable(reverse)
-    public func forward(_ x: Tensor) -> Tensor { forwardWithLogDet(x).value }
-    @differentiable(reverse)
-    public func inverse(_ y: Tensor) -> Tensor { inverseWithLogDet(y).value }
-    @differentiable(reverse)
-    public func forwardLogDetJacobian(_ x: Tensor) -> Tensor { forwardWithLogDet(x).logDet }
-    @differentiable(reverse)
-    public func inverseLogDetJacobian(_ y: Tensor) -> Tensor { inverseWithLogDet(y).logDet }
     @differentiable(reverse)
     public func forwardWithLogDet(_ x: Tensor) -> ValueAndLogDet { forwardWithLogDet(x, context: noContext(x)) }
     @differentiable(reverse)
@@ -72,5 +64,26 @@ extension Chain: ParameterListing where Layer: ParameterListing {
                 $0.nested(in: "layers[\(i)]", value: \Chain.layers[i], gradient: \Chain.TangentVector.layers.base[i])
             }
         }
+    }
+}
+
+/// How a coupling layer splits a row of d columns: the first ⌊d/2⌋ condition the map of the
+/// others, or the other way round when `swapped` (alternating layers transform every column).
+public struct CouplingSplit: Sendable, Equatable {
+    public let dimension: Int
+    public let swapped: Bool
+
+    public init(dimension: Int, swapped: Bool) {
+        precondition(dimension >= 2, "coupling layer: needs at least 2 dimensions, got \(dimension)")
+        (self.dimension, self.swapped) = (dimension, swapped)
+    }
+
+    public var conditioning: Range<Int> { swapped ? (dimension / 2)..<dimension : 0..<(dimension / 2) }
+    public var transformed: Range<Int> { swapped ? 0..<(dimension / 2) : (dimension / 2)..<dimension }
+
+    /// The two parts put back in column order.
+    @differentiable(reverse,wrt: (conditioning, transformed))
+    func assembled(_ conditioning: Tensor, _ transformed: Tensor) -> Tensor {
+        swapped ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
     }
 }

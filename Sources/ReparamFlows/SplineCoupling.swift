@@ -11,8 +11,7 @@ import _Differentiation
 /// `inverse`); sampling inverts it, in closed form too.
 public struct SplineCoupling: FlowLayer {
     public var conditioner: MLP
-    @noDerivative public let dimension: Int
-    @noDerivative public let swapped: Bool
+    @noDerivative public let split: CouplingSplit
     @noDerivative public let bins: Int
     @noDerivative public let bound: Float
     @noDerivative public let contextSize: Int
@@ -22,38 +21,25 @@ public struct SplineCoupling: FlowLayer {
         contextSize: Int = 0,
         key: RandomKey
     ) {
-        precondition(d >= 2 && bins >= 2 && bound > 0, "SplineCoupling: needs d ≥ 2, bins ≥ 2, bound > 0")
-        let half = d / 2
-        let (conditioning, transformed) = swapped ? (d - half, half) : (half, d - half)
+        precondition(bins >= 2 && bound > 0, "SplineCoupling: needs bins ≥ 2 and bound > 0")
+        split = CouplingSplit(dimension: d, swapped: swapped)
         conditioner = zeroInitializedMLP(
-            sizes: [conditioning + contextSize] + hidden + [transformed * (3 * bins - 1)],
+            sizes: [split.conditioning.count + contextSize] + hidden + [split.transformed.count * (3 * bins - 1)],
             activation: activation, key: key)
-        (dimension, self.swapped, self.bins, self.bound, self.contextSize) = (d, swapped, bins, bound, contextSize)
-    }
-
-    var parts: (conditioning: Range<Int>, transformed: Range<Int>) {
-        let half = dimension / 2
-        return swapped ? (half..<dimension, 0..<half) : (0..<half, half..<dimension)
-    }
-
-    @differentiable(reverse)
-    func assembled(_ conditioning: Tensor, _ transformed: Tensor) -> Tensor {
-        withoutDerivative(at: swapped)
-            ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
+        (self.bins, self.bound, self.contextSize) = (bins, bound, contextSize)
     }
 
     @differentiable(reverse)
     func transform(_ input: Tensor, context: Tensor, inverse: Bool) -> ValueAndLogDet {
-        let (a, b) = withoutDerivative(at: parts)
-        let conditioning = columns(input, a)
-        let transformed = columns(input, b)
+        let conditioning = columns(input, split.conditioning)
+        let transformed = columns(input, split.transformed)
         let parameters = conditioner(withContext(conditioning, context))
         let knots = splineKnots(
             parameters, count: withoutDerivative(at: transformed.count), bins: bins, bound: bound, scale: 1)
         let out = rationalQuadraticSpline(transformed.reshaped(to: [-1]), knots, inverse: inverse)
         let shape = withoutDerivative(at: transformed.shape)
         return ValueAndLogDet(
-            value: assembled(conditioning, out.value.reshaped(to: shape)),
+            value: split.assembled(conditioning, out.value.reshaped(to: shape)),
             logDet: rowSums(out.logDet.reshaped(to: shape)))
     }
 

@@ -74,6 +74,22 @@ extension Bijector {
     public var inverted: Inverse<Self> { Inverse(self) }
 }
 
+/// A bijector whose value and log-determinant come out of one pass (chains, coupling and
+/// autoregressive layers): it implements the two `…WithLogDet` methods and the other four
+/// follow from them here.
+public protocol FusedBijector: Bijector {}
+
+extension FusedBijector {
+    @differentiable(reverse)
+    public func forward(_ x: Tensor) -> Tensor { forwardWithLogDet(x).value }
+    @differentiable(reverse)
+    public func inverse(_ y: Tensor) -> Tensor { inverseWithLogDet(y).value }
+    @differentiable(reverse)
+    public func forwardLogDetJacobian(_ x: Tensor) -> Tensor { forwardWithLogDet(x).logDet }
+    @differentiable(reverse)
+    public func inverseLogDetJacobian(_ y: Tensor) -> Tensor { inverseWithLogDet(y).logDet }
+}
+
 /// A bijector of event rank 0 whose log-determinant per element is summed over the trailing
 /// `dimensions` axes, so it composes with (or transforms events of) a higher event rank.
 @differentiable(reverse)
@@ -146,3 +162,5 @@ public struct Composition<First: Bijector, Second: Bijector>: Bijector {
         return logDet(a, summedOver: rank - rankA) + logDet(b, summedOver: rank - rankB)
     }
 }
+
+extension Inverse: FusedBijector where Base: FusedBijector {}

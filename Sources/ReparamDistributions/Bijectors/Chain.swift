@@ -7,7 +7,7 @@ import _Differentiation
 /// The derivative chains each layer's pullback by hand: `differentiableReduce` cannot run an
 /// array backwards, and indexing an array inside differentiable code costs a zero tangent
 /// array per access.
-public struct Chain<Layer: Bijector>: Bijector {
+public struct Chain<Layer: Bijector>: FusedBijector {
     public var layers: [Layer]
     @noDerivative public let eventRank: Int
 
@@ -23,15 +23,6 @@ public struct Chain<Layer: Bijector>: Bijector {
         self.layers = layers
         self.eventRank = eventRank
     }
-
-    @differentiable(reverse)
-    public func forward(_ x: Tensor) -> Tensor { forwardWithLogDet(x).value }
-    @differentiable(reverse)
-    public func inverse(_ y: Tensor) -> Tensor { inverseWithLogDet(y).value }
-    @differentiable(reverse)
-    public func forwardLogDetJacobian(_ x: Tensor) -> Tensor { forwardWithLogDet(x).logDet }
-    @differentiable(reverse)
-    public func inverseLogDetJacobian(_ y: Tensor) -> Tensor { inverseWithLogDet(y).logDet }
 
     @differentiable(reverse)
     public func forwardWithLogDet(_ x: Tensor) -> ValueAndLogDet { chained(x, inverse: false) }
