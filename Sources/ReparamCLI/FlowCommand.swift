@@ -343,8 +343,17 @@ struct FlowDensityCommand: ParsableCommand {
                     "\(points) has \(x.shape[1]) coordinates per point; the flow models \(trainer.configuration.dimension)"
             )
         }
+        let values = trainer.logDensity(x).scalars
         print("log_density")
-        for v in trainer.logDensity(x).scalars { print(v) }
+        for v in values { print(v) }
+        let bad = values.indices.filter { !values[$0].isFinite }
+        if let first = bad.first {
+            // Far outside the training data an affine coupling's exp(−s) can overflow: say so.
+            FileHandle.standardError.write(Data("""
+                warning: \(bad.count) of \(values.count) log-densities are not finite (first: row \(first + 1) of \(points), \
+                \(values[first])); those points lie where the flow's arithmetic overflows.\n
+                """.utf8))
+        }
     }
 }
 

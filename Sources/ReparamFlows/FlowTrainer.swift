@@ -67,13 +67,27 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
     var optimizer: Adam<Flow<Layer>>
     public private(set) var step = 0
     public private(set) var lastLoss: Float = .nan
+    /// The points the flow sees: a points task's standardized by `standardization`.
     let data: FlowData?
+    /// A points task's per-coordinate mean and standard deviation of the training points: the
+    /// flow models (x − μ)/σ, so points of any scale meet its splines' [−B, B] and its initial
+    /// N(0, I); densities and samples are mapped back (log p(x) gets −Σ log σ).
+    let standardization: (mean: Tensor, scale: Tensor)?
     let exactLogZ: Double?
 
     public init(configuration: FlowConfiguration, model: Flow<Layer>, data: FlowData?) {
         self.configuration = configuration
         self.model = model
-        self.data = data
+        if case .points = configuration.task, let data {
+            let mean = data.train.mean(alongAxes: [0])
+            // A constant coordinate gets scale 1 rather than a division by zero.
+            let scale = sqrt(square(data.train - mean).mean(alongAxes: [0])).map { $0 > 0 ? $0 : 1 }
+            standardization = (mean, scale)
+            self.data = FlowData(train: (data.train - mean) / scale, test: (data.test - mean) / scale)
+        } else {
+            standardization = nil
+            self.data = data
+        }
         optimizer = Adam(for: model, learningRate: configuration.learningRate)
         if case .energy(let energy) = configuration.task { exactLogZ = energy.logNormalizer() } else { exactLogZ = nil }
     }
@@ -123,14 +137,28 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
                 top + Foundation.log(weights.reduce(0) { $0 + Foundation.exp($1 - top) } / Double(weights.count))
             result.exactLogZ = exactLogZ
         case .density, .points:
-            result.testLogLikelihood = meanAndStandardError(logDensity(data!.test).scalars.map(Double.init))
+            // Test points in the original coordinates: the standardized density less Σ log σ.
+            let logScale = standardization.map { Double(log($0.scale).sum().scalarValue) } ?? 0
+            result.testLogLikelihood = meanAndStandardError(
+                standardizedLogDensity(data!.test).scalars.map { Double($0) - logScale })
         }
         return result
     }
 
-    public func sample(_ n: Int, key: RandomKey) -> Tensor { model.sample(key, count: n) }
+    public func sample(_ n: Int, key: RandomKey) -> Tensor {
+        let x = model.sample(key, count: n)
+        guard let standardization else { return x }
+        return x * standardization.scale + standardization.mean
+    }
 
     public func logDensity(_ points: Tensor) -> Tensor {
+        guard let standardization else { return standardizedLogDensity(points) }
+        let logScale = log(standardization.scale).sum()
+        return standardizedLogDensity((points - standardization.mean) / standardization.scale) - logScale
+    }
+
+    /// log p of points already in the flow's coordinates, in chunks.
+    func standardizedLogDensity(_ points: Tensor) -> Tensor {
         let n = points.shape[0]
         let chunk = 8192
         let parts = stride(from: 0, to: n, by: chunk).map { start in
