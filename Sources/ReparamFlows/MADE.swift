@@ -73,7 +73,7 @@ extension MADE: ParameterListing {
 
 /// W ⊙ M for a constant mask: the pullback is v ⊙ M alone (a plain product would also form the
 /// mask's unused gradient v ⊙ W every step).
-@differentiable(reverse,wrt: weight)
+@differentiable(reverse, wrt: weight)
 func masked(_ weight: Tensor, _ mask: Tensor) -> Tensor { weight * mask }
 
 @derivative(of: masked, wrt: weight)
