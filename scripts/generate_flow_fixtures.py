@@ -2,8 +2,8 @@
 """Writes Tests/ReparamFlowsTests/Fixtures/flows.json: references for the flow tasks.
 
 - energies: U1-U4 of Rezende & Mohamed (2015) in float64 at grid points (the formulas as the
-  paper prints them, with the [-4, 4]^2 wall Reparam adds), and log Z by a 2000 x 2000 midpoint
-  rule on [-4, 4]^2.
+  paper prints them, with the [-4, 4]^2 wall Reparam adds), and log Z by a 2400 x 2400 midpoint
+  rule on [-4.5, 4.5]^2 (the wall's slope holds mass just outside the box).
 - toy_data: mean and covariance of each 2-D set from 400 000 points of FFJORD's generators
   (toy_data.py), scikit-learn's make_moons / make_swiss_roll for those two. The tests compare
   Reparam's points with them within standard errors computed from the same points.
@@ -86,11 +86,11 @@ def main():
     points = points.astype(np.float32).astype(np.float64)
     energies = {}
     for name in ("u1", "u2", "u3", "u4"):
-        h = 8 / 2000
-        centres = -4 + h * (np.arange(2000) + 0.5)
+        h = 9 / 2400
+        centres = -4.5 + h * (np.arange(2400) + 0.5)
         total = 0.0
         for z1 in centres:
-            row = np.stack([np.full(2000, z1), centres], 1)
+            row = np.stack([np.full(2400, z1), centres], 1)
             total += np.exp(-energy(name, row)).sum()
         energies[name] = {"points": points.tolist(), "values": energy(name, points).tolist(),
                           "log_z": math.log(total * h * h)}

@@ -26,12 +26,13 @@ public struct Planar: FlowLayer {
     public var contextWeight: Tensor
     @noDerivative public let contextSize: Int
 
-    /// u, w ~ U(±1/√d) and b = 0 (normflows' initialization); the context map starts at zero.
+    /// u ~ U(±√2), w ~ U(±√(2/d)) and b = 0 (normflows' initialization); the context map starts
+    /// at zero.
     public init(dimension d: Int, contextSize: Int = 0, key: RandomKey) {
-        let bound = 1 / Float(d).squareRoot()
+        let (uBound, wBound) = (Float(2).squareRoot(), (2 / Float(d)).squareRoot())
         let keys = key.split(2)
-        u = keys[0].uniform([d], low: -bound, high: bound)
-        w = keys[1].uniform([d], low: -bound, high: bound)
+        u = keys[0].uniform([d], low: -uBound, high: uBound)
+        w = keys[1].uniform([d], low: -wBound, high: wBound)
         b = Tensor.zeros([1])
         contextWeight = Tensor.zeros([contextSize, 2 * d + 1])
         self.contextSize = contextSize

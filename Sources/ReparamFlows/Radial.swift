@@ -19,7 +19,8 @@ public struct Radial: FlowLayer {
     public var contextWeight: Tensor
     @noDerivative public let contextSize: Int
 
-    /// z₀ ~ N(0, I), α̃, β̃ ~ U(±1/d) (normflows' initialization); the context map starts at zero.
+    /// z₀ ~ N(0, I) and α̃, β̃ ~ U(±1/d), so the layer starts near β = 0, the identity; the
+    /// context map starts at zero. (normflows takes α = |α̃|; softplus keeps α > 0 smoothly.)
     public init(dimension d: Int, contextSize: Int = 0, key: RandomKey) {
         let keys = key.split(3)
         let bound = 1 / Float(d)
