@@ -76,7 +76,9 @@ extension VAE {
     static func logJoint(_ decoder: MLP, _ z: Tensor, _ x: Tensor) -> Tensor {
         let (k, batch, latent) = withoutDerivative(at: (z.shape[0], z.shape[1], z.shape[2]))
         let logits = decoder(z.reshaped(to: [k * batch, latent]))
-        let targets = withoutDerivative(at: x.broadcasted(to: [k, batch, x.shape[1]]).reshaped(to: [k * batch, x.shape[1]]))
+        // One sample per image (the ELBO) needs no copy of the batch.
+        let targets = withoutDerivative(
+            at: k == 1 ? x : x.broadcasted(to: [k, batch, x.shape[1]]).reshaped(to: [k * batch, x.shape[1]]))
         let logLikelihood = -bernoulliLogitsNLLRows(logits: logits, targets: targets).reshaped(to: [k, batch])
         return logLikelihood + (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
     }

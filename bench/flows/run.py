@@ -6,6 +6,9 @@ second (training steps only) and the final test log-likelihood (2-D sets) or bou
     python3 bench/flows/run.py --steps 2000 --rounds 3 --only two-moons:realnvp,u1:planar
     python3 bench/flows/run.py --isa avx2            # Reparam on its AVX2 kernels
 
+Round r uses seed --seed + r in both systems, so the medians over rounds are also medians over
+seeds (a single seed's bound can differ between two libraries by more than their gap).
+
 Both systems run on one thread (REPARAM_THREADS=1, torch.set_num_threads(1)): the products of
 a 2-D flow are far too small to split. The summary names the CPU and Reparam's instruction set;
 ratios are Reparam's steps/s over normflows' (> 1: Reparam is faster), medians over rounds.
@@ -47,7 +50,7 @@ def last_json(command, env=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=10000)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds, each with the next seed")
     parser.add_argument("--only", help="comma-separated task:flow pairs from the grid")
     parser.add_argument("--reparam", default=os.path.join(ROOT, ".build/release/reparam"))
     parser.add_argument("--isa", choices=["portable", "avx2", "avx512"])
@@ -67,7 +70,8 @@ def main():
     results = {}
     for round_index in range(args.rounds):
         for task, flow, layers in grid:
-            common = ["--task", task, "--flow", flow, "--layers", str(layers), "--steps", str(args.steps), "--seed", str(args.seed)]
+            seed = args.seed + round_index
+            common = ["--task", task, "--flow", flow, "--layers", str(layers), "--steps", str(args.steps), "--seed", str(seed)]
             peer = [sys.executable, os.path.join(HERE, "flows_normflows.py"), "--threads", "1"] + common
             if not task.startswith("u"):
                 folder = os.path.join(data, task)
@@ -84,7 +88,8 @@ def main():
             metric = "test_log_likelihood" if "test_log_likelihood" in r else "elbo"
             print(f"round {round_index + 1} {task:16s} {flow:8s} reparam {r['steps_per_second']:7.1f} steps/s {metric} {r[metric]:.4f} | "
                   f"normflows {n['steps_per_second']:7.1f} steps/s {n[metric]:.4f}", file=sys.stderr, flush=True)
-    print(f"\nCPU: {cpu_model()}; Reparam kernels: {isa}; one thread each; {args.steps} steps, {args.rounds} round(s)")
+    print(f"\nCPU: {cpu_model()}; Reparam kernels: {isa}; one thread each; {args.steps} steps, {args.rounds} round(s), "
+          f"seeds {args.seed}-{args.seed + args.rounds - 1}")
     print(f"{'task':16s} {'flow':8s} {'layers':>6s}  {'Reparam steps/s':>15s} {'normflows':>10s} {'ratio':>6s}   "
           f"{'metric':20s} {'Reparam':>9s} {'normflows':>9s} {'diff':>7s}")
     for (task, flow, layers), rounds in results.items():
