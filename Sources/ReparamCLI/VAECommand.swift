@@ -92,7 +92,8 @@ struct VAETrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, or iwae (3^i epochs at lr·10^(−i/7)).") var schedule = "constant"
     @Option(help: "Posterior: diagonal (Gaussian), or that Gaussian through a planar or iaf flow conditioned on the encoder (needs --objective elbo-mc or iwae).")
     var posterior: PosteriorKind = .diagonal
-    @Option(help: ArgumentHelp("Layers of the posterior's flow.", valueName: "k")) var flowSteps: Int?
+    @Option(help: ArgumentHelp("Layers of the posterior's flow (default 4 with --posterior planar or iaf).", valueName: "k"))
+    var flowSteps: Int?
     @Option(help: "Seed of the run's key.") var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
     @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run")) var resume: String?
