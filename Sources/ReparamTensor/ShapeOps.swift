@@ -96,10 +96,18 @@ extension Tensor {
         let full = shape
         return (slice(axis: axis, range), { v in
             if v.isShapelessZero { return .zero }
-            var before = full, after = full
-            before[a] = range.lowerBound
-            after[a] = full[a] - range.upperBound
-            return concatForward([.zeros(before), v, .zeros(after)], axis: a)
+            // v written into zeros of the full shape: one buffer, no zero pieces to join.
+            let inner = full[(a + 1)...].reduce(1, *), outer = full[..<a].reduce(1, *)
+            var gradient = Tensor.zeros(full)
+            if range.isEmpty || outer == 0 || inner == 0 { return gradient }
+            precondition(v.count == outer * range.count * inner, "slice pullback: cotangent \(v.shape) does not fit \(full)")
+            gradient.withUnsafeMutableScalars { out in
+                v.withUnsafeScalars { src in
+                    copyRuns(from: src.baseAddress!, stride: range.count * inner, to: out.baseAddress! + range.lowerBound * inner,
+                             stride: full[a] * inner, run: range.count * inner, count: outer)
+                }
+            }
+            return gradient
         })
     }
 }
