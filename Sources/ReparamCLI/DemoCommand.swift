@@ -20,7 +20,9 @@ struct DemoCommand: ParsableCommand {
     func validate() throws {
         try checkSamples(samples, range: 1_000...50_000_000)
         guard vaeSeconds >= 0 && vaeSeconds <= 600 else { throw ValidationError("--vae-seconds must be between 0 and 600, got \(vaeSeconds)") }
-        guard (0...1_000_000).contains(flowSteps) else { throw ValidationError("--flow-steps must be between 0 and 1000000, got \(flowSteps)") }
+        guard (0...1_000_000).contains(flowSteps) else {
+            throw ValidationError("--flow-steps must be between 0 and 1000000, got \(flowSteps)")
+        }
     }
 
     func run() throws {

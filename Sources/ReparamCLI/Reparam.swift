@@ -6,7 +6,8 @@ struct ReparamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reparam",
         abstract: "Gradients through random sampling: estimators, diagnostics and benchmarks.",
-        subcommands: [DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, FlowCommand.self, DataCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, FlowCommand.self,
+                      DataCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
 

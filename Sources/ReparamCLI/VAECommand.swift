@@ -90,7 +90,10 @@ struct VAETrainCommand: ParsableCommand {
     @Option(help: "Importance samples per image (iwae).") var k = 1
     @Option(help: "Gradient estimator for iwae/elbo-mc: standard, stl or dreg.") var gradient = "standard"
     @Option(help: "Learning-rate schedule: constant, or iwae (3^i epochs at lr·10^(−i/7)).") var schedule = "constant"
-    @Option(help: "Posterior: diagonal (Gaussian), or that Gaussian through a planar or iaf flow conditioned on the encoder (needs --objective elbo-mc or iwae).")
+    @Option(help: """
+        Posterior: diagonal (Gaussian), or that Gaussian through a planar or iaf flow conditioned on the encoder \
+        (needs --objective elbo-mc or iwae).
+        """)
     var posterior: PosteriorKind = .diagonal
     @Option(help: ArgumentHelp("Layers of the posterior's flow (default 4 with --posterior planar or iaf).", valueName: "k"))
     var flowSteps: Int?
@@ -128,7 +131,8 @@ struct VAETrainCommand: ParsableCommand {
         }
         let mnist = try loadMNIST(data)
         try runTraining(&trainer, folder: folder, train: mnist.trainImages, test: trainer.testData(mnist.testImages), epochs: epochs, json: json,
-                        header: "\(trainer.configuration.vaeObjective), \(trainer.configuration.posteriorDescription) posterior, \(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
+                        header: "\(trainer.configuration.vaeObjective), \(trainer.configuration.posteriorDescription) posterior, "
+                            + "\(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
     }
 }
 

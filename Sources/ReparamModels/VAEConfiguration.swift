@@ -56,12 +56,15 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
             out.append("--flow-steps \(flowSteps!) needs --posterior planar or iaf")
         }
         if posteriorKind != .diagonal {
-            if !(1...1000).contains(flowSteps ?? 0) { out.append("--posterior \(posteriorKind.rawValue) needs --flow-steps 1…1000, got \(flowSteps ?? 0)") }
+            if !(1...1000).contains(flowSteps ?? 0) {
+                out.append("--posterior \(posteriorKind.rawValue) needs --flow-steps 1…1000, got \(flowSteps ?? 0)")
+            }
             if objective == "elbo" {
                 out.append("--posterior \(posteriorKind.rawValue) needs --objective elbo-mc or iwae: a flow posterior's KL has no closed form")
             }
             if gradient != "standard" {
-                out.append("--gradient \(gradient) needs q's density at a given z; with a flow posterior only the standard gradient is available")
+                out.append("--gradient \(gradient) needs q's density at a given z; "
+                           + "with a flow posterior only the standard gradient is available")
             }
         }
         return out
@@ -89,7 +92,8 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
 
     public func makeModel(key: RandomKey) -> VAE {
         VAE(inputSize: inputSize, hidden: hidden, latentSize: latent, activation: Activation(named: activation) ?? .relu,
-            initializer: Initializer(named: initializer) ?? .pytorchDefault, posterior: posteriorKind, flowSteps: flowSteps ?? 0, key: key)
+            initializer: Initializer(named: initializer) ?? .pytorchDefault, posterior: posteriorKind,
+            flowSteps: flowSteps ?? 0, key: key)
     }
 }
 

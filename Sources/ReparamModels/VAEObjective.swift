@@ -65,7 +65,8 @@ extension VAE {
     func importanceWeighted(_ x: Tensor, key: RandomKey, samples k: Int, gradient: ImportanceWeightedGradient) -> Tensor {
         if withoutDerivative(at: hasFlow) {
             let draw = flowPosteriorSamples(x, key: key, samples: k)
-            return (VAE.logJoint(decoder, draw.value, x) - draw.logProb).logSumExp(alongAxes: [0]) - Float(Foundation.log(Double(k)))
+            let logWeights = VAE.logJoint(decoder, draw.value, x) - draw.logProb
+            return logWeights.logSumExp(alongAxes: [0]) - Float(Foundation.log(Double(k)))
         }
         return importanceWeightedBound(q: posterior(x), model: decoder, logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
                                        key: key, samples: k, gradient: gradient)

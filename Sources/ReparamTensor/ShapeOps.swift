@@ -85,7 +85,8 @@ extension Tensor {
         let (stride, run) = (shape[a] * inner, range.count * inner)
         return Tensor.filled(newShape) { out, _ in
             scalars.withUnsafeBufferPointer { src in
-                copyRuns(from: src.baseAddress! + range.lowerBound * inner, stride: stride, to: out, stride: run, run: run, count: outer)
+                copyRuns(from: src.baseAddress! + range.lowerBound * inner, stride: stride, to: out, stride: run, run: run,
+                         count: outer)
             }
         }
     }
