@@ -137,12 +137,14 @@ struct FlowTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a normalizing flow, evaluating and checkpointing as it goes.",
         discussion: """
-            Density tasks maximize the log-likelihood of training points and report the mean test
-            log-likelihood per point (nats). Energy tasks (u1-u4) minimize the reverse KL from flow
-            samples: loss = E_q[log q(z) + U(z)], reported as the bound E_q[−U − log q] ≤ log Z beside
-            log Z by importance sampling and by quadrature. The targets live on [−4, 4]².
+            Density tasks maximize the log-likelihood of training points and report the mean test \
+            log-likelihood per point (nats). Energy tasks (u1-u4) minimize the reverse KL from flow samples, \
+            loss = E_q[log q(z) + U(z)], reported as the bound E_q[−U − log q] ≤ log Z beside log Z by \
+            importance sampling and by quadrature; the targets live on [−4, 4]².
+
             Example, as in Rezende & Mohamed's Figure 3:
-              reparam flow train --task u2 --flow planar --layers 32 --steps 20000 --out runs/u2-planar
+              reparam flow train --task u2 --flow planar --layers 32 --out runs/u2
+
             Ctrl-C saves a checkpoint and stops; --resume RUN continues bit-exactly.
             """)
 
