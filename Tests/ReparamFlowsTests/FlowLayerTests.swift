@@ -96,7 +96,7 @@ struct Bound<Layer: ConditionalBijector>: Bijector {
     }
 
     @Test func conditionalLayersSatisfyTheLawsAndReadTheirContext() {
-        let k = key.fold(in: 1).split(10)
+        let k = key.fold(in: 1).split(12)
         let layers: [(String, any ConditionalBijector)] = [
             ("Planar", perturbed(Planar(dimension: 3, contextSize: 2, key: k[0]), key: k[1])),
             ("Radial", perturbed(Radial(dimension: 3, contextSize: 2, key: k[2]), key: k[3])),
@@ -112,6 +112,11 @@ struct Bound<Layer: ConditionalBijector>: Bijector {
                     SplineCoupling(dimension: 3, hidden: [16], swapped: false, contextSize: 2, key: k[8]),
                     key: k[9], scale: 1)
             ),
+            (
+                "SplineAutoregressive",
+                perturbed(SplineAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11], scale: 1)
+            ),
+            ("IAF", perturbed(MaskedAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11]).inverted),
         ]
         for (name, layer) in layers {
             let report = lawsWithContext(layer)
