@@ -85,7 +85,8 @@ struct FlowOptions: ParsableArguments {
 struct FlowTaskOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "two-moons, eight-gaussians, checkerboard, rings, pinwheel, swiss-roll (density estimation) or u1-u4 (variational inference on Rezende & Mohamed's energies).",
+            "two-moons, eight-gaussians, checkerboard, rings, pinwheel, swiss-roll (density estimation) "
+                + "or u1-u4 (variational inference on Rezende & Mohamed's energies).",
             valueName: "name"))
     var task: String?
     @Option(
@@ -234,7 +235,8 @@ func trainFlow(
     }
     if !json {
         print(
-            "\(c.flow.rawValue) (\(c.flow.summary)), \(c.layers) layers, \(trainer.parameterCount) parameters, on \(c.task.name)"
+            "\(c.flow.rawValue) (\(c.flow.summary)), \(c.layers) layers, \(trainer.parameterCount) parameters, "
+                + "on \(c.task.name)"
         )
         print(
             c.task.isEnergy
@@ -252,8 +254,8 @@ func trainFlow(
             if let folder {
                 try saveFlow(trainer, folder)
                 print(
-                    "Interrupted at step \(trainer.step); saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path)."
-                )
+                    "Interrupted at step \(trainer.step); saved \(folder.checkpoint.path). "
+                        + "Continue with --resume \(folder.url.path).")
             } else {
                 print("Interrupted at step \(trainer.step) (no --out folder: nothing saved).")
             }

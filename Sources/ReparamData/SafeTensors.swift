@@ -22,7 +22,8 @@ public struct SafeTensors {
     public func tensor(_ name: String, shape: [Int], url: URL) throws -> Tensor {
         guard let t = self[name] else { throw DataFileError(file: url.path, reason: "tensor '\(name)' is missing") }
         guard t.shape == shape else {
-            throw DataFileError(file: url.path, reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
+            throw DataFileError(file: url.path,
+                                reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
         }
         return t
     }

@@ -31,11 +31,15 @@ public struct RelaxedBernoulli: Relaxation {
     public var logit: Logistic { Logistic(loc: logits / temperature, scale: withoutDerivative(at: Tensor(1 / temperature))) }
 
     @differentiable(reverse)
-    public var transformed: TransformedDistribution<Logistic, Sigmoid> { TransformedDistribution(base: logit, bijector: Sigmoid()) }
+    public var transformed: TransformedDistribution<Logistic, Sigmoid> {
+        TransformedDistribution(base: logit, bijector: Sigmoid())
+    }
 
     /// s = (l + L)/T, the logit of the sample (finite where y rounds to 0 or 1).
     @differentiable(reverse, wrt: self)
-    public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor { logit.rsample(key, sampleShape: sampleShape) }
+    public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
+        logit.rsample(key, sampleShape: sampleShape)
+    }
 
     @differentiable(reverse, wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { transformed.rsample(key, sampleShape: sampleShape) }

@@ -161,7 +161,8 @@ public enum FlowLab {
         let headline =
             task.isEnergy
             ? [
-                "Variational inference on \(task.name): the bound E_q[−U − log q] approaches log Z from below as q approaches the target."
+                "Variational inference on \(task.name): the bound E_q[−U − log q] approaches log Z from below "
+                    + "as q approaches the target."
             ]
             : [
                 "Density estimation on \(task.name): mean log-likelihood of held-out points (nats per point; higher is better)."

@@ -20,7 +20,8 @@ public struct DiscreteVAECheckpoint {
         let metadata = CheckpointMetadata(format: DiscreteVAECheckpoint.format, configuration: configuration, state: state,
                                           optimizerStep: optimizer.step)
         let extra = estimatorState.keys.sorted().map { (name: "estimator." + $0, tensor: estimatorState[$0]!) }
-        try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer) + extra, metadata: try metadata.strings).write(to: url)
+        try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer) + extra, metadata: try metadata.strings)
+            .write(to: url)
     }
 
     public static func read(_ url: URL) throws -> DiscreteVAECheckpoint {

@@ -20,10 +20,10 @@ public struct VAE: Differentiable, ParameterListing {
                 initializer: Initializer = .pytorchDefault, posterior: PosteriorKind = .diagonal, flowSteps: Int = 0,
                 key: RandomKey) {
         let keys = key.split(3)
-        flow = PosteriorFlow(kind: posterior, latentSize: latentSize, steps: flowSteps, hidden: hidden.last!, activation: activation,
-                             key: keys[2])
-        encoder = MLP(sizes: [inputSize] + hidden + [2 * latentSize + flow.contextSize], hidden: activation, initializer: initializer,
-                      key: keys[0])
+        flow = PosteriorFlow(kind: posterior, latentSize: latentSize, steps: flowSteps, hidden: hidden.last!,
+                             activation: activation, key: keys[2])
+        encoder = MLP(sizes: [inputSize] + hidden + [2 * latentSize + flow.contextSize], hidden: activation,
+                      initializer: initializer, key: keys[0])
         decoder = MLP(sizes: [latentSize] + hidden.reversed() + [inputSize], hidden: activation, initializer: initializer, key: keys[1])
         self.latentSize = latentSize
     }

@@ -60,7 +60,8 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
                 out.append("--posterior \(posteriorKind.rawValue) needs --flow-steps 1…1000, got \(flowSteps ?? 0)")
             }
             if objective == "elbo" {
-                out.append("--posterior \(posteriorKind.rawValue) needs --objective elbo-mc or iwae: a flow posterior's KL has no closed form")
+                out.append("--posterior \(posteriorKind.rawValue) needs --objective elbo-mc or iwae: "
+                           + "a flow posterior's KL has no closed form")
             }
             if gradient != "standard" {
                 out.append("--gradient \(gradient) needs q's density at a given z; "

@@ -73,8 +73,11 @@ func bernoulliLogitsNLLRowsForward(_ logits: Tensor, _ targets: Tensor, gradient
 }
 
 @derivative(of: bernoulliLogitsNLLRows, wrt: logits)
-@usableFromInline func vjpBernoulliLogitsNLLRows(logits: Tensor, targets: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+@usableFromInline func vjpBernoulliLogitsNLLRows(logits: Tensor, targets: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     var value = Tensor.zero
-    let gradient = Tensor.filled(logits.shape) { out, _ in value = bernoulliLogitsNLLRowsForward(logits, targets, gradient: out) }
+    let gradient = Tensor.filled(logits.shape) { out, _ in
+        value = bernoulliLogitsNLLRowsForward(logits, targets, gradient: out)
+    }
     return (value, { v in v.isShapelessZero ? .zero : gradient * v.reshaped(to: [-1, 1]) })
 }

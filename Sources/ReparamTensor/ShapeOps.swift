@@ -104,7 +104,8 @@ extension Tensor {
             precondition(v.count == outer * range.count * inner, "slice pullback: cotangent \(v.shape) does not fit \(full)")
             gradient.withUnsafeMutableScalars { out in
                 v.withUnsafeScalars { src in
-                    copyRuns(from: src.baseAddress!, stride: range.count * inner, to: out.baseAddress! + range.lowerBound * inner,
+                    copyRuns(from: src.baseAddress!, stride: range.count * inner,
+                             to: out.baseAddress! + range.lowerBound * inner,
                              stride: full[a] * inner, run: range.count * inner, count: outer)
                 }
             }

@@ -116,7 +116,10 @@ struct Bound<Layer: ConditionalBijector>: Bijector {
                 "SplineAutoregressive",
                 perturbed(SplineAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11], scale: 1)
             ),
-            ("IAF", perturbed(MaskedAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11]).inverted),
+            (
+                "IAF",
+                perturbed(MaskedAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11]).inverted
+            ),
         ]
         for (name, layer) in layers {
             let report = lawsWithContext(layer)

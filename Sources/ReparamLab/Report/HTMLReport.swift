@@ -47,7 +47,8 @@ public struct HTMLReport {
             if !result.heatmaps.isEmpty {
                 body += "<div class=\"heatmaps\">\n"
                 for heatmap in result.heatmaps {
-                    body += "<figure><img width=\"\(heatmap.side)\" height=\"\(heatmap.side)\" alt=\"\(escapeXML(heatmap.caption))\" "
+                    body += "<figure><img width=\"\(heatmap.side)\" height=\"\(heatmap.side)\" "
+                    body += "alt=\"\(escapeXML(heatmap.caption))\" "
                     body += "src=\"data:image/png;base64,\(heatmap.png().base64EncodedString())\">"
                     body += "<figcaption>\(escapeXML(heatmap.caption)) <a href=\"\(heatmap.name).png\">PNG</a> · "
                     body += "<a href=\"\(heatmap.name).svg\">SVG</a></figcaption></figure>\n"
