@@ -232,7 +232,8 @@ double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n, fl
     return total;
 }
 
-void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out, float *grad) {
+void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
+                                  float *grad) {
     const rp_vector_kernels *kernels = rp_vector_active();
     for (size_t r = 0; r < rows; r++) {
         // Rows longer than a block are summed block by block, as the whole-tensor version does.

@@ -181,9 +181,8 @@ struct FlowTrainCommand: ParsableCommand {
             var folder: RunFolder?
             var steps = options.stepCount
             if let resume {
-                let run = RunFolder(url: URL(fileURLWithPath: resume))
-                trainer = try run.read { url in try readFlowCheckpoint(url, data: try FlowTrainCommand.pointsOf(url)) }
-                folder = run
+                trainer = try loadFlowRun(resume)
+                folder = RunFolder(url: URL(fileURLWithPath: resume))
                 // A larger --steps extends the run; by default it ends where it was configured to.
                 steps = options.steps ?? trainer.configuration.steps
                 if steps <= trainer.step {
@@ -209,14 +208,6 @@ struct FlowTrainCommand: ParsableCommand {
                 if !json { print("Report: \(page.path)") }
             }
         }
-    }
-
-    /// A points run reads its points again from the files its configuration names.
-    static func pointsOf(_ checkpoint: URL) throws -> FlowData? {
-        let configuration = try readFlowConfiguration(checkpoint)
-        guard case .points = configuration.task, let train = configuration.trainFile, let test = configuration.testFile
-        else { return nil }
-        return try loadPoints(train: train, test: test)
     }
 }
 
@@ -344,7 +335,8 @@ struct FlowDensityCommand: ParsableCommand {
         guard x.shape[1] == trainer.configuration.dimension else {
             throw CommandFailure(
                 description:
-                    "\(points) has \(x.shape[1]) coordinates per point; the flow models \(trainer.configuration.dimension)"
+                    "\(points) has \(x.shape[1]) coordinates per point; "
+                        + "the flow models \(trainer.configuration.dimension)"
             )
         }
         let values = trainer.logDensity(x).scalars
@@ -354,7 +346,8 @@ struct FlowDensityCommand: ParsableCommand {
         if let first = bad.first {
             // Far outside the training data an affine coupling's exp(−s) can overflow: say so.
             FileHandle.standardError.write(Data("""
-                warning: \(bad.count) of \(values.count) log-densities are not finite (first: row \(first + 1) of \(points), \
+                warning: \(bad.count) of \(values.count) log-densities are not finite \
+                (first: row \(first + 1) of \(points), \
                 \(values[first])); those points lie where the flow's arithmetic overflows.\n
                 """.utf8))
         }
@@ -363,7 +356,15 @@ struct FlowDensityCommand: ParsableCommand {
 
 func loadFlowRun(_ path: String) throws -> any FlowTraining {
     let run = RunFolder(url: URL(fileURLWithPath: path))
-    return try run.read { url in try readFlowCheckpoint(url, data: try FlowTrainCommand.pointsOf(url)) }
+    // A points run reads its points again from the files its configuration names.
+    return try run.read { url in
+        try readFlowCheckpoint(url) { configuration in
+            guard case .points = configuration.task, let train = configuration.trainFile,
+                let test = configuration.testFile
+            else { return nil }
+            return try loadPoints(train: train, test: test)
+        }
+    }
 }
 
 struct FlowCompareCommand: ParsableCommand {
@@ -389,7 +390,8 @@ struct FlowCompareCommand: ParsableCommand {
         let names = flows.split(separator: ",", omittingEmptySubsequences: false)
         if let bad = zip(names, kinds).first(where: { $0.1 == nil }) {
             throw ValidationError(
-                "unknown flow '\(bad.0)' in --flows; choose from \(FlowKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                "unknown flow '\(bad.0)' in --flows; choose from "
+                    + FlowKind.allCases.map(\.rawValue).joined(separator: ", ")
             )
         }
         if let name = source.task, let task = FlowTask(name: name) {

@@ -95,7 +95,8 @@ struct VAETrainCommand: ParsableCommand {
         (needs --objective elbo-mc or iwae).
         """)
     var posterior: PosteriorKind = .diagonal
-    @Option(help: ArgumentHelp("Layers of the posterior's flow (default 4 with --posterior planar or iaf).", valueName: "k"))
+    @Option(help: ArgumentHelp("Layers of the posterior's flow (default 4 with --posterior planar or iaf).",
+                               valueName: "k"))
     var flowSteps: Int?
     @Option(help: "Seed of the run's key.") var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
@@ -131,7 +132,8 @@ struct VAETrainCommand: ParsableCommand {
         }
         let mnist = try loadMNIST(data)
         try runTraining(&trainer, folder: folder, train: mnist.trainImages, test: trainer.testData(mnist.testImages), epochs: epochs, json: json,
-                        header: "\(trainer.configuration.vaeObjective), \(trainer.configuration.posteriorDescription) posterior, "
+                        header: "\(trainer.configuration.vaeObjective), "
+                            + "\(trainer.configuration.posteriorDescription) posterior, "
                             + "\(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
     }
 }

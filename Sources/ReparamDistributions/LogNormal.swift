@@ -30,10 +30,14 @@ public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var eventShape: [Int] { [] }
 
     @differentiable(reverse)
-    public var transformed: TransformedDistribution<Normal, Exp> { TransformedDistribution(base: base, bijector: Exp()) }
+    public var transformed: TransformedDistribution<Normal, Exp> {
+        TransformedDistribution(base: base, bijector: Exp())
+    }
 
     @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { transformed.rsample(key, sampleShape: sampleShape) }
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        transformed.rsample(key, sampleShape: sampleShape)
+    }
 
     /// log N(log x; μ, σ²) − log x on x > 0
     @differentiable(reverse)

@@ -28,7 +28,9 @@ public struct RelaxedBernoulli: Relaxation {
 
     /// The logit of the sample, s = (l + L)/T ~ Logistic(l/T, 1/T).
     @differentiable(reverse)
-    public var logit: Logistic { Logistic(loc: logits / temperature, scale: withoutDerivative(at: Tensor(1 / temperature))) }
+    public var logit: Logistic {
+        Logistic(loc: logits / temperature, scale: withoutDerivative(at: Tensor(1 / temperature)))
+    }
 
     @differentiable(reverse)
     public var transformed: TransformedDistribution<Logistic, Sigmoid> {
@@ -42,7 +44,9 @@ public struct RelaxedBernoulli: Relaxation {
     }
 
     @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { transformed.rsample(key, sampleShape: sampleShape) }
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        transformed.rsample(key, sampleShape: sampleShape)
+    }
 
     /// 1 where y > ½, else 0, forward; the relaxed gradient backward.
     @differentiable(reverse, wrt: self)

@@ -38,10 +38,14 @@ public struct TanhNormal: ExplicitlyReparameterizable {
     public var eventShape: [Int] { [] }
 
     @differentiable(reverse)
-    public var transformed: TransformedDistribution<Normal, Tanh> { TransformedDistribution(base: base, bijector: Tanh()) }
+    public var transformed: TransformedDistribution<Normal, Tanh> {
+        TransformedDistribution(base: base, bijector: Tanh())
+    }
 
     @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { transformed.rsample(key, sampleShape: sampleShape) }
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        transformed.rsample(key, sampleShape: sampleShape)
+    }
 
     /// (y, log p(y)) from one pre-squash draw x, without inverting tanh.
     @differentiable(reverse, wrt: self)

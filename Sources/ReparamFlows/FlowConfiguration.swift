@@ -171,7 +171,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         if !task.isEnergy && (trainCount < 2 || testCount < 1) {
             problems.append("a density task needs at least 2 training points and 1 test point")
         }
-        if flow.hasConditioner && [.realnvp, .spline].contains(flow) && dimension < 2 {
+        if [.realnvp, .spline].contains(flow) && dimension < 2 {
             problems.append(
                 "--flow \(flow.rawValue) couples halves of a point and needs at least 2 dimensions, got \(dimension)")
         }

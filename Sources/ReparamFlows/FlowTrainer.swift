@@ -244,11 +244,6 @@ public func makeFlowTrainer(_ configuration: FlowConfiguration, data: FlowData? 
     }
 }
 
-/// The configuration a flow checkpoint was trained with (without loading its tensors).
-public func readFlowConfiguration(_ url: URL) throws -> FlowConfiguration {
-    try flowCheckpointHeader(try SafeTensors.read(url), url: url).configuration
-}
-
 func flowCheckpointHeader(
     _ file: SafeTensors, url: URL
 ) throws -> (configuration: FlowConfiguration, step: Int, optimizerStep: Int) {
@@ -267,12 +262,15 @@ func flowCheckpointHeader(
     return (configuration, step, optimizerStep)
 }
 
-/// Reads a flow checkpoint: its configuration, then every tensor by name and shape. `data`
-/// supplies a points task's points (the 2-D sets are drawn again from their key).
-public func readFlowCheckpoint(_ url: URL, data: FlowData? = nil) throws -> any FlowTraining {
+/// Reads a flow checkpoint: its configuration, then every tensor by name and shape. `points`
+/// supplies a points task's points given its configuration (the 2-D sets are drawn again from
+/// their key).
+public func readFlowCheckpoint(
+    _ url: URL, points: (FlowConfiguration) throws -> FlowData? = { _ in nil }
+) throws -> any FlowTraining {
     let file = try SafeTensors.read(url)
     let header = try flowCheckpointHeader(file, url: url)
-    var trainer = try makeFlowTrainer(header.configuration, data: data)
+    var trainer = try makeFlowTrainer(header.configuration, data: try points(header.configuration))
     try trainer.restore(from: file, step: header.step, optimizerStep: header.optimizerStep, url: url)
     return trainer
 }

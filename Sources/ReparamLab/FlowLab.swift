@@ -165,7 +165,8 @@ public enum FlowLab {
                     + "as q approaches the target."
             ]
             : [
-                "Density estimation on \(task.name): mean log-likelihood of held-out points (nats per point; higher is better)."
+                "Density estimation on \(task.name): mean log-likelihood of held-out points "
+                    + "(nats per point; higher is better)."
             ]
         return LabResult(
             title: "Flows on \(task.name)", headline: headline, table: table,

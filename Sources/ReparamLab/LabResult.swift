@@ -62,7 +62,8 @@ public struct LabResult: Sendable {
     public var heatmaps: [Heatmap]
     public var notes: [String]
 
-    public init(title: String, headline: [String], table: Table, records: [Record], charts: [Chart], heatmaps: [Heatmap] = [],
+    public init(title: String, headline: [String], table: Table, records: [Record], charts: [Chart],
+                heatmaps: [Heatmap] = [],
                 notes: [String] = []) {
         self.title = title
         self.headline = headline

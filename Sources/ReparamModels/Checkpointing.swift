@@ -51,5 +51,7 @@ struct CheckpointMetadata<Configuration: RunConfiguration> {
 /// Loads `model`'s parameters and Adam's moments from `file`, checking every name and shape.
 func restoreCheckpointTensors<Model: ParameterListing>(_ model: inout Model, optimizerStep step: Int, from file: SafeTensors,
                                                        url: URL) throws -> AdamState {
-    try model.restoreCheckpointTensors(optimizerStep: step) { name, shape in try file.tensor(name, shape: shape, url: url) }
+    try model.restoreCheckpointTensors(optimizerStep: step) { name, shape in
+        try file.tensor(name, shape: shape, url: url)
+    }
 }

@@ -34,7 +34,8 @@ public struct VAECheckpoint {
 
     public func write(to url: URL) throws {
         let metadata = CheckpointMetadata(format: VAECheckpoint.format, configuration: configuration, state: state, optimizerStep: optimizer.step)
-        try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer), metadata: try metadata.strings).write(to: url)
+        try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer), metadata: try metadata.strings)
+            .write(to: url)
     }
 
     /// Reads and checks a checkpoint: its format, configuration, and every tensor's name and shape.

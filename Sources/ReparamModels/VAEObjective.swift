@@ -56,7 +56,8 @@ extension VAE {
     func flowPosteriorSamples(_ x: Tensor, key: RandomKey, samples k: Int) -> SampleWithLogProb {
         let h = encoder(x)
         let latent = withoutDerivative(at: latentSize), width = withoutDerivative(at: h.shape[1])
-        return flow.rsampleWithLogProb(base: gaussian(h), context: h.slice(axis: 1, (2 * latent)..<width), key: key, samples: k)
+        let context = h.slice(axis: 1, (2 * latent)..<width)
+        return flow.rsampleWithLogProb(base: gaussian(h), context: context, key: key, samples: k)
     }
 
     /// log (1/K) Σₖ p(x, zₖ)/q(zₖ|x) per image, zₖ ~ q(z|x); K = 1 is the ELBO with Monte Carlo KL.
@@ -68,7 +69,8 @@ extension VAE {
             let logWeights = VAE.logJoint(decoder, draw.value, x) - draw.logProb
             return logWeights.logSumExp(alongAxes: [0]) - Float(Foundation.log(Double(k)))
         }
-        return importanceWeightedBound(q: posterior(x), model: decoder, logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
+        return importanceWeightedBound(q: posterior(x), model: decoder,
+                                       logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
                                        key: key, samples: k, gradient: gradient)
     }
 

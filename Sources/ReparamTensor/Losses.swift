@@ -59,9 +59,11 @@ public func bernoulliLogitsNLLRows(logits: Tensor, targets: Tensor) -> Tensor {
     bernoulliLogitsNLLRowsForward(logits, targets, gradient: nil)
 }
 
-func bernoulliLogitsNLLRowsForward(_ logits: Tensor, _ targets: Tensor, gradient: UnsafeMutablePointer<Float>?) -> Tensor {
+func bernoulliLogitsNLLRowsForward(_ logits: Tensor, _ targets: Tensor,
+                                   gradient: UnsafeMutablePointer<Float>?) -> Tensor {
     precondition(logits.rank == 2 && logits.shape == targets.shape,
-                 "bernoulliLogitsNLLRows: logits \(logits.shape) and targets \(targets.shape) must be equal-shaped matrices")
+                 "bernoulliLogitsNLLRows: logits \(logits.shape) and targets \(targets.shape) "
+                    + "must be equal-shaped matrices")
     let (rows, columns) = (logits.shape[0], logits.shape[1])
     return Tensor.filled([rows]) { out, _ in
         logits.withUnsafeScalars { pl in

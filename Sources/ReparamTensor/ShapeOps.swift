@@ -85,8 +85,8 @@ extension Tensor {
         let (stride, run) = (shape[a] * inner, range.count * inner)
         return Tensor.filled(newShape) { out, _ in
             scalars.withUnsafeBufferPointer { src in
-                copyRuns(from: src.baseAddress! + range.lowerBound * inner, stride: stride, to: out, stride: run, run: run,
-                         count: outer)
+                copyRuns(from: src.baseAddress! + range.lowerBound * inner, stride: stride, to: out, stride: run,
+                         run: run, count: outer)
             }
         }
     }
@@ -101,7 +101,8 @@ extension Tensor {
             let inner = full[(a + 1)...].reduce(1, *), outer = full[..<a].reduce(1, *)
             var gradient = Tensor.zeros(full)
             if range.isEmpty || outer == 0 || inner == 0 { return gradient }
-            precondition(v.count == outer * range.count * inner, "slice pullback: cotangent \(v.shape) does not fit \(full)")
+            precondition(v.count == outer * range.count * inner,
+                         "slice pullback: cotangent \(v.shape) does not fit \(full)")
             gradient.withUnsafeMutableScalars { out in
                 v.withUnsafeScalars { src in
                     copyRuns(from: src.baseAddress!, stride: range.count * inner,

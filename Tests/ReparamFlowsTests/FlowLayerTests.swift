@@ -114,11 +114,13 @@ struct Bound<Layer: ConditionalBijector>: Bijector {
             ),
             (
                 "SplineAutoregressive",
-                perturbed(SplineAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11], scale: 1)
+                perturbed(
+                    SplineAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11], scale: 1)
             ),
             (
                 "IAF",
-                perturbed(MaskedAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11]).inverted
+                perturbed(
+                    MaskedAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11]).inverted
             ),
         ]
         for (name, layer) in layers {

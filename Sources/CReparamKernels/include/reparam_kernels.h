@@ -166,7 +166,8 @@ void rp_gamma_attempts(const float *alpha, const float *normal, const float *uni
 
 /// Per row of a rows × columns matrix: out[r] = Σ_j softplus(l) − x·l; grad (if not NULL) gets
 /// σ(l) − x elementwise.
-void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out, float *grad);
+void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
+                                  float *grad);
 /// Monotone rational-quadratic splines, elementwise, identity outside [kx_0, kx_bins): element
 /// i has knots kx, ky and derivatives kd at i·(bins+1) … i·(bins+1)+bins. `inverse` maps y to
 /// x. Writes the output and log|d out/d in|.

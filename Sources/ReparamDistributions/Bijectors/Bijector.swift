@@ -90,13 +90,6 @@ extension FusedBijector {
     public func inverseLogDetJacobian(_ y: Tensor) -> Tensor { inverseWithLogDet(y).logDet }
 }
 
-/// A bijector of event rank 0 whose log-determinant per element is summed over the trailing
-/// `dimensions` axes, so it composes with (or transforms events of) a higher event rank.
-@differentiable(reverse)
-func logDet(_ perEvent: Tensor, summedOver dimensions: Int) -> Tensor {
-    summedOverEvent(perEvent, dimensions)
-}
-
 /// f⁻¹: forward and inverse (and their log-determinants) swapped.
 public struct Inverse<Base: Bijector>: Bijector {
     public var base: Base
@@ -159,7 +152,8 @@ public struct Composition<First: Bijector, Second: Bijector>: Bijector {
     func combined(_ a: Tensor, _ b: Tensor) -> Tensor {
         let (rankA, rankB) = (withoutDerivative(at: first).eventRank, withoutDerivative(at: second).eventRank)
         let rank = Swift.max(rankA, rankB)
-        return logDet(a, summedOver: rank - rankA) + logDet(b, summedOver: rank - rankB)
+        // The lower-rank part's log-determinant summed over the event dimensions it does not span.
+        return summedOverEvent(a, rank - rankA) + summedOverEvent(b, rank - rankB)
     }
 }
 

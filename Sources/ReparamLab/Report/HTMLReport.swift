@@ -24,7 +24,8 @@ public struct HTMLReport {
             try chart.png().write(to: directory.appendingPathComponent(chart.name + ".png"), options: .atomic)
         }
         for heatmap in results.flatMap(\.heatmaps) {
-            try Data(heatmap.svg().utf8).write(to: directory.appendingPathComponent(heatmap.name + ".svg"), options: .atomic)
+            let svg = directory.appendingPathComponent(heatmap.name + ".svg")
+            try Data(heatmap.svg().utf8).write(to: svg, options: .atomic)
             try heatmap.png().write(to: directory.appendingPathComponent(heatmap.name + ".png"), options: .atomic)
         }
         let page = directory.appendingPathComponent("index.html")
