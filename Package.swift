@@ -30,7 +30,10 @@ let package = Package(
         .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .target(name: "ReparamFlows", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamModels", dependencies: ["ReparamFlows", "ReparamEstimators", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
-        .target(name: "Reparam", dependencies: ["ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(
+            name: "ReparamRL",
+            dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "Reparam", dependencies: ["ReparamRL", "ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ReparamLab", dependencies: ["Reparam"]),
         .executableTarget(
@@ -52,6 +55,9 @@ let package = Package(
                            "ReparamTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "ReparamRLTests", dependencies: ["ReparamRL", "ReparamRandom", "ReparamTensor"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),

@@ -8,3 +8,4 @@
 @_exported import ReparamFlows
 @_exported import ReparamData
 @_exported import ReparamModels
+@_exported import ReparamRL
