@@ -142,10 +142,14 @@ struct VAETrainCommand: ParsableCommand {
 /// standard error is not a terminal (logs get the per-epoch lines only).
 struct ProgressBar {
     let total: Int
+    /// What `done` counts, and the name of the number shown after the ETA.
+    let unit: String, metric: String
     let enabled = isatty(2) != 0
     var label = "", started = Date(), firstDone = 0, lastDraw = Date.distantPast
 
-    init(total: Int) { self.total = total }
+    init(total: Int, unit: String = "batches", metric: String = "loss") {
+        (self.total, self.unit, self.metric) = (total, unit, metric)
+    }
 
     mutating func start(label: String, done: Int) {
         (self.label, started, firstDone, lastDraw) = (label, Date(), done, .distantPast)
@@ -158,8 +162,8 @@ struct ProgressBar {
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let filled = Int(Double(done) / Double(total) * 24)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 24 - filled)
-        let line = String(format: "\r%@ %@ %d/%d  %.0f batches/s  ETA %d:%02d  loss %.3f ", label, bar, done, total, rate,
-                          Int(eta) / 60, Int(eta) % 60, loss)
+        let line = String(format: "\r%@ %@ %d/%d  %.0f %@/s  ETA %d:%02d  %@ %.3f ", label, bar, done, total, rate,
+                          unit, Int(eta) / 60, Int(eta) % 60, metric, loss)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

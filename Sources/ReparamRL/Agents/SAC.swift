@@ -1,0 +1,122 @@
+import Foundation
+import ReparamDistributions
+import ReparamNN
+import ReparamRandom
+import ReparamTensor
+import _Differentiation
+
+/// Soft actor-critic (Haarnoja et al. 2018, with the automatic entropy tuning of the 2019
+/// version), as stable-baselines3 runs it. The actor's gradient is pathwise: the actions
+/// a = tanh(μ + σ·ε) carry ∂/∂θ into the critic, so
+///
+///     ∇θ E_s E_ε [α log π(a|s) − min(Q₁, Q₂)(s, a)]
+///
+/// is estimated from one reparameterized action per state. The critics regress on
+/// r + γ(1 − terminal)(min Q′(s′, a′) − α log π(a′|s′)) with Polyak-averaged targets Q′, and
+/// log α descends −log α · (log π + H̄) towards the target entropy H̄ = −dim(A).
+public struct SAC {
+    public var configuration: SACConfiguration
+    public var actor: SquashedGaussianActor
+    public var critic: TwinCritic
+    public var targetCritic: TwinCritic
+    public var temperature: EntropyTemperature
+    public var actorOptimizer: Adam<SquashedGaussianActor>
+    public var criticOptimizer: Adam<TwinCritic>
+    public var temperatureOptimizer: Adam<EntropyTemperature>
+    public let targetEntropy: Float
+
+    public init(observationSize: Int, actionSize: Int, configuration: SACConfiguration, key: RandomKey) {
+        let keys = key.split(2)
+        self.configuration = configuration
+        actor = SquashedGaussianActor(
+            observationSize: observationSize, actionSize: actionSize, hidden: configuration.hidden, key: keys[0])
+        critic = TwinCritic(
+            observationSize: observationSize, actionSize: actionSize, hidden: configuration.hidden, key: keys[1])
+        targetCritic = critic
+        temperature = EntropyTemperature(log: Tensor([Float(Foundation.log(configuration.initialTemperature))]))
+        let rate = configuration.learningRate
+        actorOptimizer = Adam(for: actor, learningRate: rate)
+        criticOptimizer = Adam(for: critic, learningRate: rate)
+        temperatureOptimizer = Adam(for: temperature, learningRate: rate)
+        targetEntropy = -Float(actionSize)
+    }
+
+    /// α = exp(log α).
+    public var alpha: Float { Float(Foundation.exp(Double(temperature.log.scalars[0]))) }
+
+    /// One gradient step of the temperature, the critics and the actor on `batch`, then the
+    /// targets' Polyak update. `step` names the step in a non-finite-gradient error.
+    public mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws -> SACLosses {
+        let keys = key.split(2)
+        let alpha = self.alpha
+        let (observations, actions) = (batch.observations, batch.actions)
+
+        // log α: its loss −log α·mean(log π + H̄) has gradient −mean(log π + H̄).
+        let logProb = actor.sampleWithLogProb(observations, key: keys[0]).logProb
+        let entropyGap = (logProb + targetEntropy).mean().scalars[0]
+        var temperatureGradient = EntropyTemperature.TangentVector.zero
+        temperatureGradient.log = Tensor([-entropyGap])
+        try temperatureOptimizer.update(&temperature, along: temperatureGradient, step: step)
+
+        // The critics' target, from the current policy at s′ and the target critics.
+        let next = actor.sampleWithLogProb(batch.nextObservations, key: keys[1])
+        let nextValue = targetCritic.minimum(batch.nextObservations, next.value) - alpha * next.logProb
+        let target = batch.rewards + configuration.gamma * (1 - batch.terminals) * nextValue
+        let (criticLoss, criticGradient) = valueWithGradient(at: critic) { critic in
+            criticRegression(critic, observations, actions, target).item
+        }
+        try criticOptimizer.update(&critic, along: criticGradient, step: step)
+
+        // The actor, through the updated critics, with the same noise as the temperature's draw.
+        let critic = self.critic
+        let (actorLoss, actorGradient) = valueWithGradient(at: actor) { actor in
+            softPolicyLoss(actor, critic, observations, key: keys[0], alpha: alpha).item
+        }
+        try actorOptimizer.update(&actor, along: actorGradient, step: step)
+        targetCritic.track(self.critic, rate: configuration.tau)
+        return SACLosses(
+            critic: criticLoss, actor: actorLoss, alpha: alpha, entropy: -(entropyGap - targetEntropy))
+    }
+
+    /// Actions in (−1, 1) for observations [B, obs]: sampled, or tanh(μ) when `deterministic`.
+    public func act(_ observations: Tensor, key: RandomKey, deterministic: Bool) -> Tensor {
+        deterministic ? actor.deterministicAction(observations) : actor.sampleWithLogProb(observations, key: key).value
+    }
+}
+
+/// ½ Σᵢ mean((Qᵢ(s, a) − y)²).
+@differentiable(reverse, wrt: critic)
+func criticRegression(_ critic: TwinCritic, _ observations: Tensor, _ actions: Tensor, _ target: Tensor) -> Tensor {
+    let q = critic(observations, actions)
+    let error = q - target.reshaped(to: [withoutDerivative(at: target.shape[0]), 1])
+    return 0.5 * (error * error).sum(alongAxes: [1]).mean()
+}
+
+/// mean(α log π(a|s) − min Q(s, a)) with a = tanh(μ + σ·ε) reparameterized: the pathwise gradient.
+@differentiable(reverse, wrt: actor)
+func softPolicyLoss(
+    _ actor: SquashedGaussianActor, _ critic: TwinCritic, _ observations: Tensor, key: RandomKey, alpha: Float
+) -> Tensor {
+    let draw = actor.sampleWithLogProb(observations, key: key)
+    return (alpha * draw.logProb - critic.minimum(observations, draw.value)).mean()
+}
+
+/// What one SAC update measured.
+public struct SACLosses: Sendable {
+    public var critic: Float
+    public var actor: Float
+    public var alpha: Float
+    /// −mean log π of the batch's sampled actions.
+    public var entropy: Float
+}
+
+/// SAC's log α as a model, so Adam can update it.
+public struct EntropyTemperature: Differentiable, ParameterListing {
+    public var log: Tensor
+
+    public init(log: Tensor) { self.log = log }
+
+    public var parameterPaths: [ParameterPath<EntropyTemperature>] {
+        [ParameterPath(name: "log", value: \.log, gradient: \.log)]
+    }
+}

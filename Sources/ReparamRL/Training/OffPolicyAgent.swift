@@ -1,0 +1,43 @@
+import ReparamRandom
+import ReparamTensor
+
+/// An agent that learns from a replay buffer (SAC, TD3, DDPG): it acts in (−1, 1)ᵈ, which the
+/// training loop maps onto the environment's action box, and updates from sampled minibatches.
+public protocol OffPolicyAgent {
+    /// Replay capacity, warm-up steps with random actions, minibatch size, and how often and how
+    /// many gradient steps to take.
+    var schedule: OffPolicySchedule { get }
+    /// Actions [B, act] in (−1, 1): exploratory, or the deterministic policy for evaluation.
+    func act(_ observations: Tensor, key: RandomKey, deterministic: Bool) -> Tensor
+    /// One gradient step; returns what it measured, by name.
+    mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws -> [String: Float]
+}
+
+/// When an off-policy agent collects and learns.
+public struct OffPolicySchedule: Codable, Sendable, Equatable {
+    public var bufferSize: Int
+    public var learningStarts: Int
+    public var batchSize: Int
+    public var trainFrequency: Int
+    public var gradientSteps: Int
+
+    public init(bufferSize: Int, learningStarts: Int, batchSize: Int, trainFrequency: Int, gradientSteps: Int) {
+        (self.bufferSize, self.learningStarts, self.batchSize) = (bufferSize, learningStarts, batchSize)
+        (self.trainFrequency, self.gradientSteps) = (trainFrequency, gradientSteps)
+    }
+}
+
+extension SAC: OffPolicyAgent {
+    public var schedule: OffPolicySchedule {
+        OffPolicySchedule(
+            bufferSize: configuration.bufferSize, learningStarts: configuration.learningStarts,
+            batchSize: configuration.batchSize, trainFrequency: configuration.trainFrequency,
+            gradientSteps: configuration.gradientSteps)
+    }
+
+    public mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws -> [String: Float] {
+        let losses: SACLosses = try update(batch, key: key, step: step)
+        return ["critic_loss": losses.critic, "actor_loss": losses.actor, "alpha": losses.alpha,
+                "entropy": losses.entropy]
+    }
+}
