@@ -56,7 +56,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "ReparamRLTests", dependencies: ["ReparamRL", "ReparamRandom", "ReparamTensor"],
+            name: "ReparamRLTests", dependencies: ["ReparamRL", "ReparamNN", "ReparamRandom", "ReparamTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),

@@ -88,5 +88,6 @@ struct RLTrainCommand: ParsableCommand {
             print(String(format: "%6d %9.1f   %10.1f ± %-10.1f   %@", record.step, record.seconds,
                          record.evaluation.mean, record.evaluation.standardDeviation, train))
         }
+        fflush(nil)  // one line per evaluation, also when piped
     }
 }

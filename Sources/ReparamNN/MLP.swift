@@ -27,6 +27,7 @@ public struct MLP: Differentiable {
 
     @differentiable(reverse)
     @differentiable(reverse, wrt: self)
+    @differentiable(reverse, wrt: x)
     public func callAsFunction(_ x: Tensor) -> Tensor {
         layers.differentiableReduce(x) { h, layer in layer(h) }
     }
@@ -56,5 +57,22 @@ extension MLP {
             gradients[0] = firstPullback(cotangent)
             return TangentVector(layers: Array<Dense>.TangentVector(gradients))
         })
+    }
+}
+
+extension MLP {
+    /// The input-only derivative, for a network held fixed while a gradient flows through it
+    /// (a critic under an actor's loss): no weight gradient is formed.
+    @derivative(of: callAsFunction, wrt: x)
+    @usableFromInline func vjpApplyToInput(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+        var h = x
+        var pullbacks: [(Tensor) -> Tensor] = []
+        pullbacks.reserveCapacity(layers.count)
+        for layer in layers {
+            let (next, pullback) = valueWithPullback(at: h) { input in layer(input) }
+            pullbacks.append(pullback)
+            h = next
+        }
+        return (h, { v in pullbacks.reversed().reduce(v) { cotangent, pullback in pullback(cotangent) } })
     }
 }

@@ -163,3 +163,25 @@ import Testing
         #expect(loss.isFinite && after < loss)
     }
 }
+
+@Suite struct InputOnlyDerivativeTests {
+    /// A network held fixed (captured, not differentiated) takes the input-only pullback; its
+    /// input gradient must equal the input part of the full derivative, and a finite difference.
+    @Test("MLP input-only gradient equals the full derivative's input part", arguments: [Activation.relu, .tanh])
+    func inputOnly(activation: Activation) {
+        let mlp = MLP(sizes: [5, 7, 3], hidden: activation, output: .tanh, key: RandomKey(seed: 1))
+        let x = RandomKey(seed: 2).normal([4, 5])
+        let inputOnly = gradient(at: x) { x in mlp(x).sum().item }
+        let full = gradient(at: mlp, x) { m, x in m(x).sum().item }.1
+        #expect(inputOnly.scalars == full.scalars)
+        let h: Float = 1e-2
+        for i in [0, 7, 19] {
+            var plus = x.scalars, minus = x.scalars
+            plus[i] += h
+            minus[i] -= h
+            let numeric = (mlp(Tensor(shape: [4, 5], scalars: plus)).sum().item
+                - mlp(Tensor(shape: [4, 5], scalars: minus)).sum().item) / (2 * h)
+            #expect(abs(numeric - inputOnly.scalars[i]) < 2e-3 + 0.01 * abs(numeric))
+        }
+    }
+}

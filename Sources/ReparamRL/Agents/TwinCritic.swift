@@ -18,13 +18,16 @@ public struct TwinCritic: Differentiable {
 
     /// [Q₁, Q₂] for observations [B, obs] and actions [B, act]: [B, 2].
     @differentiable(reverse)
+    @differentiable(reverse, wrt: actions)
     public func callAsFunction(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         let input = concat([observations, actions], axis: 1)
         return concat([q1(input), q2(input)], axis: 1)
     }
 
-    /// min(Q₁, Q₂) per row, [B]: ½(Q₁ + Q₂ − |Q₁ − Q₂|).
+    /// min(Q₁, Q₂) per row, [B]: ½(Q₁ + Q₂ − |Q₁ − Q₂|). Differentiated with respect to the
+    /// actions alone (an actor's loss), it forms no weight gradients.
     @differentiable(reverse)
+    @differentiable(reverse, wrt: actions)
     public func minimum(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         let q = self(observations, actions)
         let (a, b) = (q.slice(axis: 1, 0..<1), q.slice(axis: 1, 1..<2))
