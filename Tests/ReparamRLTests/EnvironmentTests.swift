@@ -37,12 +37,13 @@ func replay<E: Environment>(
             #expect(stateError < (teacherForced ? 1e-12 : tolerance), "\(where_): state error \(stateError)")
             let observation = environment.observation(transition.state).map(Double.init)
             let observationError = relativeError(observation, step.observation)
-            #expect(
-                observationError < (teacherForced ? 1e-6 : tolerance), "\(where_): observation error \(observationError)")
+            let observationTolerance = teacherForced ? 1e-6 : tolerance
+            #expect(observationError < observationTolerance, "\(where_): observation error \(observationError)")
             let rewardError = abs(transition.reward - step.reward) / Swift.max(1, abs(step.reward))
             #expect(rewardError < 1e-6, "\(where_): reward")
             #expect(transition.terminated == step.terminated, "\(where_): terminated")
-            #expect((!transition.terminated && t + 1 >= environment.timeLimit) == step.truncated, "\(where_): truncated")
+            let truncated = !transition.terminated && t + 1 >= environment.timeLimit
+            #expect(truncated == step.truncated, "\(where_): truncated")
             state = teacherForced ? E.State(values: step.state)! : transition.state
             stepsChecked += 1
         }

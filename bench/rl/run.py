@@ -69,7 +69,8 @@ def main():
               f"time ratio {ours[0] / theirs[0]:.3f}", flush=True)
     print(f"median over {args.rounds} round(s): reparam {statistics.median(o[0] for o, _ in rows):.1f} s "
           f"(return {statistics.median(o[1] for o, _ in rows):.1f}), "
-          f"sb3 {statistics.median(t[0] for _, t in rows):.1f} s (return {statistics.median(t[1] for _, t in rows):.1f}), "
+          f"sb3 {statistics.median(t[0] for _, t in rows):.1f} s "
+          f"(return {statistics.median(t[1] for _, t in rows):.1f}), "
           f"Reparam time / SB3 time {statistics.median(o[0] / t[0] for o, t in rows):.3f}")
 
 

@@ -41,15 +41,13 @@ public struct SquashedGaussianActor: Differentiable {
 
 extension SquashedGaussianActor: ParameterListing {
     public var parameterPaths: [ParameterPath<SquashedGaussianActor>] {
-        trunk.parameterPaths.map {
-            $0.nested(in: "trunk", value: \SquashedGaussianActor.trunk, gradient: \SquashedGaussianActor.TangentVector.trunk)
+        typealias Actor = SquashedGaussianActor
+        return trunk.parameterPaths.map {
+            $0.nested(in: "trunk", value: \Actor.trunk, gradient: \Actor.TangentVector.trunk)
         }
-            + mean.parameterPaths.map {
-                $0.nested(in: "mean", value: \SquashedGaussianActor.mean, gradient: \SquashedGaussianActor.TangentVector.mean)
-            }
+            + mean.parameterPaths.map { $0.nested(in: "mean", value: \Actor.mean, gradient: \Actor.TangentVector.mean) }
             + logStd.parameterPaths.map {
-                $0.nested(
-                    in: "logStd", value: \SquashedGaussianActor.logStd, gradient: \SquashedGaussianActor.TangentVector.logStd)
+                $0.nested(in: "logStd", value: \Actor.logStd, gradient: \Actor.TangentVector.logStd)
             }
     }
 }

@@ -45,6 +45,8 @@ public struct TwinCritic: Differentiable {
 extension TwinCritic: ParameterListing {
     public var parameterPaths: [ParameterPath<TwinCritic>] {
         q1.parameterPaths.map { $0.nested(in: "q1", value: \TwinCritic.q1, gradient: \TwinCritic.TangentVector.q1) }
-            + q2.parameterPaths.map { $0.nested(in: "q2", value: \TwinCritic.q2, gradient: \TwinCritic.TangentVector.q2) }
+            + q2.parameterPaths.map {
+                $0.nested(in: "q2", value: \TwinCritic.q2, gradient: \TwinCritic.TangentVector.q2)
+            }
     }
 }

@@ -20,13 +20,16 @@ public struct RLRunOptions: Codable, Sendable, Equatable {
         evaluationInterval: Int = 2000, evaluationEpisodes: Int = 5
     ) {
         (self.environment, self.algorithm, self.steps, self.seed) = (environment, algorithm, steps, seed)
-        (self.copies, self.evaluationInterval, self.evaluationEpisodes) = (copies, evaluationInterval, evaluationEpisodes)
+        (self.copies, self.evaluationInterval) = (copies, evaluationInterval)
+        self.evaluationEpisodes = evaluationEpisodes
     }
 
     /// Every reason these options cannot run, checked before anything is built.
     public func validate() throws {
         if steps <= 0 { throw RLConfigurationError("--steps must be positive, got \(steps)") }
-        if !(1...1024).contains(copies) { throw RLConfigurationError("--envs must be between 1 and 1024, got \(copies)") }
+        if !(1...1024).contains(copies) {
+            throw RLConfigurationError("--envs must be between 1 and 1024, got \(copies)")
+        }
         if evaluationInterval <= 0 {
             throw RLConfigurationError("--eval-every must be positive, got \(evaluationInterval)")
         }
