@@ -65,40 +65,24 @@ struct EnvironmentFixtureTests {
         fatalError("a continuous fixture holds an index action")
     }
 
-    @Test("CartPole-v1", arguments: [true, false])
-    func cartPole(teacherForced: Bool) {
-        let cases = EnvironmentFixtures.cases(CartPole.gymnasiumID)
-        #expect(cases.count == 2)
+    /// Both recorded trajectories of `environment`, teacher-forced and free-running.
+    func replayAll<E: Environment>(_ environment: E, action: (EnvironmentFixtures.Action) -> E.Action) {
+        let cases = EnvironmentFixtures.cases(E.gymnasiumID)
+        #expect(cases.count == 2, "\(E.gymnasiumID): fixtures for random and policy actions")
         for fixture in cases {
-            replay(CartPole(), fixture, teacherForced: teacherForced, tolerance: Self.tolerance, action: discrete)
+            for teacherForced in [true, false] {
+                replay(environment, fixture, teacherForced: teacherForced, tolerance: Self.tolerance, action: action)
+            }
         }
     }
 
-    @Test("Acrobot-v1", arguments: [true, false])
-    func acrobot(teacherForced: Bool) {
-        let cases = EnvironmentFixtures.cases(Acrobot.gymnasiumID)
-        #expect(cases.count == 2)
-        for fixture in cases {
-            replay(Acrobot(), fixture, teacherForced: teacherForced, tolerance: Self.tolerance, action: discrete)
-        }
-    }
-
-    @Test("Pendulum-v1", arguments: [true, false])
-    func pendulum(teacherForced: Bool) {
-        let cases = EnvironmentFixtures.cases(Pendulum.gymnasiumID)
-        #expect(cases.count == 2)
-        for fixture in cases {
-            replay(Pendulum(), fixture, teacherForced: teacherForced, tolerance: Self.tolerance, action: continuous)
-        }
-    }
-
-    @Test("MountainCarContinuous-v0", arguments: [true, false])
-    func mountainCar(teacherForced: Bool) {
-        let cases = EnvironmentFixtures.cases(MountainCarContinuous.gymnasiumID)
-        #expect(cases.count == 2)
-        for fixture in cases {
-            replay(MountainCarContinuous(), fixture, teacherForced: teacherForced, tolerance: Self.tolerance,
-                   action: continuous)
+    @Test("Each environment replays gymnasium's trajectories", arguments: EnvironmentKind.allCases)
+    func matches(kind: EnvironmentKind) {
+        switch kind {
+        case .cartpole: replayAll(CartPole(), action: discrete)
+        case .acrobot: replayAll(Acrobot(), action: discrete)
+        case .pendulum: replayAll(Pendulum(), action: continuous)
+        case .mountainCarContinuous: replayAll(MountainCarContinuous(), action: continuous)
         }
     }
 
