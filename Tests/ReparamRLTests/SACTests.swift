@@ -69,6 +69,14 @@ struct SACTests {
             let draw = actor.sampleWithLogProb(s, key: key)
             return (0.2 * draw.logProb - critic.minimum(s, draw.value)).mean().item
         }
+        // SAC's update chains the loss's cotangents through one draw by hand; it must agree with
+        // differentiating the whole loss.
+        let (chainedLoss, chained) = PolicyDraw(actor, s, key: key).softPolicyGradient(critic, s, alpha: 0.2)
+        #expect(abs(chainedLoss - loss(actor)) < 1e-5 * Swift.max(1, abs(chainedLoss)))
+        for (a, b) in [(chained.mean.weight, gradient.mean.weight), (chained.logStd.bias, gradient.logStd.bias),
+                       (chained.trunk.layers[0].weight, gradient.trunk.layers[0].weight)] {
+            #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) < 1e-5 + 1e-4 * abs($1) })
+        }
         for (head, path) in [(0, \SquashedGaussianActor.mean.bias), (1, \SquashedGaussianActor.logStd.bias)] {
             for j in 0..<2 {
                 var plus = actor, minus = actor

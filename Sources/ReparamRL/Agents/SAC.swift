@@ -51,9 +51,12 @@ public struct SAC {
         let alpha = self.alpha
         let (observations, actions) = (batch.observations, batch.actions)
 
+        // One draw of the policy at s serves the temperature (which needs log π) and the actor's
+        // gradient (which needs the critics after their update).
+        let draw = PolicyDraw(actor, observations, key: keys[0])
+
         // log α: its loss −log α·mean(log π + H̄) has gradient −mean(log π + H̄).
-        let logProb = actor.sampleWithLogProb(observations, key: keys[0]).logProb
-        let entropyGap = (logProb + targetEntropy).mean().scalars[0]
+        let entropyGap = (draw.sample.logProb + targetEntropy).mean().scalars[0]
         var temperatureGradient = EntropyTemperature.TangentVector.zero
         temperatureGradient.log = Tensor([-entropyGap])
         try temperatureOptimizer.update(&temperature, along: temperatureGradient, step: step)
@@ -67,11 +70,8 @@ public struct SAC {
         }
         try criticOptimizer.update(&critic, along: criticGradient, step: step)
 
-        // The actor, through the updated critics, with the same noise as the temperature's draw.
-        let critic = self.critic
-        let (actorLoss, actorGradient) = valueWithGradient(at: actor) { actor in
-            softPolicyLoss(actor, critic, observations, key: keys[0], alpha: alpha).item
-        }
+        // The actor, through the updated critics.
+        let (actorLoss, actorGradient) = draw.softPolicyGradient(critic, observations, alpha: alpha)
         try actorOptimizer.update(&actor, along: actorGradient, step: step)
         targetCritic.track(self.critic, rate: configuration.tau)
         return SACLosses(
@@ -92,13 +92,33 @@ func criticRegression(_ critic: TwinCritic, _ observations: Tensor, _ actions: T
     return 0.5 * (error * error).sum(alongAxes: [1]).mean()
 }
 
-/// mean(α log π(a|s) − min Q(s, a)) with a = tanh(μ + σ·ε) reparameterized: the pathwise gradient.
-@differentiable(reverse, wrt: actor)
-func softPolicyLoss(
-    _ actor: SquashedGaussianActor, _ critic: TwinCritic, _ observations: Tensor, key: RandomKey, alpha: Float
-) -> Tensor {
-    let draw = actor.sampleWithLogProb(observations, key: key)
-    return (alpha * draw.logProb - critic.minimum(observations, draw.value)).mean()
+/// A reparameterized draw a = tanh(μ + σ·ε) of the policy at a batch of states, with its
+/// pullback to the actor's parameters.
+public struct PolicyDraw {
+    /// Actions [B, act] and their log-densities [B].
+    public let sample: SampleWithLogProb
+    let pullback: (SampleWithLogProb.TangentVector) -> SquashedGaussianActor.TangentVector
+
+    public init(_ actor: SquashedGaussianActor, _ observations: Tensor, key: RandomKey) {
+        (sample, pullback) = valueWithPullback(at: actor) { actor in actor.sampleWithLogProb(observations, key: key) }
+    }
+
+    /// mean(α log π(a|s) − min Q(s, a)) and its pathwise gradient with respect to the actor:
+    /// the loss's cotangents at (a, log π) — −∂ min Q/∂a / B through the fixed critics, and α/B —
+    /// pulled back through the draw.
+    public func softPolicyGradient(_ critic: TwinCritic, _ observations: Tensor, alpha: Float)
+        -> (loss: Float, gradient: SquashedGaussianActor.TangentVector)
+    {
+        let (value, valueGradient) = valueWithGradient(at: sample.value) { actions in
+            critic.minimum(observations, actions).mean().item
+        }
+        let logProb = sample.logProb
+        let loss = alpha * logProb.mean().scalars[0] - value
+        var cotangent = SampleWithLogProb.TangentVector.zero
+        cotangent.value = -1 * valueGradient
+        cotangent.logProb = Tensor(repeating: alpha / Float(logProb.count), shape: logProb.shape)
+        return (loss, pullback(cotangent))
+    }
 }
 
 /// What one SAC update measured.

@@ -40,6 +40,8 @@ public struct MountainCarContinuous: ContinuousEnvironment {
     /// follows those precisions operation by operation, so its states match gymnasium's bit for bit.
     public func step(_ s: State, _ action: [Float]) -> EnvironmentTransition<State> {
         precondition(action.count == 1, "MountainCarContinuous: an action has 1 value, got \(action.count)")
+        // A state is float32 exactly when both values are float32-representable: every step stores
+        // float32, and a reset's random float64 position almost never is one (p ≈ 2⁻²⁹).
         let single = Double(Float(s.position)) == s.position && Double(Float(s.velocity)) == s.velocity
         let clipped = action[0] < -1 || action[0] > 1  // then gymnasium's force is a Python float
         let force = Swift.min(Swift.max(action[0], -1), 1)

@@ -51,7 +51,7 @@ public struct OffPolicyTraining<Base: ContinuousEnvironment, Agent: OffPolicyAge
         // Updates fall due every trainFrequency steps once the warm-up is over (SB3: after a
         // step that brings the count past learning_starts).
         let due = (before / schedule.trainFrequency) != (step / schedule.trainFrequency)
-        guard due, step > schedule.learningStarts, buffer.count >= 1 else { return }
+        guard due, step > schedule.learningStarts else { return }
         for _ in 0..<schedule.gradientSteps {
             let updateKey = key.fold(in: 1 << 40 | UInt64(updates))
             let keys = updateKey.split(2)
