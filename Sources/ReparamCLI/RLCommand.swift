@@ -18,12 +18,21 @@ struct RLTrainCommand: ParsableCommand {
         abstract: "Train an agent and evaluate its deterministic policy as it learns.",
         discussion: """
             Hyperparameters are the tuned ones rl-baselines3-zoo publishes for the environment \
-            (hyperparams/sac.yml; stable-baselines3's defaults where the zoo sets nothing). \
-            Pendulum-v1 with SAC: learning rate 1e-3, 256-256 ReLU networks, batch 256, buffer 10⁶, \
-            100 random warm-up steps, τ 0.005, γ 0.99, automatic entropy tuning.
+            (hyperparams/<algo>.yml; stable-baselines3's defaults where the zoo sets nothing). \
+            REINFORCE, which neither library has, uses this project's settings: 8 whole episodes \
+            per Adam step at 1e-3. SAC, TD3 and DDPG need continuous actions (pendulum, \
+            mountaincar-continuous); REINFORCE, A2C and PPO run on every environment, with a \
+            Categorical policy on discrete actions and a diagonal Gaussian on continuous ones.
 
-            Example:
+            Pendulum-v1 with SAC: learning rate 1e-3, 256-256 ReLU networks, batch 256, buffer 10⁶, \
+            100 random warm-up steps, τ 0.005, γ 0.99, automatic entropy tuning. With TD3 and DDPG: \
+            400-300 networks, learning rate 1e-3, γ 0.98, 10,000 warm-up steps, N(0, 0.1²) noise. \
+            CartPole-v1 with PPO: 8 copies × 32 steps, 20 epochs, γ 0.98, λ 0.8, learning rate and \
+            clip decaying from 1e-3 and 0.2; with A2C: 8 copies × 5 steps, RMSprop 7e-4.
+
+            Examples:
               reparam rl train --env pendulum --algo sac --steps 20000
+              reparam rl train --env cartpole --algo ppo --steps 100000
             """)
 
     @Option(help: "Environment: \(EnvironmentKind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -32,7 +41,10 @@ struct RLTrainCommand: ParsableCommand {
     var algo: AlgorithmKind
     @Option(parsing: .unconditional, help: "Environment steps (all copies together).") var steps: Int
     @Option(help: "Seed of the run's key (networks, exploration, resets).") var seed: UInt64 = 0
-    @Option(parsing: .unconditional, help: "Environment copies stepped as one batch.") var envs = 1
+    @Option(
+        parsing: .unconditional,
+        help: "Environment copies stepped as one batch (default: the tuned number; 1 for sac, td3, ddpg).")
+    var envs: Int?
     @Option(parsing: .unconditional, help: "Evaluate every N environment steps (and at the end).") var evalEvery = 2000
     @Option(parsing: .unconditional, help: "Episodes per evaluation (deterministic policy).") var evalEpisodes = 5
     @Flag(help: "Print one JSON object per evaluation instead of a table row.") var json = false

@@ -9,6 +9,9 @@ public enum Initializer: Sendable {
     case glorotUniform
     /// Kaiming/He uniform for ReLU: W ~ U(−√(6/fanIn), +…), b = 0.
     case kaimingUniform
+    /// Orthogonal (Saxe et al. 2014), as stable-baselines3's actor-critics start: W has
+    /// orthonormal rows or columns (whichever are fewer) times `gain`; b = 0.
+    case orthogonal(gain: Float)
 
     func parameters(inputs: Int, outputs: Int, key: RandomKey) -> (weight: Tensor, bias: Tensor) {
         let keys = key.split(2)
@@ -23,6 +26,35 @@ public enum Initializer: Sendable {
         case .kaimingUniform:
             let bound = (6 / Float(inputs)).squareRoot()
             return (keys[0].uniform([inputs, outputs], low: -bound, high: bound), .zeros([outputs]))
+        case .orthogonal(let gain):
+            return (gain * orthonormal(rows: inputs, columns: outputs, key: keys[0]), .zeros([outputs]))
         }
     }
+}
+
+/// A [rows, columns] matrix with orthonormal columns (rows ≥ columns) or rows: the Q factor of a
+/// Gaussian matrix by modified Gram-Schmidt in Double, with QR's sign convention (diag R > 0),
+/// which makes Q Haar-distributed.
+func orthonormal(rows: Int, columns: Int, key: RandomKey) -> Tensor {
+    let (tall, short) = (max(rows, columns), min(rows, columns))
+    let gaussian = key.normal([short, tall]).scalars.map(Double.init)
+    // vectors[j] is the j-th column of the tall matrix.
+    var vectors = (0..<short).map { j in Array(gaussian[(j * tall)..<((j + 1) * tall)]) }
+    for j in 0..<short {
+        for i in 0..<j {
+            let projection = zip(vectors[i], vectors[j]).reduce(0) { $0 + $1.0 * $1.1 }
+            for r in 0..<tall { vectors[j][r] -= projection * vectors[i][r] }
+        }
+        let norm = vectors[j].reduce(0) { $0 + $1 * $1 }.squareRoot()
+        for r in 0..<tall { vectors[j][r] /= norm }
+    }
+    var scalars = [Float](repeating: 0, count: rows * columns)
+    for j in 0..<short {
+        for r in 0..<tall {
+            // Tall: column j of [rows, columns]; wide: row j.
+            let index = rows >= columns ? r * columns + j : j * columns + r
+            scalars[index] = Float(vectors[j][r])
+        }
+    }
+    return Tensor(shape: [rows, columns], scalars: scalars)
 }

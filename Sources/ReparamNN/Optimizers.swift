@@ -65,6 +65,34 @@ public struct SGD<Model: ParameterListing>: Optimizer {
     }
 }
 
+/// RMSprop in PyTorch's form (as stable-baselines3's A2C uses it): v ← αv + (1 − α)g²,
+/// p ← p − lr·g/(√v + ε).
+public struct RMSprop<Model: ParameterListing>: Optimizer {
+    public var learningRate: Float
+    public let alpha: Float
+    public let epsilon: Float
+    /// The running mean of squared gradients, per parameter in `parameterPaths` order.
+    public var squares: [Tensor] = []
+    let paths: [ParameterPath<Model>]
+
+    public init(for model: Model, learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8) {
+        precondition(learningRate > 0 && (0..<1).contains(alpha) && epsilon > 0,
+                     "RMSprop: need learningRate > 0, 0 ≤ alpha < 1, epsilon > 0")
+        (self.learningRate, self.alpha, self.epsilon) = (learningRate, alpha, epsilon)
+        paths = model.parameterPaths
+    }
+
+    public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
+        try model.checkFinite(gradient, paths: paths)
+        if squares.count != paths.count { squares = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) } }
+        for (i, path) in paths.enumerated() {
+            let g = model.gradient(path, in: gradient)
+            squares[i] = alpha * squares[i] + (1 - alpha) * (g * g)
+            model[keyPath: path.value] = model[keyPath: path.value] - learningRate * g / (sqrt(squares[i]) + epsilon)
+        }
+    }
+}
+
 /// Adam (Kingma & Ba) with bias correction; `weightDecay` here is L2 added to the gradient,
 /// as in PyTorch's Adam. For decoupled decay use `AdamW`.
 public struct Adam<Model: ParameterListing>: MomentOptimizer {

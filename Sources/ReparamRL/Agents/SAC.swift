@@ -84,14 +84,6 @@ public struct SAC {
     }
 }
 
-/// ½ Σᵢ mean((Qᵢ(s, a) − y)²).
-@differentiable(reverse, wrt: critic)
-func criticRegression(_ critic: TwinCritic, _ observations: Tensor, _ actions: Tensor, _ target: Tensor) -> Tensor {
-    let q = critic(observations, actions)
-    let error = q - target.reshaped(to: [withoutDerivative(at: target.shape[0]), 1])
-    return 0.5 * (error * error).sum(alongAxes: [1]).mean()
-}
-
 /// A reparameterized draw a = tanh(μ + σ·ε) of the policy at a batch of states, with its
 /// pullback to the actor's parameters.
 public struct PolicyDraw {

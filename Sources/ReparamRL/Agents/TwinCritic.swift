@@ -5,7 +5,7 @@ import _Differentiation
 
 /// Two independent action-value networks Q₁, Q₂(s, a) (Fujimoto et al. 2018): SAC and TD3 take
 /// the smaller of the two in their targets to counter Q-learning's overestimation.
-public struct TwinCritic: Differentiable {
+public struct TwinCritic: ActionValueCritic {
     public var q1: MLP
     public var q2: MLP
 
@@ -34,11 +34,11 @@ public struct TwinCritic: Differentiable {
         return (0.5 * (a + b - abs(a - b))).reshaped(to: [withoutDerivative(at: q.shape[0])])
     }
 
-    /// θ′ ← τθ + (1 − τ)θ′ for every parameter (Polyak averaging of a target network).
-    public mutating func track(_ online: TwinCritic, rate tau: Float) {
-        for path in parameterPaths {
-            self[keyPath: path.value] = tau * online[keyPath: path.value] + (1 - tau) * self[keyPath: path.value]
-        }
+    /// Q₁ alone, [B]: TD3's actor climbs the first critic only (Fujimoto et al. 2018, Alg. 1).
+    @differentiable(reverse, wrt: actions)
+    public func first(_ observations: Tensor, _ actions: Tensor) -> Tensor {
+        let input = concat([observations, actions], axis: 1)
+        return q1(input).reshaped(to: [withoutDerivative(at: observations.shape[0])])
     }
 }
 

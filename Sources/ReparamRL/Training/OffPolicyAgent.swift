@@ -7,6 +7,9 @@ public protocol OffPolicyAgent {
     /// Replay capacity, warm-up steps with random actions, minibatch size, and how often and how
     /// many gradient steps to take.
     var schedule: OffPolicySchedule { get }
+    /// Noise the training loop adds to the actions it collects with (a deterministic policy's
+    /// exploration); nil for a stochastic policy, which explores by sampling.
+    var explorationNoise: ExplorationNoise? { get }
     /// Actions [B, act] in (−1, 1): exploratory, or the deterministic policy for evaluation.
     func act(_ observations: Tensor, key: RandomKey, deterministic: Bool) -> Tensor
     /// One gradient step; returns what it measured, by name.
@@ -25,6 +28,10 @@ public struct OffPolicySchedule: Codable, Sendable, Equatable {
         (self.bufferSize, self.learningStarts, self.batchSize) = (bufferSize, learningStarts, batchSize)
         (self.trainFrequency, self.gradientSteps) = (trainFrequency, gradientSteps)
     }
+}
+
+extension OffPolicyAgent {
+    public var explorationNoise: ExplorationNoise? { nil }
 }
 
 extension SAC: OffPolicyAgent {

@@ -11,6 +11,8 @@ public struct OffPolicyTraining<Base: ContinuousEnvironment, Agent: OffPolicyAge
     public var environments: VectorEnvironment<Base>
     public var buffer: ReplayBuffer
     public var observations: Tensor
+    /// The exploration noise's state, for agents that add noise to a deterministic policy.
+    public var noise: ExplorationNoiseProcess?
     /// Environment steps taken so far (all copies).
     public private(set) var step = 0
     public private(set) var updates = 0
@@ -29,6 +31,9 @@ public struct OffPolicyTraining<Base: ContinuousEnvironment, Agent: OffPolicyAge
             capacity: agent.schedule.bufferSize, observationSize: environment.observationSize,
             actionSize: environment.actionSize)
         observations = environments.observations
+        noise = agent.explorationNoise.map {
+            ExplorationNoiseProcess($0, copies: copies, actionSize: environment.actionSize)
+        }
     }
 
     /// One batch step of the copies, then the updates that are due.
@@ -36,15 +41,18 @@ public struct OffPolicyTraining<Base: ContinuousEnvironment, Agent: OffPolicyAge
         let schedule = agent.schedule
         let n = environments.count
         let stepKey = key.fold(in: UInt64(step))
-        let unit: Tensor
+        var unit: Tensor
         if step < schedule.learningStarts {
             unit = stepKey.uniform([n, environments.base.actionSize], low: -1, high: 1)
         } else {
-            unit = agent.act(observations, key: stepKey, deterministic: false)
+            unit = agent.act(observations, key: stepKey, deterministic: noise != nil)
         }
+        // As stable-baselines3 does, the noise is added to the warm-up's random actions too.
+        if noise != nil { unit = clamp(unit + noise!.next(key: key.fold(in: 1 << 41 | UInt64(step))), min: -1, max: 1) }
         let result = environments.step(environments.base.scaledActions(unit))
         buffer.add(observations: observations, actions: unit, step: result)
         trainingReturns += result.finishedEpisodes.map(\.return)
+        for episode in result.finishedEpisodes { noise?.reset(copy: episode.copy) }
         observations = result.observations
         let before = step
         step += n
@@ -56,7 +64,7 @@ public struct OffPolicyTraining<Base: ContinuousEnvironment, Agent: OffPolicyAge
             let updateKey = key.fold(in: 1 << 40 | UInt64(updates))
             let keys = updateKey.split(2)
             let batch = buffer.sample(schedule.batchSize, key: keys[0])
-            lastMetrics = try agent.update(batch, key: keys[1], step: updates)
+            lastMetrics.merge(try agent.update(batch, key: keys[1], step: updates)) { $1 }
             updates += 1
         }
     }

@@ -9,14 +9,14 @@ public struct RLRunOptions: Codable, Sendable, Equatable {
     /// Environment steps (all copies together).
     public var steps: Int
     public var seed: UInt64
-    /// Environment copies stepped as one batch.
-    public var copies: Int
+    /// Environment copies stepped as one batch (nil: the tuned settings' number).
+    public var copies: Int?
     /// Environment steps between evaluations (and one at the end).
     public var evaluationInterval: Int
     public var evaluationEpisodes: Int
 
     public init(
-        environment: EnvironmentKind, algorithm: AlgorithmKind, steps: Int, seed: UInt64 = 0, copies: Int = 1,
+        environment: EnvironmentKind, algorithm: AlgorithmKind, steps: Int, seed: UInt64 = 0, copies: Int? = nil,
         evaluationInterval: Int = 2000, evaluationEpisodes: Int = 5
     ) {
         (self.environment, self.algorithm, self.steps, self.seed) = (environment, algorithm, steps, seed)
@@ -27,7 +27,7 @@ public struct RLRunOptions: Codable, Sendable, Equatable {
     /// Every reason these options cannot run, checked before anything is built.
     public func validate() throws {
         if steps <= 0 { throw RLConfigurationError("--steps must be positive, got \(steps)") }
-        if !(1...1024).contains(copies) {
+        if let copies, !(1...1024).contains(copies) {
             throw RLConfigurationError("--envs must be between 1 and 1024, got \(copies)")
         }
         if evaluationInterval <= 0 {
@@ -63,46 +63,109 @@ public func trainRL(
     evaluated: (RLEvaluationRecord) -> Void = { _ in }
 ) throws -> [RLEvaluationRecord] {
     try options.validate()
-    switch options.environment {
-    case .pendulum: return try trainOffPolicy(Pendulum(), options, progress, evaluated)
-    case .mountainCarContinuous: return try trainOffPolicy(MountainCarContinuous(), options, progress, evaluated)
-    case .cartpole, .acrobot:
+    switch (options.environment, options.algorithm.needsContinuousActions) {
+    case (.pendulum, true): return try trainOffPolicy(Pendulum(), options, progress, evaluated)
+    case (.mountainCarContinuous, true): return try trainOffPolicy(MountainCarContinuous(), options, progress, evaluated)
+    case (.cartpole, false): return try trainOnPolicy(CartPole(), options, progress, evaluated)
+    case (.acrobot, false): return try trainOnPolicy(Acrobot(), options, progress, evaluated)
+    case (.pendulum, false): return try trainOnPolicy(Pendulum(), options, progress, evaluated)
+    case (.mountainCarContinuous, false): return try trainOnPolicy(MountainCarContinuous(), options, progress, evaluated)
+    case (.cartpole, true), (.acrobot, true):
         throw RLConfigurationError("\(options.algorithm.rawValue) cannot train on \(options.environment.rawValue)")
     }
+}
+
+/// The settings an on-policy run uses: the tuned ones, with the copies overridden if asked.
+public func onPolicyConfiguration(_ options: RLRunOptions) -> OnPolicyConfiguration {
+    var c: OnPolicyConfiguration
+    switch options.algorithm {
+    case .reinforce: c = .reinforce(for: options.environment)
+    case .a2c: c = .a2c(for: options.environment)
+    case .ppo, .sac, .td3, .ddpg: c = .ppo(for: options.environment)
+    }
+    if let copies = options.copies { c.copies = copies }
+    return c
+}
+
+func trainOnPolicy<E: PolicyEnvironment>(
+    _ environment: E, _ options: RLRunOptions, _ progress: (Int, Double?) -> Void,
+    _ evaluated: (RLEvaluationRecord) -> Void
+) throws -> [RLEvaluationRecord] {
+    let keys = RandomKey(seed: options.seed).split(3)
+    var training = OnPolicyTraining(
+        environment: environment, configuration: onPolicyConfiguration(options), totalSteps: options.steps,
+        key: keys[1])
+    return try runTraining(
+        options, evaluationKey: keys[2], progress, evaluated, step: { training.step },
+        advance: { try training.advance() }, returns: { training.trainingReturns },
+        metrics: { training.lastMetrics },
+        evaluate: { episodes, key in training.evaluate(episodes: episodes, key: key) })
 }
 
 func trainOffPolicy<E: ContinuousEnvironment>(
     _ environment: E, _ options: RLRunOptions, _ progress: (Int, Double?) -> Void,
     _ evaluated: (RLEvaluationRecord) -> Void
 ) throws -> [RLEvaluationRecord] {
-    let keys = RandomKey(seed: options.seed).split(3)
-    let agent: SAC
+    let key = RandomKey(seed: options.seed).split(3)[0]
+    let (observationSize, actionSize) = (environment.observationSize, environment.actionSize)
     switch options.algorithm {
     case .sac:
-        agent = SAC(
-            observationSize: environment.observationSize, actionSize: environment.actionSize,
-            configuration: .tuned(for: options.environment), key: keys[0])
+        let agent = SAC(
+            observationSize: observationSize, actionSize: actionSize,
+            configuration: .tuned(for: options.environment), key: key)
+        return try trainOffPolicy(agent, environment, options, progress, evaluated)
+    case .td3:
+        let agent = TD3(
+            observationSize: observationSize, actionSize: actionSize, configuration: .td3(for: options.environment),
+            key: key)
+        return try trainOffPolicy(agent, environment, options, progress, evaluated)
+    case .ddpg:
+        let agent = DDPG(
+            observationSize: observationSize, actionSize: actionSize, configuration: .ddpg(for: options.environment),
+            key: key)
+        return try trainOffPolicy(agent, environment, options, progress, evaluated)
+    case .reinforce, .a2c, .ppo:
+        throw RLConfigurationError("\(options.algorithm.rawValue) is not an off-policy algorithm")
     }
-    var training = OffPolicyTraining(agent: agent, environment: environment, copies: options.copies, key: keys[1])
+}
+
+func trainOffPolicy<E: ContinuousEnvironment, Agent: OffPolicyAgent>(
+    _ agent: Agent, _ environment: E, _ options: RLRunOptions, _ progress: (Int, Double?) -> Void,
+    _ evaluated: (RLEvaluationRecord) -> Void
+) throws -> [RLEvaluationRecord] {
+    let keys = RandomKey(seed: options.seed).split(3)
+    var training = OffPolicyTraining(
+        agent: agent, environment: environment, copies: options.copies ?? 1, key: keys[1])
+    return try runTraining(
+        options, evaluationKey: keys[2], progress, evaluated, step: { training.step },
+        advance: { try training.advance() }, returns: { training.trainingReturns },
+        metrics: { training.lastMetrics },
+        evaluate: { episodes, key in training.evaluate(episodes: episodes, key: key) })
+}
+
+/// The loop both kinds share: advance, report progress, evaluate every interval and at the end.
+func runTraining(
+    _ options: RLRunOptions, evaluationKey: RandomKey, _ progress: (Int, Double?) -> Void,
+    _ evaluated: (RLEvaluationRecord) -> Void, step: () -> Int, advance: () throws -> Void,
+    returns: () -> [Double], metrics: () -> [String: Float], evaluate: (Int, RandomKey) -> Evaluation
+) throws -> [RLEvaluationRecord] {
     var records: [RLEvaluationRecord] = []
     var seconds = 0.0
     var nextEvaluation = options.evaluationInterval
-    while training.step < options.steps {
+    while step() < options.steps {
         let start = Date()
-        try training.advance()
+        try advance()
         seconds += Date().timeIntervalSince(start)
-        let recent = training.trainingReturns.suffix(10)
+        let recent = returns().suffix(10)
         let recentMean = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
-        progress(training.step, recentMean)
-        if training.step >= nextEvaluation || training.step >= options.steps {
-            let evaluation = training.evaluate(
-                episodes: options.evaluationEpisodes, key: keys[2].fold(in: UInt64(records.count)))
+        progress(step(), recentMean)
+        if step() >= nextEvaluation || step() >= options.steps {
+            let evaluation = evaluate(options.evaluationEpisodes, evaluationKey.fold(in: UInt64(records.count)))
             let record = RLEvaluationRecord(
-                step: training.step, seconds: seconds, evaluation: evaluation, trainingReturn: recentMean,
-                metrics: training.lastMetrics)
+                step: step(), seconds: seconds, evaluation: evaluation, trainingReturn: recentMean, metrics: metrics())
             records.append(record)
             evaluated(record)
-            while nextEvaluation <= training.step { nextEvaluation += options.evaluationInterval }
+            while nextEvaluation <= step() { nextEvaluation += options.evaluationInterval }
         }
     }
     return records
