@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import Reparam
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension EnvironmentKind: ExpressibleByArgument {}
 extension AlgorithmKind: ExpressibleByArgument {}
@@ -9,7 +12,7 @@ struct RLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl",
         abstract: "Reinforcement learning on gymnasium's classic-control tasks, reimplemented in Swift.",
-        subcommands: [RLTrainCommand.self])
+        subcommands: [RLTrainCommand.self, RLEvalCommand.self])
 }
 
 struct RLTrainCommand: ParsableCommand {
@@ -36,10 +39,14 @@ struct RLTrainCommand: ParsableCommand {
             """)
 
     @Option(help: "Environment: \(EnvironmentKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var env: EnvironmentKind
+    var env: EnvironmentKind?
     @Option(help: "Algorithm: \(AlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var algo: AlgorithmKind
-    @Option(parsing: .unconditional, help: "Environment steps (all copies together).") var steps: Int
+    var algo: AlgorithmKind?
+    @Option(parsing: .unconditional, help: "Environment steps (all copies together); with --resume, the new total.")
+    var steps: Int?
+    @Option(help: "Run folder to create: checkpoint.safetensors (after every evaluation), metrics.jsonl.")
+    var out: String?
+    @Option(help: "Run folder to continue (its saved options apply; --steps may extend it).") var resume: String?
     @Option(help: "Seed of the run's key (networks, exploration, resets).") var seed: UInt64 = 0
     @Option(
         parsing: .unconditional,
@@ -50,56 +57,154 @@ struct RLTrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per evaluation instead of a table row.") var json = false
     @OptionGroup var kernels: KernelOptions
 
-    var options: RLRunOptions {
-        RLRunOptions(
+    /// The options of a new run (nil with --resume, whose options come from its checkpoint).
+    var newOptions: RLRunOptions? {
+        guard let env, let algo, let steps else { return nil }
+        return RLRunOptions(
             environment: env, algorithm: algo, steps: steps, seed: seed, copies: envs, evaluationInterval: evalEvery,
             evaluationEpisodes: evalEpisodes)
     }
 
     func validate() throws {
+        if resume != nil {
+            if out != nil { throw ValidationError("--resume continues its own folder; leave out --out") }
+            if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
+            return
+        }
+        guard env != nil, algo != nil, steps != nil else {
+            throw ValidationError("a new run needs --env, --algo and --steps (or --resume RUN)")
+        }
         do {
-            try options.validate()
+            try newOptions!.validate()
         } catch let error as RLConfigurationError {
             throw ValidationError(error.description)
         }
     }
 
     func run() throws {
-        var bar = ProgressBar(total: steps, unit: "steps", metric: "return")
-        bar.start(label: "\(algo.rawValue) \(env.rawValue)", done: 0)
+        var options: RLRunOptions
+        var control = RLRunControl(shouldStop: { interruptRequested != 0 })
+        let folder: RunFolder?
+        if let resume {
+            folder = RunFolder(url: URL(fileURLWithPath: resume))
+            let saved = try folder!.read(RLSavedRun.read)
+            options = saved.state.options
+            if let steps { options.steps = steps }
+            if saved.state.step >= options.steps {
+                print("\(resume) has already trained \(saved.state.step) steps; pass a larger --steps.")
+                return
+            }
+            control.resume = saved
+            FileHandle.standardError.write(Data("resuming \(resume) at step \(saved.state.step)\n".utf8))
+        } else {
+            options = newOptions!
+            folder = try out.map { try RunFolder.create($0, configuration: options) }
+        }
+        control.checkpoint = folder?.checkpoint
+        // SIGINT (Ctrl-C) and SIGTERM (schedulers) both save and stop; a second one quits at once.
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber) { received in
+                interruptRequested = 1
+                signal(received, SIG_DFL)
+            }
+        }
+        var bar = ProgressBar(total: options.steps, unit: "steps", metric: "return")
+        let label = "\(options.algorithm.rawValue) \(options.environment.rawValue)"
+        bar.start(label: label, done: control.resume?.state.step ?? 0)
         if !json { print("  step   seconds   eval return (mean ± std)   train return") }
+        let result: RLRunResult
         do {
-            _ = try kernels.applied {
+            result = try kernels.applied {
                 try trainRL(
-                    options, progress: { step, recent in bar.update(done: step, loss: recent ?? .nan) },
+                    options, control: control, progress: { step, recent in bar.update(done: step, loss: recent ?? .nan) },
                     evaluated: { record in
                         bar.finish()
-                        report(record)
+                        report(record, options)
+                        if let folder { try? folder.appendMetrics(jsonLine(record, options)) }
+                        bar.start(label: label, done: record.step)
                     })
             }
-        } catch let error as NonFiniteTrainingError {
+        } catch let error as RLTrainingFailure {
             bar.finish()
-            throw ValidationError("\(error.description) (try a lower learning rate or another seed)")
+            throw CommandFailure(description: "\(error.description) (try a lower learning rate or another seed)")
+        } catch let error as DataFileError {
+            bar.finish()
+            throw CommandFailure(description: "\(error)")
         }
         bar.finish()
+        if result.stopped {
+            let saved = folder.map { "; saved \($0.checkpoint.path). Continue with --resume \($0.url.path)" }
+                ?? " (no --out, nothing saved)"
+            print("Interrupted at step \(result.step)\(saved).")
+            throw ExitCode(130)
+        }
     }
 
-    func report(_ record: RLEvaluationRecord) {
+    func jsonLine(_ record: RLEvaluationRecord, _ options: RLRunOptions) -> String {
+        var object: [String: Any] = [
+            "step": record.step, "seconds": record.seconds, "eval_return_mean": record.evaluation.mean,
+            "eval_return_std": record.evaluation.standardDeviation, "episodes": record.evaluation.returns.count,
+            "env": options.environment.rawValue, "algo": options.algorithm.rawValue, "seed": options.seed,
+        ]
+        if let train = record.trainingReturn { object["train_return"] = train }
+        for (name, value) in record.metrics { object[name] = Double(value) }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func report(_ record: RLEvaluationRecord, _ options: RLRunOptions) {
         if json {
-            var object: [String: Any] = [
-                "step": record.step, "seconds": record.seconds, "eval_return_mean": record.evaluation.mean,
-                "eval_return_std": record.evaluation.standardDeviation, "episodes": record.evaluation.returns.count,
-                "env": env.rawValue, "algo": algo.rawValue, "seed": seed,
-            ]
-            if let train = record.trainingReturn { object["train_return"] = train }
-            for (name, value) in record.metrics { object[name] = Double(value) }
-            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(jsonLine(record, options))
         } else {
             let train = record.trainingReturn.map { String(format: "%9.1f", $0) } ?? "        —"
             print(String(format: "%6d %9.1f   %10.1f ± %-10.1f   %@", record.step, record.seconds,
                          record.evaluation.mean, record.evaluation.standardDeviation, train))
         }
         fflush(nil)  // one line per evaluation, also when piped
+    }
+}
+
+struct RLEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a saved run's deterministic policy over fresh episodes.",
+        discussion: """
+            Example:
+              reparam rl eval runs/ppo-cartpole --episodes 100
+            """)
+
+    @Argument(help: "Run folder written by `rl train --out`.") var folder: String
+    @Option(parsing: .unconditional, help: "Episodes (1-10000).") var episodes = 100
+    @Option(help: "Seed of the episodes' start states.") var seed: UInt64 = 0
+    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var kernels: KernelOptions
+
+    func validate() throws {
+        if !(1...10_000).contains(episodes) { throw ValidationError("--episodes must be between 1 and 10000, got \(episodes)") }
+    }
+
+    func run() throws {
+        let saved = try RunFolder(url: URL(fileURLWithPath: folder)).read(RLSavedRun.read)
+        let evaluation: Evaluation
+        do {
+            evaluation = try kernels.applied { try evaluateRL(saved, episodes: episodes, seed: seed) }
+        } catch let error as DataFileError {
+            throw CommandFailure(description: "\(error)")
+        }
+        let options = saved.state.options
+        let step = saved.state.step
+        if json {
+            let object: [String: Any] = [
+                "env": options.environment.rawValue, "algo": options.algorithm.rawValue, "step": step,
+                "episodes": episodes, "eval_return_mean": evaluation.mean,
+                "eval_return_std": evaluation.standardDeviation, "mean_length": Double(evaluation.lengths.reduce(0, +)) / Double(episodes),
+            ]
+            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "%@ on %@ after %d steps: return %.1f ± %.1f over %d episodes (mean length %.1f)",
+                         options.algorithm.rawValue, options.environment.rawValue, step, evaluation.mean,
+                         evaluation.standardDeviation, episodes, Double(evaluation.lengths.reduce(0, +)) / Double(episodes)))
+        }
     }
 }

@@ -39,6 +39,12 @@ public struct ExplorationNoiseProcess: Sendable {
         }
     }
 
+    /// Continues from a saved state of the same shape.
+    public mutating func restore(state saved: Tensor) {
+        precondition(saved.shape == state.shape, "ExplorationNoiseProcess: saved state \(saved.shape), need \(state.shape)")
+        state = saved
+    }
+
     /// Restarts copy `copy`'s process (its episode ended).
     public mutating func reset(copy: Int) {
         guard case .ornsteinUhlenbeck = noise else { return }

@@ -14,13 +14,13 @@ public struct OffPolicyTraining<Base: ContinuousEnvironment, Agent: OffPolicyAge
     /// The exploration noise's state, for agents that add noise to a deterministic policy.
     public var noise: ExplorationNoiseProcess?
     /// Environment steps taken so far (all copies).
-    public private(set) var step = 0
-    public private(set) var updates = 0
+    public internal(set) var step = 0
+    public internal(set) var updates = 0
     public let key: RandomKey
     /// The last update's measurements.
-    public private(set) var lastMetrics: [String: Float] = [:]
+    public internal(set) var lastMetrics: [String: Float] = [:]
     /// Returns of the episodes finished during training, in order.
-    public private(set) var trainingReturns: [Double] = []
+    public internal(set) var trainingReturns: [Double] = []
 
     public init(agent: Agent, environment: Base, copies: Int = 1, key: RandomKey) {
         let keys = key.split(2)

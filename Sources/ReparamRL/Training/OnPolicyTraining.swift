@@ -19,12 +19,12 @@ public struct OnPolicyTraining<Base: PolicyEnvironment> {
     public var episodeStarts: [Bool]
     public var normalization: VectorNormalization?
     /// Environment steps taken so far, and the run's total (for the linear decay).
-    public private(set) var step = 0
+    public internal(set) var step = 0
     public let totalSteps: Int
-    public private(set) var rollouts = 0
+    public internal(set) var rollouts = 0
     public let key: RandomKey
-    public private(set) var lastMetrics: [String: Float] = [:]
-    public private(set) var trainingReturns: [Double] = []
+    public internal(set) var lastMetrics: [String: Float] = [:]
+    public internal(set) var trainingReturns: [Double] = []
 
     public init(environment: Base, configuration c: OnPolicyConfiguration, totalSteps: Int, key: RandomKey) {
         let keys = key.split(3)

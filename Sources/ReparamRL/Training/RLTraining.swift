@@ -1,4 +1,6 @@
 import Foundation
+import ReparamData
+import ReparamNN
 import ReparamRandom
 import ReparamTensor
 
@@ -56,20 +58,113 @@ public struct RLEvaluationRecord: Codable, Sendable {
     public var metrics: [String: Float]
 }
 
-/// Runs `options`: `progress(step, recent training return)` after each batch step and
-/// `evaluated(record)` after each evaluation; returns the evaluations.
+/// Where a run saves itself, what it resumes from, and when it should stop early.
+public struct RLRunControl {
+    /// The checkpoint written (atomically) after every evaluation and when stopping early.
+    public var checkpoint: URL?
+    /// A saved run to continue; its options must equal the run's, apart from `steps`.
+    public var resume: RLSavedRun?
+    /// Polled after every unit of work; true saves and stops (Ctrl-C, SIGTERM).
+    public var shouldStop: () -> Bool
+
+    public init(checkpoint: URL? = nil, resume: RLSavedRun? = nil, shouldStop: @escaping () -> Bool = { false }) {
+        (self.checkpoint, self.resume, self.shouldStop) = (checkpoint, resume, shouldStop)
+    }
+}
+
+/// A run's position besides the loop's own state: its options and evaluations so far.
+public struct RLRunState: Codable, Sendable {
+    public var options: RLRunOptions
+    /// Environment steps taken when it was saved.
+    public var step: Int
+    public var records: [RLEvaluationRecord]
+    /// Training wall time so far, evaluations excluded.
+    public var seconds: Double
+    public var nextEvaluation: Int
+}
+
+/// A checkpoint as read back: the run's state, and the file for the loop to restore from.
+public struct RLSavedRun {
+    public var state: RLRunState
+    let reader: RLCheckpointReader
+    let progress: Data
+
+    static let format = "reparam-rl-1"
+
+    /// Reads and checks `url`: format, metadata, and (when restored) every tensor.
+    public static func read(_ url: URL) throws -> RLSavedRun {
+        let file = try SafeTensors.read(url)
+        func fail(_ reason: String) -> DataFileError { DataFileError(file: url.path, reason: reason) }
+        guard file.metadata["format"] == format else {
+            throw fail("not a reinforcement-learning checkpoint (format '\(file.metadata["format"] ?? "none")')")
+        }
+        let decoder = JSONDecoder()
+        guard let runText = file.metadata["run"], let progressText = file.metadata["progress"],
+            let integersText = file.metadata["integers"],
+            let state = try? decoder.decode(RLRunState.self, from: Data(runText.utf8)),
+            let integers = try? decoder.decode([String: Int].self, from: Data(integersText.utf8))
+        else { throw fail("its run, progress or counter metadata is missing or malformed") }
+        do { try state.options.validate() } catch { throw fail("its options are invalid: \(error)") }
+        return RLSavedRun(
+            state: state, reader: RLCheckpointReader(file: file, url: url, integers: integers),
+            progress: Data(progressText.utf8))
+    }
+}
+
+/// How a run ended.
+public struct RLRunResult {
+    public var records: [RLEvaluationRecord]
+    /// Stopped early by `shouldStop` (after saving, if a checkpoint was given).
+    public var stopped: Bool
+    /// Steps taken when it ended.
+    public var step: Int
+}
+
+/// Runs `options`: `progress(step, recent training return)` after each unit of work and
+/// `evaluated(record)` after each evaluation.
 public func trainRL(
-    _ options: RLRunOptions, progress: (Int, Double?) -> Void = { _, _ in },
+    _ options: RLRunOptions, control: RLRunControl = RLRunControl(), progress: (Int, Double?) -> Void = { _, _ in },
     evaluated: (RLEvaluationRecord) -> Void = { _ in }
-) throws -> [RLEvaluationRecord] {
+) throws -> RLRunResult {
     try options.validate()
+    if let saved = control.resume {
+        var expected = saved.state.options
+        expected.steps = options.steps
+        guard expected == options else {
+            throw RLConfigurationError("the saved run was made with other options (\(saved.state.options)); only --steps may change")
+        }
+    }
+    return try withoutActuallyEscaping(progress) { progress in
+        try withoutActuallyEscaping(evaluated) { evaluated in
+            try withTrainingLoop(options, TrainingDriver(
+                options: options, control: control, progress: progress, evaluated: evaluated))
+        }
+    }
+}
+
+/// Restores a saved run and evaluates its deterministic policy over `episodes` fresh episodes.
+public func evaluateRL(_ saved: RLSavedRun, episodes: Int, seed: UInt64) throws -> Evaluation {
+    guard (1...10_000).contains(episodes) else {
+        throw RLConfigurationError("--episodes must be between 1 and 10000, got \(episodes)")
+    }
+    return try withTrainingLoop(saved.state.options, SavedEvaluation(saved: saved, episodes: episodes, seed: seed))
+}
+
+/// Something done with a training loop whose concrete type the options decide.
+protocol TrainingLoopVisitor {
+    associatedtype Result
+    func visit<Loop: RLTrainingLoop>(_ loop: inout Loop) throws -> Result
+}
+
+/// Builds the loop `options` describe (agent, environment, settings, keys) and hands it over.
+func withTrainingLoop<V: TrainingLoopVisitor>(_ options: RLRunOptions, _ visitor: V) throws -> V.Result {
     switch (options.environment, options.algorithm.needsContinuousActions) {
-    case (.pendulum, true): return try trainOffPolicy(Pendulum(), options, progress, evaluated)
-    case (.mountainCarContinuous, true): return try trainOffPolicy(MountainCarContinuous(), options, progress, evaluated)
-    case (.cartpole, false): return try trainOnPolicy(CartPole(), options, progress, evaluated)
-    case (.acrobot, false): return try trainOnPolicy(Acrobot(), options, progress, evaluated)
-    case (.pendulum, false): return try trainOnPolicy(Pendulum(), options, progress, evaluated)
-    case (.mountainCarContinuous, false): return try trainOnPolicy(MountainCarContinuous(), options, progress, evaluated)
+    case (.pendulum, true): return try withOffPolicyLoop(Pendulum(), options, visitor)
+    case (.mountainCarContinuous, true): return try withOffPolicyLoop(MountainCarContinuous(), options, visitor)
+    case (.cartpole, false): return try withOnPolicyLoop(CartPole(), options, visitor)
+    case (.acrobot, false): return try withOnPolicyLoop(Acrobot(), options, visitor)
+    case (.pendulum, false): return try withOnPolicyLoop(Pendulum(), options, visitor)
+    case (.mountainCarContinuous, false): return try withOnPolicyLoop(MountainCarContinuous(), options, visitor)
     case (.cartpole, true), (.acrobot, true):
         throw RLConfigurationError("\(options.algorithm.rawValue) cannot train on \(options.environment.rawValue)")
     }
@@ -87,86 +182,123 @@ public func onPolicyConfiguration(_ options: RLRunOptions) -> OnPolicyConfigurat
     return c
 }
 
-func trainOnPolicy<E: PolicyEnvironment>(
-    _ environment: E, _ options: RLRunOptions, _ progress: (Int, Double?) -> Void,
-    _ evaluated: (RLEvaluationRecord) -> Void
-) throws -> [RLEvaluationRecord] {
-    let keys = RandomKey(seed: options.seed).split(3)
-    var training = OnPolicyTraining(
+/// The run's keys: [0] networks, [1] the loop (exploration, resets, minibatches), [2] evaluation.
+func runKeys(_ options: RLRunOptions) -> [RandomKey] { RandomKey(seed: options.seed).split(3) }
+
+func withOnPolicyLoop<E: PolicyEnvironment, V: TrainingLoopVisitor>(
+    _ environment: E, _ options: RLRunOptions, _ visitor: V
+) throws -> V.Result {
+    var loop = OnPolicyTraining(
         environment: environment, configuration: onPolicyConfiguration(options), totalSteps: options.steps,
-        key: keys[1])
-    return try runTraining(
-        options, evaluationKey: keys[2], progress, evaluated, step: { training.step },
-        advance: { try training.advance() }, returns: { training.trainingReturns },
-        metrics: { training.lastMetrics },
-        evaluate: { episodes, key in training.evaluate(episodes: episodes, key: key) })
+        key: runKeys(options)[1])
+    return try visitor.visit(&loop)
 }
 
-func trainOffPolicy<E: ContinuousEnvironment>(
-    _ environment: E, _ options: RLRunOptions, _ progress: (Int, Double?) -> Void,
-    _ evaluated: (RLEvaluationRecord) -> Void
-) throws -> [RLEvaluationRecord] {
-    let key = RandomKey(seed: options.seed).split(3)[0]
+func withOffPolicyLoop<E: ContinuousEnvironment, V: TrainingLoopVisitor>(
+    _ environment: E, _ options: RLRunOptions, _ visitor: V
+) throws -> V.Result {
+    let key = runKeys(options)[0]
     let (observationSize, actionSize) = (environment.observationSize, environment.actionSize)
+    func run<Agent: OffPolicyAgent & CheckpointableAgent>(_ agent: Agent) throws -> V.Result {
+        var loop = OffPolicyTraining(
+            agent: agent, environment: environment, copies: options.copies ?? 1, key: runKeys(options)[1])
+        return try visitor.visit(&loop)
+    }
     switch options.algorithm {
     case .sac:
-        let agent = SAC(
-            observationSize: observationSize, actionSize: actionSize,
-            configuration: .tuned(for: options.environment), key: key)
-        return try trainOffPolicy(agent, environment, options, progress, evaluated)
+        return try run(SAC(
+            observationSize: observationSize, actionSize: actionSize, configuration: .tuned(for: options.environment),
+            key: key))
     case .td3:
-        let agent = TD3(
+        return try run(TD3(
             observationSize: observationSize, actionSize: actionSize, configuration: .td3(for: options.environment),
-            key: key)
-        return try trainOffPolicy(agent, environment, options, progress, evaluated)
+            key: key))
     case .ddpg:
-        let agent = DDPG(
+        return try run(DDPG(
             observationSize: observationSize, actionSize: actionSize, configuration: .ddpg(for: options.environment),
-            key: key)
-        return try trainOffPolicy(agent, environment, options, progress, evaluated)
+            key: key))
     case .reinforce, .a2c, .ppo:
         throw RLConfigurationError("\(options.algorithm.rawValue) is not an off-policy algorithm")
     }
 }
 
-func trainOffPolicy<E: ContinuousEnvironment, Agent: OffPolicyAgent>(
-    _ agent: Agent, _ environment: E, _ options: RLRunOptions, _ progress: (Int, Double?) -> Void,
-    _ evaluated: (RLEvaluationRecord) -> Void
-) throws -> [RLEvaluationRecord] {
-    let keys = RandomKey(seed: options.seed).split(3)
-    var training = OffPolicyTraining(
-        agent: agent, environment: environment, copies: options.copies ?? 1, key: keys[1])
-    return try runTraining(
-        options, evaluationKey: keys[2], progress, evaluated, step: { training.step },
-        advance: { try training.advance() }, returns: { training.trainingReturns },
-        metrics: { training.lastMetrics },
-        evaluate: { episodes, key in training.evaluate(episodes: episodes, key: key) })
+/// Evaluates a restored loop.
+struct SavedEvaluation: TrainingLoopVisitor {
+    let saved: RLSavedRun
+    let episodes: Int
+    let seed: UInt64
+
+    func visit<Loop: RLTrainingLoop>(_ loop: inout Loop) throws -> Evaluation {
+        try loop.restore(from: saved.reader, progress: saved.progress)
+        return loop.evaluate(episodes: episodes, key: RandomKey(seed: seed).fold(in: 1 << 50))
+    }
 }
 
-/// The loop both kinds share: advance, report progress, evaluate every interval and at the end.
-func runTraining(
-    _ options: RLRunOptions, evaluationKey: RandomKey, _ progress: (Int, Double?) -> Void,
-    _ evaluated: (RLEvaluationRecord) -> Void, step: () -> Int, advance: () throws -> Void,
-    returns: () -> [Double], metrics: () -> [String: Float], evaluate: (Int, RandomKey) -> Evaluation
-) throws -> [RLEvaluationRecord] {
-    var records: [RLEvaluationRecord] = []
-    var seconds = 0.0
-    var nextEvaluation = options.evaluationInterval
-    while step() < options.steps {
-        let start = Date()
-        try advance()
-        seconds += Date().timeIntervalSince(start)
-        let recent = returns().suffix(10)
-        let recentMean = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
-        progress(step(), recentMean)
-        if step() >= nextEvaluation || step() >= options.steps {
-            let evaluation = evaluate(options.evaluationEpisodes, evaluationKey.fold(in: UInt64(records.count)))
-            let record = RLEvaluationRecord(
-                step: step(), seconds: seconds, evaluation: evaluation, trainingReturn: recentMean, metrics: metrics())
-            records.append(record)
-            evaluated(record)
-            while nextEvaluation <= step() { nextEvaluation += options.evaluationInterval }
+/// The loop both kinds share: advance, report progress, evaluate every interval and at the end,
+/// save after each evaluation and when asked to stop.
+struct TrainingDriver: TrainingLoopVisitor {
+    let options: RLRunOptions
+    let control: RLRunControl
+    let progress: (Int, Double?) -> Void
+    let evaluated: (RLEvaluationRecord) -> Void
+
+    func visit<Loop: RLTrainingLoop>(_ loop: inout Loop) throws -> RLRunResult {
+        let evaluationKey = runKeys(options)[2]
+        var state = RLRunState(
+            options: options, step: 0, records: [], seconds: 0, nextEvaluation: options.evaluationInterval)
+        if let saved = control.resume {
+            try loop.restore(from: saved.reader, progress: saved.progress)
+            (state.records, state.seconds, state.nextEvaluation) =
+                (saved.state.records, saved.state.seconds, saved.state.nextEvaluation)
         }
+        func save() throws {
+            guard let url = control.checkpoint else { return }
+            state.step = loop.step
+            var writer = RLCheckpointWriter()
+            loop.write(into: &writer)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let metadata = [
+                "format": RLSavedRun.format,
+                "run": String(decoding: try encoder.encode(state), as: UTF8.self),
+                "progress": String(decoding: try loop.progressJSON(), as: UTF8.self),
+                "integers": String(decoding: try encoder.encode(writer.integers), as: UTF8.self),
+            ]
+            try SafeTensors(tensors: writer.tensors, metadata: metadata).write(to: url)
+        }
+        while loop.step < options.steps {
+            if control.shouldStop() {
+                try save()
+                return RLRunResult(records: state.records, stopped: true, step: loop.step)
+            }
+            let start = Date()
+            do {
+                try loop.advance()
+            } catch let error as NonFiniteTrainingError {
+                let kept = control.checkpoint.map { " The last checkpoint, \($0.path), is unchanged." } ?? ""
+                throw RLTrainingFailure(description: "\(error)\(kept)")
+            }
+            state.seconds += Date().timeIntervalSince(start)
+            let recent = loop.trainingReturns.suffix(10)
+            let recentMean = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
+            progress(loop.step, recentMean)
+            if loop.step >= state.nextEvaluation || loop.step >= options.steps {
+                let evaluation = loop.evaluate(
+                    episodes: options.evaluationEpisodes, key: evaluationKey.fold(in: UInt64(state.records.count)))
+                let record = RLEvaluationRecord(
+                    step: loop.step, seconds: state.seconds, evaluation: evaluation, trainingReturn: recentMean,
+                    metrics: loop.lastMetrics)
+                state.records.append(record)
+                while state.nextEvaluation <= loop.step { state.nextEvaluation += options.evaluationInterval }
+                try save()
+                evaluated(record)
+            }
+        }
+        return RLRunResult(records: state.records, stopped: false, step: loop.step)
     }
-    return records
+}
+
+/// A run that could not go on (a loss or gradient stopped being finite).
+public struct RLTrainingFailure: Error, CustomStringConvertible {
+    public let description: String
 }
