@@ -206,9 +206,7 @@ func withOffPolicyLoop<E: ContinuousEnvironment, V: TrainingLoopVisitor>(
     }
     switch options.algorithm {
     case .sac:
-        return try run(SAC(
-            observationSize: observationSize, actionSize: actionSize, configuration: .tuned(for: options.environment),
-            key: key))
+        return try run(makeSAC(environment, options))
     case .td3:
         return try run(TD3(
             observationSize: observationSize, actionSize: actionSize, configuration: .td3(for: options.environment),
@@ -220,6 +218,12 @@ func withOffPolicyLoop<E: ContinuousEnvironment, V: TrainingLoopVisitor>(
     case .reinforce, .a2c, .ppo:
         throw RLConfigurationError("\(options.algorithm.rawValue) is not an off-policy algorithm")
     }
+}
+
+/// SAC with the tuned settings for the run's environment, its networks from the run's key.
+func makeSAC<E: ContinuousEnvironment>(_ environment: E, _ options: RLRunOptions) -> SAC {
+    SAC(observationSize: environment.observationSize, actionSize: environment.actionSize,
+        configuration: .tuned(for: options.environment), key: runKeys(options)[0])
 }
 
 /// Evaluates a restored loop.
