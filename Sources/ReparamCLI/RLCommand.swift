@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reparam
+import ReparamLab
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ struct RLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl",
         abstract: "Reinforcement learning on gymnasium's classic-control tasks, reimplemented in Swift.",
-        subcommands: [RLTrainCommand.self, RLEvalCommand.self])
+        subcommands: [RLTrainCommand.self, RLEvalCommand.self, RLCompareCommand.self])
 }
 
 struct RLTrainCommand: ParsableCommand {
@@ -206,5 +207,93 @@ struct RLEvalCommand: ParsableCommand {
                          options.algorithm.rawValue, options.environment.rawValue, step, evaluation.mean,
                          evaluation.standardDeviation, episodes, Double(evaluation.lengths.reduce(0, +)) / Double(episodes)))
         }
+    }
+}
+
+struct RLCompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Train several algorithms over several seeds and compare their learning curves.",
+        discussion: """
+            Runs every algorithm with seeds 0…N−1 one after the other (the tuned settings, as \
+            `rl train`), then prints a table of final returns and, with --report, writes learning \
+            curves (mean over seeds with the lowest and highest seed) as HTML, SVG and PNG.
+
+            Examples:
+              reparam rl compare --env cartpole --algos reinforce,a2c,ppo --seeds 5 --steps 100000 --report cartpole
+              reparam rl compare --env pendulum --algos sac,td3,ddpg --seeds 5 --steps 20000 --report pendulum
+            """)
+
+    @Option(help: "Environment: \(EnvironmentKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var env: EnvironmentKind
+    @Option(help: "Comma-separated algorithms: \(AlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var algos: String
+    @Option(parsing: .unconditional, help: "Seeds per algorithm (0…N−1).") var seeds = 5
+    @Option(parsing: .unconditional, help: "Environment steps per run.") var steps: Int
+    @Option(parsing: .unconditional, help: "Evaluate every N steps (and at the end).") var evalEvery: Int?
+    @Option(parsing: .unconditional, help: "Episodes per evaluation.") var evalEpisodes = 10
+    @OptionGroup var output: LabOutput
+    @OptionGroup var kernels: KernelOptions
+
+    var algorithms: [AlgorithmKind]? {
+        let names = algos.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parsed = names.compactMap(AlgorithmKind.init(rawValue:))
+        return parsed.count == names.count ? parsed : nil
+    }
+
+    var comparison: RLComparison {
+        RLComparison(
+            environment: env, algorithms: algorithms ?? [], seeds: seeds, steps: steps,
+            evaluationInterval: evalEvery ?? max(1, steps / 20), evaluationEpisodes: evalEpisodes)
+    }
+
+    func validate() throws {
+        guard let algorithms, !algorithms.isEmpty else {
+            throw ValidationError(
+                "--algos must be a comma-separated list of \(AlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")), "
+                    + "got '\(algos)'")
+        }
+        do { try comparison.validate() } catch let error as RLConfigurationError { throw ValidationError(error.description) }
+        if let report = output.report { try checkWritableFolder(report, flag: "--report") }
+    }
+
+    func run() throws {
+        let runs = comparison.runs
+        var bar = ProgressBar(total: runs.count * steps, unit: "steps", metric: "return")
+        var results: [RLRunResult] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber) { received in
+                interruptRequested = 1
+                signal(received, SIG_DFL)
+            }
+        }
+        for (i, options) in runs.enumerated() {
+            bar.start(label: "\(options.algorithm.rawValue) seed \(options.seed) (\(i + 1)/\(runs.count))", done: i * steps)
+            let result = try kernels.applied {
+                try trainRL(
+                    options, control: RLRunControl(shouldStop: { interruptRequested != 0 }),
+                    progress: { step, recent in bar.update(done: i * steps + min(step, steps), loss: recent ?? .nan) })
+            }
+            if result.stopped {
+                bar.finish()
+                throw CommandFailure(description: "interrupted in run \(i + 1) of \(runs.count); nothing was written")
+            }
+            results.append(result)
+        }
+        bar.finish()
+        try output.emit([comparison.result(results)], title: "Reparam RL comparison")
+    }
+}
+
+/// Refuses a folder that cannot be created or written, before any long work.
+func checkWritableFolder(_ path: String, flag: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let probe = url.appendingPathComponent(".write-test-\(getpid())")
+    do {
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try Data().write(to: probe)
+        try FileManager.default.removeItem(at: probe)
+    } catch {
+        throw ValidationError("\(flag) \(path) is not a writable folder: \(error.localizedDescription)")
     }
 }

@@ -112,7 +112,12 @@ struct Axis {
     static func label(_ v: Double) -> String {
         if v == 0 { return "0" }
         let a = abs(v)
-        if a >= 1e4 || a < 1e-3 { return String(format: "1e%d", Int(log10(a).rounded())).replacingOccurrences(of: "1e", with: v < 0 ? "-1e" : "1e") }
+        if a >= 1e4 || a < 1e-3 {
+            // Mantissa and exponent: 1e4, 1.5e4, 2e4 (not "1e4" for every tick of a linear axis).
+            let exponent = Int(floor(log10(a) + 1e-9))
+            let mantissa = (v / pow(10, Double(exponent)) * 100).rounded() / 100
+            return String(format: "%ge%d", mantissa, exponent)
+        }
         return String(format: "%g", v)
     }
 }
