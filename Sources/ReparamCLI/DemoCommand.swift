@@ -16,12 +16,20 @@ struct DemoCommand: ParsableCommand {
     var data: String?
     @Option(help: "Seconds of VAE training when MNIST is found (0 skips it).") var vaeSeconds = 8.0
     @Option(help: "Steps of each normalizing flow (0 skips them).") var flowSteps = 1500
+    @Option(help: "PPO steps on CartPole (0 skips it).") var ppoSteps = 50_000
+    @Option(help: "SAC steps on Pendulum before the policy-gradient comparison (0 skips it).") var sacSteps = 1500
 
     func validate() throws {
         try checkSamples(samples, range: 1_000...50_000_000)
         guard vaeSeconds >= 0 && vaeSeconds <= 600 else { throw ValidationError("--vae-seconds must be between 0 and 600, got \(vaeSeconds)") }
         guard (0...1_000_000).contains(flowSteps) else {
             throw ValidationError("--flow-steps must be between 0 and 1000000, got \(flowSteps)")
+        }
+        guard (0...10_000_000).contains(ppoSteps) else {
+            throw ValidationError("--ppo-steps must be between 0 and 10000000, got \(ppoSteps)")
+        }
+        guard sacSteps == 0 || (101...1_000_000).contains(sacSteps) else {
+            throw ValidationError("--sac-steps must be 0 or between 101 and 1000000, got \(sacSteps)")
         }
     }
 
@@ -55,6 +63,11 @@ struct DemoCommand: ParsableCommand {
             print("Training normalizing flows (\(flowSteps) steps each)…")
             for result in try FlowLab.demo(steps: flowSteps, seed: seed) { show(result) }
             print("(more: `reparam flow --help`)\n")
+        }
+        if ppoSteps > 0 || sacSteps > 0 {
+            print("Reinforcement learning (PPO \(ppoSteps) steps, SAC \(sacSteps) steps)…")
+            for result in try RLDemo.run(ppoSteps: ppoSteps, sacSteps: sacSteps, seed: seed) { show(result) }
+            print("(more: `reparam rl --help`, `reparam lab policy-gradient --help`)\n")
         }
         kernelSummary()
         let page = try writeReport(HTMLReport(title: "Reparam demo", introduction: [
