@@ -87,4 +87,29 @@ struct CheckpointTests {
             _ = try trainRL(other, control: RLRunControl(resume: original))
         }
     }
+
+    @Test("A loss that stops being finite stops the run, naming the step, with the checkpoint unchanged")
+    func nonFinite() throws {
+        let directory = Self.folder("nonfinite")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("run.safetensors")
+        let options = RLRunOptions(
+            environment: .cartpole, algorithm: .ppo, steps: 512, evaluationInterval: 512, evaluationEpisodes: 1)
+        _ = try trainRL(options, control: RLRunControl(checkpoint: url))
+        // Finite but enormous value weights: the first update's value loss overflows.
+        var file = try SafeTensors.read(url)
+        for i in file.tensors.indices where file.tensors[i].name.hasPrefix("model.value.") {
+            file.tensors[i].tensor = Tensor(repeating: 1e30, shape: file.tensors[i].tensor.shape)
+        }
+        try file.write(to: url)
+        let before = try Data(contentsOf: url)
+        var longer = options
+        longer.steps = 2048
+        #expect {
+            _ = try trainRL(longer, control: RLRunControl(checkpoint: url, resume: try RLSavedRun.read(url)))
+        } throws: { error in
+            error is RLTrainingFailure && "\(error)".contains("step") && "\(error)".contains("unchanged")
+        }
+        #expect(try Data(contentsOf: url) == before)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ReparamNN
 import ReparamRandom
 import ReparamTensor
 
@@ -64,7 +65,12 @@ public struct OffPolicyTraining<Base: ContinuousEnvironment, Agent: OffPolicyAge
             let updateKey = key.fold(in: 1 << 40 | UInt64(updates))
             let keys = updateKey.split(2)
             let batch = buffer.sample(schedule.batchSize, key: keys[0])
-            lastMetrics.merge(try agent.update(batch, key: keys[1], step: updates)) { $1 }
+            do {
+                lastMetrics.merge(try agent.update(batch, key: keys[1], step: updates)) { $1 }
+            } catch let error as NonFiniteTrainingError {
+                // Name the environment step, as the on-policy loop does; the update count follows.
+                throw NonFiniteTrainingError(step: step, detail: "update \(updates): \(error.detail)")
+            }
             updates += 1
         }
     }

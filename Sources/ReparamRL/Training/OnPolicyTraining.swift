@@ -174,8 +174,12 @@ public struct OnPolicyTraining<Base: PolicyEnvironment> {
                         valueCoefficient: c.valueCoefficient)
                 }
                 var gradient = pullback(Tensor([1, 0, 0, 0]))
-                try model.clipByGlobalNorm(&gradient, maxNorm: c.maxGradientNorm)
-                try optimizer.update(&model, along: gradient, learningRate: learningRate, step: rollouts)
+                do {
+                    try model.clipByGlobalNorm(&gradient, maxNorm: c.maxGradientNorm)
+                } catch let error as NonFiniteGradientError {
+                    throw NonFiniteTrainingError(step: step, detail: error.description)
+                }
+                try optimizer.update(&model, along: gradient, learningRate: learningRate, step: step)
                 for k in 0..<4 { sums[k] += losses.scalars[k] }
                 batches += 1
             }
