@@ -132,3 +132,11 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context) {
     }
     for (int task = 0; task < count; task++) fn(context, task);
 }
+
+void rp_run_concurrently(int count, rp_task_fn fn, void *context) {
+    if (rp_threads() <= 1) {
+        for (int task = 0; task < count; task++) fn(context, task);
+        return;
+    }
+    rp_parallel_run(count, fn, context);
+}

@@ -54,3 +54,42 @@ public enum Kernels {
         return try body()
     }
 }
+
+extension Kernels {
+    /// Runs `first` here and `second` on a pool worker at the same time (one after the other when
+    /// the kernels may use one thread, or the pool is busy). Kernels called inside each run on
+    /// that task's thread alone, with this thread's overrides: two independent pieces of work
+    /// (the twin critics of SAC and TD3) share the cores with one handoff instead of one per kernel.
+    public static func concurrently<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+        var a: A?, b: B?
+        var isa: Int32 = -1, threads: Int32 = -1, threshold: Int64 = -1
+        rp_get_thread_overrides(&isa, &threads, &threshold)
+        withoutActuallyEscaping(first) { first in
+            withoutActuallyEscaping(second) { second in
+                let pair = ConcurrentPair(
+                    tasks: [{ a = first() }, { b = second() }], isa: isa, threads: threads, threshold: threshold)
+                withExtendedLifetime(pair) {
+                    rp_run_concurrently(2, { context, task in
+                        let pair = Unmanaged<ConcurrentPair>.fromOpaque(context!).takeUnretainedValue()
+                        var (isa, threads, threshold): (Int32, Int32, Int64) = (-1, -1, -1)
+                        rp_get_thread_overrides(&isa, &threads, &threshold)
+                        rp_set_thread_overrides(pair.isa, pair.threads, pair.threshold)
+                        pair.tasks[Int(task)]()
+                        rp_set_thread_overrides(isa, threads, threshold)
+                    }, Unmanaged.passUnretained(pair).toOpaque())
+                }
+            }
+        }
+        return (a!, b!)
+    }
+}
+
+/// The two tasks of `Kernels.concurrently` and the caller's overrides, for the worker to adopt.
+private final class ConcurrentPair {
+    let tasks: [() -> Void]
+    let isa: Int32, threads: Int32, threshold: Int64
+
+    init(tasks: [() -> Void], isa: Int32, threads: Int32, threshold: Int64) {
+        (self.tasks, self.isa, self.threads, self.threshold) = (tasks, isa, threads, threshold)
+    }
+}

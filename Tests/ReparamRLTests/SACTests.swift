@@ -1,7 +1,7 @@
 import Foundation
 import ReparamNN
 import ReparamRandom
-import ReparamRL
+@testable import ReparamRL
 import ReparamTensor
 import Testing
 import _Differentiation
@@ -126,5 +126,40 @@ struct SACTests {
             try RLRunOptions(environment: .pendulum, algorithm: .sac, steps: 10, copies: 0).validate()
         }
         #expect(SACConfiguration.tuned(for: .pendulum).learningRate == 1e-3)
+    }
+}
+
+@Suite("Twin critics evaluated concurrently")
+struct ConcurrentCriticTests {
+    let critic = TwinCritic(observationSize: 3, actionSize: 2, hidden: [32, 32], key: RandomKey(seed: 51))
+    let s = RandomKey(seed: 52).normal([64, 3]), a = RandomKey(seed: 53).uniform([64, 2], low: -1, high: 1)
+
+    @Test("Each concurrent form equals the differentiated one", arguments: [1, 2])
+    func equal(threads: Int) {
+        let y = RandomKey(seed: 54).normal([64])
+        Kernels.withOverrides(threads: threads) {
+            #expect(critic.minimumValue(s, a).scalars == critic.minimum(s, a).scalars)
+
+            let (loss, gradient) = critic.regressionGradient(s, a, y)
+            let (reference, referenceGradient) = valueWithGradient(at: critic) { c in criticRegression(c, s, a, y).item }
+            #expect(abs(loss - reference) <= 1e-5 * abs(reference))
+            for path in critic.parameterPaths {
+                let (x, z) = (critic.gradient(path, in: gradient).scalars, critic.gradient(path, in: referenceGradient).scalars)
+                #expect(zip(x, z).allSatisfy { abs($0 - $1) <= 1e-5 + 1e-4 * abs($1) }, "\(path.name)")
+            }
+
+            let (value, actionGradient) = critic.concurrentMinimumActionGradient(s, a)
+            let (referenceValue, referenceActionGradient) = valueWithGradient(at: a) { a in critic.minimum(s, a).mean().item }
+            #expect(abs(value - referenceValue) <= 1e-5 * Swift.max(1, abs(referenceValue)))
+            #expect(zip(actionGradient.scalars, referenceActionGradient.scalars).allSatisfy { abs($0 - $1) <= 1e-6 + 1e-4 * abs($1) })
+
+            var tracked = critic, concurrent = critic
+            let online = TwinCritic(observationSize: 3, actionSize: 2, hidden: [32, 32], key: RandomKey(seed: 55))
+            tracked.track(online, rate: 0.3)
+            concurrent.trackTarget(online, rate: 0.3)
+            for path in critic.parameterPaths {
+                #expect(tracked[keyPath: path.value].scalars == concurrent[keyPath: path.value].scalars)
+            }
+        }
     }
 }

@@ -22,6 +22,30 @@ public protocol ActionValueCritic: ParameterListing {
     /// The first head per row, [B], the deterministic actor's objective.
     @differentiable(reverse, wrt: actions)
     func first(_ observations: Tensor, _ actions: Tensor) -> Tensor
+
+    /// `minimum` without a derivative, for targets (a critic with several heads may evaluate
+    /// them at once).
+    func minimumValue(_ observations: Tensor, _ actions: Tensor) -> Tensor
+    /// `criticRegression`'s value and gradient.
+    func regressionGradient(_ observations: Tensor, _ actions: Tensor, _ target: Tensor)
+        -> (loss: Float, gradient: TangentVector)
+    /// Polyak averaging of this target network towards `online`.
+    mutating func trackTarget(_ online: Self, rate tau: Float)
+}
+
+extension ActionValueCritic {
+    public func minimumValue(_ observations: Tensor, _ actions: Tensor) -> Tensor { minimum(observations, actions) }
+
+    public func regressionGradient(_ observations: Tensor, _ actions: Tensor, _ target: Tensor)
+        -> (loss: Float, gradient: TangentVector)
+    {
+        let (value, gradient) = valueWithGradient(at: self) { critic in
+            criticRegression(critic, observations, actions, target).item
+        }
+        return (value, gradient)
+    }
+
+    public mutating func trackTarget(_ online: Self, rate tau: Float) { track(online, rate: tau) }
 }
 
 /// One action-value network, as DDPG uses it (Lillicrap et al. 2016).

@@ -49,12 +49,10 @@ public struct DeterministicActorCritic<Critic: ActionValueCritic> {
                 c.targetPolicyNoise * key.normal(nextActions.shape), min: -c.targetNoiseClip, max: c.targetNoiseClip)
             nextActions = clamp(nextActions + noise, min: -1, max: 1)
         }
-        let nextValue = targetCritic.minimum(batch.nextObservations, nextActions)
+        let nextValue = targetCritic.minimumValue(batch.nextObservations, nextActions)
         let target = batch.rewards + c.gamma * (1 - batch.terminals) * nextValue
         let (observations, actions) = (batch.observations, batch.actions)
-        let (criticLoss, criticGradient) = valueWithGradient(at: critic) { critic in
-            criticRegression(critic, observations, actions, target).item
-        }
+        let (criticLoss, criticGradient) = critic.regressionGradient(observations, actions, target)
         try criticOptimizer.update(&critic, along: criticGradient, step: step)
         guard (step + 1) % c.policyDelay == 0 else {
             return DeterministicActorCriticLosses(critic: criticLoss, actor: nil)
@@ -62,7 +60,7 @@ public struct DeterministicActorCritic<Critic: ActionValueCritic> {
 
         let (actorLoss, actorGradient) = deterministicPolicyGradient(observations)
         try actorOptimizer.update(&actor, along: actorGradient, step: step)
-        targetCritic.track(critic, rate: c.tau)
+        targetCritic.trackTarget(critic, rate: c.tau)
         targetActor.track(actor, rate: c.tau)
         return DeterministicActorCriticLosses(critic: criticLoss, actor: actorLoss)
     }

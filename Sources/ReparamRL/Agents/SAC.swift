@@ -52,8 +52,12 @@ public struct SAC {
         let (observations, actions) = (batch.observations, batch.actions)
 
         // One draw of the policy at s serves the temperature (which needs log π) and the actor's
-        // gradient (which needs the critics after their update).
-        let draw = PolicyDraw(actor, observations, key: keys[0])
+        // gradient (which needs the critics after their update); the draw at s′ feeds the
+        // critics' target. The two are independent and run at once.
+        let policy = actor
+        let (draw, next) = Kernels.concurrently(
+            { PolicyDraw(policy, observations, key: keys[0]) },
+            { policy.sampleWithLogProb(batch.nextObservations, key: keys[1]) })
 
         // log α: its loss −log α·mean(log π + H̄) has gradient −mean(log π + H̄).
         let entropyGap = (draw.sample.logProb + targetEntropy).mean().scalars[0]
@@ -62,18 +66,15 @@ public struct SAC {
         try temperatureOptimizer.update(&temperature, along: temperatureGradient, step: step)
 
         // The critics' target, from the current policy at s′ and the target critics.
-        let next = actor.sampleWithLogProb(batch.nextObservations, key: keys[1])
-        let nextValue = targetCritic.minimum(batch.nextObservations, next.value) - alpha * next.logProb
+        let nextValue = targetCritic.minimumValue(batch.nextObservations, next.value) - alpha * next.logProb
         let target = batch.rewards + configuration.gamma * (1 - batch.terminals) * nextValue
-        let (criticLoss, criticGradient) = valueWithGradient(at: critic) { critic in
-            criticRegression(critic, observations, actions, target).item
-        }
+        let (criticLoss, criticGradient) = critic.regressionGradient(observations, actions, target)
         try criticOptimizer.update(&critic, along: criticGradient, step: step)
 
         // The actor, through the updated critics.
         let (actorLoss, actorGradient) = draw.softPolicyGradient(critic, observations, alpha: alpha)
         try actorOptimizer.update(&actor, along: actorGradient, step: step)
-        targetCritic.track(self.critic, rate: configuration.tau)
+        targetCritic.trackTarget(self.critic, rate: configuration.tau)
         return SACLosses(
             critic: criticLoss, actor: actorLoss, alpha: alpha, entropy: -(entropyGap - targetEntropy))
     }
@@ -101,9 +102,7 @@ public struct PolicyDraw {
     public func softPolicyGradient(_ critic: TwinCritic, _ observations: Tensor, alpha: Float)
         -> (loss: Float, gradient: SquashedGaussianActor.TangentVector)
     {
-        let (value, valueGradient) = valueWithGradient(at: sample.value) { actions in
-            critic.minimum(observations, actions).mean().item
-        }
+        let (value, valueGradient) = critic.concurrentMinimumActionGradient(observations, sample.value)
         let logProb = sample.logProb
         let loss = alpha * logProb.mean().scalars[0] - value
         var cotangent = SampleWithLogProb.TangentVector.zero

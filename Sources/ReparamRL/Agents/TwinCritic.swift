@@ -50,3 +50,64 @@ extension TwinCritic: ParameterListing {
             }
     }
 }
+
+extension TwinCritic {
+    /// min(Q₁, Q₂)(s, a) per row, [B], the two critics evaluated at once (no derivative).
+    public func minimumValue(_ observations: Tensor, _ actions: Tensor) -> Tensor {
+        let input = concat([observations, actions], axis: 1)
+        let (a, b) = Kernels.concurrently({ q1(input) }, { q2(input) })
+        return (0.5 * (a + b - abs(a - b))).reshaped(to: [observations.shape[0]])
+    }
+
+    /// ½ Σᵢ mean((Qᵢ(s, a) − y)²) and its gradient, each critic's term (which only its own
+    /// weights enter) on its own thread.
+    public func regressionGradient(_ observations: Tensor, _ actions: Tensor, _ target: Tensor)
+        -> (loss: Float, gradient: TangentVector)
+    {
+        let input = concat([observations, actions], axis: 1)
+        let y = target.reshaped(to: [target.shape[0], 1])
+        func term(_ q: MLP) -> (value: Float, gradient: MLP.TangentVector) {
+            valueWithGradient(at: q) { q in
+                let error = q(input) - y
+                return (0.5 * (error * error).mean()).item
+            }
+        }
+        let (first, second) = Kernels.concurrently({ term(q1) }, { term(q2) })
+        return (first.value + second.value, TangentVector(q1: first.gradient, q2: second.gradient))
+    }
+
+    /// mean(min(Q₁, Q₂)(s, a)) and its gradient with respect to the actions [B, act], through
+    /// the critics held fixed: both forward passes at once, then both input-only backward passes.
+    public func concurrentMinimumActionGradient(_ observations: Tensor, _ actions: Tensor)
+        -> (value: Float, gradient: Tensor)
+    {
+        let input = concat([observations, actions], axis: 1)
+        let (first, second) = Kernels.concurrently(
+            { valueWithPullback(at: input) { x in q1(x) } }, { valueWithPullback(at: input) { x in q2(x) } })
+        // ∂/∂a ½(a + b − |a − b|) = ½(1 − sign(a − b)), ∂/∂b = ½(1 + sign(a − b)); the mean adds 1/B.
+        let (a, b) = (first.value.scalars, second.value.scalars)
+        let n = Float(a.count)
+        var (weightA, weightB, total) = ([Float](repeating: 0, count: a.count), [Float](repeating: 0, count: a.count), Float(0))
+        for i in a.indices {
+            let sign: Float = a[i] > b[i] ? 1 : (a[i] < b[i] ? -1 : 0)
+            (weightA[i], weightB[i]) = (0.5 * (1 - sign) / n, 0.5 * (1 + sign) / n)
+            total += 0.5 * (a[i] + b[i] - abs(a[i] - b[i]))
+        }
+        let shape = first.value.shape
+        let (gradientA, gradientB) = Kernels.concurrently(
+            { first.pullback(Tensor(shape: shape, scalars: weightA)) },
+            { second.pullback(Tensor(shape: shape, scalars: weightB)) })
+        let columns = observations.shape[1]..<(observations.shape[1] + actions.shape[1])
+        return (total / n, (gradientA + gradientB).slice(axis: 1, columns))
+    }
+}
+
+extension TwinCritic {
+    /// Polyak averaging towards `online`, Q₁ and Q₂ at once.
+    public mutating func trackTarget(_ online: TwinCritic, rate tau: Float) {
+        let (q1, q2) = (self.q1, self.q2)
+        (self.q1, self.q2) = Kernels.concurrently(
+            { var q = q1; q.track(online.q1, rate: tau); return q },
+            { var q = q2; q.track(online.q2, rate: tau); return q })
+    }
+}
