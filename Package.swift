@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layers, bottom-up; each target imports only the ones below it:
 // CReparamKernels → ReparamTensor → ReparamRandom → ReparamDistributions, ReparamNN →
-// ReparamFlows, ReparamEstimators, ReparamData → ReparamModels → Reparam (umbrella) → ReparamLab → reparam (CLI).
+// ReparamFlows, ReparamEstimators, ReparamData → ReparamModels, ReparamRL, ReparamPreference →
+// Reparam (umbrella) → ReparamLab → reparam (CLI).
 let package = Package(
     name: "Reparam",
     products: [
@@ -33,7 +34,9 @@ let package = Package(
         .target(
             name: "ReparamRL",
             dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor"]),
-        .target(name: "Reparam", dependencies: ["ReparamRL", "ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(
+            name: "ReparamPreference", dependencies: ["ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "Reparam", dependencies: ["ReparamPreference", "ReparamRL", "ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ReparamLab", dependencies: ["Reparam"]),
         .executableTarget(
@@ -58,6 +61,8 @@ let package = Package(
         .testTarget(
             name: "ReparamRLTests", dependencies: ["ReparamRL", "ReparamNN", "ReparamRandom", "ReparamTensor"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ReparamPreferenceTests", dependencies: ["ReparamPreference", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),

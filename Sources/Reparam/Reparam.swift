@@ -9,3 +9,4 @@
 @_exported import ReparamData
 @_exported import ReparamModels
 @_exported import ReparamRL
+@_exported import ReparamPreference
