@@ -18,6 +18,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Steps of each normalizing flow (0 skips them).") var flowSteps = 1500
     @Option(help: "PPO steps on CartPole (0 skips it).") var ppoSteps = 50_000
     @Option(help: "SAC steps on Pendulum before the policy-gradient comparison (0 skips it).") var sacSteps = 1500
+    @Flag(help: "Skip the preference-optimization part.") var skipPreference = false
 
     func validate() throws {
         try checkSamples(samples, range: 1_000...50_000_000)
@@ -68,6 +69,11 @@ struct DemoCommand: ParsableCommand {
             print("Reinforcement learning (PPO \(ppoSteps) steps, SAC \(sacSteps) steps)…")
             for result in try RLDemo.run(ppoSteps: ppoSteps, sacSteps: sacSteps, seed: seed) { show(result) }
             print("(more: `reparam rl --help`, `reparam lab policy-gradient --help`)\n")
+        }
+        if !skipPreference {
+            print("Preference optimization (DPO and RLOO against the exact optimum)…")
+            show(try PreferenceComparison.demo(seed: seed))
+            print("(more: `reparam pref --help`)\n")
         }
         kernelSummary()
         let page = try writeReport(HTMLReport(title: "Reparam demo", introduction: [

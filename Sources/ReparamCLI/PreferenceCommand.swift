@@ -9,7 +9,7 @@ struct PreferenceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pref",
         abstract: "Preference optimization (RLHF with PPO, REINFORCE, RLOO, DPO, IPO) against the exact optimum.",
-        subcommands: [PreferenceTrainCommand.self])
+        subcommands: [PreferenceTrainCommand.self, PreferenceCompareCommand.self])
 }
 
 struct PreferenceTrainCommand: ParsableCommand {
@@ -94,5 +94,68 @@ struct PreferenceTrainCommand: ParsableCommand {
             throw CommandFailure(description: "cannot write \(url.path): \(error.localizedDescription)")
         }
         FileHandle.standardError.write(Data("exported \(url.path)\n".utf8))
+    }
+}
+
+struct PreferenceCompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Every method at several β: the reward-against-KL frontier with the exact optimum's curve.",
+        discussion: """
+            One problem (corpus, π_ref, reward, pairs) serves every run. Steps: 10000 for dpo and ipo, \
+            2000 for the RL methods (one batch of 64 samples each), unless --steps is given.
+
+            Example:
+              reparam pref compare --betas 0.05,0.1,0.5,1 --methods ppo,reinforce,rloo,dpo,ipo --report pref
+            """)
+
+    @Option(help: "Comma-separated β values.") var betas = "0.05,0.1,0.5,1"
+    @Option(help: "Comma-separated methods.") var methods = PreferenceMethod.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(parsing: .unconditional, help: "Preference pairs.") var pairs = 100_000
+    @Option(parsing: .unconditional, help: "Steps for every method (default: 10000 for dpo/ipo, 2000 otherwise).")
+    var steps: Int?
+    @OptionGroup var output: LabOutput
+    @OptionGroup var kernels: KernelOptions
+
+    var parsedBetas: [Double]? {
+        let parts = betas.split(separator: ",")
+        let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        return values.count == parts.count && !values.isEmpty ? values : nil
+    }
+
+    var parsedMethods: [PreferenceMethod]? {
+        let parts = methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap(PreferenceMethod.init(rawValue:))
+        return values.count == parts.count && !values.isEmpty && Set(values).count == values.count ? values : nil
+    }
+
+    func validate() throws {
+        guard let betas = parsedBetas else { throw ValidationError("--betas must be a comma-separated list of numbers, got '\(self.betas)'") }
+        guard let methods = parsedMethods else {
+            throw ValidationError(
+                "--methods must list distinct methods from \(PreferenceMethod.allCases.map(\.rawValue).joined(separator: ", ")), "
+                    + "got '\(self.methods)'")
+        }
+        for beta in betas {
+            for method in methods {
+                let c = PreferenceConfiguration(method: method, beta: beta, pairs: pairs, steps: steps ?? 1, seed: output.seed)
+                do { try c.validate() } catch let error as PreferenceError { throw ValidationError(error.description) }
+            }
+        }
+        if let report = output.report { try checkWritableFolder(report, flag: "--report") }
+    }
+
+    func run() throws {
+        let (betas, methods) = (parsedBetas!, parsedMethods!)
+        FileHandle.standardError.write(Data("building the problem (corpus, π_ref, pairs)…\n".utf8))
+        var bar = ProgressBar(total: betas.count * methods.count, unit: "runs", metric: "run")
+        bar.start(label: "pref compare", done: 0)
+        let (problem, results) = try kernels.applied {
+            try PreferenceComparison.run(
+                methods: methods, betas: betas, pairs: pairs, seed: output.seed,
+                steps: { steps ?? ($0.samples ? 2000 : 10_000) }, progress: { done, _ in bar.update(done: done, loss: Double(done)) })
+        }
+        bar.finish()
+        try output.emit([PreferenceComparison.result(problem: problem, results: results)], title: "Reparam preference comparison")
     }
 }

@@ -28,15 +28,15 @@ public struct ExactEvaluation: Sendable, Equatable, Codable {
 public struct PreferenceProblem {
     public let space: SequenceSpace
     public let reward: HiddenReward
-    public let beta: Double
+    public private(set) var beta: Double
     public let reference: SequencePolicy
     public let pairs: [PreferencePair]
     /// Per sequence of `space.all`: log π_ref, r*, log π*.
     public let referenceLogProbabilities: [Double]
     public let rewards: [Double]
-    public let optimumLogProbabilities: [Double]
+    public private(set) var optimumLogProbabilities: [Double]
     /// log Z = log Σ π_ref·exp(r*/β); the optimum's objective is β log Z.
-    public let logPartition: Double
+    public private(set) var logPartition: Double
     /// Mean negative log-likelihood per sequence of π_ref on its corpus.
     public let referenceNLL: Double
 
@@ -55,11 +55,31 @@ public struct PreferenceProblem {
         let all = space.all
         referenceLogProbabilities = reference.exactLogProbabilities()
         rewards = all.map(reward.callAsFunction)
-        let logits = zip(referenceLogProbabilities, rewards).map { $0 + $1 / beta }
-        let logZ = logSumExp(logits)
-        logPartition = logZ
-        optimumLogProbabilities = logits.map { $0 - logZ }
+        (optimumLogProbabilities, logPartition) = Self.optimum(referenceLogProbabilities, rewards, beta: beta)
         pairs = Self.pairs(reference: reference, reward: reward, count: pairCount, key: keys[3])
+    }
+
+    /// The same corpus, reference, reward and pairs with another β (and so another optimum).
+    public func with(beta newBeta: Double) -> PreferenceProblem {
+        var copy = self
+        copy.beta = newBeta
+        (copy.optimumLogProbabilities, copy.logPartition) = Self.optimum(referenceLogProbabilities, rewards, beta: newBeta)
+        return copy
+    }
+
+    /// log π*(y) ∝ log π_ref(y) + r*(y)/β, normalized, and log Z.
+    static func optimum(_ referenceLogp: [Double], _ rewards: [Double], beta: Double) -> ([Double], Double) {
+        let logits = zip(referenceLogp, rewards).map { $0 + $1 / beta }
+        let logZ = logSumExp(logits)
+        return (logits.map { $0 - logZ }, logZ)
+    }
+
+    /// (KL(π*_β‖π_ref), E_{π*_β}[r*]) for each β: the exact optimum's reward-against-KL frontier.
+    public func frontier(betas: [Double]) -> [(kl: Double, reward: Double)] {
+        betas.map { b in
+            let evaluation = with(beta: b).optimum
+            return (evaluation.klToReference, evaluation.trueReward)
+        }
     }
 
     /// A corpus from a random first-order Markov "teacher" (transition logits ~ 1.5·N(0, 1), the

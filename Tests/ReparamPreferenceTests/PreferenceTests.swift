@@ -65,6 +65,16 @@ struct PreferenceTests {
         }
     }
 
+    @Test("The optimum's frontier: a smaller β buys more reward with more KL")
+    func frontier() {
+        let problem = PreferenceProblem(
+            space: Self.space, beta: 0.3, pairCount: 10, corpusSize: 500, referenceSteps: 50, key: RandomKey(seed: 8))
+        let points = problem.frontier(betas: [4, 1, 0.3, 0.1])
+        for (a, b) in zip(points, points.dropFirst()) { #expect(b.kl > a.kl && b.reward > a.reward) }
+        let again = problem.with(beta: 0.3)
+        #expect(again.optimumLogProbabilities == problem.optimumLogProbabilities)
+    }
+
     /// Two hand-made pairs with a policy and reference given by their sequence log-probabilities:
     /// h = (log π(y_w) − log π_ref(y_w)) − (log π(y_l) − log π_ref(y_l)).
     @Test("DPO and IPO losses and gradients match their closed forms", arguments: [DirectPreferenceLoss.dpo, .ipo])
