@@ -54,7 +54,7 @@ public struct PreferenceConfiguration: Codable, Sendable, Equatable {
     /// Every reason these settings cannot run.
     public func validate() throws {
         if !(beta.isFinite && beta > 0 && beta <= 100) { throw PreferenceError("--beta must be in (0, 100], got \(beta)") }
-        if !(1...10_000_000).contains(pairs) { throw PreferenceError("--pairs must be between 1 and 10000000, got \(pairs)") }
+        if !(1...1_000_000).contains(pairs) { throw PreferenceError("--pairs must be between 1 and 1000000, got \(pairs)") }
         if !(1...10_000_000).contains(steps) { throw PreferenceError("--steps must be between 1 and 10000000, got \(steps)") }
         if !(learningRate.isFinite && learningRate > 0) { throw PreferenceError("the learning rate must be positive") }
         if batchSize < 2 || batchSize % rlooGroup != 0 || rlooGroup < 2 {
