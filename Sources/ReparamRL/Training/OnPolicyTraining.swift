@@ -96,20 +96,27 @@ public struct OnPolicyTraining<Base: PolicyEnvironment> {
             steps: steps, copies: environments.count, observationSize: base.observationSize,
             actionWidth: base.policyActionWidth)
         for t in 0..<steps {
-            let input = networkInput(observations)
-            let (actions, logProbs) = model.policy.sample(input, key: key.fold(in: UInt64(step)))
-            let values = model.values(input)
-            let result = environments.step(base.actions(fromPolicy: actions))
-            let rewards = learningRewards(result)
-            rollout.record(
-                step: t, observations: input, actions: actions, logProbs: logProbs, values: values, rewards: rewards,
-                episodeStarts: episodeStarts)
-            episodeStarts = zip(result.terminated, result.truncated).map { $0 || $1 }
-            observations = result.observations
+            let result = stepCopies(recordingAt: t, in: &rollout)
             trainingReturns += result.finishedEpisodes.map(\.return)
             step += environments.count
         }
         return rollout
+    }
+
+    /// Samples actions at the current observations, steps the copies, records row `t` of
+    /// `rollout` and moves on to the new observations.
+    mutating func stepCopies(recordingAt t: Int, in rollout: inout Rollout) -> VectorStep {
+        let input = networkInput(observations)
+        let (actions, logProbs) = model.policy.sample(input, key: key.fold(in: UInt64(step)))
+        let values = model.values(input)
+        let result = environments.step(environments.base.actions(fromPolicy: actions))
+        let rewards = learningRewards(result)
+        rollout.record(
+            step: t, observations: input, actions: actions, logProbs: logProbs, values: values, rewards: rewards,
+            episodeStarts: episodeStarts)
+        episodeStarts = zip(result.terminated, result.truncated).map { $0 || $1 }
+        observations = result.observations
+        return result
     }
 
     /// One whole episode from every copy, started afresh; rows after a copy's episode ended are
@@ -126,14 +133,7 @@ public struct OnPolicyTraining<Base: PolicyEnvironment> {
         var running = [Bool](repeating: true, count: n)
         var t = 0
         while running.contains(true) {
-            let input = networkInput(observations)
-            let (actions, logProbs) = model.policy.sample(input, key: key.fold(in: UInt64(step)))
-            let values = model.values(input)
-            let result = environments.step(base.actions(fromPolicy: actions))
-            let rewards = learningRewards(result)
-            rollout.record(
-                step: t, observations: input, actions: actions, logProbs: logProbs, values: values, rewards: rewards,
-                episodeStarts: episodeStarts)
+            let result = stepCopies(recordingAt: t, in: &rollout)
             for i in 0..<n {
                 rollout.valid[t * n + i] = running[i]
                 if running[i] { step += 1 }
@@ -142,8 +142,6 @@ public struct OnPolicyTraining<Base: PolicyEnvironment> {
                 running[episode.copy] = false
                 trainingReturns.append(episode.return)
             }
-            episodeStarts = zip(result.terminated, result.truncated).map { $0 || $1 }
-            observations = result.observations
             t += 1
         }
         // Rows past the longest episode stay invalid.
