@@ -36,7 +36,12 @@ let package = Package(
             dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor"]),
         .target(
             name: "ReparamPreference", dependencies: ["ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor"]),
-        .target(name: "Reparam", dependencies: ["ReparamPreference", "ReparamRL", "ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(
+            name: "Reparam",
+            dependencies: [
+                "ReparamPreference", "ReparamRL", "ReparamModels", "ReparamFlows", "ReparamData", "ReparamEstimators",
+                "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor",
+            ]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ReparamLab", dependencies: ["Reparam"]),
         .executableTarget(
@@ -62,7 +67,8 @@ let package = Package(
             name: "ReparamRLTests", dependencies: ["ReparamRL", "ReparamNN", "ReparamRandom", "ReparamTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ReparamPreferenceTests", dependencies: ["ReparamPreference", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+            name: "ReparamPreferenceTests",
+            dependencies: ["ReparamPreference", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),

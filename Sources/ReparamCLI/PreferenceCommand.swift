@@ -52,11 +52,14 @@ struct PreferenceTrainCommand: ParsableCommand {
 
     func run() throws {
         FileHandle.standardError.write(Data("building the problem (corpus, π_ref, pairs, π*)…\n".utf8))
-        let (problem, policy, result) = try kernels.applied { () throws -> (PreferenceProblem, SequencePolicy, PreferenceResult) in
+        typealias Outcome = (PreferenceProblem, SequencePolicy, PreferenceResult)
+        let (problem, policy, result) = try kernels.applied { () throws -> Outcome in
             let problem = PreferenceProblem(beta: beta, pairCount: pairs, key: RandomKey(seed: seed))
             var bar = ProgressBar(total: stepCount, unit: "steps", metric: "step")
             bar.start(label: "\(method.rawValue) β=\(beta)", done: 0)
-            let (policy, result) = try trainPreference(configuration, problem: problem) { bar.update(done: $0, loss: Double($0)) }
+            let (policy, result) = try trainPreference(configuration, problem: problem) {
+                bar.update(done: $0, loss: Double($0))
+            }
             bar.finish()
             return (problem, policy, result)
         }
@@ -130,7 +133,9 @@ struct PreferenceCompareCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard let betas = parsedBetas else { throw ValidationError("--betas must be a comma-separated list of numbers, got '\(self.betas)'") }
+        guard let betas = parsedBetas else {
+            throw ValidationError("--betas must be a comma-separated list of numbers, got '\(self.betas)'")
+        }
         guard let methods = parsedMethods else {
             throw ValidationError(
                 "--methods must list distinct methods from \(PreferenceMethod.allCases.map(\.rawValue).joined(separator: ", ")), "
@@ -153,9 +158,11 @@ struct PreferenceCompareCommand: ParsableCommand {
         let (problem, results) = try kernels.applied {
             try PreferenceComparison.run(
                 methods: methods, betas: betas, pairs: pairs, seed: output.seed,
-                steps: { steps ?? ($0.samples ? 2000 : 10_000) }, progress: { done, _ in bar.update(done: done, loss: Double(done)) })
+                steps: { steps ?? ($0.samples ? 2000 : 10_000) },
+                progress: { done, _ in bar.update(done: done, loss: Double(done)) })
         }
         bar.finish()
-        try output.emit([PreferenceComparison.result(problem: problem, results: results)], title: "Reparam preference comparison")
+        try output.emit(
+            [PreferenceComparison.result(problem: problem, results: results)], title: "Reparam preference comparison")
     }
 }

@@ -198,7 +198,8 @@ struct RLEvalCommand: ParsableCommand {
             let object: [String: Any] = [
                 "env": options.environment.rawValue, "algo": options.algorithm.rawValue, "step": step,
                 "episodes": episodes, "eval_return_mean": evaluation.mean,
-                "eval_return_std": evaluation.standardDeviation, "mean_length": Double(evaluation.lengths.reduce(0, +)) / Double(episodes),
+                "eval_return_std": evaluation.standardDeviation,
+                "mean_length": Double(evaluation.lengths.reduce(0, +)) / Double(episodes),
             ]
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -55,7 +55,8 @@ public enum PolicyGradientLab {
                 "∇θ E_s E_{a~πθ}[min Q(s, a)] for SAC's tanh-Gaussian policy, critic and \(problem.states.shape[0]) "
                     + "states fixed (\(source)); \(samples) samples per estimator, one action per state each.",
                 "The plain score function needs \(formatted(ratio.rounded())) times the samples of the pathwise "
-                    + "estimator for a 10% relative error; with a baseline, \(formatted((needed[2] / needed[0]).rounded())) times.",
+                    + "estimator for a 10% relative error; with a baseline, "
+                    + "\(formatted((needed[2] / needed[0]).rounded())) times.",
             ],
             table: table, records: records, charts: [chart],
             notes: [

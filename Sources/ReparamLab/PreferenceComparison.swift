@@ -56,7 +56,9 @@ public enum PreferenceComparison {
                 + methods.map { m in
                     Chart.Series(
                         name: m.rawValue,
-                        points: results.filter { $0.method == m }.map { ($0.evaluation.klToReference, $0.evaluation.trueReward) },
+                        points: results.filter { $0.method == m }.map {
+                            ($0.evaluation.klToReference, $0.evaluation.trueReward)
+                        },
                         lines: false)
                 })
         // Closeness: the mean gap J(π*) − J(π) ≥ 0 over the β values, beside the compute it took.
@@ -103,7 +105,9 @@ extension PreferenceComparison {
                            formatted(optimum.objective), "—", "—"])
         return LabResult(
             title: "Preference optimization at β = 0.1: DPO (no sampling) and RLOO (sampling) against the exact optimum",
-            headline: ["All \(problem.space.count) sequences enumerated; `reparam pref compare` runs every method at several β."],
+            headline: [
+                "All \(problem.space.count) sequences enumerated; `reparam pref compare` runs every method at several β.",
+            ],
             table: table, records: [], charts: [])
     }
 }

@@ -108,7 +108,9 @@ extension SequenceBatch {
             size: indices.count,
             inputs: inputs.map { t in
                 let width = t.shape[1]
-                return Tensor(shape: [indices.count, width], scalars: indices.flatMap { Array(t.scalars[($0 * width)..<(($0 + 1) * width)]) })
+                return Tensor(
+                    shape: [indices.count, width],
+                    scalars: indices.flatMap { Array(t.scalars[($0 * width)..<(($0 + 1) * width)]) })
             },
             targets: targets.map { row in indices.map { row[$0] } },
             masks: masks.map { m in Tensor(indices.map { m.scalars[$0] }) })

@@ -138,7 +138,9 @@ public struct PreferenceProblem {
     }
 
     /// The exact evaluation of `policy`.
-    public func evaluate(_ policy: SequencePolicy) -> ExactEvaluation { evaluate(logProbabilities: policy.exactLogProbabilities()) }
+    public func evaluate(_ policy: SequencePolicy) -> ExactEvaluation {
+        evaluate(logProbabilities: policy.exactLogProbabilities())
+    }
 
     /// The exact evaluation of a distribution given by its log-probabilities in `space.all` order.
     public func evaluate(logProbabilities logp: [Double]) -> ExactEvaluation {

@@ -48,7 +48,9 @@ public struct RewardModel: Differentiable {
         let chosen = model.features(pairs.map(\.chosen)), rejected = model.features(pairs.map(\.rejected))
         let width = chosen.shape[1]
         func rows(_ t: Tensor, _ indices: [Int]) -> Tensor {
-            Tensor(shape: [indices.count, width], scalars: indices.flatMap { Array(t.scalars[($0 * width)..<(($0 + 1) * width)]) })
+            Tensor(
+                shape: [indices.count, width],
+                scalars: indices.flatMap { Array(t.scalars[($0 * width)..<(($0 + 1) * width)]) })
         }
         for step in 0..<steps {
             let indices = (0..<min(64, pairs.count)).map { _ in Int.random(in: 0..<pairs.count, using: &generator) }

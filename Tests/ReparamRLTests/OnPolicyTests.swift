@@ -143,7 +143,9 @@ struct OnPolicyTests {
     @Test("Running statistics merged batch by batch equal those of all the data")
     func runningStatistics() {
         var statistics = RunningMeanVariance(size: 2)
-        let data = RandomKey(seed: 37).normal([300, 2]).scalars.enumerated().map { $0.offset % 2 == 0 ? 3 * $0.element + 1 : $0.element }
+        let data = RandomKey(seed: 37).normal([300, 2]).scalars.enumerated().map {
+            $0.offset % 2 == 0 ? 3 * $0.element + 1 : $0.element
+        }
         for b in 0..<3 { statistics.update(Array(data[(b * 200)..<((b + 1) * 200)]), batch: 100) }
         for j in 0..<2 {
             let column = stride(from: j, to: 600, by: 2).map { Double(data[$0]) }

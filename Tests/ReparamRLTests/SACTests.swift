@@ -151,7 +151,9 @@ struct ConcurrentCriticTests {
             let (value, actionGradient) = critic.concurrentMinimumActionGradient(s, a)
             let (referenceValue, referenceActionGradient) = valueWithGradient(at: a) { a in critic.minimum(s, a).mean().item }
             #expect(abs(value - referenceValue) <= 1e-5 * Swift.max(1, abs(referenceValue)))
-            #expect(zip(actionGradient.scalars, referenceActionGradient.scalars).allSatisfy { abs($0 - $1) <= 1e-6 + 1e-4 * abs($1) })
+            #expect(zip(actionGradient.scalars, referenceActionGradient.scalars).allSatisfy {
+                abs($0 - $1) <= 1e-6 + 1e-4 * abs($1)
+            })
 
             var tracked = critic, concurrent = critic
             let online = TwinCritic(observationSize: 3, actionSize: 2, hidden: [32, 32], key: RandomKey(seed: 55))

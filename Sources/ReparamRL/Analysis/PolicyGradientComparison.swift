@@ -83,7 +83,9 @@ public struct PolicyGradientProblem {
         let start = Date()
         for i in 0..<samples {
             let g = estimate(kind, key: key.fold(in: UInt64(i)))
-            if mean.isEmpty { (mean, squares) = ([Double](repeating: 0, count: g.count), [Double](repeating: 0, count: g.count)) }
+            if mean.isEmpty {
+                (mean, squares) = ([Double](repeating: 0, count: g.count), [Double](repeating: 0, count: g.count))
+            }
             // Welford's update, per coordinate.
             for p in g.indices {
                 let x = Double(g[p])
@@ -173,7 +175,8 @@ extension PolicyGradientProblem {
     }
 
     static func sacProblem(
-        _ options: RLRunOptions, saved: RLSavedRun?, states: Int, baselineDraws: Int, progress: (Int, Double?) -> Void = { _, _ in }
+        _ options: RLRunOptions, saved: RLSavedRun?, states: Int, baselineDraws: Int,
+        progress: (Int, Double?) -> Void = { _, _ in }
     ) throws -> PolicyGradientProblem {
         func build<E: ContinuousEnvironment>(_ environment: E) throws -> PolicyGradientProblem {
             var loop = OffPolicyTraining(
