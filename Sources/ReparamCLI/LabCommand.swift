@@ -7,8 +7,10 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Measure gradient estimators against exact answers: bias, variance, SNR, samples needed.",
-        subcommands: [GaussianLabCommand.self, SigmaSweepCommand.self, SamplesNeededCommand.self, DiscreteLabCommand.self, NaiveLabCommand.self,
-                      PolicyGradientLabCommand.self]
+        subcommands: [
+            GaussianLabCommand.self, SigmaSweepCommand.self, SamplesNeededCommand.self, DiscreteLabCommand.self,
+            NaiveLabCommand.self, PolicyGradientLabCommand.self,
+        ]
     )
 }
 
@@ -204,7 +206,8 @@ struct PolicyGradientLabCommand: ParsableCommand {
               reparam lab policy-gradient --run runs/sac-pendulum --samples 2000
             """)
 
-    @Option(help: "Environment (continuous actions): pendulum or mountaincar-continuous.") var env: EnvironmentKind = .pendulum
+    @Option(help: "Environment (continuous actions): pendulum or mountaincar-continuous.")
+    var env: EnvironmentKind = .pendulum
     @Option(
         name: .customLong("run"),
         help: "A SAC run folder (rl train --out) to take the actor and critics from, instead of training.")

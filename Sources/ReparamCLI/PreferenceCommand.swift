@@ -138,12 +138,14 @@ struct PreferenceCompareCommand: ParsableCommand {
         }
         guard let methods = parsedMethods else {
             throw ValidationError(
-                "--methods must list distinct methods from \(PreferenceMethod.allCases.map(\.rawValue).joined(separator: ", ")), "
+                "--methods must list distinct methods from "
+                    + "\(PreferenceMethod.allCases.map(\.rawValue).joined(separator: ", ")), "
                     + "got '\(self.methods)'")
         }
         for beta in betas {
             for method in methods {
-                let c = PreferenceConfiguration(method: method, beta: beta, pairs: pairs, steps: steps ?? 1, seed: output.seed)
+                let c = PreferenceConfiguration(
+                    method: method, beta: beta, pairs: pairs, steps: steps ?? 1, seed: output.seed)
                 do { try c.validate() } catch let error as PreferenceError { throw ValidationError(error.description) }
             }
         }

@@ -181,7 +181,9 @@ struct RLEvalCommand: ParsableCommand {
     @OptionGroup var kernels: KernelOptions
 
     func validate() throws {
-        if !(1...10_000).contains(episodes) { throw ValidationError("--episodes must be between 1 and 10000, got \(episodes)") }
+        if !(1...10_000).contains(episodes) {
+            throw ValidationError("--episodes must be between 1 and 10000, got \(episodes)")
+        }
     }
 
     func run() throws {

@@ -62,7 +62,8 @@ public enum PolicyGradientLab {
             notes: [
                 "SNR = ‖g‖/√(tr Var); samples for 10% = tr Var/(0.01‖g‖²); g = the pathwise estimator's mean.",
                 "deviation = ‖mean − g‖/‖g‖; noise level = what sampling alone explains: unbiased estimators stay near it.",
-                "Baseline b(s): the mean of min Q over independent actions per state, drawn apart from the estimator's samples.",
+                "Baseline b(s): the mean of min Q over independent actions per state, drawn apart from the "
+                    + "estimator's samples.",
             ])
     }
 }

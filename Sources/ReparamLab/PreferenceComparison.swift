@@ -94,7 +94,9 @@ extension PreferenceComparison {
                 problem: problem
             ).result
         }
-        var table = Table(header: ["method", "true reward", "KL(π‖π_ref)", "KL(π*‖π)", "objective", "seconds", "sampled tokens"])
+        var table = Table(header: [
+            "method", "true reward", "KL(π‖π_ref)", "KL(π*‖π)", "objective", "seconds", "sampled tokens",
+        ])
         table.rows = runs.map { r in
             [r.method.rawValue, formatted(r.evaluation.trueReward), formatted(r.evaluation.klToReference),
              formatted(r.evaluation.klToOptimum), formatted(r.evaluation.objective), formatted(r.seconds),

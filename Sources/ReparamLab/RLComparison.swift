@@ -80,7 +80,8 @@ public struct RLComparison {
             }
             series.append(Chart.Series(name: algorithm.rawValue, points: points.map { ($0.step, $0.mean) }, color: index))
             if seeds > 1 {
-                for (label, values) in [("min", points.map { ($0.step, $0.low) }), ("max", points.map { ($0.step, $0.high) })] {
+                let bounds = [("min", points.map { ($0.step, $0.low) }), ("max", points.map { ($0.step, $0.high) })]
+                for (label, values) in bounds {
                     series.append(Chart.Series(
                         name: "\(algorithm.rawValue) \(label)", points: values, dashed: true, markers: false, color: index))
                 }

@@ -88,7 +88,9 @@ func ppoStep(
         for m in 0..<c.ppoMinibatches {
             let selected = Array(rows[(m * size)..<((m + 1) * size)])
             func pick(_ values: [Float]) -> Tensor {
-                Tensor(shape: [size, length], scalars: selected.flatMap { Array(values[($0 * length)..<(($0 + 1) * length)]) })
+                Tensor(
+                    shape: [size, length],
+                    scalars: selected.flatMap { Array(values[($0 * length)..<(($0 + 1) * length)]) })
             }
             let minibatch = batch.rows(selected)
             let (oldLogp, a, r, mk) = (pick(old.logProbabilities.scalars), pick(advantages), pick(returns), pick(mask))

@@ -125,7 +125,9 @@ public func trainPreference(
                 let referenceLogp = problem.reference.logProbabilities(batch).scalars
                 // The KL-penalized return of each sample; its score-function gradient is unbiased
                 // for ∇(E r_φ − β KL(π‖π_ref)).
-                let returns = (0..<c.batchSize).map { score[$0] - c.beta * (draw.logProbabilities[$0] - Double(referenceLogp[$0])) }
+                let returns = (0..<c.batchSize).map { i in
+                    score[i] - c.beta * (draw.logProbabilities[i] - Double(referenceLogp[i]))
+                }
                 let advantages: [Double]
                 if c.method == .rloo {
                     let k = c.rlooGroup

@@ -131,7 +131,9 @@ public struct TokenEvaluation: Differentiable {
     public var values: Tensor
 
     @differentiable(reverse)
-    public init(logProbabilities: Tensor, values: Tensor) { (self.logProbabilities, self.values) = (logProbabilities, values) }
+    public init(logProbabilities: Tensor, values: Tensor) {
+        (self.logProbabilities, self.values) = (logProbabilities, values)
+    }
 }
 
 extension SequencePolicy: ParameterListing {

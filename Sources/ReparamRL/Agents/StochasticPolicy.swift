@@ -113,7 +113,8 @@ public struct GaussianPolicy: StochasticPolicy {
     public func density(_ observations: Tensor, _ actions: Tensor) -> ActionDensity {
         let normal = Normal(loc: network(observations), scale: exp(logStd))
         let batch = withoutDerivative(at: observations.shape[0])
-        let entropy = (logStd + Float(0.5 * (1 + Foundation.log(2 * Double.pi)))).sum() * Tensor(repeating: 1, shape: [batch])
+        let perState = (logStd + Float(0.5 * (1 + Foundation.log(2 * Double.pi)))).sum()
+        let entropy = perState * Tensor(repeating: 1, shape: [batch])
         return ActionDensity(logProb: normal.logProb(actions).sum(alongAxes: [1]), entropy: entropy)
     }
 }

@@ -87,7 +87,7 @@ extension TwinCritic {
         // ∂/∂a ½(a + b − |a − b|) = ½(1 − sign(a − b)), ∂/∂b = ½(1 + sign(a − b)); the mean adds 1/B.
         let (a, b) = (first.value.scalars, second.value.scalars)
         let n = Float(a.count)
-        var (weightA, weightB, total) = ([Float](repeating: 0, count: a.count), [Float](repeating: 0, count: a.count), Float(0))
+        var weightA = [Float](repeating: 0, count: a.count), weightB = weightA, total: Float = 0
         for i in a.indices {
             let sign: Float = a[i] > b[i] ? 1 : (a[i] < b[i] ? -1 : 0)
             (weightA[i], weightB[i]) = (0.5 * (1 - sign) / n, 0.5 * (1 + sign) / n)

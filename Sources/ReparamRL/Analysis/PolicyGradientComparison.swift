@@ -191,7 +191,8 @@ extension PolicyGradientProblem {
                     progress(loop.step, recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count))
                 }
             }
-            return try .fromSAC(loop, states: states, baselineDraws: baselineDraws, key: runKeys(options)[2].fold(in: 1 << 52))
+            let key = runKeys(options)[2].fold(in: 1 << 52)
+            return try .fromSAC(loop, states: states, baselineDraws: baselineDraws, key: key)
         }
         switch options.environment {
         case .pendulum: return try build(Pendulum())

@@ -58,8 +58,9 @@ public struct Rollout: Sendable {
         var running = [Float](repeating: 0, count: n)
         for t in stride(from: steps - 1, through: 0, by: -1) {
             for i in 0..<n {
-                let (nextValue, nextDone) =
-                    t == steps - 1 ? (lastValues[i], lastDones[i]) : (values[(t + 1) * n + i], episodeStarts[(t + 1) * n + i])
+                let last = t == steps - 1
+                let nextValue = last ? lastValues[i] : values[(t + 1) * n + i]
+                let nextDone = last ? lastDones[i] : episodeStarts[(t + 1) * n + i]
                 let live: Float = nextDone ? 0 : 1
                 let row = t * n + i
                 let delta = rewards[row] + gamma * nextValue * live - values[row]

@@ -258,7 +258,8 @@ struct EnvironmentSnapshot: Codable {
 
     init<Base>(_ copies: VectorEnvironment<Base>) {
         states = copies.states.map(\.values)
-        (episodeSteps, episodeReturns, episodesStarted) = (copies.episodeSteps, copies.episodeReturns, copies.episodesStarted)
+        (episodeSteps, episodeReturns) = (copies.episodeSteps, copies.episodeReturns)
+        episodesStarted = copies.episodesStarted
     }
 
     func restored<Base>(_ base: Base, key: RandomKey, url: URL) throws -> VectorEnvironment<Base> {

@@ -131,7 +131,8 @@ public func trainRL(
         var expected = saved.state.options
         expected.steps = options.steps
         guard expected == options else {
-            throw RLConfigurationError("the saved run was made with other options (\(saved.state.options)); only --steps may change")
+            throw RLConfigurationError(
+                "the saved run was made with other options (\(saved.state.options)); only --steps may change")
         }
     }
     return try withoutActuallyEscaping(progress) { progress in
