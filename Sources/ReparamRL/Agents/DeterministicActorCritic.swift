@@ -80,12 +80,7 @@ public struct DeterministicActorCritic<Critic: ActionValueCritic> {
 }
 
 extension DeterministicActorCritic: OffPolicyAgent {
-    public var schedule: OffPolicySchedule {
-        let c = configuration
-        return OffPolicySchedule(
-            bufferSize: c.bufferSize, learningStarts: c.learningStarts, batchSize: c.batchSize,
-            trainFrequency: c.trainFrequency, gradientSteps: c.gradientSteps)
-    }
+    public var schedule: OffPolicySchedule { configuration.schedule }
 
     public var explorationNoise: ExplorationNoise? { configuration.explorationNoise }
 

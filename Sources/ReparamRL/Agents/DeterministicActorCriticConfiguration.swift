@@ -3,15 +3,10 @@
 /// is TD3 with one critic, no target smoothing and no policy delay, as stable-baselines3 has it.
 public struct DeterministicActorCriticConfiguration: Codable, Sendable, Equatable {
     public var learningRate: Float = 1e-3
-    public var bufferSize = 1_000_000
-    /// Environment steps taken with uniformly random actions before learning starts.
-    public var learningStarts = 100
-    public var batchSize = 256
+    public var schedule = OffPolicySchedule()
     /// Polyak rate of the target networks.
     public var tau: Float = 0.005
     public var gamma: Float = 0.99
-    public var trainFrequency = 1
-    public var gradientSteps = 1
     public var hidden = [400, 300]
     /// Critic updates per actor (and target) update.
     public var policyDelay = 2
@@ -29,7 +24,8 @@ public struct DeterministicActorCriticConfiguration: Codable, Sendable, Equatabl
         var c = Self()
         switch environment {
         case .pendulum:
-            (c.gamma, c.bufferSize, c.learningStarts) = (0.98, 200_000, 10_000)
+            c.gamma = 0.98
+            (c.schedule.bufferSize, c.schedule.learningStarts) = (200_000, 10_000)
             c.explorationNoise = .normal(standardDeviation: 0.1)
         case .mountainCarContinuous:
             c.explorationNoise = .ornsteinUhlenbeck(standardDeviation: 0.5)

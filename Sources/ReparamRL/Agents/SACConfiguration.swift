@@ -2,16 +2,10 @@
 /// rl-baselines3-zoo publishes for an environment (hyperparams/sac.yml).
 public struct SACConfiguration: Codable, Sendable, Equatable {
     public var learningRate: Float = 3e-4
-    public var bufferSize = 1_000_000
-    /// Environment steps taken with uniformly random actions before learning starts.
-    public var learningStarts = 100
-    public var batchSize = 256
+    public var schedule = OffPolicySchedule()
     /// Polyak rate of the target critics.
     public var tau: Float = 0.005
     public var gamma: Float = 0.99
-    /// Environment steps between updates, and gradient steps per update.
-    public var trainFrequency = 1
-    public var gradientSteps = 1
     public var hidden = [256, 256]
     /// α at the start (log α is then tuned towards the target entropy −dim A).
     public var initialTemperature = 1.0
@@ -28,8 +22,9 @@ public struct SACConfiguration: Codable, Sendable, Equatable {
         case .pendulum:
             c.learningRate = 1e-3
         case .mountainCarContinuous:
-            (c.learningRate, c.bufferSize, c.batchSize, c.tau, c.gamma) = (3e-4, 50_000, 512, 0.01, 0.9999)
-            (c.trainFrequency, c.gradientSteps, c.learningStarts, c.hidden) = (32, 32, 0, [64, 64])
+            (c.learningRate, c.tau, c.gamma, c.hidden) = (3e-4, 0.01, 0.9999, [64, 64])
+            c.schedule = OffPolicySchedule(
+                bufferSize: 50_000, learningStarts: 0, batchSize: 512, trainFrequency: 32, gradientSteps: 32)
         case .cartpole, .acrobot:
             break
         }

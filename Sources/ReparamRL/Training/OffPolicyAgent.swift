@@ -16,13 +16,18 @@ public protocol OffPolicyAgent {
     mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws -> [String: Float]
 }
 
-/// When an off-policy agent collects and learns.
+/// When an off-policy agent collects and learns; the defaults are stable-baselines3's.
 public struct OffPolicySchedule: Codable, Sendable, Equatable {
-    public var bufferSize: Int
-    public var learningStarts: Int
-    public var batchSize: Int
-    public var trainFrequency: Int
-    public var gradientSteps: Int
+    /// Replay capacity.
+    public var bufferSize = 1_000_000
+    /// Environment steps taken with uniformly random actions before learning starts.
+    public var learningStarts = 100
+    public var batchSize = 256
+    /// Environment steps between updates, and gradient steps per update.
+    public var trainFrequency = 1
+    public var gradientSteps = 1
+
+    public init() {}
 
     public init(bufferSize: Int, learningStarts: Int, batchSize: Int, trainFrequency: Int, gradientSteps: Int) {
         (self.bufferSize, self.learningStarts, self.batchSize) = (bufferSize, learningStarts, batchSize)
@@ -35,12 +40,7 @@ extension OffPolicyAgent {
 }
 
 extension SAC: OffPolicyAgent {
-    public var schedule: OffPolicySchedule {
-        OffPolicySchedule(
-            bufferSize: configuration.bufferSize, learningStarts: configuration.learningStarts,
-            batchSize: configuration.batchSize, trainFrequency: configuration.trainFrequency,
-            gradientSteps: configuration.gradientSteps)
-    }
+    public var schedule: OffPolicySchedule { configuration.schedule }
 
     public mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws -> [String: Float] {
         let losses: SACLosses = try update(batch, key: key, step: step)
