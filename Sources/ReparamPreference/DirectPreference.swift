@@ -16,10 +16,25 @@ public struct PairBatch {
     public let referenceMargin: Tensor
 
     public init(_ pairs: [PreferencePair], reference: SequencePolicy) {
-        let space = reference.space
+        let margins = Self.referenceMargins(pairs, reference: reference)
+        self.init(pairs, space: reference.space, referenceMargin: Tensor(margins))
+    }
+
+    /// With the reference's margins computed beforehand (`referenceMargins`), in the pairs' order.
+    public init(_ pairs: [PreferencePair], space: SequenceSpace, referenceMargin: Tensor) {
         sequences = SequenceBatch(pairs.map(\.chosen) + pairs.map(\.rejected), space: space)
-        let logp = reference.logProbabilities(sequences).scalars
-        referenceMargin = Tensor((0..<pairs.count).map { logp[$0] - logp[pairs.count + $0] })
+        self.referenceMargin = referenceMargin
+    }
+
+    /// log π_ref(y_w) − log π_ref(y_l) per pair: fixed during training, so computed once for all
+    /// pairs (in chunks) rather than again for every minibatch.
+    public static func referenceMargins(_ pairs: [PreferencePair], reference: SequencePolicy) -> [Float] {
+        stride(from: 0, to: pairs.count, by: 4096).flatMap { start -> [Float] in
+            let chunk = Array(pairs[start..<min(start + 4096, pairs.count)])
+            let batch = SequenceBatch(chunk.map(\.chosen) + chunk.map(\.rejected), space: reference.space)
+            let logp = reference.logProbabilities(batch).scalars
+            return (0..<chunk.count).map { logp[$0] - logp[chunk.count + $0] }
+        }
     }
 }
 

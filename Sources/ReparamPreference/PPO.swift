@@ -82,18 +82,17 @@ func ppoStep(
     let variance = zip(advantages, mask).reduce(0) { $0 + ($1.0 - mean) * ($1.0 - mean) * $1.1 } / count
     advantages = zip(advantages, mask).map { $1 > 0 ? ($0 - mean) / (variance.squareRoot() + 1e-8) : 0 }
     let size = n / c.ppoMinibatches
+    let (oldAll, advantagesAll, returnsAll, maskAll) = (
+        old.logProbabilities, Tensor(shape: [n, length], scalars: advantages),
+        Tensor(shape: [n, length], scalars: returns), Tensor(shape: [n, length], scalars: mask))
     var rows = Array(0..<n)
     for epoch in 0..<c.ppoEpochs {
         rows.shuffle(using: &generator)
         for m in 0..<c.ppoMinibatches {
             let selected = Array(rows[(m * size)..<((m + 1) * size)])
-            func pick(_ values: [Float]) -> Tensor {
-                Tensor(
-                    shape: [size, length],
-                    scalars: selected.flatMap { Array(values[($0 * length)..<(($0 + 1) * length)]) })
-            }
             let minibatch = batch.rows(selected)
-            let (oldLogp, a, r, mk) = (pick(old.logProbabilities.scalars), pick(advantages), pick(returns), pick(mask))
+            let (oldLogp, a, r, mk) = (
+                oldAll.rows(selected), advantagesAll.rows(selected), returnsAll.rows(selected), maskAll.rows(selected))
             let g = gradient(at: policy) { p in
                 ppoTokenLoss(p, minibatch, oldLogProbabilities: oldLogp, advantages: a, returns: r, mask: mk,
                              clip: c.ppoClip, valueCoefficient: c.valueCoefficient).item
@@ -107,14 +106,7 @@ extension SequenceBatch {
     /// The rows at `indices`, as a batch of their own.
     func rows(_ indices: [Int]) -> SequenceBatch {
         SequenceBatch(
-            size: indices.count,
-            inputs: inputs.map { t in
-                let width = t.shape[1]
-                return Tensor(
-                    shape: [indices.count, width],
-                    scalars: indices.flatMap { Array(t.scalars[($0 * width)..<(($0 + 1) * width)]) })
-            },
-            targets: targets.map { row in indices.map { row[$0] } },
-            masks: masks.map { m in Tensor(indices.map { m.scalars[$0] }) })
+            size: indices.count, inputs: inputs.map { $0.rows(indices) },
+            targets: targets.map { row in indices.map { row[$0] } }, masks: masks.map { $0.rows(indices) })
     }
 }

@@ -53,10 +53,18 @@ public struct PreferenceConfiguration: Codable, Sendable, Equatable {
 
     /// Every reason these settings cannot run.
     public func validate() throws {
-        if !(beta.isFinite && beta > 0 && beta <= 100) { throw PreferenceError("--beta must be in (0, 100], got \(beta)") }
-        if !(1...1_000_000).contains(pairs) { throw PreferenceError("--pairs must be between 1 and 1000000, got \(pairs)") }
-        if !(1...10_000_000).contains(steps) { throw PreferenceError("--steps must be between 1 and 10000000, got \(steps)") }
-        if !(learningRate.isFinite && learningRate > 0) { throw PreferenceError("the learning rate must be positive") }
+        if !(beta.isFinite && beta > 0 && beta <= 100) {
+            throw PreferenceError("--beta must be in (0, 100], got \(beta)")
+        }
+        if !(1...1_000_000).contains(pairs) {
+            throw PreferenceError("--pairs must be between 1 and 1000000, got \(pairs)")
+        }
+        if !(1...10_000_000).contains(steps) {
+            throw PreferenceError("--steps must be between 1 and 10000000, got \(steps)")
+        }
+        if !(learningRate.isFinite && learningRate > 0) {
+            throw PreferenceError("the learning rate must be positive")
+        }
         if batchSize < 2 || batchSize % rlooGroup != 0 || rlooGroup < 2 {
             throw PreferenceError("the batch (\(batchSize)) must be a multiple of the RLOO group (\(rlooGroup)) ≥ 2")
         }
@@ -99,11 +107,14 @@ public func trainPreference(
     switch c.method {
     case .dpo, .ipo:
         let loss: DirectPreferenceLoss = c.method == .dpo ? .dpo : .ipo
+        let margins = PairBatch.referenceMargins(problem.pairs, reference: problem.reference)
         for step in 0..<c.steps {
-            let pairs = (0..<min(c.batchSize, problem.pairs.count)).map { _ in
-                problem.pairs[Int.random(in: 0..<problem.pairs.count, using: &generator)]
+            let chosen = (0..<min(c.batchSize, problem.pairs.count)).map { _ in
+                Int.random(in: 0..<problem.pairs.count, using: &generator)
             }
-            let batch = PairBatch(pairs, reference: problem.reference)
+            let batch = PairBatch(
+                chosen.map { problem.pairs[$0] }, space: problem.space,
+                referenceMargin: Tensor(chosen.map { margins[$0] }))
             let g = gradient(at: policy) { p in directPreferenceLoss(p, batch, beta: Float(c.beta), loss: loss).item }
             try adam.update(&policy, along: g, step: step)
             progress(step + 1)

@@ -46,15 +46,9 @@ public struct RewardModel: Differentiable {
         var adam = Adam(for: model, learningRate: 1e-2)
         var generator = key.fold(in: 1).makeGenerator()
         let chosen = model.features(pairs.map(\.chosen)), rejected = model.features(pairs.map(\.rejected))
-        let width = chosen.shape[1]
-        func rows(_ t: Tensor, _ indices: [Int]) -> Tensor {
-            Tensor(
-                shape: [indices.count, width],
-                scalars: indices.flatMap { Array(t.scalars[($0 * width)..<(($0 + 1) * width)]) })
-        }
         for step in 0..<steps {
             let indices = (0..<min(64, pairs.count)).map { _ in Int.random(in: 0..<pairs.count, using: &generator) }
-            let (w, l) = (rows(chosen, indices), rows(rejected, indices))
+            let (w, l) = (chosen.rows(indices), rejected.rows(indices))
             let g = _Differentiation.gradient(at: model) { m in softplus(m(l) - m(w)).mean().item }
             try? adam.update(&model, along: g, step: step)
         }

@@ -91,9 +91,7 @@ public struct SequencePolicy: Differentiable {
                     (nextTokens[i * k + j - 1], parents[i * k + j - 1]) = (j, i)
                 }
             }
-            states = Tensor(shape: [n * k, hidden], scalars: parents.flatMap { p in
-                Array(states.scalars[(p * hidden)..<((p + 1) * hidden)])
-            })
+            states = states.rows(parents)
             (prefixLogp, previous) = (nextLogp, nextTokens)
         }
         return out

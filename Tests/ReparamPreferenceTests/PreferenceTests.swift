@@ -34,7 +34,10 @@ struct PreferenceTests {
         let draw = policy.sample(n, key: RandomKey(seed: 3))
         var counts = [Double](repeating: 0, count: p.count)
         for y in draw.sequences { counts[Self.space.index(of: y)] += 1 }
-        let chiSquare = zip(counts, p).reduce(0) { $0 + ($1.0 - Double(n) * $1.1) * ($1.0 - Double(n) * $1.1) / (Double(n) * $1.1) }
+        let chiSquare = zip(counts, p).reduce(0) { sum, cell in
+            let expected = Double(n) * cell.1
+            return sum + (cell.0 - expected) * (cell.0 - expected) / expected
+        }
         // χ² with 39 degrees of freedom: mean 39, sd √78 ≈ 8.8; five sd above the mean.
         #expect(chiSquare < 39 + 5 * 78.0.squareRoot(), "χ² = \(chiSquare)")
         for (y, logp) in zip(draw.sequences.prefix(50), draw.logProbabilities) {

@@ -74,11 +74,7 @@ public struct Rollout: Sendable {
     /// The rows at `indices` with their advantages and returns, as a training batch.
     public func batch(_ indices: [Int], advantages: [Float], returns: [Float], standardize: Bool) -> RolloutBatch {
         func gather(_ source: [Float], _ width: Int) -> Tensor {
-            var out = [Float](repeating: 0, count: indices.count * width)
-            for (j, i) in indices.enumerated() {
-                for k in 0..<width { out[j * width + k] = source[i * width + k] }
-            }
-            return Tensor(shape: [indices.count, width], scalars: out)
+            Tensor(shape: [source.count / width, width], scalars: source).rows(indices)
         }
         var selected = indices.map { advantages[$0] }
         if standardize && selected.count > 1 {

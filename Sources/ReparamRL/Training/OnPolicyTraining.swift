@@ -198,31 +198,30 @@ public struct OnPolicyTraining<Base: PolicyEnvironment> {
     }
 }
 
-/// Adam or RMSprop over an actor-critic, with the learning rate set per step.
-enum OnPolicyOptimizer<Model: ParameterListing> {
-    case adam(Adam<Model>)
-    case rmsprop(RMSprop<Model>)
+/// Adam or RMSprop over an actor-critic, with the learning rate set per step. One of the two is
+/// set; each is mutated in place, so its moment tensors are never copied (a copy of the optimizer
+/// taken out of an enum case and put back would copy every moment on every step).
+struct OnPolicyOptimizer<Model: ParameterListing> {
+    var adam: Adam<Model>?
+    var rmsprop: RMSprop<Model>?
 
     init(_ kind: OnPolicyOptimizerKind, for model: Model, learningRate: Float) {
         switch kind {
-        case .adam(let epsilon): self = .adam(Adam(for: model, learningRate: learningRate, epsilon: epsilon))
+        case .adam(let epsilon): adam = Adam(for: model, learningRate: learningRate, epsilon: epsilon)
         case .rmsprop(let alpha, let epsilon):
-            self = .rmsprop(RMSprop(for: model, learningRate: learningRate, alpha: alpha, epsilon: epsilon))
+            rmsprop = RMSprop(for: model, learningRate: learningRate, alpha: alpha, epsilon: epsilon)
         }
     }
 
     mutating func update(_ model: inout Model, along gradient: Model.TangentVector, learningRate: Float, step: Int)
         throws
     {
-        switch self {
-        case .adam(var adam):
-            adam.learningRate = learningRate
-            try adam.update(&model, along: gradient, step: step)
-            self = .adam(adam)
-        case .rmsprop(var rmsprop):
-            rmsprop.learningRate = learningRate
-            try rmsprop.update(&model, along: gradient, step: step)
-            self = .rmsprop(rmsprop)
+        if adam != nil {
+            adam!.learningRate = learningRate
+            try adam!.update(&model, along: gradient, step: step)
+        } else {
+            rmsprop!.learningRate = learningRate
+            try rmsprop!.update(&model, along: gradient, step: step)
         }
     }
 }

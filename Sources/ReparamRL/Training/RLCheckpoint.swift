@@ -205,10 +205,9 @@ extension OnPolicyTraining: RLTrainingLoop {
     }
 
     public func write(into writer: inout RLCheckpointWriter) {
-        switch optimizer {
-        case .adam(let adam):
+        if let adam = optimizer.adam {
             writer.add("model", model, adam)
-        case .rmsprop(let rmsprop):
+        } else if let rmsprop = optimizer.rmsprop {
             writer.add("model", model)
             writer.integers["model.rmsprop_started"] = rmsprop.squares.isEmpty ? 0 : 1
             for (path, square) in zip(model.parameterPaths, rmsprop.squares) {
@@ -222,18 +221,15 @@ extension OnPolicyTraining: RLTrainingLoop {
             progress.episodeStarts.count == configuration.copies,
             (progress.normalization == nil) == (normalization == nil)
         else { throw reader.fail("its training progress is missing, malformed or for other settings") }
-        switch optimizer {
-        case .adam(var adam):
-            try reader.restore("model", &model, &adam)
-            optimizer = .adam(adam)
-        case .rmsprop(var rmsprop):
+        if optimizer.adam != nil {
+            try reader.restore("model", &model, &optimizer.adam!)
+        } else {
             try reader.restore("model", &model)
             if try reader.integer("model.rmsprop_started") == 1 {
-                rmsprop.squares = try model.parameterPaths.map { path in
+                optimizer.rmsprop!.squares = try model.parameterPaths.map { path in
                     try reader.tensor("model.rmsprop." + path.name, shape: model[keyPath: path.value].shape)
                 }
             }
-            optimizer = .rmsprop(rmsprop)
         }
         environments = try progress.environments.restored(environments.base, key: environments.key, url: reader.url)
         observations = environments.observations
