@@ -232,19 +232,39 @@ double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n, fl
     return total;
 }
 
-void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
-                                  float *grad) {
-    const rp_vector_kernels *kernels = rp_vector_active();
-    for (size_t r = 0; r < rows; r++) {
+typedef struct {
+    const rp_vector_kernels *kernels;
+    const float *logits, *x;
+    float *out, *grad;
+    size_t rows, columns;
+    int parts;
+} nll_rows_job;
+
+static void nll_rows_part(void *context, int part) {
+    nll_rows_job *j = context;
+    size_t first = j->rows * (size_t)part / (size_t)j->parts, last = j->rows * (size_t)(part + 1) / (size_t)j->parts;
+    for (size_t r = first; r < last; r++) {
         // Rows longer than a block are summed block by block, as the whole-tensor version does.
         double total = 0;
-        for (size_t start = 0; start < columns; start += NLL_BLOCK) {
-            const size_t length = columns - start < NLL_BLOCK ? columns - start : NLL_BLOCK;
-            const size_t offset = r * columns + start;
-            total += kernels->bernoulli_logits_nll(logits + offset, x + offset, length, grad ? grad + offset : NULL, 1);
+        for (size_t start = 0; start < j->columns; start += NLL_BLOCK) {
+            const size_t length = j->columns - start < NLL_BLOCK ? j->columns - start : NLL_BLOCK;
+            const size_t offset = r * j->columns + start;
+            total += j->kernels->bernoulli_logits_nll(j->logits + offset, j->x + offset, length,
+                                                      j->grad ? j->grad + offset : NULL, 1);
         }
-        out[r] = (float)total;
+        j->out[r] = (float)total;
     }
+}
+
+// Whole rows per thread, so each row's sum is the same whatever the split. The threshold is lower
+// than for plain elementwise work: a logit costs an exp and a log1p, ~10× a multiply.
+void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
+                                  float *grad) {
+    nll_rows_job job = {.kernels = rp_vector_active(), .logits = logits, .x = x, .out = out, .grad = grad,
+                        .rows = rows, .columns = columns, .parts = 1};
+    int threads = rp_threads();
+    if (threads > 1 && rows * columns >= ELEMENTWISE_PARALLEL / 8) job.parts = rows < (size_t)threads ? (int)rows : threads;
+    rp_parallel_run(job.parts, nll_rows_part, &job);
 }
 
 typedef struct {
@@ -271,6 +291,43 @@ void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, floa
                     .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps, .bias1 = bias1, .bias2 = bias2,
                     .weight_decay = weight_decay};
     rp_parallel_run(job.parts, adam_part, &job);
+}
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    int count, parts;
+    float *const *p, *const *m, *const *v;
+    const float *const *g;
+    const size_t *n;
+    size_t total;
+    float lr, beta1, beta2, eps, bias1, bias2, weight_decay;
+} adam_many_job;
+
+// Part `part` of the concatenation of all tensors, walked tensor by tensor.
+static void adam_many_part(void *context, int part) {
+    adam_many_job *j = context;
+    size_t start, count;
+    part_range(j->total, j->parts, part, &start, &count);
+    size_t offset = 0;
+    for (int t = 0; t < j->count && count > 0; offset += j->n[t], t++) {
+        if (start >= offset + j->n[t]) continue;
+        size_t from = start - offset, length = j->n[t] - from < count ? j->n[t] - from : count;
+        j->kernels->adam_update(j->p[t] + from, j->g[t] + from, j->m[t] + from, j->v[t] + from, length, j->lr, j->beta1,
+                                j->beta2, j->eps, j->bias1, j->bias2, j->weight_decay);
+        start += length;
+        count -= length;
+    }
+}
+
+void rp_adam_update_many(int count, float *const *p, const float *const *g, float *const *m, float *const *v,
+                         const size_t *n, float lr, float beta1, float beta2, float eps, float bias1, float bias2,
+                         float weight_decay) {
+    size_t total = 0;
+    for (int t = 0; t < count; t++) total += n[t];
+    adam_many_job job = {.kernels = rp_vector_active(), .count = count, .parts = elementwise_parts(total), .p = p, .m = m,
+                         .v = v, .g = g, .n = n, .total = total, .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps,
+                         .bias1 = bias1, .bias2 = bias2, .weight_decay = weight_decay};
+    rp_parallel_run(job.parts, adam_many_part, &job);
 }
 
 /// Column sums of a length × inner block. Up to 256 rows accumulate in float (error ≤ 256 ε,
@@ -455,3 +512,47 @@ void rp_fill_bits(const uint32_t key[2], uint32_t *out, size_t n) { fill(key, RP
 void rp_fill_uniform(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_UNIFORM, out, n); }
 void rp_fill_normal(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_NORMAL, out, n); }
 void rp_fill_gumbel(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_GUMBEL, out, n); }
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    const float *params, *x, *sig, *gy, *glogdet;
+    float *y, *sig_out, *logdet, *gparams, *gx;
+    size_t rows, d;
+    int parts;
+} affine_job;
+
+static void affine_part(void *context, int part) {
+    affine_job *j = context;
+    size_t first = j->rows * (size_t)part / (size_t)j->parts, last = j->rows * (size_t)(part + 1) / (size_t)j->parts;
+    if (last <= first) return;
+    if (j->y)
+        j->kernels->affine_autoregressive(j->params + first * j->d * 2, j->x + first * j->d, last - first, j->d,
+                                          j->y + first * j->d, j->sig_out + first * j->d, j->logdet + first);
+    else
+        j->kernels->affine_autoregressive_backward(j->x + first * j->d, j->sig + first * j->d,
+                                                   j->gy ? j->gy + first * j->d : NULL,
+                                                   j->glogdet ? j->glogdet + first : NULL, last - first, j->d,
+                                                   j->gparams + first * j->d * 2, j->gx + first * j->d);
+}
+
+// Whole rows per thread; an exponential and a logarithm per element make the split pay at a
+// smaller size than plain elementwise work.
+static int affine_parts(size_t rows, size_t d) {
+    int threads = rp_threads();
+    if (threads <= 1 || rows * d < ELEMENTWISE_PARALLEL / 8) return 1;
+    return rows < (size_t)threads ? (int)rows : threads;
+}
+
+void rp_affine_autoregressive(const float *params, const float *x, size_t rows, size_t d, float *y, float *sig,
+                              float *logdet) {
+    affine_job job = {.kernels = rp_vector_active(), .params = params, .x = x, .y = y, .sig_out = sig,
+                      .logdet = logdet, .rows = rows, .d = d, .parts = affine_parts(rows, d)};
+    rp_parallel_run(job.parts, affine_part, &job);
+}
+
+void rp_affine_autoregressive_backward(const float *x, const float *sig, const float *gy, const float *glogdet,
+                                       size_t rows, size_t d, float *gparams, float *gx) {
+    affine_job job = {.kernels = rp_vector_active(), .x = x, .sig = sig, .gy = gy, .glogdet = glogdet,
+                      .gparams = gparams, .gx = gx, .rows = rows, .d = d, .parts = affine_parts(rows, d)};
+    rp_parallel_run(job.parts, affine_part, &job);
+}

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 typedef void (*gemm_driver)(int, int, int, int, int, float, const float *, int, const float *, int,
-                            float, float *, int, const float *, int);
+                            float, float *, int, const float *, int, const rp_gemm_extents *);
 
 typedef void (*sparse_gemm_driver)(int, int, int, int, int, float, const float *, int, const float *, int,
                                    float, float *, int, const float *, int);
@@ -17,10 +17,12 @@ typedef void (*sparse_gemm_driver)(int, int, int, int, int, float, const float *
 typedef struct {
     gemm_driver driver;
     sparse_gemm_driver sparse;  // set when op(A) is sparse enough: rows of C split across parts
-    int ta, tb, m, n, k, lda, ldb, ldc, parts, split_n, relu;
+    int ta, tb, m, n, k, lda, ldb, ldc, parts, split_n, act;
     float alpha, beta;
     const float *a, *b, *bias;
     float *c;
+    const rp_gemm_extents *extents;  // structural zeros of op(B) (rp_sgemm_extents), or NULL
+    int bounds[RP_MAX_THREADS + 1];   // with extents: each part's first column, balanced by work
 } gemm_job;
 
 static void scale_c(int m, int n, float beta, float *c, int ldc) {
@@ -33,8 +35,25 @@ static void run_block(const gemm_job *j, int i0, int i1, int j0, int j1) {
     if (i1 <= i0 || j1 <= j0) return;
     const float *a = j->ta ? j->a + i0 : j->a + (long)i0 * j->lda;
     const float *b = j->tb ? j->b + (long)j0 * j->ldb : j->b + j0;
+    rp_gemm_extents shifted, *extents = 0;
+    if (j->extents) {
+        const rp_gemm_extents *e = j->extents;
+        shifted = (rp_gemm_extents){e->k_begin ? e->k_begin + j0 : 0, e->k_end ? e->k_end + j0 : 0,
+                                    e->row_begin ? e->row_begin + j0 : 0, e->row_end ? e->row_end + j0 : 0};
+        extents = &shifted;
+    }
     j->driver(j->ta, j->tb, i1 - i0, j1 - j0, j->k, j->alpha, a, j->lda, b, j->ldb, j->beta,
-              j->c + (long)i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0, j->relu);
+              j->c + (long)i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0, j->act, extents);
+}
+
+// Columns [j0, j1) of an extents product with row ranges: the rows outside each column's own
+// range (a tile covers the union of its columns' ranges) are set to zero.
+static void clear_outside_rows(const gemm_job *j, int j0, int j1) {
+    const rp_gemm_extents *e = j->extents;
+    for (int q = j0; q < j1; q++) {
+        for (int i = 0; i < e->row_begin[q] && i < j->m; i++) j->c[(long)i * j->ldc + q] = 0.0f;
+        for (int i = e->row_end[q] > 0 ? e->row_end[q] : 0; i < j->m; i++) j->c[(long)i * j->ldc + q] = 0.0f;
+    }
 }
 
 // Column split, balanced to a fraction of a strip: boundary i falls at column i·n/parts. Columns
@@ -59,11 +78,17 @@ static void run_part(void *context, int part) {
         if (i1 > j->m) i1 = j->m;
         if (i0 < i1)
             j->sparse(j->ta, i0, i1, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, j->beta, j->c, j->ldc, j->bias,
-                      j->relu);
+                      j->act);
+        return;
+    }
+    if (j->extents && j->split_n) {
+        run_block(j, 0, j->m, j->bounds[part], j->bounds[part + 1]);
+        if (j->extents->row_begin) clear_outside_rows(j, j->bounds[part], j->bounds[part + 1]);
         return;
     }
     if (!j->split_n) {
         run_block(j, (int)((long)part * j->m / j->parts), (int)((long)(part + 1) * j->m / j->parts), 0, j->n);
+        if (j->extents && j->extents->row_begin) clear_outside_rows(j, 0, j->n);  // one part: all rows
         return;
     }
     boundary left = column_boundary(j, part), right = column_boundary(j, part + 1);
@@ -135,15 +160,60 @@ static void select_drivers(gemm_job *job, int sparse_allowed, long *multiply_add
     else *multiply_adds = nonzeros * job->n;
 }
 
-// C = op(A)·op(B) (+ bias, then ReLU), split across the pool. sparse: −1 decides by op(A)'s
-// density, 0 never, 2 always (B must not be transposed).
+static inline int job_extent_k(const gemm_job *j, int q) {
+    const rp_gemm_extents *e = j->extents;
+    int lo = e->k_begin ? e->k_begin[q] : 0, hi = e->k_end ? e->k_end[q] : j->k;
+    return hi > lo ? hi - lo : 0;
+}
+
+static inline int job_extent_rows(const gemm_job *j, int q) {
+    const rp_gemm_extents *e = j->extents;
+    int lo = e->row_begin ? e->row_begin[q] : 0, hi = e->row_end ? e->row_end[q] : j->m;
+    return hi > lo ? hi - lo : 0;
+}
+
+// Splits an extents product's columns into job->parts ranges of equal multiply-adds, at
+// multiples of 16 columns; returns the total work.
+static long balance_columns(gemm_job *job) {
+    long total = 0;
+    for (int q = 0; q < job->n; q++) total += (long)job_extent_k(job, q) * job_extent_rows(job, q);
+    job->bounds[0] = 0;
+    int part = 1;
+    long done = 0;
+    for (int q0 = 0; q0 < job->n && part < job->parts; q0 += 16) {
+        for (int q = q0; q < q0 + 16 && q < job->n; q++) done += (long)job_extent_k(job, q) * job_extent_rows(job, q);
+        while (part < job->parts && done * job->parts >= total * part)
+            job->bounds[part++] = q0 + 16 < job->n ? q0 + 16 : job->n;
+    }
+    while (part <= job->parts) job->bounds[part++] = job->n;
+    return total;
+}
+
+// C = act(op(A)·op(B) + bias), split across the pool. sparse: −1 decides by op(A)'s density, 0
+// never, 2 always (B must not be transposed). extents: see rp_sgemm_extents; they turn the sparse
+// path off.
 static void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                 const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu, int sparse) {
+                 const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act, int sparse,
+                 const rp_gemm_extents *extents) {
     gemm_job job = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
-                    .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c, .bias = bias, .relu = relu};
+                    .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c, .bias = bias, .act = act, .extents = extents};
     long work;
-    select_drivers(&job, sparse, &work);
+    select_drivers(&job, extents ? 0 : sparse, &work);
     int threads = rp_threads();
+    if (extents) {
+        // Split the columns by work (their K ranges differ), or the rows when there are too few
+        // columns and no row ranges to respect.
+        job.parts = threads > RP_MAX_THREADS ? RP_MAX_THREADS : threads;
+        job.split_n = 1;
+        work = balance_columns(&job);
+        if (threads <= 1 || work < rp_parallel_threshold()) job.parts = 1, job.split_n = 0;
+        else if (n < threads * 32) {
+            job.split_n = 0;
+            job.parts = extents->row_begin || m < threads ? 1 : threads;
+        }
+        rp_parallel_run(job.parts, run_part, &job);
+        return;
+    }
     if (threads <= 1 || work < rp_parallel_threshold()) {
         job.parts = 1;
         run_part(&job, 0);
@@ -163,18 +233,19 @@ void rp_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, 
         scale_c(m, n, beta, c, ldc);
         return;
     }
-    gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0, -1);
+    gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0, -1, 0);
 }
 
 void rp_sgemm_bias_activation(int ta, int tb, int m, int n, int k, const float *a, int lda,
                               const float *b, int ldb, const float *bias, int act, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
-    int fused = k > 0 && (act == RP_ACT_IDENTITY || act == RP_ACT_RELU);
-    if (fused) {
-        gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias, act == RP_ACT_RELU, -1);
+    if (k > 0 && act >= RP_ACT_IDENTITY && act <= RP_ACT_SIGMOID) {
+        // Every activation is applied as each tile is stored, on the thread that computed it: a
+        // separate pass over C ran on one thread for the small layers and read C once more.
+        gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias, act, -1, 0);
         return;
     }
-    // tanh and sigmoid (and k = 0) take the separate pass: the same arithmetic, one more sweep.
+    // k = 0: C is act(bias) alone.
     rp_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
     if (ldc == n) rp_bias_activation(act, c, bias, m, n);
     else for (int i = 0; i < m; i++) rp_bias_activation(act, c + (long)i * ldc, bias, 1, n);
@@ -188,5 +259,20 @@ void rp_sgemm_sparse(int ta, int m, int n, int k, float alpha, const float *a, i
         if (bias || relu) for (int i = 0; i < m; i++) rp_bias_activation(relu ? RP_ACT_RELU : RP_ACT_IDENTITY, c + (long)i * ldc, bias, 1, n);
         return;
     }
-    gemm(ta, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, 2);
+    gemm(ta, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu ? RP_ACT_RELU : RP_ACT_IDENTITY, 2, 0);
+}
+
+void rp_sgemm_extents(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+                      float beta, float *c, int ldc, const float *bias, int act, const int *k_begin, const int *k_end,
+                      const int *row_begin, const int *row_end) {
+    if (m <= 0 || n <= 0) return;
+    if (row_begin) beta = 0.0f, bias = 0, act = RP_ACT_IDENTITY;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        if (bias || act != RP_ACT_IDENTITY)
+            for (int i = 0; i < m; i++) rp_bias_activation(act, c + (long)i * ldc, bias, 1, n);
+        return;
+    }
+    rp_gemm_extents extents = {k_begin, k_end, row_begin, row_end};
+    gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, 0, &extents);
 }

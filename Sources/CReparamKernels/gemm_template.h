@@ -7,33 +7,36 @@
 // its contiguous columns); K is split into even blocks of at most 512 (384 cost 1-5% at
 // k = 784: one more pass over C).
 #include "internal.h"
+#include "vector_math.h"
 #include <string.h>
 
 #define NR (VW * NV)
 #define KC_MAX 512
 #define PACK_FLOATS (768 * 1024 / 4)
 
-typedef float vfloat __attribute__((vector_size(VW * 4)));
-typedef float vfloat_unaligned __attribute__((vector_size(VW * 4), aligned(4)));
-
 typedef void (*tile_fn)(int kc, const float *a, long stride, const float *bp, long b_step, float *c,
-                        long ldc, int nr, float alpha, float beta, const float *bias, int relu);
+                        long ldc, int nr, float alpha, float beta, const float *bias, int act);
 
-// The epilogue of a finished tile row: + bias (when given), then ReLU keeping NaN, as
-// rp_bias_activation computes it, so fused and separate passes agree bit for bit.
-static inline __attribute__((always_inline)) vfloat epilogue(vfloat x, const float *bias, int relu, int lanes) {
+// The epilogue of a finished tile row: + bias (when given), then the activation `act` (an
+// rp_activation; ReLU keeps NaN) with the vector functions rp_bias_activation uses, so fused and
+// separate passes agree bit for bit.
+static inline __attribute__((always_inline)) vfloat epilogue(vfloat x, const float *bias, int act, int lanes) {
     if (bias) {
         vfloat b = {0};
         if (lanes == VW) b = *(const vfloat_unaligned *)bias;
         else for (int j = 0; j < lanes; j++) b[j] = bias[j];
         x = x + b;
     }
-    if (relu) {
+    switch (act) {
+    case RP_ACT_RELU: {
         typedef int vint_mask __attribute__((vector_size(VW * 4)));
         vint_mask keep = (x > 0.0f) | (x != x);
-        x = (vfloat)((vint_mask)x & keep);
+        return (vfloat)((vint_mask)x & keep);
     }
-    return x;
+    case RP_ACT_TANH: return v_tanh(x);
+    case RP_ACT_SIGMOID: return v_sigmoid(x);
+    default: return x;
+    }
 }
 
 // acc[i][v] accumulates row i of the tile (nv of its NV vectors: 1 for narrow edges); `stride`
@@ -43,8 +46,8 @@ static inline __attribute__((always_inline)) vfloat epilogue(vfloat x, const flo
 static inline __attribute__((always_inline)) void
 tile_body(const int mr, const int nv, const int a_transposed, int kc, const float *a, long stride,
           const float *bp, long b_step, float *c, long ldc, int nr, float alpha, float beta,
-          const float *bias, int relu) {
-    const int epilogued = bias != 0 || relu;
+          const float *bias, int act) {
+    const int epilogued = bias != 0 || act != RP_ACT_IDENTITY;
     vfloat acc[MR][NV];
 #pragma clang loop unroll(full)
     for (int i = 0; i < mr; i++)
@@ -70,7 +73,7 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
             for (int v = 0; v < nv; v++) {
                 vfloat_unaligned *out = (vfloat_unaligned *)(c + i * ldc + v * VW);
                 vfloat x = beta == 0.0f ? alpha * acc[i][v] : alpha * acc[i][v] + beta * *out;
-                *out = epilogued ? epilogue(x, bias ? bias + v * VW : 0, relu, VW) : x;
+                *out = epilogued ? epilogue(x, bias ? bias + v * VW : 0, act, VW) : x;
             }
     } else {
         // Edge tile: same arithmetic per element, through a small buffer.
@@ -82,7 +85,7 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
                     for (int j = 0; j < VW && v * VW + j < nr; j++) old[j] = c[i * ldc + v * VW + j];
                 vfloat x = beta == 0.0f ? alpha * acc[i][v] : alpha * acc[i][v] + beta * old;
                 int lanes = nr - v * VW < VW ? nr - v * VW : VW;
-                *(vfloat *)&edge[i][v * VW] = epilogued ? epilogue(x, bias ? bias + v * VW : 0, relu, lanes) : x;
+                *(vfloat *)&edge[i][v * VW] = epilogued ? epilogue(x, bias ? bias + v * VW : 0, act, lanes) : x;
             }
         for (int i = 0; i < mr; i++) memcpy(c + i * ldc, edge[i], (size_t)nr * sizeof(float));
     }
@@ -91,8 +94,8 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
 #define TILE_VARIANT(R, W, VECTORS, T)                                                          \
     static __attribute__((noinline)) void tile_##R##_##W##_##T(int kc, const float *a,         \
         long stride, const float *bp, long b_step, float *c, long ldc, int nr, float alpha,     \
-        float beta, const float *bias, int relu) {                                              \
-        tile_body(R, VECTORS, T, kc, a, stride, bp, b_step, c, ldc, nr, alpha, beta, bias, relu); \
+        float beta, const float *bias, int act) {                                              \
+        tile_body(R, VECTORS, T, kc, a, stride, bp, b_step, c, ldc, nr, alpha, beta, bias, act);  \
     }
 #define TILE_SET(R) TILE_VARIANT(R, narrow, 1, 0) TILE_VARIANT(R, narrow, 1, 1)                 \
     TILE_VARIANT(R, full, NV, 0) TILE_VARIANT(R, full, NV, 1)
@@ -147,9 +150,11 @@ transpose_8x8(const float *src, long src_stride, float *dst, long dst_stride) {
     *(v8 *)(dst + 7 * dst_stride) = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
-// Packs op(B)[p0 … p0+kc) × [j0 … j0+nc) into NR-wide strips, k-major, zero-padded.
+// Packs op(B)[p0 … p0+kc) × [j0 … j0+nc) into NR-wide strips, k-major, zero-padded; with K
+// extents, each column also reads as zero outside its own K range, so a tile that runs over the
+// union of its columns' ranges computes each column's masked product exactly.
 static void pack_b(int b_transposed, const float *b, long ldb, int p0, int kc, int j0, int nc,
-                   float *packed) {
+                   float *packed, const rp_gemm_extents *extents) {
     for (int j = 0; j < nc; j += NR) {
         int width = nc - j < NR ? nc - j : NR;
         float *strip = packed + (long)j * kc;
@@ -175,11 +180,43 @@ static void pack_b(int b_transposed, const float *b, long ldb, int p0, int kc, i
 #pragma clang loop vectorize(disable)
                 for (int p = 0; p < kc; p++) strip[(long)p * NR + q] = 0.0f;
         }
+        if (extents && extents->k_begin)
+            for (int q = 0; q < width; q++) {
+                int lo = extents->k_begin[j0 + j + q] - p0, hi = extents->k_end[j0 + j + q] - p0;
+                lo = lo < 0 ? 0 : (lo > kc ? kc : lo);
+                hi = hi < lo ? lo : (hi > kc ? kc : hi);
+                for (int p = 0; p < lo; p++) strip[(long)p * NR + q] = 0.0f;
+                for (int p = hi; p < kc; p++) strip[(long)p * NR + q] = 0.0f;
+            }
+    }
+}
+
+// The union of the extents of columns [j, j + nr): K range [*lo, *hi) and row range [*r0, *r1),
+// intersected with what the caller passes in.
+static inline void strip_extent(const rp_gemm_extents *e, int j, int nr, int *lo, int *hi, int *r0, int *r1) {
+    if (e->k_begin) {
+        int first = e->k_begin[j], last = e->k_end[j];
+        for (int q = j + 1; q < j + nr; q++) {
+            first = e->k_begin[q] < first ? e->k_begin[q] : first;
+            last = e->k_end[q] > last ? e->k_end[q] : last;
+        }
+        *lo = first > *lo ? first : *lo;
+        *hi = last < *hi ? last : *hi;
+    }
+    if (e->row_begin) {
+        int first = e->row_begin[j], last = e->row_end[j];
+        for (int q = j + 1; q < j + nr; q++) {
+            first = e->row_begin[q] < first ? e->row_begin[q] : first;
+            last = e->row_end[q] > last ? e->row_end[q] : last;
+        }
+        *r0 = first;
+        *r1 = last;
     }
 }
 
 void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-               const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu) {
+               const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act,
+               const rp_gemm_extents *extents) {
     int k_blocks = (k + KC_MAX - 1) / KC_MAX;
     int kc_even = (k + k_blocks - 1) / k_blocks;
     int nc_max = (PACK_FLOATS / kc_even) / NR * NR;
@@ -189,10 +226,11 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
         int nc = n - j0 < nc_max ? n - j0 : nc_max;
         // A non-transposed B's full strips are read in place (its rows are contiguous, and with
         // few rows of A the copy cost as much as it saved); only a narrow edge strip is packed.
-        int in_place = tb ? 0 : nc / NR * NR;
+        // With K extents every strip is packed, which is where B's entries outside them are dropped.
+        int in_place = tb || extents ? 0 : nc / NR * NR;
         for (int p0 = 0; p0 < k; p0 += kc_even) {
             int kc = k - p0 < kc_even ? k - p0 : kc_even;
-            if (in_place < nc) pack_b(tb, b, ldb, p0, kc, j0 + in_place, nc - in_place, packed);
+            if (in_place < nc) pack_b(tb, b, ldb, p0, kc, j0 + in_place, nc - in_place, packed, extents);
             float block_beta = p0 == 0 ? beta : 1.0f;
             int last_block = p0 + kc >= k;  // the epilogue applies once, to the finished sum
             for (int i0 = 0; i0 < m; i0 += MR) {
@@ -202,9 +240,15 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
                     int nr = nc - j < NR ? nc - j : NR;
                     const float *bp = j < in_place ? b + (long)p0 * ldb + j0 + j : packed + (long)(j - in_place) * kc;
                     long b_step = j < in_place ? ldb : NR;
-                    tiles[nr <= VW][ta ? 1 : 0][mr](kc, a_block, lda, bp, b_step, c + (long)i0 * ldc + j0 + j, ldc,
-                                                    nr, alpha, block_beta, last_block && bias ? bias + j0 + j : 0,
-                                                    last_block && relu);
+                    int lo = p0, hi = p0 + kc, r0 = 0, r1 = m;
+                    if (extents) strip_extent(extents, j0 + j, nr, &lo, &hi, &r0, &r1);
+                    // A tile outside the wanted rows, or with no K left, stores the product of nothing.
+                    int tile_k = hi > lo && i0 < r1 && i0 + mr > r0 ? hi - lo : 0;
+                    if (tile_k == 0) lo = p0;
+                    tiles[nr <= VW][ta ? 1 : 0][mr](tile_k, ta ? a_block + (long)(lo - p0) * lda : a_block + (lo - p0), lda,
+                                                    bp + (long)(lo - p0) * b_step, b_step, c + (long)i0 * ldc + j0 + j,
+                                                    ldc, nr, alpha, block_beta, last_block && bias ? bias + j0 + j : 0,
+                                                    last_block ? act : RP_ACT_IDENTITY);
                 }
             }
         }

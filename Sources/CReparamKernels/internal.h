@@ -8,27 +8,38 @@ typedef void (*rp_task_fn)(void *context, int task);
 /// Runs tasks 0 … count−1, task 0 on the caller and the rest on pool workers. Falls back to
 /// running all tasks on the caller when another caller already holds the pool.
 void rp_parallel_run(int count, rp_task_fn fn, void *context);
+/// The most threads the pool runs (the caller and its workers).
+#define RP_MAX_THREADS 64
 
 // GEMM drivers, one per ISA (same contract as rp_sgemm, single-threaded), with an optional
-// epilogue on the stored result: + bias[j] (bias may be NULL), then ReLU when relu is non-zero.
+// epilogue on the stored result: + bias[j] (bias may be NULL), then the rp_activation act.
 // The AVX ones exist on x86-64 only.
+// `extents` (may be NULL) masks op(B) per column j of this C block: only k in [k_begin[j],
+// k_end[j]) contribute (B is packed with the rest zeroed), and only the tiles that meet rows
+// [row_begin[j], row_end[j]) of C are computed (the others get the product of nothing: beta·C +
+// bias, activated); either pair may be NULL. Each tile runs over the union of its columns' K
+// ranges.
+typedef struct { const int *k_begin, *k_end, *row_begin, *row_end; } rp_gemm_extents;
 void rp_sgemm_avx512(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                     const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+                     const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act,
+                     const rp_gemm_extents *extents);
 void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                   const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+                   const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act,
+                   const rp_gemm_extents *extents);
 void rp_sgemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                       const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+                       const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act,
+                       const rp_gemm_extents *extents);
 
 // Sparse-A drivers, one per ISA: C rows [i0, i1) (i0 a multiple of RP_SPARSE_GROUP) of
-// alpha·op(A)·B + beta·C (+ bias, ReLU) for a non-transposed B, visiting only op(A)'s nonzeros;
+// alpha·op(A)·B + beta·C (+ bias, activation) for a non-transposed B, visiting only op(A)'s nonzeros;
 // and nonzero counters for op(A) (m × k) that stop once the count passes limit.
 #define RP_SPARSE_GROUP 4
 void rp_sgemm_sparse_avx512(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
-                            const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+                            const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act);
 void rp_sgemm_sparse_avx2(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
-                          const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+                          const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act);
 void rp_sgemm_sparse_portable(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
-                              const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu);
+                              const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act);
 long rp_count_nonzeros_avx512(int ta, int m, int k, const float *a, int lda, long limit);
 long rp_count_nonzeros_avx2(int ta, int m, int k, const float *a, int lda, long limit);
 long rp_count_nonzeros_portable(int ta, int m, int k, const float *a, int lda, long limit);
@@ -48,6 +59,10 @@ typedef struct {
     void (*gamma_series_derivatives)(const double *a, const double *x, const double *log_x, size_t n, double *out);
     void (*gamma_attempts)(const float *alpha, const float *normal, const float *uniform, size_t n, double *log_out,
                            uint8_t *accepted);
+    void (*affine_autoregressive)(const float *params, const float *x, size_t rows, size_t d, float *y, float *sig,
+                                  float *logdet);
+    void (*affine_autoregressive_backward)(const float *x, const float *sig, const float *gy, const float *glogdet,
+                                           size_t rows, size_t d, float *gparams, float *gx);
 } rp_vector_kernels;
 
 extern const rp_vector_kernels rp_vector_avx512;

@@ -14,7 +14,7 @@
 #define cpu_relax() ((void)0)
 #endif
 
-#define MAX_WORKERS 63
+#define MAX_WORKERS (RP_MAX_THREADS - 1)
 // Long enough to bridge the single-threaded stretches between a training step's kernels, so a
 // worker is awake for the next one (a futex wake-up costs tens of microseconds).
 #define SPIN_NANOSECONDS 300000

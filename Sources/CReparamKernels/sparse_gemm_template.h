@@ -84,7 +84,7 @@ static void transpose_block(const float *a, int lda, int k, int cols, float *dst
 // before it when the width is not a whole number of vectors).
 static inline __attribute__((always_inline)) void
 sparse_tile(const int nv, const int *index, const float *value, long stride, int count, const float *b, long ldb,
-            int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int relu, int first_lane) {
+            int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int act, int first_lane) {
     vfloat acc[GROUP][CHUNK_MAX];
 #pragma clang loop unroll(full)
     for (int r = 0; r < GROUP; r++)
@@ -107,18 +107,18 @@ sparse_tile(const int nv, const int *index, const float *value, long stride, int
         for (int v = 0; v < nv; v++) {
             vfloat_unaligned *out = (vfloat_unaligned *)(c + r * ldc + j + v * VW);
             vfloat y = beta == 0.0f ? alpha * acc[r][v] : alpha * acc[r][v] + beta * *out;
-            y = bias != 0 || relu ? epilogue(y, bias ? bias + j + v * VW : 0, relu, VW) : y;
+            y = bias != 0 || act != RP_ACT_IDENTITY ? epilogue(y, bias ? bias + j + v * VW : 0, act, VW) : y;
             if (first_lane == 0) *out = y;
             else for (int l = first_lane; l < VW; l++) c[r * ldc + j + v * VW + l] = y[l];
         }
 }
 
 #define SPARSE_TILE_CASE(NV) \
-    case NV: sparse_tile(NV, index, value, stride, count, b, ldb, j, alpha, beta, c, ldc, rows, bias, relu, first_lane); break;
+    case NV: sparse_tile(NV, index, value, stride, count, b, ldb, j, alpha, beta, c, ldc, rows, bias, act, first_lane); break;
 
 static __attribute__((noinline)) void
 sparse_tile_any(int nv, const int *index, const float *value, long stride, int count, const float *b, long ldb,
-                int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int relu,
+                int j, float alpha, float beta, float *c, long ldc, int rows, const float *bias, int act,
                 int first_lane) {
     switch (nv) {
     SPARSE_TILE_CASE(1) SPARSE_TILE_CASE(2) SPARSE_TILE_CASE(3)
@@ -132,7 +132,7 @@ sparse_tile_any(int nv, const int *index, const float *value, long stride, int c
 // Rows narrower than one vector, a column at a time, with the same FMA chain per element.
 static void sparse_edge(const int *index, const float *value, long stride, int count, const float *b, long ldb,
                         int j0, int j1, float alpha, float beta, float *c, long ldc, int rows, const float *bias,
-                        int relu) {
+                        int act) {
     for (int r = 0; r < rows; r++)
         for (int j = j0; j < j1; j++) {
             float acc = 0.0f;
@@ -141,7 +141,7 @@ static void sparse_edge(const int *index, const float *value, long stride, int c
             float *out = c + r * ldc + j;
             vfloat y = {0};
             y[0] = beta == 0.0f ? alpha * acc : alpha * acc + beta * *out;
-            if (bias || relu) y = epilogue(y, bias ? bias + j : 0, relu, 1);
+            if (bias || act != RP_ACT_IDENTITY) y = epilogue(y, bias ? bias + j : 0, act, 1);
             *out = y[0];
         }
 }
@@ -149,7 +149,7 @@ static void sparse_edge(const int *index, const float *value, long stride, int c
 // C rows [i0, i1) of alpha·op(A)·B + beta·C (+ bias, ReLU); B is K×N, not transposed; i0 is a
 // multiple of GROUP (so the groups, and with them every result, do not depend on the split).
 void SPARSE_GEMM_NAME(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
-                      const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int relu) {
+                      const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act) {
     enum { BLOCK_GROUPS = 16 };  // groups listed at a time; their lists stay in L2 across the chunks
     const long stride = k + VW;  // one row's values, with the slack compress_group needs
     int *index = (int *)rp_scratch(1, (size_t)BLOCK_GROUPS * stride);
@@ -176,13 +176,13 @@ void SPARSE_GEMM_NAME(int ta, int i0, int i1, int n, int k, float alpha, const f
                 const float *gv = value + g * GROUP * stride;
                 if (chunk < chunks)
                     sparse_tile_any(v1 - v0, gi, gv, stride, counts[g], b, ldb, v0 * VW, alpha, beta,
-                                    c + (long)i * ldc, ldc, rows, bias, relu, 0);
+                                    c + (long)i * ldc, ldc, rows, bias, act, 0);
                 else if (vectors * VW < n && vectors > 0)  // one vector ending at n, storing the new lanes
                     sparse_tile_any(1, gi, gv, stride, counts[g], b, ldb, n - VW, alpha, beta, c + (long)i * ldc, ldc,
-                                    rows, bias, relu, VW - (n - vectors * VW));
+                                    rows, bias, act, VW - (n - vectors * VW));
                 else if (vectors * VW < n)
                     sparse_edge(gi, gv, stride, counts[g], b, ldb, 0, n, alpha, beta, c + (long)i * ldc, ldc, rows,
-                                bias, relu);
+                                bias, act);
             }
             v0 = v1;
         }

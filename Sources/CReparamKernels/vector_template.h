@@ -461,6 +461,53 @@ static void gamma_series_derivatives(const double *a, const double *x, const dou
     }
 }
 
+// The affine autoregressive step (rp_affine_autoregressive), VW variables of a row at a time:
+// the interleaved (μ, s) pairs and the row's tail are first copied into full vectors.
+static void affine_autoregressive(const float *params, const float *x, size_t rows, size_t d, float *y, float *sig,
+                                  float *logdet) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *pr = params + r * d * 2, *xr = x + r * d;
+        double total = 0;
+        for (size_t j = 0; j < d; j += VW) {
+            const size_t lanes = d - j < VW ? d - j : VW;
+            float mu[VW] = {0}, s[VW] = {0}, xs[VW] = {0};
+            for (size_t l = 0; l < lanes; l++) mu[l] = pr[2 * (j + l)], s[l] = pr[2 * (j + l) + 1], xs[l] = xr[j + l];
+            const vfloat g = v_sigmoid(LOADV(s) + 2.0f), sigma = g + 1e-3f;
+            const vfloat out = LOADV(xs) * sigma + LOADV(mu), log_sigma = v_log(sigma);
+            for (size_t l = 0; l < lanes; l++) {
+                y[r * d + j + l] = out[l];
+                sig[r * d + j + l] = g[l];
+                total += log_sigma[l];
+            }
+        }
+        logdet[r] = (float)total;
+    }
+}
+
+// Its pullback: μ̄ = ȳ, s̄ = (ȳ·x + l̄/σ)·g(1 − g) with g = σ − 10⁻³ the sigmoid, x̄ = ȳ·σ.
+static void affine_autoregressive_backward(const float *x, const float *sig, const float *gy, const float *glogdet,
+                                           size_t rows, size_t d, float *gparams, float *gx) {
+    for (size_t r = 0; r < rows; r++) {
+        const float gl = glogdet ? glogdet[r] : 0.0f;
+        for (size_t j = 0; j < d; j += VW) {
+            const size_t lanes = d - j < VW ? d - j : VW;
+            float xs[VW] = {0}, gs[VW] = {0}, gys[VW] = {0};
+            for (size_t l = 0; l < lanes; l++) {
+                xs[l] = x[r * d + j + l];
+                gs[l] = sig[r * d + j + l];
+                gys[l] = gy ? gy[r * d + j + l] : 0.0f;
+            }
+            const vfloat g = LOADV(gs), sigma = g + 1e-3f, gyv = LOADV(gys);
+            const vfloat gsigma = gyv * LOADV(xs) + gl / sigma, gsv = gsigma * g * (1.0f - g), gxv = gyv * sigma;
+            for (size_t l = 0; l < lanes; l++) {
+                gparams[2 * (r * d + j + l)] = gys[l];
+                gparams[2 * (r * d + j + l) + 1] = gsv[l];
+                gx[r * d + j + l] = gxv[l];
+            }
+        }
+    }
+}
+
 const rp_vector_kernels VECTOR_TABLE = {
     .unary = unary,
     .unary_backward = unary_backward,
@@ -473,4 +520,6 @@ const rp_vector_kernels VECTOR_TABLE = {
     .philox_chunks = philox_chunks,
     .gamma_series_derivatives = gamma_series_derivatives,
     .gamma_attempts = gamma_attempts,
+    .affine_autoregressive = affine_autoregressive,
+    .affine_autoregressive_backward = affine_autoregressive_backward,
 };

@@ -95,9 +95,11 @@ func checkGemm(_ c: GemmCase) {
     @Test(arguments: [1, 2])
     func fusedBiasActivationEqualsSeparatePasses(threads: Int) {
         // k = 784 runs two K blocks (the epilogue must wait for the last); a NaN in A must pass ReLU.
-        for (m, n, k) in [(128, 400, 784), (37, 50, 13), (5, 784, 20)] {
+        // The mostly-zero A (an image batch) takes the sparse driver, whose epilogue is its own.
+        for (m, n, k, zeros) in [(128, 400, 784, false), (128, 400, 784, true), (37, 50, 13, false), (5, 784, 20, false)] {
             var values = SplitMix(state: UInt64(7 * m + n + k))
             var a = values.values(m * k)
+            if zeros { for i in a.indices where i % 7 != 0 { a[i] = 0 } }
             a[3] = .nan
             let b = values.values(k * n), bias = values.values(n)
             for isa in Kernels.supportedISAs {
@@ -167,6 +169,165 @@ func checkGemm(_ c: GemmCase) {
             // Ten kernel calls, each above the split threshold: all ten must have had workers.
             let threaded = withPoolWorkers(runs: 10) { compute(threads: 2) }
             #expect(threaded.usedWorkers, "the pool never took all ten calls")
+            #expect(compute(threads: 1) == threaded.result, "\(isa)")
+        }
+    }
+}
+
+/// Random runs for `columns` columns within [0, length): about one in six empty, the others
+/// anywhere, some covering everything.
+private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix) -> (begin: [Int32], end: [Int32]) {
+    var begin = [Int32](), end = [Int32]()
+    for _ in 0..<columns {
+        let u = values.unit()
+        if u < 1 / 6 {
+            let at = Int32(values.unit() * Float(length + 1))
+            (begin, end) = (begin + [at], end + [at])  // empty
+        } else if u < 1 / 3 {
+            (begin, end) = (begin + [0], end + [Int32(length)])
+        } else {
+            let a = Int(values.unit() * Float(length)), b = Int(values.unit() * Float(length))
+            (begin, end) = (begin + [Int32(Swift.min(a, b))], end + [Int32(Swift.max(a, b) + 1)])
+        }
+    }
+    return (begin, end)
+}
+
+@Suite struct ExtentsGemmTests {
+    /// rp_sgemm_extents against a Double reference of act(α·op(A)·op(B') + β·C + bias), B' being
+    /// B with each column's entries outside its K run zeroed (B holds NaN there: never read), and
+    /// with row runs, zero outside each column's rows. Every ISA, 1 and 2 threads, all four
+    /// transpositions, K beyond one block; 2 threads must equal 1 bit for bit.
+    @Test(arguments: [(1, 1, 1), (13, 17, 19), (64, 200, 30), (37, 129, 801), (128, 50, 400), (5, 784, 20)])
+    func matchesMaskedDenseProduct(m: Int, n: Int, k: Int) {
+        var values = SplitMix(state: UInt64(m * 7919 + n * 31 + k))
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            for rowRuns in [false, true] {
+                let kRuns = randomRuns(n, k, &values)
+                let rows = rowRuns ? randomRuns(n, m, &values) : nil
+                let a = values.values(m * k)
+                var b = values.values(k * n)
+                for j in 0..<n {
+                    for p in 0..<k where p < Int(kRuns.begin[j]) || p >= Int(kRuns.end[j]) {
+                        b[tb ? j * k + p : p * n + j] = .nan
+                    }
+                }
+                let start = values.values(m * n), bias = values.values(n)
+                let (alpha, beta): (Float, Float) = rowRuns ? (0.8, 0) : (1.3, -0.4)
+                for isa in Kernels.supportedISAs {
+                    var results = [[UInt32]]()
+                    for threads in [1, 2] {
+                        func run() -> [Float] {
+                            var c = start
+                            Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
+                                bias.withUnsafeBufferPointer { pb in
+                                    rp_sgemm_extents(ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a,
+                                                     Int32(ta ? m : k), b, Int32(tb ? k : n), beta, &c, Int32(n),
+                                                     rowRuns ? nil : pb.baseAddress, Int32(RP_ACT_TANH.rawValue),
+                                                     kRuns.begin, kRuns.end, rows?.begin, rows?.end)
+                                }
+                            }
+                            return c
+                        }
+                        // Large enough products split (by rows only without row runs, as those follow
+                        // columns); the pool must then really have taken them.
+                        let split = threads == 2 && m * n >= 64 * 64 && (n >= 64 || !rowRuns)
+                        let (c, usedWorkers) = split ? withPoolWorkers(runs: 1, attempts: 20_000, run) : (run(), true)
+                        #expect(usedWorkers, "the pool never took the 2-thread product at \(isa)")
+                        results.append(c.map(\.bitPattern))
+                        guard threads == 1 else { continue }
+                        var worst = 0.0
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                let got = Double(c[i * n + j])
+                                if let rows, i < Int(rows.begin[j]) || i >= Int(rows.end[j]) {
+                                    #expect(got == 0, "row \(i) outside column \(j)'s run must be zero")
+                                    continue
+                                }
+                                var exact = 0.0, magnitude = 0.0
+                                for p in Int(kRuns.begin[j])..<Swift.max(Int(kRuns.begin[j]), Int(kRuns.end[j])) {
+                                    let product = Double(ta ? a[p * m + i] : a[i * k + p])
+                                        * Double(tb ? b[j * k + p] : b[p * n + j])
+                                    (exact, magnitude) = (exact + product, magnitude + Swift.abs(product))
+                                }
+                                var pre = Double(alpha) * exact
+                                if !rowRuns { pre += Double(beta) * Double(start[i * n + j]) + Double(bias[j]) }
+                                let reference = rowRuns ? pre : Foundation.tanh(pre)
+                                // γ(k + 3)·magnitude for the sums, plus the activation's few ulps.
+                                let bound = Double(k + 3) * pow(2.0, -23)
+                                    * (Double(Swift.abs(alpha)) * magnitude + 2 + Swift.abs(pre)) + 4e-7
+                                let error = Swift.abs(got - reference) / bound
+                                worst = error.isNaN ? .infinity : Swift.max(worst, error)  // NaN from an unmasked B
+                            }
+                        }
+                        #expect(worst <= 1, "ta=\(ta) tb=\(tb) rows=\(rowRuns) at \(isa): \(worst)× the bound")
+                    }
+                    #expect(results[0] == results[1], "ta=\(ta) tb=\(tb) rows=\(rowRuns) at \(isa): 2 threads ≠ 1")
+                }
+            }
+        }
+    }
+}
+
+@Suite struct MultiTensorAdamTests {
+    /// One call over several tensors (sizes around the vector width and the split threshold)
+    /// updates each exactly as its own rp_adam_update, on every ISA and with 2 threads.
+    @Test func equalsOneUpdatePerTensor() {
+        var values = SplitMix(state: 2024)
+        let sizes = [1, 15, 16, 17, 1000, 70_000, 3]
+        let initial = sizes.map { n in (0..<4).map { i in values.values(n, i == 3 ? 0 : -1, 1) } }  // p, g, m, v ≥ 0
+        for isa in Kernels.supportedISAs {
+            for threads in [1, 2] {
+                Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
+                    let single = initial.indices.map { t in
+                        var (p, m, v) = (initial[t][0], initial[t][2], initial[t][3])
+                        rp_adam_update(&p, initial[t][1], &m, &v, sizes[t], 1e-3, 0.9, 0.999, 1e-8, 0.19, 0.002, 0.01)
+                        return [p, initial[t][1], m, v]
+                    }
+                    // Buffers of their own: pointers into Swift arrays must not outlive their closures.
+                    let buffers = initial.map { $0.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.count) } }
+                    defer { buffers.joined().forEach { $0.deallocate() } }
+                    for t in initial.indices { for f in 0..<4 { _ = buffers[t][f].initialize(from: initial[t][f]) } }
+                    rp_adam_update_many(Int32(sizes.count), buffers.map { $0[0].baseAddress },
+                                        buffers.map { UnsafePointer($0[1].baseAddress) },
+                                        buffers.map { $0[2].baseAddress }, buffers.map { $0[3].baseAddress },
+                                        sizes, 1e-3, 0.9, 0.999, 1e-8, 0.19, 0.002, 0.01)
+                    let many = buffers.map { $0.map(Array.init) }
+                    for t in sizes.indices {
+                        for field in 0..<4 where field != 1 {
+                            #expect(many[t][field].map(\.bitPattern) == single[t][field].map(\.bitPattern),
+                                    "tensor \(t) field \(field) at \(isa), \(threads) thread(s)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite struct RowParallelKernelTests {
+    /// The row-split kernels (per-row Bernoulli loss, the affine autoregressive step and its
+    /// pullback) give the same bits on 2 threads as on 1: each row is computed whole by one thread.
+    @Test func twoThreadsAreBitIdenticalToOne() {
+        var values = SplitMix(state: 5150)
+        let (rows, columns, d) = (300, 784, 400)
+        let logits = values.values(rows * columns, -4, 4), targets = values.values(rows * columns, 0, 1)
+        let parameters = values.values(rows * d * 2, -3, 3), x = values.values(rows * d, -2, 2)
+        let gy = values.values(rows * d), glogdet = values.values(rows)
+        for isa in Kernels.supportedISAs {
+            func compute(threads: Int) -> [[UInt32]] {
+                Kernels.withOverrides(isa: isa, threads: threads) {
+                    var loss = [Float](repeating: 0, count: rows), lossGradient = [Float](repeating: 0, count: rows * columns)
+                    rp_bernoulli_logits_nll_rows(logits, targets, rows, columns, &loss, &lossGradient)
+                    var y = [Float](repeating: 0, count: rows * d), sig = y, logdet = [Float](repeating: 0, count: rows)
+                    rp_affine_autoregressive(parameters, x, rows, d, &y, &sig, &logdet)
+                    var gp = [Float](repeating: 0, count: rows * d * 2), gx = y
+                    rp_affine_autoregressive_backward(x, sig, gy, glogdet, rows, d, &gp, &gx)
+                    return [loss, lossGradient, y, sig, logdet, gp, gx].map { $0.map(\.bitPattern) }
+                }
+            }
+            let threaded = withPoolWorkers(runs: 3) { compute(threads: 2) }
+            #expect(threaded.usedWorkers, "the pool never took all three calls")
             #expect(compute(threads: 1) == threaded.result, "\(isa)")
         }
     }

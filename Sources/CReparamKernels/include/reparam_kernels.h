@@ -66,6 +66,18 @@ int rp_configure_allocator(void);
 void rp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/// C = act(alpha·op(A)·op(B') + beta·C + bias) where B' is B masked to runs, as in masked
+/// (autoregressive) layers: column j of op(B') is op(B)'s for k in [k_begin[j], k_end[j]) and
+/// zero elsewhere (an empty column has begin ≥ end); and, when row_begin/row_end are given, only
+/// rows [row_begin[j], row_end[j]) of column j of C are computed and the others set to zero
+/// (beta, bias and act are then ignored: a weight gradient with its mask applied). Either pair
+/// may be NULL; bias may be NULL. Tiles skip the K and rows that none of their columns need;
+/// B is packed with each column's entries outside its run zeroed, so the values stored there
+/// never matter. Split across the pool by work, not by column count.
+void rp_sgemm_extents(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act,
+                      const int *k_begin, const int *k_end, const int *row_begin, const int *row_end);
+
 /// Products whose op(A) is mostly zeros (images with blank backgrounds, ReLU outputs) skip A's
 /// zeros when B is not transposed: rp_sgemm and rp_sgemm_bias_activation count op(A)'s nonzeros
 /// first and take the sparse path when at most this fraction is nonzero (0 turns it off; default
@@ -119,9 +131,9 @@ void rp_clamp_backward(const float *x, float lo, float hi, const float *g, float
 /// y[i][j] = act(y[i][j] + bias[j]). bias may be NULL.
 typedef enum { RP_ACT_IDENTITY = 0, RP_ACT_RELU, RP_ACT_TANH, RP_ACT_SIGMOID } rp_activation;
 void rp_bias_activation(int act, float *y, const float *bias, int m, int n);
-/// C = act(op(A)·op(B) + bias) (a dense layer's forward pass); bias may be NULL. Identity and
-/// ReLU are applied as each tile of C is stored; tanh and sigmoid in a second pass. Bit for bit
-/// the same as rp_sgemm followed by rp_bias_activation.
+/// C = act(op(A)·op(B) + bias) (a dense layer's forward pass); bias may be NULL. The activation
+/// is applied as each tile of C is stored. Bit for bit the same as rp_sgemm followed by
+/// rp_bias_activation.
 void rp_sgemm_bias_activation(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
                               const float *b, int ldb, const float *bias, int act, float *c, int ldc);
 /// g ← g · act'(from y = act(·)), in place; the pre-activation is not needed.
@@ -138,6 +150,12 @@ double rp_bernoulli_logits_nll(const float *logits, const float *x, size_t n,
 void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n,
                     float lr, float beta1, float beta2, float eps,
                     float bias1, float bias2, float weight_decay);
+/// rp_adam_update on `count` tensors at once (tensor t: n[t] elements at p[t], g[t], m[t], v[t]),
+/// split across the pool by total size: a model's many small tensors no longer each run on one
+/// thread. Each element is updated exactly as rp_adam_update updates it.
+void rp_adam_update_many(int count, float *const *p, const float *const *g, float *const *m, float *const *v,
+                         const size_t *n, float lr, float beta1, float beta2, float eps, float bias1, float bias2,
+                         float weight_decay);
 
 // MARK: - Reductions (shape viewed as outer × length × inner, reducing the middle)
 
@@ -172,6 +190,17 @@ void rp_gamma_attempts(const float *alpha, const float *normal, const float *uni
 /// σ(l) − x elementwise.
 void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
                                   float *grad);
+
+/// The affine autoregressive step of MAF (data → noise) and IAF (noise → sample) for rows × d
+/// variables whose parameters (μ, s) are interleaved in `params` ([rows, d, 2], as a MADE
+/// outputs them): g = sigmoid(s + 2), σ = g + 10⁻³, y = x·σ + μ, logdet[r] = Σ_j log σ_rj.
+/// g is stored in `sig` for the pullback.
+void rp_affine_autoregressive(const float *params, const float *x, size_t rows, size_t d, float *y, float *sig,
+                              float *logdet);
+/// The pullback of rp_affine_autoregressive from ȳ (`gy`, [rows, d]) and the log-determinants'
+/// cotangent (`glogdet`, [rows]), either NULL for zero: ∂params ([rows, d, 2]) and ∂x.
+void rp_affine_autoregressive_backward(const float *x, const float *sig, const float *gy, const float *glogdet,
+                                       size_t rows, size_t d, float *gparams, float *gx);
 /// Monotone rational-quadratic splines, elementwise, identity outside [kx_0, kx_bins): element
 /// i has knots kx, ky and derivatives kd at i·(bins+1) … i·(bins+1)+bins. `inverse` maps y to
 /// x. Writes the output and log|d out/d in|.
