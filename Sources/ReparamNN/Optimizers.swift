@@ -206,24 +206,32 @@ public struct AdaptiveMoments: Sendable {
         beta1Power *= Double(beta1)
         beta2Power *= Double(beta2)
         let bias1 = Float(1 - beta1Power), bias2 = Float(1 - beta2Power)
-        for (i, path) in paths.enumerated() {
-            var g = model.gradient(path, in: gradient)
-            if coupledDecay != 0 { g = g + coupledDecay * model[keyPath: path.value] }
-            // Taken out of the model so its storage is uniquely referenced: updating it through the
-            // key path in place would copy the whole tensor first.
-            var parameter = model[keyPath: path.value]
-            model[keyPath: path.value] = Tensor.zero
-            g.withUnsafeScalars { pg in
-                first[i].withUnsafeMutableScalars { pm in
-                    second[i].withUnsafeMutableScalars { pv in
-                        parameter.withUnsafeMutableScalars { pp in
-                            rp_adam_update(pp.baseAddress, pg.baseAddress, pm.baseAddress, pv.baseAddress, pp.count,
-                                           learningRate, beta1, beta2, epsilon, bias1, bias2, decoupledDecay)
-                        }
+        var gradients = paths.map { model.gradient($0, in: gradient) }
+        if coupledDecay != 0 {
+            for (i, path) in paths.enumerated() {
+                gradients[i] = gradients[i] + coupledDecay * model[keyPath: path.value]
+            }
+        }
+        // Taken out of the model so their storage is uniquely referenced: updating them through the
+        // key paths in place would copy every tensor first.
+        var parameters = paths.map { path in
+            defer { model[keyPath: path.value] = Tensor.zero }
+            return model[keyPath: path.value]
+        }
+        // One call for all tensors: the pool splits their total size, where one call per tensor
+        // left every tensor under the parallel threshold (most of a model's) on one thread.
+        let sizes = parameters.map(\.count)
+        parameters.withUnsafeMutableScalarBuffers { pp in
+            gradients.withUnsafeScalarBuffers { pg in
+                first.withUnsafeMutableScalarBuffers { pm in
+                    second.withUnsafeMutableScalarBuffers { pv in
+                        rp_adam_update_many(Int32(paths.count), pp.map { $0.baseAddress }, pg.map { $0.baseAddress },
+                                            pm.map { $0.baseAddress }, pv.map { $0.baseAddress }, sizes, learningRate,
+                                            beta1, beta2, epsilon, bias1, bias2, decoupledDecay)
                     }
                 }
             }
-            model[keyPath: path.value] = parameter
         }
+        for (path, parameter) in zip(paths, parameters) { model[keyPath: path.value] = parameter }
     }
 }

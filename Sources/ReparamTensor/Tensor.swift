@@ -115,3 +115,34 @@ extension Tensor {
         try scalars.withUnsafeBufferPointer { try body($0) }
     }
 }
+
+extension Array where Element == Tensor {
+    /// Mutable access to the elements of every tensor at once (each copied first only if its
+    /// storage is shared), for kernels that take many tensors in one call.
+    public mutating func withUnsafeMutableScalarBuffers<R>(_ body: ([UnsafeMutableBufferPointer<Float>]) -> R) -> R {
+        var buffers: [UnsafeMutableBufferPointer<Float>] = []
+        buffers.reserveCapacity(count)
+        func nest(_ tensors: UnsafeMutableBufferPointer<Tensor>, _ i: Int) -> R {
+            if i == tensors.count { return body(buffers) }
+            return tensors[i].withUnsafeMutableScalars { buffer in
+                buffers.append(buffer)
+                return nest(tensors, i + 1)
+            }
+        }
+        return withUnsafeMutableBufferPointer { nest($0, 0) }
+    }
+
+    /// Read access to the elements of every tensor at once.
+    public func withUnsafeScalarBuffers<R>(_ body: ([UnsafeBufferPointer<Float>]) -> R) -> R {
+        var buffers: [UnsafeBufferPointer<Float>] = []
+        buffers.reserveCapacity(count)
+        func nest(_ i: Int) -> R {
+            if i == count { return body(buffers) }
+            return self[i].withUnsafeScalars { buffer in
+                buffers.append(buffer)
+                return nest(i + 1)
+            }
+        }
+        return nest(0)
+    }
+}
