@@ -48,8 +48,8 @@ public struct Dense: Differentiable {
 }
 
 /// act(x·W + b) as one primitive: one GEMM that adds the bias and applies the activation as it
-/// stores each tile (identity and ReLU; tanh and sigmoid in one pass after it); the pullback
-/// differentiates the activation from its output, so no pre-activation is kept.
+/// stores each tile; the pullback differentiates the activation from its output, so no
+/// pre-activation is kept.
 @differentiable(reverse, wrt: (x, weight, bias))
 @differentiable(reverse, wrt: (weight, bias))
 @differentiable(reverse, wrt: x)
