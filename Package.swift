@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
-        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(
             name: "ReparamFlowsTests",
             dependencies: ["ReparamFlows", "ReparamData", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor",

@@ -17,6 +17,9 @@ public enum FlowKind: String, CaseIterable, Codable, Sendable {
         }
     }
 
+    /// Whether its layers are built on MADE (their checkpoints record `MADE.layout`).
+    public var usesMADE: Bool { self == .maf || self == .iaf || self == .splineAutoregressive }
+
     /// Whether its layers have a conditioner network (the others ignore --hidden).
     public var hasConditioner: Bool { self != .planar && self != .radial }
 

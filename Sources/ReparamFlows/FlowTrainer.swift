@@ -174,7 +174,7 @@ public struct FlowTrainer<Layer: FlowLayer>: FlowTraining {
         encoder.outputFormatting = .sortedKeys
         let metadata = [
             "format": Self.format, "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
-            "step": String(step), "optimizer_step": String(optimizer.state.step),
+            "step": String(step), "optimizer_step": String(optimizer.state.step), MADE.layoutKey: MADE.layout,
         ]
         try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer.state), metadata: metadata).write(to: url)
     }
@@ -259,6 +259,7 @@ func flowCheckpointHeader(
         throw fail("its configuration or position metadata is missing or malformed")
     }
     if let problem = configuration.problems.first { throw fail("its configuration is invalid: \(problem)") }
+    if configuration.flow.usesMADE { try MADE.checkLayout(of: file.metadata, file: url.path) }
     return (configuration, step, optimizerStep)
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ReparamData
+import ReparamFlows
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
@@ -33,15 +34,18 @@ public struct VAECheckpoint {
     }
 
     public func write(to url: URL) throws {
-        let metadata = CheckpointMetadata(format: VAECheckpoint.format, configuration: configuration, state: state, optimizerStep: optimizer.step)
-        try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer), metadata: try metadata.strings)
-            .write(to: url)
+        let metadata = CheckpointMetadata(
+            format: VAECheckpoint.format, configuration: configuration, state: state, optimizerStep: optimizer.step)
+        var strings = try metadata.strings
+        strings[MADE.layoutKey] = MADE.layout
+        try SafeTensors(tensors: model.checkpointTensors(optimizer: optimizer), metadata: strings).write(to: url)
     }
 
     /// Reads and checks a checkpoint: its format, configuration, and every tensor's name and shape.
     public static func read(_ url: URL) throws -> VAECheckpoint {
         let file = try SafeTensors.read(url)
         let metadata = try CheckpointMetadata<VAEConfiguration>(file, expecting: format, url: url)
+        if metadata.configuration.posteriorKind == .iaf { try MADE.checkLayout(of: file.metadata, file: url.path) }
         var model = metadata.configuration.makeModel(key: RandomKey(seed: 0))
         let optimizer = try restoreCheckpointTensors(&model, optimizerStep: metadata.optimizerStep, from: file, url: url)
         return VAECheckpoint(configuration: metadata.configuration, state: metadata.state, model: model, optimizer: optimizer)

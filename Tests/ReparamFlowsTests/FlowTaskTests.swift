@@ -194,6 +194,23 @@ struct FlowFixtures: Decodable {
         #expect { try readFlowCheckpoint(url) } throws: { "\($0)".contains(victim) && "\($0)".contains("missing") }
     }
 
+    /// MADE-based flows trained before the hidden units were laid out in degree order would load
+    /// with the right shapes and compute a wrong density, so their checkpoints are refused.
+    @Test func autoregressiveCheckpointsOfAnotherLayoutAreRefused() throws {
+        for flow in FlowKind.allCases where flow.usesMADE {
+            let configuration = FlowConfiguration(
+                task: .density(.rings), flow: flow, layers: 2, hidden: [8], steps: 1, trainCount: 50, testCount: 10)
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("flow-layout.safetensors")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try makeFlowTrainer(configuration).writeCheckpoint(to: url)
+            #expect(try readFlowCheckpoint(url).step == 0)
+            var file = try SafeTensors.read(url)
+            file.metadata[MADE.layoutKey] = nil
+            try file.write(to: url)
+            #expect { try readFlowCheckpoint(url) } throws: { "\($0)".contains("train it again") }
+        }
+    }
+
     @Test func badConfigurationsAreNamed() {
         let bad = FlowConfiguration(
             task: .energy(.u1), flow: .spline, layers: 0, hidden: [0], bins: 1, steps: -5, learningRate: .nan)

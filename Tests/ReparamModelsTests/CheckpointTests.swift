@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ReparamData
+import ReparamFlows
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
@@ -59,6 +60,24 @@ struct CheckpointTests {
         #expect(resumed.state == straight.state)
         for path in straight.model.parameterPaths {
             #expect(resumed.model[keyPath: path.value] == straight.model[keyPath: path.value], "\(path.name) differs after resuming")
+        }
+    }
+
+    @Test("an IAF posterior saved with another MADE layout is refused; the others need no layout")
+    func madeLayout() throws {
+        for posterior in PosteriorKind.allCases {
+            let url = temporaryFile("layout.safetensors")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try VAETrainer(configuration: smallRun(posterior: posterior).0).checkpoint.write(to: url)
+            #expect(try VAECheckpoint.read(url).configuration.posteriorKind == posterior)
+            var file = try SafeTensors.read(url)
+            file.metadata[MADE.layoutKey] = "unsorted"
+            try file.write(to: url)
+            if posterior == .iaf {
+                #expect { try VAECheckpoint.read(url) } throws: { "\($0)".contains("train it again") }
+            } else {
+                #expect(try VAECheckpoint.read(url).configuration.posteriorKind == posterior)
+            }
         }
     }
 
