@@ -33,16 +33,20 @@ public enum IDX {
         defer { gzclose(file) }
         let compressed = gzdirect(file) == 0
 
+        // zlib's message for the last error, without the file name it starts with.
+        func zlibError() -> String {
+            var code: Int32 = 0
+            let message = String(cString: gzerror(file, &code))
+            return message.hasPrefix(name + ": ") ? String(message.dropFirst(name.count + 2)) : message
+        }
+
         func readExactly(_ count: Int, _ what: String) throws -> [UInt8] {
             var buffer = [UInt8](repeating: 0, count: count)
             var done = 0
             while done < count {
                 let chunk = Int32(min(count - done, 1 << 30))
                 let n = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress! + done, UInt32(chunk)) }
-                if n < 0 {
-                    var code: Int32 = 0
-                    throw fail("decompression failed reading \(what): \(String(cString: gzerror(file, &code)))")
-                }
+                if n < 0 { throw fail("the gzip data is corrupt (\(zlibError())) in \(what)") }
                 if n == 0 { throw fail("truncated: \(what) ends after \(done) of \(count) bytes") }
                 done += Int(n)
             }
@@ -75,7 +79,11 @@ public enum IDX {
         }
         let bytes = try readExactly(count, "the data")
         var extra: UInt8 = 0
-        if gzread(file, &extra, 1) > 0 { throw fail("data continues past the \(expected) bytes its header \(shape) describes") }
+        // This last read reaches the end of the gzip stream, where zlib checks its CRC and length:
+        // a corrupted stream that still inflated to the right size only fails here.
+        let past = gzread(file, &extra, 1)
+        if past < 0 { throw fail("the gzip data is corrupt (\(zlibError())) at its end") }
+        if past > 0 { throw fail("data continues past the \(expected) bytes its header \(shape) describes") }
         return IDXArray(shape: shape, bytes: bytes)
     }
 

@@ -66,6 +66,33 @@ struct IDXTests {
         try expectError(Array(bytes.prefix(bytes.count / 2)), mentioning: "truncated")
     }
 
+    /// A flipped byte in the CRC trailer, or in the deflate data, is caught: gzip's check runs at the
+    /// end of the stream, after the last data byte has already been read.
+    @Test("a corrupted gzip stream is an error, not damaged data")
+    func corruptGzip() throws {
+        // Sizes where the stream's end is reached by the data read itself and, for the larger one
+        // (as for MNIST), only by the read after it.
+        for size in [50_000, 3_000_000] {
+            let contents = header(rank: 1, [UInt32(size)]) + (0..<size).map { UInt8(($0 * 31 + $0 / 7) % 256) }
+            let whole = try file(contents, gzip: true)
+            defer { try? FileManager.default.removeItem(at: whole) }
+            var badCRC = [UInt8](try Data(contentsOf: whole))
+            badCRC[badCRC.count - 8] ^= 0x40
+            try expectError(badCRC, mentioning: "corrupt (incorrect data check)")
+        }
+        let whole = try file(header(rank: 1, [50_000]) + (0..<50_000).map { UInt8(($0 * 13 + $0 / 3) % 256) }, gzip: true)
+        defer { try? FileManager.default.removeItem(at: whole) }
+        let bytes = [UInt8](try Data(contentsOf: whole))
+        for offset in [bytes.count / 3, bytes.count / 2, bytes.count - 20] {
+            var damaged = bytes
+            damaged[offset] ^= 0x10
+            let url = try file(damaged)
+            defer { try? FileManager.default.removeItem(at: url) }
+            // Whatever the damage does to the inflated bytes, they are never returned.
+            #expect(throws: DataFileError.self, "byte \(offset) flipped") { try IDX.read(url) }
+        }
+    }
+
     @Test("a missing file names itself")
     func missing() {
         let url = URL(fileURLWithPath: "/nonexistent/train-images-idx3-ubyte")
