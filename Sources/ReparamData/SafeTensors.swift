@@ -18,12 +18,19 @@ public struct SafeTensors {
 
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
 
-    /// The tensor `name`, which must have `shape`; otherwise an error naming the file (`url`).
+    /// The tensor `name`, which must have `shape` and only finite values (every checkpoint holds
+    /// parameters, optimizer moments and counters, none of which can be NaN or ±∞ in a healthy
+    /// run); otherwise an error naming the file (`url`), the tensor and the first bad element.
     public func tensor(_ name: String, shape: [Int], url: URL) throws -> Tensor {
         guard let t = self[name] else { throw DataFileError(file: url.path, reason: "tensor '\(name)' is missing") }
         guard t.shape == shape else {
             throw DataFileError(file: url.path,
                                 reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
+        }
+        if let index = t.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw DataFileError(
+                file: url.path,
+                reason: "tensor '\(name)' holds \(t.scalars[index]) at element \(index); the checkpoint is damaged")
         }
         return t
     }

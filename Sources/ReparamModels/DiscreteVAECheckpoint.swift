@@ -29,8 +29,11 @@ public struct DiscreteVAECheckpoint {
         let metadata = try CheckpointMetadata<DiscreteVAEConfiguration>(file, expecting: format, url: url)
         var model = metadata.configuration.makeModel(key: RandomKey(seed: 0))
         let optimizer = try restoreCheckpointTensors(&model, optimizerStep: metadata.optimizerStep, from: file, url: url)
-        let estimatorState = Dictionary(uniqueKeysWithValues: file.tensors.filter { $0.name.hasPrefix("estimator.") }
-            .map { (String($0.name.dropFirst("estimator.".count)), $0.tensor) })
+        // Read by name and shape as stored, so the values are checked like the model's.
+        let estimatorState = Dictionary(
+            uniqueKeysWithValues: try file.tensors.filter { $0.name.hasPrefix("estimator.") }.map {
+                (String($0.name.dropFirst("estimator.".count)), try file.tensor($0.name, shape: $0.tensor.shape, url: url))
+            })
         return DiscreteVAECheckpoint(configuration: metadata.configuration, state: metadata.state, model: model,
                                      optimizer: optimizer, estimatorState: estimatorState)
     }

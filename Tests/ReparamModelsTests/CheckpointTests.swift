@@ -81,6 +81,27 @@ struct CheckpointTests {
         }
     }
 
+    /// A NaN or infinity in any parameter or Adam moment is refused on loading, by tensor and
+    /// element, before `vae eval` could print nan or `vae sample` convert it to a pixel.
+    @Test("a checkpoint holding a non-finite value is refused, naming the tensor and element")
+    func nonFiniteValues() throws {
+        let url = temporaryFile("nan.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try VAETrainer(configuration: smallRun(posterior: .iaf).0).checkpoint.write(to: url)
+        let clean = try SafeTensors.read(url)
+        for (victim, value) in [(0, Float.nan), (clean.tensors.count / 2, .infinity), (clean.tensors.count - 1, -.infinity)] {
+            var file = clean
+            var scalars = file.tensors[victim].tensor.scalars
+            scalars[scalars.count / 2] = value
+            file.tensors[victim].tensor = Tensor(shape: file.tensors[victim].tensor.shape, scalars: scalars)
+            try file.write(to: url)
+            let name = file.tensors[victim].name
+            #expect { try VAECheckpoint.read(url) } throws: {
+                "\($0)".contains("'\(name)'") && "\($0)".contains("element \(scalars.count / 2)") && "\($0)".contains("\(value)")
+            }
+        }
+    }
+
     @Test("malformed checkpoints are reported by file and reason")
     func malformed() throws {
         let (configuration, _) = smallRun()
