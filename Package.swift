@@ -71,6 +71,7 @@ let package = Package(
             dependencies: ["ReparamPreference", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
+        .testTarget(name: "ReparamCLITests", dependencies: ["ReparamCLI"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(
             name: "ReparamDistributionsTests",

@@ -27,12 +27,14 @@ struct DiscreteVAEOptions: ParsableArguments {
     @Option(help: "Seed of the run's key.") var seed: UInt64 = 0
     @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir")) var data: String?
 
+    func validate() throws { try checkHidden(hidden, example: "512,256") }
+
     func configuration(estimator: String) -> DiscreteVAEConfiguration {
         var c = DiscreteVAEConfiguration()
         c.latent = latent
         c.variables = variables ?? (latent == "bernoulli" ? 200 : 20)
         c.classes = classes
-        c.hidden = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
+        c.hidden = hiddenWidths(hidden)
         c.initializer = initializer
         (c.batchSize, c.learningRate, c.samples, c.estimator, c.seed) = (batch, lr, k, estimator, seed)
         (c.temperature, c.annealRate, c.temperatureMin, c.annealEvery) = (temperature, annealRate, tauMin, annealEvery)
@@ -147,11 +149,16 @@ struct DiscreteVAECompareCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per estimator.") var json = false
 
     var chosen: [String] {
-        estimators?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? DiscreteVAEConfiguration.estimators(for: options.latent)
+        estimators?.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            ?? DiscreteVAEConfiguration.estimators(for: options.latent)
     }
 
     func validate() throws {
         guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
+        if let estimators, chosen.contains("") {
+            throw ValidationError("--estimators must be comma-separated estimator names such as gumbel-softmax,rebar, "
+                                  + "got '\(estimators)'")
+        }
         for name in chosen { if let problem = options.configuration(estimator: name).problems.first { throw ValidationError(problem) } }
     }
 

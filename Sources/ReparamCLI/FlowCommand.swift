@@ -56,19 +56,10 @@ struct FlowOptions: ParsableArguments {
             "Energies: raise the target's inverse temperature β = min(1, 0.01 + step/N) over N steps.", valueName: "n"))
     var anneal: Int?
 
-    /// The widths of --hidden; an entry that is not a whole number becomes −1, which the
-    /// configuration's check reports.
-    var hiddenWidths: [Int] {
-        hidden.split(separator: ",", omittingEmptySubsequences: false).map {
-            Int($0.trimmingCharacters(in: .whitespaces)) ?? -1
-        }
-    }
+    /// The widths of --hidden.
+    var hiddenWidths: [Int] { ReparamCLI.hiddenWidths(hidden) }
 
-    func validate() throws {
-        if hiddenWidths.contains(-1) {
-            throw ValidationError("--hidden must be comma-separated whole numbers such as 64,64, got '\(hidden)'")
-        }
-    }
+    func validate() throws { try checkHidden(hidden, example: "64,64") }
 
     func configuration(
         task: FlowTask, flow: FlowKind, trainFile: String? = nil, testFile: String? = nil

@@ -9,6 +9,48 @@ struct ReparamCommand: ParsableCommand {
         subcommands: [DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, FlowCommand.self,
                       RLCommand.self, PreferenceCommand.self, DataCommand.self, BenchCommand.self, InfoCommand.self]
     )
+
+    /// The parser reads `--epochs -1` as a flag missing its value and `-1` as an unknown option;
+    /// joined into `--epochs=-1` the value reaches validation, which names the allowed range.
+    static func main() {
+        main(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
+    }
+}
+
+/// `--name -3` (or -0.5, -inf, -nan, -1e3) becomes `--name=-3`; everything else is unchanged.
+func joiningNegativeValues(_ arguments: [String]) -> [String] {
+    func isNegativeNumber(_ text: String) -> Bool {
+        guard text.hasPrefix("-"), text.count > 1 else { return false }
+        return Double(text) != nil || ["-inf", "-infinity", "-nan"].contains(text.lowercased())
+    }
+    var out: [String] = []
+    var i = 0
+    while i < arguments.count {
+        let argument = arguments[i]
+        if argument == "--" { return out + arguments[i...] }
+        if argument.hasPrefix("--"), argument.count > 2, !argument.contains("="), i + 1 < arguments.count,
+            isNegativeNumber(arguments[i + 1]) {
+            out.append(argument + "=" + arguments[i + 1])
+            i += 2
+        } else {
+            out.append(argument)
+            i += 1
+        }
+    }
+    return out
+}
+
+/// The widths of a --hidden list such as 400 or 200,200; an entry that is not a whole number
+/// becomes −1 (which `checkHidden` and the configurations' checks report).
+func hiddenWidths(_ text: String) -> [Int] {
+    text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
+}
+
+/// Refuses a --hidden list with an entry that is not a whole number, quoting what was given.
+func checkHidden(_ text: String, example: String) throws {
+    if hiddenWidths(text).contains(-1) {
+        throw ValidationError("--hidden must be comma-separated whole numbers such as \(example), got '\(text)'")
+    }
 }
 
 /// Flags every kernel-running command shares.

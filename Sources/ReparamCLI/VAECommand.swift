@@ -105,7 +105,7 @@ struct VAETrainCommand: ParsableCommand {
 
     var configurationFromFlags: VAEConfiguration {
         var c = VAEConfiguration()
-        c.hidden = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
+        c.hidden = hiddenWidths(hidden)
         (c.latent, c.batchSize, c.learningRate, c.adamEpsilon) = (latent, batch, lr, adamEpsilon)
         (c.activation, c.initializer, c.binarize) = (activation, initializer, binarize == "dynamic")
         (c.objective, c.samples, c.gradient, c.schedule, c.seed) = (objective, k, gradient, schedule, seed)
@@ -117,6 +117,7 @@ struct VAETrainCommand: ParsableCommand {
         guard (out == nil) != (resume == nil) else { throw ValidationError("give exactly one of --out RUN (a new run) and --resume RUN") }
         guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000, got \(epochs)") }
         guard ["none", "dynamic"].contains(binarize) else { throw ValidationError("--binarize must be none or dynamic, got '\(binarize)'") }
+        if resume == nil { try checkHidden(hidden, example: "200,200") }
         if resume == nil, let problem = configurationFromFlags.problems.first { throw ValidationError(problem) }
     }
 

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Testing
+
+@testable import ReparamCLI
+
+/// The message the command line would print for `arguments`, or nil when they parse and
+/// validate (nothing runs: parsing stops before `run()`).
+private func refusal(_ arguments: [String]) -> String? {
+    do {
+        _ = try ReparamCommand.parseAsRoot(joiningNegativeValues(arguments))
+        return nil
+    } catch {
+        return ReparamCommand.message(for: error)
+    }
+}
+
+@Suite struct ArgumentTests {
+    @Test func negativeNumbersAfterAnOptionBecomeItsValue() {
+        #expect(joiningNegativeValues(["vae", "train", "--epochs", "-1", "--lr", "-1e-3", "--json"])
+            == ["vae", "train", "--epochs=-1", "--lr=-1e-3", "--json"])
+        #expect(joiningNegativeValues(["--mu", "-inf", "--sigma", "-NaN"]) == ["--mu=-inf", "--sigma=-NaN"])
+        // Not numbers, an option already joined, a short flag and everything after "--" stay as given.
+        #expect(joiningNegativeValues(["--out", "-x", "--k=-2", "-h", "--", "--a", "-1"])
+            == ["--out", "-x", "--k=-2", "-h", "--", "--a", "-1"])
+    }
+
+    /// Each bad value is refused before any work, with a message naming the flag and the value.
+    @Test(arguments: [
+        (["vae", "train", "--out", "r", "--epochs", "-1"], ["--epochs", "-1"]),
+        (["vae", "train", "--out", "r", "--hidden", "abc"], ["--hidden", "'abc'"]),
+        (["vae", "train", "--out", "r", "--hidden", "200,,3"], ["--hidden", "'200,,3'"]),
+        (["dvae", "train", "--out", "r", "--hidden", "1,x"], ["--hidden", "'1,x'"]),
+        (["dvae", "train", "--out", "r", "--temperature", "inf"], ["--temperature", "inf"]),
+        (["dvae", "train", "--out", "r", "--tau-min", "nan"], ["--tau-min", "nan"]),
+        (["dvae", "compare", "--estimators", ""], ["--estimators", "''"]),
+        (["dvae", "compare", "--estimators", "rloo,,arm"], ["--estimators", "'rloo,,arm'"]),
+        (["flow", "train", "--task", "two-moons", "--hidden", "q"], ["--hidden", "'q'"]),
+    ])
+    func badValuesAreNamed(arguments: [String], phrases: [String]) {
+        let message = refusal(arguments)
+        #expect(message != nil, "\(arguments) was accepted")
+        for phrase in phrases { #expect(message?.contains(phrase) == true, "\(message ?? "") should mention \(phrase)") }
+    }
+
+    @Test func goodValuesPass() {
+        #expect(refusal(["vae", "train", "--out", "r", "--hidden", "200, 200", "--epochs", "3"]) == nil)
+        #expect(refusal(["lab", "gaussian", "--mu", "-0.5"]) == nil)
+        #expect(refusal(["dvae", "compare", "--estimators", "rloo,gumbel-softmax"]) == nil)
+    }
+}
