@@ -65,7 +65,7 @@ struct DiscreteVAETrainCommand: ParsableCommand {
         var trainer: DiscreteVAETrainer
         let folder: RunFolder
         if let resume {
-            folder = RunFolder(url: URL(fileURLWithPath: resume))
+            folder = RunFolder.resuming(resume)
             let checkpoint = try folder.read(DiscreteVAECheckpoint.read)
             do { trainer = try DiscreteVAETrainer(checkpoint: checkpoint) } catch { throw CommandFailure(description: "\(folder.checkpoint.path): \(error)") }
         } else {

@@ -137,7 +137,7 @@ struct FlowTrainCommand: ParsableCommand {
             Example, as in Rezende & Mohamed's Figure 3:
               reparam flow train --task u2 --flow planar --layers 32 --out runs/u2
 
-            Ctrl-C saves a checkpoint and stops; --resume RUN continues bit-exactly.
+            Ctrl-C or SIGTERM saves a checkpoint and stops; --resume RUN continues bit-exactly.
             """)
 
     @OptionGroup var source: FlowTaskOptions
@@ -173,7 +173,7 @@ struct FlowTrainCommand: ParsableCommand {
             var steps = options.stepCount
             if let resume {
                 trainer = try loadFlowRun(resume)
-                folder = RunFolder(url: URL(fileURLWithPath: resume))
+                folder = RunFolder.resuming(resume)
                 // A larger --steps extends the run; by default it ends where it was configured to.
                 steps = options.steps ?? trainer.configuration.steps
                 if steps <= trainer.step {
@@ -211,10 +211,7 @@ func trainFlow(
     _ trainer: inout any FlowTraining, until steps: Int, folder: RunFolder?, json: Bool
 ) throws -> FlowRunSummary {
     let c = trainer.configuration
-    signal(SIGINT) { _ in
-        interruptRequested = 1
-        signal(SIGINT, SIG_DFL)  // a second Ctrl-C quits at once
-    }
+    installStopHandlers()
     if !json {
         print(
             "\(c.flow.rawValue) (\(c.flow.summary)), \(c.layers) layers, \(trainer.parameterCount) parameters, "
@@ -236,12 +233,12 @@ func trainFlow(
             if let folder {
                 try saveFlow(trainer, folder)
                 print(
-                    "Interrupted at step \(trainer.step); saved \(folder.checkpoint.path). "
+                    "\(interruption.name) at step \(trainer.step); saved \(folder.checkpoint.path). "
                         + "Continue with --resume \(folder.url.path).")
             } else {
-                print("Interrupted at step \(trainer.step) (no --out folder: nothing saved).")
+                print("\(interruption.name) at step \(trainer.step) (no --out folder: nothing saved).")
             }
-            throw ExitCode(130)
+            throw interruption.exit
         }
         let started = Date()
         do { try trainer.trainStep() } catch let error as NonFiniteTrainingError {
@@ -279,7 +276,9 @@ func trainFlow(
 }
 
 private func saveFlow(_ trainer: any FlowTraining, _ folder: RunFolder) throws {
-    do { try trainer.writeCheckpoint(to: folder.checkpoint) } catch { throw CommandFailure(description: "\(error)") }
+    do { try savingProtected { try trainer.writeCheckpoint(to: folder.checkpoint) } } catch {
+        throw CommandFailure(description: "\(error)")
+    }
 }
 
 struct FlowSampleCommand: ParsableCommand {

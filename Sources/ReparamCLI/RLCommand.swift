@@ -87,7 +87,7 @@ struct RLTrainCommand: ParsableCommand {
         var control = RLRunControl(shouldStop: { interruptRequested != 0 })
         let folder: RunFolder?
         if let resume {
-            folder = RunFolder(url: URL(fileURLWithPath: resume))
+            folder = RunFolder.resuming(resume)
             let saved = try folder!.read(RLSavedRun.read)
             options = saved.state.options
             if let steps { options.steps = steps }
@@ -102,13 +102,7 @@ struct RLTrainCommand: ParsableCommand {
             folder = try out.map { try RunFolder.create($0, configuration: options) }
         }
         control.checkpoint = folder?.checkpoint
-        // SIGINT (Ctrl-C) and SIGTERM (schedulers) both save and stop; a second one quits at once.
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber) { received in
-                interruptRequested = 1
-                signal(received, SIG_DFL)
-            }
-        }
+        installStopHandlers()
         var bar = ProgressBar(total: options.steps, unit: "steps", metric: "return")
         let label = "\(options.algorithm.rawValue) \(options.environment.rawValue)"
         bar.start(label: label, done: control.resume?.state.step ?? 0)
@@ -136,8 +130,8 @@ struct RLTrainCommand: ParsableCommand {
         if result.stopped {
             let saved = folder.map { "; saved \($0.checkpoint.path). Continue with --resume \($0.url.path)" }
                 ?? " (no --out, nothing saved)"
-            print("Interrupted at step \(result.step)\(saved).")
-            throw ExitCode(130)
+            print("\(interruption.name) at step \(result.step)\(saved).")
+            throw interruption.exit
         }
     }
 
@@ -264,12 +258,7 @@ struct RLCompareCommand: ParsableCommand {
         let runs = comparison.runs
         var bar = ProgressBar(total: runs.count * steps, unit: "steps", metric: "return")
         var results: [RLRunResult] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber) { received in
-                interruptRequested = 1
-                signal(received, SIG_DFL)
-            }
-        }
+        installStopHandlers()
         for (i, options) in runs.enumerated() {
             bar.start(label: "\(options.algorithm.rawValue) seed \(options.seed) (\(i + 1)/\(runs.count))", done: i * steps)
             let result = try kernels.applied {

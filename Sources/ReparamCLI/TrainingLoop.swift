@@ -6,11 +6,52 @@ import ReparamLab
 import Glibc
 #endif
 
-/// Set by SIGINT; the training loop checks it between batches.
+/// The signal (SIGINT or SIGTERM) that asked the run to save and stop, 0 while none has; the
+/// training loops check it between batches or steps.
 nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+/// 1 while a checkpoint is being written, and the signal that arrived meanwhile (0 if none).
+nonisolated(unsafe) var savingCheckpoint: sig_atomic_t = 0
+nonisolated(unsafe) var signalDuringSave: sig_atomic_t = 0
+
+/// SIGINT (Ctrl-C) and SIGTERM (what Slurm and Kubernetes send before killing a job) both ask
+/// the run to save and stop. A second signal quits at once, except during a checkpoint write,
+/// which it lets finish (`savingCheckpoint`) so no half-written file is left.
+func installStopHandlers() {
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber) { received in
+            if interruptRequested == 0 {
+                interruptRequested = received
+            } else if savingCheckpoint != 0 {
+                signalDuringSave = received
+            } else {
+                _exit(128 + received)
+            }
+        }
+    }
+}
+
+/// `body` (a checkpoint write) protected from a second signal, which then ends the process
+/// right after it.
+func savingProtected<R>(_ body: () throws -> R) rethrows -> R {
+    savingCheckpoint = 1
+    defer {
+        savingCheckpoint = 0
+        if signalDuringSave != 0 {
+            FileHandle.standardError.write(Data("a second signal during the save: quitting after it\n".utf8))
+            _exit(128 + signalDuringSave)
+        }
+    }
+    return try body()
+}
+
+/// How a run stopped by a signal reports it: which signal, and the exit status 128 + its number
+/// (130 for SIGINT, 143 for SIGTERM).
+var interruption: (name: String, exit: ExitCode) {
+    (interruptRequested == SIGTERM ? "SIGTERM" : "Ctrl-C", ExitCode(128 + Int32(interruptRequested)))
+}
 
 /// Epochs until `epochs` with a progress bar, per-epoch lines or JSON, metrics.jsonl, a
-/// checkpoint after each epoch, Ctrl-C saving and stopping, and non-finite losses stopping with
+/// checkpoint after each epoch, Ctrl-C or SIGTERM saving and stopping, and non-finite losses stopping with
 /// the last good checkpoint kept.
 func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, train: Tensor, test: Tensor, epochs: Int,
                                       json: Bool, header: String) throws {
@@ -21,10 +62,7 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
     if trainer.state.step > 0 {
         FileHandle.standardError.write(Data("resuming \(folder.url.path) at epoch \(trainer.state.epoch + 1), batch \(trainer.state.batch) (its saved configuration applies)\n".utf8))
     }
-    signal(SIGINT) { _ in
-        interruptRequested = 1
-        signal(SIGINT, SIG_DFL)  // a second Ctrl-C quits at once
-    }
+    installStopHandlers()
     if !json {
         print(header)
         print("epoch   train loss   test loss   seconds   images/s")
@@ -49,8 +87,9 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
         let seconds = Date().timeIntervalSince(started)
         if !completed {
             try save(trainer, folder)
-            print("Interrupted in epoch \(epoch) before batch \(trainer.state.batch); saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path).")
-            throw ExitCode(130)
+            print("\(interruption.name) in epoch \(epoch) before batch \(trainer.state.batch); saved \(folder.checkpoint.path). "
+                  + "Continue with --resume \(folder.url.path).")
+            throw interruption.exit
         }
         let trainLoss = trainer.lastEpochLoss, testLoss = trainer.testLoss(test)
         let images = Double((trainer.batchesPerEpoch(train) - firstBatch) * trainer.batchSize)
@@ -69,5 +108,7 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
 }
 
 private func save<T: ResumableTrainer>(_ trainer: T, _ folder: RunFolder) throws {
-    do { try trainer.writeCheckpoint(to: folder.checkpoint) } catch { throw CommandFailure(description: "\(error)") }
+    do { try savingProtected { try trainer.writeCheckpoint(to: folder.checkpoint) } } catch {
+        throw CommandFailure(description: "\(error)")
+    }
 }

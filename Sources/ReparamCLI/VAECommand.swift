@@ -22,6 +22,24 @@ struct RunFolder {
 
     func loadCheckpoint() throws -> VAECheckpoint { try read(VAECheckpoint.read) }
 
+    /// The run at `path`, to be continued: checkpoint files a killed process left half-written
+    /// (`.checkpoint.safetensors.<pid>.partial` of a process that no longer runs) are removed.
+    static func resuming(_ path: String) -> RunFolder {
+        let folder = RunFolder(url: URL(fileURLWithPath: path))
+        folder.removeStalePartialFiles()
+        return folder
+    }
+
+    func removeStalePartialFiles() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".partial") {
+            let parts = name.split(separator: ".")
+            // The writer's process id is the part before "partial"; a live writer's file stays.
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(at: url.appendingPathComponent(name)) }
+        }
+    }
+
     /// The checkpoint through `reader`, with file problems as clean errors.
     func read<C>(_ reader: (URL) throws -> C) throws -> C {
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
@@ -36,6 +54,7 @@ struct RunFolder {
         if FileManager.default.fileExists(atPath: folder.checkpoint.path) {
             throw CommandFailure(description: "\(path) already holds a run; continue it with --resume \(path) or choose another --out")
         }
+        folder.removeStalePartialFiles()
         do {
             try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
@@ -73,7 +92,7 @@ struct VAETrainCommand: ParsableCommand {
           reparam vae train --hidden 200,200 --latent 50 --activation tanh --initializer glorot \\
             --batch 20 --adam-epsilon 1e-4 --binarize dynamic --objective iwae --k 5 \\
             --schedule iwae --epochs 3280 --out runs/iwae-k5
-        Ctrl-C saves a checkpoint and stops; `--resume RUN` continues bit-exactly.
+        Ctrl-C or SIGTERM saves a checkpoint and stops; `--resume RUN` continues bit-exactly.
         """)
 
     @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir")) var data: String?
@@ -125,7 +144,7 @@ struct VAETrainCommand: ParsableCommand {
         var trainer: VAETrainer
         let folder: RunFolder
         if let resume {
-            folder = RunFolder(url: URL(fileURLWithPath: resume))
+            folder = RunFolder.resuming(resume)
             trainer = VAETrainer(checkpoint: try folder.loadCheckpoint())
         } else {
             folder = try RunFolder.create(out!, configuration: configurationFromFlags)
