@@ -155,6 +155,8 @@ struct DiscreteVAECompareCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
+        // Before any training: the checkpoints and the report go there.
+        try checkWritableFolder(out, flag: "--out")
         if let estimators, chosen.contains("") {
             throw ValidationError("--estimators must be comma-separated estimator names such as gumbel-softmax,rebar, "
                                   + "got '\(estimators)'")
@@ -166,6 +168,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
         let mnist = try loadMNIST(options.data)
         var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "latents in use", "KL", "s/epoch", "status"])
         var curves: [Chart.Series] = [], records: [Record] = []
+        if !json { print(table.header.joined(separator: "  ")) }  // each row follows as its estimator finishes
         for name in chosen {
             let configuration = options.configuration(estimator: name)
             var trainer = DiscreteVAETrainer(configuration: configuration)
@@ -190,8 +193,13 @@ struct DiscreteVAECompareCommand: ParsableCommand {
                 points.append((Double(epoch), trainer.testLoss(mnist.testImages)))
                 variances.append(trainer.epochDiagnostics(mnist.trainImages)[0].1)
             }
-            try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try? trainer.writeCheckpoint(to: URL(fileURLWithPath: out).appendingPathComponent("\(name).safetensors"))
+            let checkpoint = URL(fileURLWithPath: out).appendingPathComponent("\(name).safetensors")
+            do {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try trainer.writeCheckpoint(to: checkpoint)
+            } catch {
+                throw CommandFailure(description: "cannot save \(name)'s checkpoint \(checkpoint.path): \(error)")
+            }
             let variance = variances.isEmpty ? .nan : variances.reduce(0, +) / Double(variances.count)
             let perEpoch = seconds.isEmpty ? .nan : seconds.sorted()[seconds.count / 2], last = points.last?.y ?? .nan
             let usage = trainer.latentUsage(mnist.testImages)

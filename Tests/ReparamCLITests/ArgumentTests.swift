@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Testing
 
 @testable import ReparamCLI
@@ -13,6 +14,9 @@ private func refusal(_ arguments: [String]) -> String? {
         return ReparamCommand.message(for: error)
     }
 }
+
+/// A writable folder for commands that check their --out while validating.
+private let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("reparam-cli-tests").path
 
 @Suite struct ArgumentTests {
     @Test func negativeNumbersAfterAnOptionBecomeItsValue() {
@@ -32,8 +36,9 @@ private func refusal(_ arguments: [String]) -> String? {
         (["dvae", "train", "--out", "r", "--hidden", "1,x"], ["--hidden", "'1,x'"]),
         (["dvae", "train", "--out", "r", "--temperature", "inf"], ["--temperature", "inf"]),
         (["dvae", "train", "--out", "r", "--tau-min", "nan"], ["--tau-min", "nan"]),
-        (["dvae", "compare", "--estimators", ""], ["--estimators", "''"]),
-        (["dvae", "compare", "--estimators", "rloo,,arm"], ["--estimators", "'rloo,,arm'"]),
+        (["dvae", "compare", "--out", scratch, "--estimators", ""], ["--estimators", "''"]),
+        (["dvae", "compare", "--out", scratch, "--estimators", "rloo,,arm"], ["--estimators", "'rloo,,arm'"]),
+        (["dvae", "compare", "--out", "/proc/no-such-folder"], ["--out", "/proc/no-such-folder", "not a writable"]),
         (["flow", "train", "--task", "two-moons", "--hidden", "q"], ["--hidden", "'q'"]),
     ])
     func badValuesAreNamed(arguments: [String], phrases: [String]) {
@@ -45,6 +50,6 @@ private func refusal(_ arguments: [String]) -> String? {
     @Test func goodValuesPass() {
         #expect(refusal(["vae", "train", "--out", "r", "--hidden", "200, 200", "--epochs", "3"]) == nil)
         #expect(refusal(["lab", "gaussian", "--mu", "-0.5"]) == nil)
-        #expect(refusal(["dvae", "compare", "--estimators", "rloo,gumbel-softmax"]) == nil)
+        #expect(refusal(["dvae", "compare", "--out", scratch, "--estimators", "rloo,gumbel-softmax"]) == nil)
     }
 }
