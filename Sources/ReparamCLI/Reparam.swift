@@ -53,6 +53,24 @@ func checkHidden(_ text: String, example: String) throws {
     }
 }
 
+/// MemAvailable from /proc/meminfo in bytes (nil where there is none).
+func availableMemoryBytes() -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return nil }
+    return kilobytes * 1024
+}
+
+/// Refuses a run whose estimated peak memory exceeds what the machine has available, before it
+/// allocates (the allocator would otherwise stop it with a backtrace, possibly hours in).
+func checkMemory(_ bytes: Double, what: String, advice: String) throws {
+    guard let available = availableMemoryBytes(), bytes > available else { return }
+    throw ValidationError(
+        String(format: "%@ needs about %.1f GB of memory; this machine has %.1f GB available. %@",
+               what, bytes / 1e9, available / 1e9, advice))
+}
+
 /// Flags every kernel-running command shares.
 struct KernelOptions: ParsableArguments {
     @Option(help: "Threads for the kernels (1-64; default: REPARAM_THREADS or the number of cores).")

@@ -138,6 +138,11 @@ struct VAETrainCommand: ParsableCommand {
         guard ["none", "dynamic"].contains(binarize) else { throw ValidationError("--binarize must be none or dynamic, got '\(binarize)'") }
         if resume == nil { try checkHidden(hidden, example: "200,200") }
         if resume == nil, let problem = configurationFromFlags.problems.first { throw ValidationError(problem) }
+        if resume == nil {
+            try checkMemory(configurationFromFlags.estimatedTrainingBytes,
+                            what: "training with --batch \(batch) and --k \(k) (\(batch * k) samples per step)",
+                            advice: "Lower --batch or --k.")
+        }
     }
 
     func run() throws {

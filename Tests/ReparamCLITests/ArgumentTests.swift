@@ -40,6 +40,9 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         (["dvae", "compare", "--out", scratch, "--estimators", "rloo,,arm"], ["--estimators", "'rloo,,arm'"]),
         (["dvae", "compare", "--out", "/proc/no-such-folder"], ["--out", "/proc/no-such-folder", "not a writable"]),
         (["flow", "train", "--task", "two-moons", "--hidden", "q"], ["--hidden", "'q'"]),
+        // 10¹⁰ samples per step: more memory than any machine has, refused before allocating.
+        (["vae", "train", "--out", "r", "--objective", "iwae", "--k", "10000", "--batch", "1000000"],
+         ["--batch 1000000", "--k 10000", "GB of memory"]),
     ])
     func badValuesAreNamed(arguments: [String], phrases: [String]) {
         let message = refusal(arguments)
