@@ -65,6 +65,7 @@ struct GaussianProblemOptions: ParsableArguments {
         guard sigma.isFinite && sigma > 0 else { throw ValidationError("--sigma must be positive and finite, got \(sigma)") }
         if let k, !k.isFinite { throw ValidationError("--k must be finite, got \(k)") }
         if function == .gauss, let k, k < 0 { throw ValidationError("--k must be ≥ 0 for gauss (exp(−k z²) grows without bound otherwise), got \(k)") }
+        if let problem = lab.rangeProblem { throw ValidationError(problem) }
     }
 
     var lab: GaussianLab { GaussianLab(function: function, k: k ?? (function == .square ? 0 : 1), mu: mu, sigma: sigma) }
@@ -109,6 +110,13 @@ struct SigmaSweepCommand: ParsableCommand {
             throw ValidationError("need 0 < --sigma-min < --sigma-max, got \(sigmaMin) and \(sigmaMax)")
         }
         guard (2...50).contains(points) else { throw ValidationError("--points must be between 2 and 50, got \(points)") }
+        for sigma in [sigmaMin, sigmaMax] {
+            var lab = problem.lab
+            lab.sigma = sigma
+            if let problem = lab.rangeProblem {
+                throw ValidationError(problem.replacingOccurrences(of: "--sigma", with: sigma == sigmaMin ? "--sigma-min" : "--sigma-max"))
+            }
+        }
         try checkSamples(samples)
     }
 

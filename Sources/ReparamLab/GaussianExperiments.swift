@@ -9,23 +9,28 @@ extension GaussianLab {
     public func compare(samples: Int, key: RandomKey) -> LabResult {
         var table = Table(header: ["estimator", "param", "mean", "exact", "variance", "exact var", "var error", "SNR", "ns/sample"])
         var records: [Record] = []
-        var worst = 0.0
+        var worst = 0.0, unrepresented = 0
         var bars: [String: [Double]] = [:]
         let keys = key.split(GaussianEstimator.allCases.count)
         for (i, estimator) in GaussianEstimator.allCases.enumerated() {
             let d = diagnose(estimator, samples: samples, key: keys[i])
             let exactVariance = exactVariance(estimator)
             for j in 0..<2 {
-                let error = d.variance[j] / exactVariance[j] - 1
-                worst = max(worst, abs(error))
+                // A closed form that rounding made negative or non-finite is not shown as exact; a
+                // zero one (f underflowed everywhere) gives no relative error.
+                let exact = exactVariance[j].isFinite && exactVariance[j] >= 0 ? exactVariance[j] : Double.nan
+                if exact.isNaN { unrepresented += 1 }
+                let error = exact > 0 ? d.variance[j] / exact - 1 : Double.nan
+                if error.isFinite { worst = max(worst, abs(error)) }
                 bars[GaussianLab.parameters[j], default: []].append(d.variance[j])
                 table.rows.append([estimator.rawValue, GaussianLab.parameters[j], formatted(d.mean[j]), formatted(exactGradient[j]),
-                                   formatted(d.variance[j]), formatted(exactVariance[j]), String(format: "%+.2f%%", 100 * error),
+                                   formatted(d.variance[j]), exact.isNaN ? "—" : formatted(exact),
+                                   error.isFinite ? String(format: "%+.2f%%", 100 * error) : "—",
                                    formatted(d.signalToNoise[j]), String(format: "%.1f", d.secondsPerDraw * 1e9)])
                 records.append(Record([
                     ("estimator", .string(estimator.rawValue)), ("parameter", .string(GaussianLab.parameters[j])),
                     ("mean", .number(d.mean[j])), ("variance", .number(d.variance[j])), ("snr", .number(d.signalToNoise[j])),
-                    ("exact", .number(exactGradient[j])), ("exact_variance", .number(exactVariance[j])),
+                    ("exact", .number(exactGradient[j])), ("exact_variance", .number(exact)),
                     ("variance_error", .number(error)), ("standard_error", .number(d.standardError[j])),
                     ("samples", .integer(samples)), ("function", .string(function.rawValue)), ("k", .number(k)),
                     ("mu", .number(mu)), ("sigma", .number(sigma)), ("seconds_per_sample", .number(d.secondsPerDraw)),
@@ -42,7 +47,8 @@ extension GaussianLab {
         return LabResult(
             title: "Gaussian: pathwise vs score function",
             headline: ["\(setting); \(samples) samples per estimator.",
-                       "Measured variances agree with the closed forms within \(String(format: "%.2f", 100 * worst))%.",
+                       "Measured variances agree with the closed forms within \(String(format: "%.2f", 100 * worst))%"
+                           + (unrepresented > 0 ? " (\(unrepresented) closed forms lost to rounding are left out)." : "."),
                        "For ∂/∂μ the plain score function's variance is \(formatted(ratio))× the pathwise estimator's."],
             table: table, records: records, charts: [chart])
     }
@@ -59,12 +65,14 @@ extension GaussianLab {
             lab.sigma = sigma
             for (e, estimator) in estimators.enumerated() {
                 let d = lab.diagnose(estimator, samples: samples, key: keys[i * estimators.count + e])
-                let exactVariance = lab.exactVariance(estimator)
+                // A closed form that rounding made negative or non-finite is neither shown nor drawn.
+                let exactVariance = lab.exactVariance(estimator).map { $0.isFinite && $0 >= 0 ? $0 : Double.nan }
                 for j in 0..<2 {
                     let name = "\(estimator.rawValue) ∂/∂\(j == 0 ? "μ" : "σ")"
                     measured[name, default: []].append((sigma, d.variance[j]))
-                    exact[name, default: []].append((sigma, exactVariance[j]))
-                    table.rows.append([formatted(sigma), estimator.rawValue, GaussianLab.parameters[j], formatted(d.variance[j]), formatted(exactVariance[j])])
+                    if !exactVariance[j].isNaN { exact[name, default: []].append((sigma, exactVariance[j])) }
+                    table.rows.append([formatted(sigma), estimator.rawValue, GaussianLab.parameters[j], formatted(d.variance[j]),
+                                       exactVariance[j].isNaN ? "—" : formatted(exactVariance[j])])
                     records.append(Record([("sigma", .number(sigma)), ("estimator", .string(estimator.rawValue)),
                                            ("parameter", .string(GaussianLab.parameters[j])), ("variance", .number(d.variance[j])),
                                            ("exact_variance", .number(exactVariance[j]))]))
@@ -82,7 +90,8 @@ extension GaussianLab {
         let slopeText = names.map { "\($0): \(String(format: "%+.3f", slopes[$0]!))" }.joined(separator: ", ")
         let series = names.enumerated().flatMap { i, name in
             [Chart.Series(name: name, points: measured[name]!.map { (x: $0.0, y: $0.1) }, lines: false, color: i),
-             Chart.Series(name: "", points: exact[name]!.map { (x: $0.0, y: $0.1) }, dashed: true, markers: false, color: i)]
+             Chart.Series(name: "", points: (exact[name] ?? []).map { (x: $0.0, y: $0.1) }, dashed: true, markers: false,
+                          color: i)]
         } + [Chart.Series(name: "closed form", points: [], dashed: true, markers: false, color: 8)]
         let chart = Chart(
             name: "sigma-sweep", title: "Gradient variance as σ shrinks, \(function.formula)",

@@ -51,6 +51,27 @@ public struct GaussianLab: Sendable {
         self.sigma = sigma
     }
 
+    /// The largest |μ|, σ and |k| the lab accepts: beyond it f, the score terms f·ε/σ and their
+    /// squares leave Float's range, and the closed forms lose their digits to cancellation.
+    public static let largest = 1e4
+    /// The smallest σ/max(1, |μ|): the draws z = μ + σε are Float, whose spacing near μ is
+    /// 2⁻²³·|μ|; below this σε is no longer resolved and the measured variances collapse.
+    public static let smallestRelativeSigma = 1e-5
+
+    /// Why μ, σ or k fall outside the range where the measured and closed-form numbers can be
+    /// trusted, naming the flag; nil inside it.
+    public var rangeProblem: String? {
+        if !(abs(mu) <= GaussianLab.largest) { return "--mu must lie within ±\(formatted(GaussianLab.largest)), got \(mu)" }
+        if !(abs(k) <= GaussianLab.largest) { return "--k must lie within ±\(formatted(GaussianLab.largest)), got \(k)" }
+        let smallest = GaussianLab.smallestRelativeSigma * max(1, abs(mu))
+        // The slack lets the printed bound itself through (10⁻⁵·3 rounds above 3·10⁻⁵).
+        if !(sigma >= smallest * (1 - 1e-12) && sigma <= GaussianLab.largest) {
+            return "--sigma must lie in [\(formatted(smallest)), \(formatted(GaussianLab.largest))] at μ = \(formatted(mu)) "
+                + "(Float draws resolve σ down to 10⁻⁵·max(1, |μ|)), got \(sigma)"
+        }
+        return nil
+    }
+
     public static let parameters = ["mu", "sigma"]
 
     // MARK: Exact

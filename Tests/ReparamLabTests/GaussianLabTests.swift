@@ -71,3 +71,38 @@ struct GaussianMeasuredTests {
         }
     }
 }
+
+@Suite("Gaussian lab at the edges of its range")
+struct GaussianLabRangeTests {
+    @Test("μ, σ and k outside the trusted range are refused, naming the flag")
+    func refused() {
+        let cases: [(GaussianLab, String)] = [
+            (GaussianLab(function: .square, k: 0, mu: 1, sigma: 1e-9), "--sigma"),
+            (GaussianLab(function: .square, k: 0, mu: 1e4, sigma: 1e-2), "--sigma"),  // below 10⁻⁵·|μ|
+            (GaussianLab(function: .square, k: 0, mu: 1, sigma: 1e5), "--sigma"),
+            (GaussianLab(function: .square, k: 0, mu: 2e4, sigma: 1), "--mu"),
+            (GaussianLab(function: .cos, k: -3e4, mu: 0, sigma: 1), "--k"),
+        ]
+        for (lab, flag) in cases { #expect(lab.rangeProblem?.contains(flag) == true, "\(lab)") }
+        #expect(GaussianLab(function: .gauss, k: 1, mu: -1e4, sigma: 0.1).rangeProblem == nil)
+    }
+
+    /// At the corners of the accepted range no closed-form variance is reported negative or
+    /// infinite (one that rounding ruined is left out as null), and the measured ones are finite.
+    @Test("no negative or non-finite 'exact' variance anywhere in the range", arguments: TestFunction.allCases)
+    func corners(function: TestFunction) {
+        for (mu, sigma, k) in [(1e4, 0.1, 0.0), (-1e4, 1e4, 1.0), (1.0, 1e-5, 1.0), (0.0, 1e-5, 3.0), (3.0, 3e-5, 3.0)] {
+            let lab = GaussianLab(function: function, k: function == .gauss ? abs(k) : k, mu: mu, sigma: sigma)
+            #expect(lab.rangeProblem == nil)
+            for record in lab.compare(samples: 2_000, key: RandomKey(seed: 5)).records {
+                let fields = Dictionary(uniqueKeysWithValues: record.fields.map { ($0.0, $0.1) })
+                if case .number(let exact)? = fields["exact_variance"] {
+                    #expect(exact.isNaN || (exact.isFinite && exact >= 0), "\(function) μ \(mu) σ \(sigma): \(exact)")
+                }
+                if case .number(let measured)? = fields["variance"] {
+                    #expect(measured.isFinite && measured >= 0, "\(function) μ \(mu) σ \(sigma): measured \(measured)")
+                }
+            }
+        }
+    }
+}
