@@ -8,8 +8,8 @@ struct AutodiffBench: ParsableCommand {
         commandName: "autodiff",
         abstract: "A VAE-sized MLP gradient step through valueWithGradient vs the same kernels called by hand.",
         discussion: """
-        Model: 784-400-20-400-784 (ReLU hidden, Bernoulli-logits loss on the input), batch 128 —
-        the GEMM shapes of the MNIST VAE. Both paths run the same GEMM, bias/activation and loss
+        Model: 784-400-20-400-784 (ReLU hidden, Bernoulli-logits loss on the input), batch 128 — \
+        the GEMM shapes of the MNIST VAE. Both paths run the same GEMM, bias/activation and loss \
         kernels; the ratio is what automatic differentiation costs on top.
         """)
 

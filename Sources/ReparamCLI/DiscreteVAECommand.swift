@@ -86,9 +86,9 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Test −ELBO of a run with hard samples, beside the relaxed objective a relaxation trains.",
         discussion: """
-        The hard −ELBO (decoder fed discrete b) bounds −log p(x). The relaxed objective feeds the
-        decoder the Gumbel-softmax sample at temperature τ (default: the run's final τ); it is what
-        gumbel-softmax training minimizes, is not a bound, and is printed to show the gap (for runs
+        The hard −ELBO (decoder fed discrete b) bounds −log p(x). The relaxed objective feeds the \
+        decoder the Gumbel-softmax sample at temperature τ (default: the run's final τ); it is what \
+        gumbel-softmax training minimizes, is not a bound, and is printed to show the gap (for runs \
         of other estimators, only when --temperature is given).
         """)
 

@@ -109,7 +109,8 @@ struct PreferenceCompareCommand: ParsableCommand {
             2000 for the RL methods (one batch of 64 samples each), unless --steps is given.
 
             Example:
-              reparam pref compare --betas 0.05,0.1,0.5,1 --methods ppo,reinforce,rloo,dpo,ipo --report pref
+              reparam pref compare --betas 0.05,0.1,0.5,1 \\
+                --methods ppo,reinforce,rloo,dpo,ipo --report pref
             """)
 
     @Option(help: "Comma-separated β values.") var betas = "0.05,0.1,0.5,1"

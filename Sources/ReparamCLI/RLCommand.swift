@@ -217,8 +217,10 @@ struct RLCompareCommand: ParsableCommand {
             curves (mean over seeds with the lowest and highest seed) as HTML, SVG and PNG.
 
             Examples:
-              reparam rl compare --env cartpole --algos reinforce,a2c,ppo --seeds 5 --steps 100000 --report cartpole
-              reparam rl compare --env pendulum --algos sac,td3,ddpg --seeds 5 --steps 20000 --report pendulum
+              reparam rl compare --env cartpole --algos reinforce,a2c,ppo --seeds 5 \\
+                --steps 100000 --report cartpole
+              reparam rl compare --env pendulum --algos sac,td3,ddpg --seeds 5 \\
+                --steps 20000 --report pendulum
             """)
 
     @Option(help: "Environment: \(EnvironmentKind.allCases.map(\.rawValue).joined(separator: ", ")).")

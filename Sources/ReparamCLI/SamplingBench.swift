@@ -7,8 +7,8 @@ struct SamplingBench: ParsableCommand {
         commandName: "sampling",
         abstract: "rsample + gradient throughput of Normal, Gamma, Dirichlet and RelaxedOneHotCategorical.",
         discussion: """
-        Each case draws a reparameterized sample and takes the gradient of a weighted sum with
-        respect to the distribution's parameters, as `bench/sampling_torch.py` does with
+        Each case draws a reparameterized sample and takes the gradient of a weighted sum with \
+        respect to the distribution's parameters, as `bench/sampling_torch.py` does with \
         torch.distributions. Figures are millions of sampled values per second.
         """)
 

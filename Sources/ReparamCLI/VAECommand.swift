@@ -87,11 +87,15 @@ struct VAETrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a VAE (or IWAE) on MNIST, checkpointing every epoch.",
         discussion: """
-        The defaults are the pytorch/examples VAE: 784-400-20 ReLU, batch 128, Adam 1e-3, continuous
-        MNIST, analytic KL. Burda et al.'s IWAE setup, with their full 3280-epoch schedule:
-          reparam vae train --hidden 200,200 --latent 50 --activation tanh --initializer glorot \\
-            --batch 20 --adam-epsilon 1e-4 --binarize dynamic --objective iwae --k 5 \\
+        The defaults are the pytorch/examples VAE: 784-400-20 ReLU, batch 128, Adam 1e-3, \
+        continuous MNIST, analytic KL.
+
+        Burda et al.'s IWAE setup, with their full 3280-epoch schedule:
+          reparam vae train --hidden 200,200 --latent 50 --activation tanh \\
+            --initializer glorot --batch 20 --adam-epsilon 1e-4 \\
+            --binarize dynamic --objective iwae --k 5 \\
             --schedule iwae --epochs 3280 --out runs/iwae-k5
+
         Ctrl-C or SIGTERM saves a checkpoint and stops; `--resume RUN` continues bit-exactly.
         """)
 
