@@ -169,18 +169,24 @@ struct DiscreteVAECompareCommand: ParsableCommand {
         var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "latents in use", "KL", "s/epoch", "status"])
         var curves: [Chart.Series] = [], records: [Record] = []
         if !json { print(table.header.joined(separator: "  ")) }  // each row follows as its estimator finishes
-        for name in chosen {
+        // One bar over every estimator's epochs, so its ETA is the whole comparison's.
+        let batches = DiscreteVAETrainer(configuration: options.configuration(estimator: chosen[0]))
+            .batchesPerEpoch(mnist.trainImages)
+        var progress = ProgressBar(total: chosen.count * epochs * batches)
+        progress.start(label: "", done: 0)
+        for (index, name) in chosen.enumerated() {
             let configuration = options.configuration(estimator: name)
             var trainer = DiscreteVAETrainer(configuration: configuration)
             var points: [(x: Double, y: Double)] = [], variances: [Double] = [], seconds: [Double] = []
-            FileHandle.standardError.write(Data("\(name): training \(epochs) epochs\n".utf8))
-            var progress = ProgressBar(total: trainer.batchesPerEpoch(mnist.trainImages))
             var failure: String?
             for epoch in 1...epochs {
-                progress.start(label: "\(name) \(epoch)/\(epochs)", done: 0)
+                progress.label = "\(name) epoch \(epoch)/\(epochs) (estimator \(index + 1)/\(chosen.count))"
+                let before = (index * epochs + epoch - 1) * batches
                 let started = Date()
                 do {
-                    _ = try trainer.runEpoch(mnist.trainImages, shouldStop: { false }) { t in progress.update(done: t.state.batch, loss: t.epochLoss) }
+                    _ = try trainer.runEpoch(mnist.trainImages, shouldStop: { false }) { t in
+                        progress.update(done: before + t.state.batch, loss: t.epochLoss)
+                    }
                 } catch {
                     // One estimator failing (a non-finite loss) ends its run, not the comparison.
                     progress.finish()
@@ -193,12 +199,11 @@ struct DiscreteVAECompareCommand: ParsableCommand {
                 points.append((Double(epoch), trainer.testLoss(mnist.testImages)))
                 variances.append(trainer.epochDiagnostics(mnist.trainImages)[0].1)
             }
-            let checkpoint = URL(fileURLWithPath: out).appendingPathComponent("\(name).safetensors")
-            do {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                try trainer.writeCheckpoint(to: checkpoint)
-            } catch {
-                throw CommandFailure(description: "cannot save \(name)'s checkpoint \(checkpoint.path): \(error)")
+            // A run folder per estimator, which `dvae eval` and `--resume` open like any other.
+            let run = try RunFolder.create(
+                URL(fileURLWithPath: out).appendingPathComponent(name).path, configuration: configuration, replacing: true)
+            do { try trainer.writeCheckpoint(to: run.checkpoint) } catch {
+                throw CommandFailure(description: "cannot save \(name)'s checkpoint \(run.checkpoint.path): \(error)")
             }
             let variance = variances.isEmpty ? .nan : variances.reduce(0, +) / Double(variances.count)
             let perEpoch = seconds.isEmpty ? .nan : seconds.sorted()[seconds.count / 2], last = points.last?.y ?? .nan

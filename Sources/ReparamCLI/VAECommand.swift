@@ -49,9 +49,11 @@ struct RunFolder {
     }
 
     /// A new run folder with its configuration; refuses one that already holds a run.
-    static func create(_ path: String, configuration: some Encodable) throws -> RunFolder {
+    /// A new run folder holding `configuration`; one that already holds a run is refused unless
+    /// `replacing` (a comparison writing its runs again).
+    static func create(_ path: String, configuration: some Encodable, replacing: Bool = false) throws -> RunFolder {
         let folder = RunFolder(url: URL(fileURLWithPath: path))
-        if FileManager.default.fileExists(atPath: folder.checkpoint.path) {
+        if !replacing && FileManager.default.fileExists(atPath: folder.checkpoint.path) {
             throw CommandFailure(description: "\(path) already holds a run; continue it with --resume \(path) or choose another --out")
         }
         folder.removeStalePartialFiles()
