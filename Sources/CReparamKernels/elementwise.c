@@ -269,32 +269,6 @@ void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t ro
 
 typedef struct {
     const rp_vector_kernels *kernels;
-    float *p, *m, *v;
-    const float *g;
-    size_t n;
-    int parts;
-    float lr, beta1, beta2, eps, bias1, bias2, weight_decay;
-} adam_job;
-
-static void adam_part(void *context, int part) {
-    adam_job *j = context;
-    size_t start, count;
-    part_range(j->n, j->parts, part, &start, &count);
-    if (count)
-        j->kernels->adam_update(j->p + start, j->g + start, j->m + start, j->v + start, count, j->lr, j->beta1, j->beta2,
-                                j->eps, j->bias1, j->bias2, j->weight_decay);
-}
-
-void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
-                    float beta2, float eps, float bias1, float bias2, float weight_decay) {
-    adam_job job = {.kernels = rp_vector_active(), .p = p, .g = g, .m = m, .v = v, .n = n, .parts = elementwise_parts(n),
-                    .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps, .bias1 = bias1, .bias2 = bias2,
-                    .weight_decay = weight_decay};
-    rp_parallel_run(job.parts, adam_part, &job);
-}
-
-typedef struct {
-    const rp_vector_kernels *kernels;
     int count, parts;
     float *const *p, *const *m, *const *v;
     const float *const *g;
@@ -328,6 +302,12 @@ void rp_adam_update_many(int count, float *const *p, const float *const *g, floa
                          .v = v, .g = g, .n = n, .total = total, .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps,
                          .bias1 = bias1, .bias2 = bias2, .weight_decay = weight_decay};
     rp_parallel_run(job.parts, adam_many_part, &job);
+}
+
+// One tensor is the many-tensor update with one entry: the same split, the same bits.
+void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+                    float beta2, float eps, float bias1, float bias2, float weight_decay) {
+    rp_adam_update_many(1, &p, &g, &m, &v, &n, lr, beta1, beta2, eps, bias1, bias2, weight_decay);
 }
 
 /// Column sums of a length × inner block. Up to 256 rows accumulate in float (error ≤ 256 ε,
