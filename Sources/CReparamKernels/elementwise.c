@@ -263,7 +263,8 @@ void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t ro
     nll_rows_job job = {.kernels = rp_vector_active(), .logits = logits, .x = x, .out = out, .grad = grad,
                         .rows = rows, .columns = columns, .parts = 1};
     int threads = rp_threads();
-    if (threads > 1 && rows * columns >= ELEMENTWISE_PARALLEL / 8) job.parts = rows < (size_t)threads ? (int)rows : threads;
+    if (threads > 1 && rows * columns >= ELEMENTWISE_PARALLEL / 8)
+        job.parts = rows < (size_t)threads ? (int)rows : threads;
     rp_parallel_run(job.parts, nll_rows_part, &job);
 }
 
@@ -298,9 +299,9 @@ void rp_adam_update_many(int count, float *const *p, const float *const *g, floa
                          float weight_decay) {
     size_t total = 0;
     for (int t = 0; t < count; t++) total += n[t];
-    adam_many_job job = {.kernels = rp_vector_active(), .count = count, .parts = elementwise_parts(total), .p = p, .m = m,
-                         .v = v, .g = g, .n = n, .total = total, .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps,
-                         .bias1 = bias1, .bias2 = bias2, .weight_decay = weight_decay};
+    adam_many_job job = {.kernels = rp_vector_active(), .count = count, .parts = elementwise_parts(total), .p = p,
+                         .m = m, .v = v, .g = g, .n = n, .total = total, .lr = lr, .beta1 = beta1, .beta2 = beta2,
+                         .eps = eps, .bias1 = bias1, .bias2 = bias2, .weight_decay = weight_decay};
     rp_parallel_run(job.parts, adam_many_part, &job);
 }
 

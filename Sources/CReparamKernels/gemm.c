@@ -262,9 +262,9 @@ void rp_sgemm_sparse(int ta, int m, int n, int k, float alpha, const float *a, i
     gemm(ta, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu ? RP_ACT_RELU : RP_ACT_IDENTITY, 2, 0);
 }
 
-void rp_sgemm_extents(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
-                      float beta, float *c, int ldc, const float *bias, int act, const int *k_begin, const int *k_end,
-                      const int *row_begin, const int *row_end) {
+void rp_sgemm_extents(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                      int ldb, float beta, float *c, int ldc, const float *bias, int act, const int *k_begin,
+                      const int *k_end, const int *row_begin, const int *row_end) {
     if (m <= 0 || n <= 0) return;
     if (row_begin) beta = 0.0f, bias = 0, act = RP_ACT_IDENTITY;
     if (k <= 0 || alpha == 0.0f) {

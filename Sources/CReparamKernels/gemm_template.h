@@ -245,9 +245,10 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
                     // A tile outside the wanted rows, or with no K left, stores the product of nothing.
                     int tile_k = hi > lo && i0 < r1 && i0 + mr > r0 ? hi - lo : 0;
                     if (tile_k == 0) lo = p0;
-                    tiles[nr <= VW][ta ? 1 : 0][mr](tile_k, ta ? a_block + (long)(lo - p0) * lda : a_block + (lo - p0), lda,
-                                                    bp + (long)(lo - p0) * b_step, b_step, c + (long)i0 * ldc + j0 + j,
-                                                    ldc, nr, alpha, block_beta, last_block && bias ? bias + j0 + j : 0,
+                    const float *a_tile = ta ? a_block + (long)(lo - p0) * lda : a_block + (lo - p0);
+                    tiles[nr <= VW][ta ? 1 : 0][mr](tile_k, a_tile, lda, bp + (long)(lo - p0) * b_step, b_step,
+                                                    c + (long)i0 * ldc + j0 + j, ldc, nr, alpha, block_beta,
+                                                    last_block && bias ? bias + j0 + j : 0,
                                                     last_block ? act : RP_ACT_IDENTITY);
                 }
             }

@@ -114,7 +114,9 @@ sparse_tile(const int nv, const int *index, const float *value, long stride, int
 }
 
 #define SPARSE_TILE_CASE(NV) \
-    case NV: sparse_tile(NV, index, value, stride, count, b, ldb, j, alpha, beta, c, ldc, rows, bias, act, first_lane); break;
+    case NV:                  \
+        sparse_tile(NV, index, value, stride, count, b, ldb, j, alpha, beta, c, ldc, rows, bias, act, first_lane); \
+        break;
 
 static __attribute__((noinline)) void
 sparse_tile_any(int nv, const int *index, const float *value, long stride, int count, const float *b, long ldb,

@@ -149,7 +149,8 @@ struct DiscreteVAECompareCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per estimator.") var json = false
 
     var chosen: [String] {
-        estimators?.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        estimators?.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
             ?? DiscreteVAEConfiguration.estimators(for: options.latent)
     }
 
@@ -200,8 +201,8 @@ struct DiscreteVAECompareCommand: ParsableCommand {
                 variances.append(trainer.epochDiagnostics(mnist.trainImages)[0].1)
             }
             // A run folder per estimator, which `dvae eval` and `--resume` open like any other.
-            let run = try RunFolder.create(
-                URL(fileURLWithPath: out).appendingPathComponent(name).path, configuration: configuration, replacing: true)
+            let path = URL(fileURLWithPath: out).appendingPathComponent(name).path
+            let run = try RunFolder.create(path, configuration: configuration, replacing: true)
             do { try trainer.writeCheckpoint(to: run.checkpoint) } catch {
                 throw CommandFailure(description: "cannot save \(name)'s checkpoint \(run.checkpoint.path): \(error)")
             }

@@ -114,7 +114,8 @@ struct SigmaSweepCommand: ParsableCommand {
             var lab = problem.lab
             lab.sigma = sigma
             if let problem = lab.rangeProblem {
-                throw ValidationError(problem.replacingOccurrences(of: "--sigma", with: sigma == sigmaMin ? "--sigma-min" : "--sigma-max"))
+                let flag = sigma == sigmaMin ? "--sigma-min" : "--sigma-max"
+                throw ValidationError(problem.replacingOccurrences(of: "--sigma", with: flag))
             }
         }
         try checkSamples(samples)

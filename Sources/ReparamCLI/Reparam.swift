@@ -43,7 +43,8 @@ func joiningNegativeValues(_ arguments: [String]) -> [String] {
 /// The widths of a --hidden list such as 400 or 200,200; an entry that is not a whole number
 /// becomes −1 (which `checkHidden` and the configurations' checks report).
 func hiddenWidths(_ text: String) -> [Int] {
-    text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
+    text.split(separator: ",", omittingEmptySubsequences: false)
+        .map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
 }
 
 /// Refuses a --hidden list with an entry that is not a whole number, quoting what was given.

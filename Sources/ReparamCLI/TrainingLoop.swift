@@ -87,8 +87,8 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
         let seconds = Date().timeIntervalSince(started)
         if !completed {
             try save(trainer, folder)
-            print("\(interruption.name) in epoch \(epoch) before batch \(trainer.state.batch); saved \(folder.checkpoint.path). "
-                  + "Continue with --resume \(folder.url.path).")
+            print("\(interruption.name) in epoch \(epoch) before batch \(trainer.state.batch); "
+                  + "saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path).")
             throw interruption.exit
         }
         let trainLoss = trainer.lastEpochLoss, testLoss = trainer.testLoss(test)

@@ -36,7 +36,9 @@ struct RunFolder {
             let parts = name.split(separator: ".")
             // The writer's process id is the part before "partial"; a live writer's file stays.
             guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(at: url.appendingPathComponent(name)) }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: url.appendingPathComponent(name))
+            }
         }
     }
 

@@ -48,7 +48,8 @@ extension GaussianLab {
             title: "Gaussian: pathwise vs score function",
             headline: ["\(setting); \(samples) samples per estimator.",
                        "Measured variances agree with the closed forms within \(String(format: "%.2f", 100 * worst))%"
-                           + (unrepresented > 0 ? " (\(unrepresented) closed forms lost to rounding are left out)." : "."),
+                           + (unrepresented > 0
+                               ? " (\(unrepresented) closed forms lost to rounding are left out)." : "."),
                        "For ∂/∂μ the plain score function's variance is \(formatted(ratio))× the pathwise estimator's."],
             table: table, records: records, charts: [chart])
     }
@@ -71,8 +72,9 @@ extension GaussianLab {
                     let name = "\(estimator.rawValue) ∂/∂\(j == 0 ? "μ" : "σ")"
                     measured[name, default: []].append((sigma, d.variance[j]))
                     if !exactVariance[j].isNaN { exact[name, default: []].append((sigma, exactVariance[j])) }
-                    table.rows.append([formatted(sigma), estimator.rawValue, GaussianLab.parameters[j], formatted(d.variance[j]),
-                                       exactVariance[j].isNaN ? "—" : formatted(exactVariance[j])])
+                    let shown = exactVariance[j].isNaN ? "—" : formatted(exactVariance[j])
+                    table.rows.append([formatted(sigma), estimator.rawValue, GaussianLab.parameters[j],
+                                       formatted(d.variance[j]), shown])
                     records.append(Record([("sigma", .number(sigma)), ("estimator", .string(estimator.rawValue)),
                                            ("parameter", .string(GaussianLab.parameters[j])), ("variance", .number(d.variance[j])),
                                            ("exact_variance", .number(exactVariance[j]))]))
@@ -90,8 +92,8 @@ extension GaussianLab {
         let slopeText = names.map { "\($0): \(String(format: "%+.3f", slopes[$0]!))" }.joined(separator: ", ")
         let series = names.enumerated().flatMap { i, name in
             [Chart.Series(name: name, points: measured[name]!.map { (x: $0.0, y: $0.1) }, lines: false, color: i),
-             Chart.Series(name: "", points: (exact[name] ?? []).map { (x: $0.0, y: $0.1) }, dashed: true, markers: false,
-                          color: i)]
+             Chart.Series(name: "", points: (exact[name] ?? []).map { (x: $0.0, y: $0.1) }, dashed: true,
+                          markers: false, color: i)]
         } + [Chart.Series(name: "closed form", points: [], dashed: true, markers: false, color: 8)]
         let chart = Chart(
             name: "sigma-sweep", title: "Gradient variance as σ shrinks, \(function.formula)",

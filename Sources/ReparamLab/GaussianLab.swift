@@ -61,12 +61,13 @@ public struct GaussianLab: Sendable {
     /// Why μ, σ or k fall outside the range where the measured and closed-form numbers can be
     /// trusted, naming the flag; nil inside it.
     public var rangeProblem: String? {
-        if !(abs(mu) <= GaussianLab.largest) { return "--mu must lie within ±\(formatted(GaussianLab.largest)), got \(mu)" }
-        if !(abs(k) <= GaussianLab.largest) { return "--k must lie within ±\(formatted(GaussianLab.largest)), got \(k)" }
+        let largest = formatted(GaussianLab.largest)
+        if !(abs(mu) <= GaussianLab.largest) { return "--mu must lie within ±\(largest), got \(mu)" }
+        if !(abs(k) <= GaussianLab.largest) { return "--k must lie within ±\(largest), got \(k)" }
         let smallest = GaussianLab.smallestRelativeSigma * max(1, abs(mu))
         // The slack lets the printed bound itself through (10⁻⁵·3 rounds above 3·10⁻⁵).
         if !(sigma >= smallest * (1 - 1e-12) && sigma <= GaussianLab.largest) {
-            return "--sigma must lie in [\(formatted(smallest)), \(formatted(GaussianLab.largest))] at μ = \(formatted(mu)) "
+            return "--sigma must lie in [\(formatted(smallest)), \(largest)] at μ = \(formatted(mu)) "
                 + "(Float draws resolve σ down to 10⁻⁵·max(1, |μ|)), got \(sigma)"
         }
         return nil

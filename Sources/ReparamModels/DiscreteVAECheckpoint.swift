@@ -32,7 +32,8 @@ public struct DiscreteVAECheckpoint {
         // Read by name and shape as stored, so the values are checked like the model's.
         let estimatorState = Dictionary(
             uniqueKeysWithValues: try file.tensors.filter { $0.name.hasPrefix("estimator.") }.map {
-                (String($0.name.dropFirst("estimator.".count)), try file.tensor($0.name, shape: $0.tensor.shape, url: url))
+                (String($0.name.dropFirst("estimator.".count)),
+                 try file.tensor($0.name, shape: $0.tensor.shape, url: url))
             })
         return DiscreteVAECheckpoint(configuration: metadata.configuration, state: metadata.state, model: model,
                                      optimizer: optimizer, estimatorState: estimatorState)

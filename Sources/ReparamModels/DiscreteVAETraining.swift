@@ -65,9 +65,15 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
             out.append("\(estimator) needs Bernoulli latents (--latent bernoulli)")
         }
         if ["rloo", "vimco"].contains(estimator) && (samples < 2 || samples > 1000) { out.append("\(estimator) needs k = 2…1000 samples, got \(samples)") }
-        if !(temperature > 0 && temperature.isFinite) { out.append("--temperature must be positive and finite, got \(temperature)") }
-        if !(temperatureMin > 0 && temperatureMin.isFinite) { out.append("--tau-min must be positive and finite, got \(temperatureMin)") }
-        if !(annealRate >= 0 && annealRate.isFinite) { out.append("--anneal-rate must be ≥ 0 and finite, got \(annealRate)") }
+        if !(temperature > 0 && temperature.isFinite) {
+            out.append("--temperature must be positive and finite, got \(temperature)")
+        }
+        if !(temperatureMin > 0 && temperatureMin.isFinite) {
+            out.append("--tau-min must be positive and finite, got \(temperatureMin)")
+        }
+        if !(annealRate >= 0 && annealRate.isFinite) {
+            out.append("--anneal-rate must be ≥ 0 and finite, got \(annealRate)")
+        }
         if annealEvery < 1 { out.append("anneal-every must be at least 1, got \(annealEvery)") }
         return out
     }

@@ -19,8 +19,9 @@ public struct WeightMask: Sendable {
     public init(_ mask: Tensor) {
         precondition(mask.rank == 2, "WeightMask: the mask must be [inputs, outputs], got \(mask.shape)")
         let (rows, columns) = (mask.shape[0], mask.shape[1])
-        var (rowBegin, rowEnd) = ([Int32](repeating: Int32(rows), count: columns), [Int32](repeating: 0, count: columns))
-        var (columnBegin, columnEnd) = ([Int32](repeating: Int32(columns), count: rows), [Int32](repeating: 0, count: rows))
+        var rowBegin = [Int32](repeating: Int32(rows), count: columns), rowEnd = [Int32](repeating: 0, count: columns)
+        var columnBegin = [Int32](repeating: Int32(columns), count: rows)
+        var columnEnd = [Int32](repeating: 0, count: rows)
         var (columnOnes, rowOnes) = ([Int](repeating: 0, count: columns), [Int](repeating: 0, count: rows))
         mask.withUnsafeScalars { m in
             for i in 0..<rows {

@@ -47,7 +47,9 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
     func badValuesAreNamed(arguments: [String], phrases: [String]) {
         let message = refusal(arguments)
         #expect(message != nil, "\(arguments) was accepted")
-        for phrase in phrases { #expect(message?.contains(phrase) == true, "\(message ?? "") should mention \(phrase)") }
+        for phrase in phrases {
+            #expect(message?.contains(phrase) == true, "\(message ?? "") should mention \(phrase)")
+        }
     }
 
     @Test func goodValuesPass() {

@@ -80,7 +80,8 @@ struct IDXTests {
             badCRC[badCRC.count - 8] ^= 0x40
             try expectError(badCRC, mentioning: "corrupt (incorrect data check)")
         }
-        let whole = try file(header(rank: 1, [50_000]) + (0..<50_000).map { UInt8(($0 * 13 + $0 / 3) % 256) }, gzip: true)
+        let other = header(rank: 1, [50_000]) + (0..<50_000).map { UInt8(($0 * 13 + $0 / 3) % 256) }
+        let whole = try file(other, gzip: true)
         defer { try? FileManager.default.removeItem(at: whole) }
         let bytes = [UInt8](try Data(contentsOf: whole))
         for offset in [bytes.count / 3, bytes.count / 2, bytes.count - 20] {

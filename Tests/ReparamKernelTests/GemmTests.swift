@@ -96,7 +96,8 @@ func checkGemm(_ c: GemmCase) {
     func fusedBiasActivationEqualsSeparatePasses(threads: Int) {
         // k = 784 runs two K blocks (the epilogue must wait for the last); a NaN in A must pass ReLU.
         // The mostly-zero A (an image batch) takes the sparse driver, whose epilogue is its own.
-        for (m, n, k, zeros) in [(128, 400, 784, false), (128, 400, 784, true), (37, 50, 13, false), (5, 784, 20, false)] {
+        let shapes = [(128, 400, 784, false), (128, 400, 784, true), (37, 50, 13, false), (5, 784, 20, false)]
+        for (m, n, k, zeros) in shapes {
             var values = SplitMix(state: UInt64(7 * m + n + k))
             var a = values.values(m * k)
             if zeros { for i in a.indices where i % 7 != 0 { a[i] = 0 } }
@@ -285,7 +286,9 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
                         return [p, initial[t][1], m, v]
                     }
                     // Buffers of their own: pointers into Swift arrays must not outlive their closures.
-                    let buffers = initial.map { $0.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.count) } }
+                    let buffers = initial.map { tensor in
+                        tensor.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.count) }
+                    }
                     defer { buffers.joined().forEach { $0.deallocate() } }
                     for t in initial.indices { for f in 0..<4 { _ = buffers[t][f].initialize(from: initial[t][f]) } }
                     rp_adam_update_many(Int32(sizes.count), buffers.map { $0[0].baseAddress },
@@ -317,7 +320,8 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
         for isa in Kernels.supportedISAs {
             func compute(threads: Int) -> [[UInt32]] {
                 Kernels.withOverrides(isa: isa, threads: threads) {
-                    var loss = [Float](repeating: 0, count: rows), lossGradient = [Float](repeating: 0, count: rows * columns)
+                    var loss = [Float](repeating: 0, count: rows)
+                    var lossGradient = [Float](repeating: 0, count: rows * columns)
                     rp_bernoulli_logits_nll_rows(logits, targets, rows, columns, &loss, &lossGradient)
                     var y = [Float](repeating: 0, count: rows * d), sig = y, logdet = [Float](repeating: 0, count: rows)
                     rp_affine_autoregressive(parameters, x, rows, d, &y, &sig, &logdet)

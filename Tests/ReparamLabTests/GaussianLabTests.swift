@@ -91,7 +91,8 @@ struct GaussianLabRangeTests {
     /// infinite (one that rounding ruined is left out as null), and the measured ones are finite.
     @Test("no negative or non-finite 'exact' variance anywhere in the range", arguments: TestFunction.allCases)
     func corners(function: TestFunction) {
-        for (mu, sigma, k) in [(1e4, 0.1, 0.0), (-1e4, 1e4, 1.0), (1.0, 1e-5, 1.0), (0.0, 1e-5, 3.0), (3.0, 3e-5, 3.0)] {
+        let corners = [(1e4, 0.1, 0.0), (-1e4, 1e4, 1.0), (1.0, 1e-5, 1.0), (0.0, 1e-5, 3.0), (3.0, 3e-5, 3.0)]
+        for (mu, sigma, k) in corners {
             let lab = GaussianLab(function: function, k: function == .gauss ? abs(k) : k, mu: mu, sigma: sigma)
             #expect(lab.rangeProblem == nil)
             for record in lab.compare(samples: 2_000, key: RandomKey(seed: 5)).records {
