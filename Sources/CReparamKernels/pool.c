@@ -102,11 +102,13 @@ static int ensure_workers(int wanted) {
 }
 
 static _Thread_local uint64_t runs_with_workers;
+static _Thread_local int wait_for_pool;
 
 uint64_t rp_parallel_runs_with_workers(void) { return runs_with_workers; }
+void rp_set_thread_pool_wait(int wait) { wait_for_pool = wait != 0; }
 
 void rp_parallel_run(int count, rp_task_fn fn, void *context) {
-    if (count > 1 && pthread_mutex_trylock(&caller_lock) == 0) {
+    if (count > 1 && (wait_for_pool ? pthread_mutex_lock(&caller_lock) : pthread_mutex_trylock(&caller_lock)) == 0) {
         int workers = ensure_workers(count - 1);
         if (workers >= count - 1) {
             job_fn = fn;

@@ -233,7 +233,7 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
                         // Large enough products split (by rows only without row runs, as those follow
                         // columns); the pool must then really have taken them.
                         let split = threads == 2 && m * n >= 64 * 64 && (n >= 64 || !rowRuns)
-                        let (c, usedWorkers) = split ? withPoolWorkers(runs: 1, attempts: 20_000, run) : (run(), true)
+                        let (c, usedWorkers) = split ? withPoolWorkers(runs: 1, run) : (run(), true)
                         #expect(usedWorkers, "the pool never took the 2-thread product at \(isa)")
                         results.append(c.map(\.bitPattern))
                         guard threads == 1 else { continue }

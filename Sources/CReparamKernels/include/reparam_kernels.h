@@ -41,6 +41,10 @@ void rp_set_thread_overrides(int isa, int threads, int64_t threshold);
 /// How many parallel runs started from this thread actually had pool workers (a busy pool makes
 /// a run fall back to the caller): lets tests confirm that threads were used.
 uint64_t rp_parallel_runs_with_workers(void);
+/// Non-zero: parallel runs started from this thread wait for a busy pool instead of running on
+/// the caller. For tests that compare one thread with several while other tests keep the pool
+/// busy; never from a pool worker or inside rp_run_concurrently (it would wait for itself).
+void rp_set_thread_pool_wait(int wait);
 /// Runs fn(context, 0 … count−1) at once on this thread and pool workers when more than one thread
 /// is allowed and the pool is free, otherwise one after another here. Kernels called inside the
 /// tasks find the pool busy and run on their own thread: coarse tasks instead of split kernels.
