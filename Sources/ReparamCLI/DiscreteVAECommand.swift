@@ -149,9 +149,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per estimator.") var json = false
 
     var chosen: [String] {
-        estimators?.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            ?? DiscreteVAEConfiguration.estimators(for: options.latent)
+        estimators.map(commaList) ?? DiscreteVAEConfiguration.estimators(for: options.latent)
     }
 
     func validate() throws {

@@ -165,12 +165,11 @@ struct DiscreteLabCommand: ParsableCommand {
     @Option(help: "Calls of 16 draws that adaptive estimators (NVIL, REBAR, RELAX) adapt for before measuring.") var warmUp = 300
     @OptionGroup var output: LabOutput
 
-    var parsedTemperatures: [Float] { temperatures.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
+    var parsedTemperatures: [Float] { commaList(temperatures).compactMap { Float($0) } }
 
     func validate() throws {
         try checkSamples(draws, "--draws", range: 2...10_000_000)
-        let parts = temperatures.split(separator: ",")
-        guard !parts.isEmpty, parts.count == parsedTemperatures.count, parsedTemperatures.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+        guard commaList(temperatures).count == parsedTemperatures.count, parsedTemperatures.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw ValidationError("--temperatures must be a comma-separated list of positive numbers, got '\(temperatures)'")
         }
         guard (0...100_000).contains(warmUp) else { throw ValidationError("--warm-up must be between 0 and 100000, got \(warmUp)") }

@@ -122,15 +122,15 @@ struct PreferenceCompareCommand: ParsableCommand {
     @OptionGroup var kernels: KernelOptions
 
     var parsedBetas: [Double]? {
-        let parts = betas.split(separator: ",")
-        let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-        return values.count == parts.count && !values.isEmpty ? values : nil
+        let parts = commaList(betas)
+        let values = parts.compactMap { Double($0) }
+        return values.count == parts.count ? values : nil
     }
 
     var parsedMethods: [PreferenceMethod]? {
-        let parts = methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = commaList(methods)
         let values = parts.compactMap(PreferenceMethod.init(rawValue:))
-        return values.count == parts.count && !values.isEmpty && Set(values).count == values.count ? values : nil
+        return values.count == parts.count && Set(values).count == values.count ? values : nil
     }
 
     func validate() throws {

@@ -235,7 +235,7 @@ struct RLCompareCommand: ParsableCommand {
     @OptionGroup var kernels: KernelOptions
 
     var algorithms: [AlgorithmKind]? {
-        let names = algos.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = commaList(algos)
         let parsed = names.compactMap(AlgorithmKind.init(rawValue:))
         return parsed.count == names.count ? parsed : nil
     }

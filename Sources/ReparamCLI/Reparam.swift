@@ -40,12 +40,15 @@ func joiningNegativeValues(_ arguments: [String]) -> [String] {
     return out
 }
 
+/// The items of a comma-separated flag value, trimmed, empty ones kept: "a,,b" and "" hold an
+/// empty item, which each list's parser then refuses instead of silently skipping.
+func commaList(_ text: String) -> [String] {
+    text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+}
+
 /// The widths of a --hidden list such as 400 or 200,200; an entry that is not a whole number
 /// becomes −1 (which `checkHidden` and the configurations' checks report).
-func hiddenWidths(_ text: String) -> [Int] {
-    text.split(separator: ",", omittingEmptySubsequences: false)
-        .map { Int($0.trimmingCharacters(in: .whitespaces)) ?? -1 }
-}
+func hiddenWidths(_ text: String) -> [Int] { commaList(text).map { Int($0) ?? -1 } }
 
 /// Refuses a --hidden list with an entry that is not a whole number, quoting what was given.
 func checkHidden(_ text: String, example: String) throws {

@@ -40,6 +40,11 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         (["dvae", "compare", "--out", scratch, "--estimators", "rloo,,arm"], ["--estimators", "'rloo,,arm'"]),
         (["dvae", "compare", "--out", "/proc/no-such-folder"], ["--out", "/proc/no-such-folder", "not a writable"]),
         (["flow", "train", "--task", "two-moons", "--hidden", "q"], ["--hidden", "'q'"]),
+        // An empty item in any comma-separated list is refused, not skipped.
+        (["rl", "compare", "--env", "cartpole", "--algos", "ppo,,a2c", "--steps", "100"], ["--algos", "'ppo,,a2c'"]),
+        (["pref", "compare", "--betas", "0.1,,1"], ["--betas", "'0.1,,1'"]),
+        (["pref", "compare", "--methods", "dpo,,ipo"], ["--methods", "'dpo,,ipo'"]),
+        (["lab", "discrete", "--temperatures", "0.5,,1"], ["--temperatures", "'0.5,,1'"]),
         // 10¹⁰ samples per step: more memory than any machine has, refused before allocating.
         (["vae", "train", "--out", "r", "--objective", "iwae", "--k", "10000", "--batch", "1000000"],
          ["--batch 1000000", "--k 10000", "GB of memory"]),
