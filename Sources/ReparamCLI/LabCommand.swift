@@ -169,7 +169,8 @@ struct DiscreteLabCommand: ParsableCommand {
 
     func validate() throws {
         try checkSamples(draws, "--draws", range: 2...10_000_000)
-        guard commaList(temperatures).count == parsedTemperatures.count, parsedTemperatures.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+        guard commaList(temperatures).count == parsedTemperatures.count,
+              parsedTemperatures.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw ValidationError("--temperatures must be a comma-separated list of positive numbers, got '\(temperatures)'")
         }
         guard (0...100_000).contains(warmUp) else { throw ValidationError("--warm-up must be between 0 and 100000, got \(warmUp)") }
