@@ -17,6 +17,12 @@ nonisolated(unsafe) var signalDuringSave: sig_atomic_t = 0
 /// the run to save and stop. A second signal quits at once, except during a checkpoint write,
 /// which it lets finish (`savingCheckpoint`) so no half-written file is left.
 func installStopHandlers() {
+    // A launcher may start us with these signals blocked (a process inherits the spawning
+    // thread's mask); blocked, they would wait until the run ended on its own.
+    var set = sigset_t()
+    sigemptyset(&set)
+    for signalNumber in [SIGINT, SIGTERM] { sigaddset(&set, signalNumber) }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
     for signalNumber in [SIGINT, SIGTERM] {
         signal(signalNumber) { received in
             if interruptRequested == 0 {
