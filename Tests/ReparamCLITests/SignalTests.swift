@@ -39,7 +39,8 @@ private func run(_ arguments: [String], whenLine: (String, Process) -> Void = { 
     func sigtermThenResumeEqualsAnUninterruptedRun() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("signal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (straight, stopped) = (folder.appendingPathComponent("straight").path, folder.appendingPathComponent("stopped").path)
+        let straight = folder.appendingPathComponent("straight").path
+        let stopped = folder.appendingPathComponent("stopped").path
         let flags = ["--task", "two-moons", "--flow", "realnvp", "--layers", "2", "--hidden", "16", "--steps", "6000",
                      "--eval-every", "200", "--json", "--threads", "1"]
         #expect(try run(["flow", "train"] + flags + ["--out", straight]) == 0)
