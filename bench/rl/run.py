@@ -24,6 +24,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from machine import machine  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 GYM_IDS = {"cartpole": "CartPole-v1", "acrobot": "Acrobot-v1", "pendulum": "Pendulum-v1",
@@ -86,19 +89,6 @@ def sb3(env_name, algo, steps, seed, episodes):
         eval_env.obs_rms = env.obs_rms
     mean, std = evaluate_policy(model, eval_env, n_eval_episodes=episodes, deterministic=True)
     return seconds, float(mean), float(std)
-
-
-def machine(binary):
-    """The CPU model and Reparam's kernel path, for the summary."""
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    info = subprocess.run([binary, "info"], capture_output=True, text=True).stdout
-    isa = next((line.strip() for line in info.splitlines() if "instruction" in line.lower()), "kernel path unknown")
-    return f"{model}, {os.cpu_count()} logical CPUs; Reparam {isa}"
 
 
 def reparam(binary, env_name, algo, steps, seed, episodes, isa=None):

@@ -21,6 +21,9 @@ cache; at several times that they do not, and Reparam's two threads run ~35% slo
 peers, which lean less on a second core, much less so). Each round prints it, and the summary
 gives the ratios of the rounds in each placement beside the overall median.
 
+The summary's first line names the CPU and Reparam's kernel path; `--isa avx2` (or portable) runs
+Reparam on that path (REPARAM_ISA) to compare each path with the same peers.
+
 Build Reparam first (`swift build -c release`). Peers: `pip install torch jax optax`."""
 import argparse
 import json
@@ -32,12 +35,14 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from machine import machine  # noqa: E402
 
 
-def run(name, command):
+def run(name, command, environment=None):
     """Runs one trainer, echoing its epochs; returns its JSON epochs and peak resident memory (MiB)."""
     print(f"== {name}: {' '.join(command)}", file=sys.stderr, flush=True)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=HERE)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=HERE, env=environment)
     epochs = []
     for line in process.stdout:
         if line.startswith("{"):
@@ -92,10 +97,15 @@ def main():
                         help="dvae only")
     parser.add_argument("--rounds", type=int, default=1, help="run the systems this many times in turn")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--isa", choices=["portable", "avx2", "avx512"],
+                        help="Reparam's kernel path (REPARAM_ISA for its runs only; the peers run as they are)")
     args = parser.parse_args()
     if args.rounds < 1 or args.epochs < 1:
         raise SystemExit("--rounds and --epochs must be at least 1")
     data = ["--data", args.data] if args.data else []
+    host = machine(args.reparam, args.isa)
+    print(host, file=sys.stderr, flush=True)
+    reparam_environment = dict(os.environ, **({"REPARAM_ISA": args.isa} if args.isa else {}))
     rounds, placements = [], []
     with tempfile.TemporaryDirectory() as folder:
         for round_index in range(args.rounds):
@@ -107,7 +117,7 @@ def main():
             placement = None
             for name in chosen:
                 before = round_trip_ns(args.reparam) if name == "reparam" else None
-                epochs, peak = run(name, commands[name])
+                epochs, peak = run(name, commands[name], reparam_environment if name == "reparam" else None)
                 if before is not None:  # the host can move the CPUs during the run: the worse of the two
                     after = round_trip_ns(args.reparam)
                     placement = max(before, after) if after is not None else None
@@ -135,8 +145,9 @@ def main():
                          "ratio_per_round": ratios, "cpu_round_trip_ns_per_round": placements}
     if args.json:
         for name, r in summary.items():
-            print(json.dumps({"system": name, **r}))
+            print(json.dumps({"system": name, "machine": host, **r}))
         return
+    print(host)
     print(f"{'system':<8}  {'s/epoch':>8}  {'test loss':>9}  {'peak MiB':>8}  {'Reparam time / this':>19}")
     for name, r in summary.items():
         ratio = r["time_ratio_reparam_over_this"]
