@@ -30,6 +30,19 @@ static int elementwise_parts(size_t n) {
     return (threads > 1 && n >= ELEMENTWISE_PARALLEL) ? threads : 1;
 }
 
+// Kernels that work on whole rows (a row's sum must not depend on the split) with an exp or a
+// log per element, ~10× a multiply, so the split pays at an eighth of the elementwise size.
+static int row_parts(size_t rows, size_t width) {
+    int threads = rp_threads();
+    if (threads <= 1 || rows * width < ELEMENTWISE_PARALLEL / 8) return 1;
+    return rows < (size_t)threads ? (int)rows : threads;
+}
+
+static void row_range(size_t rows, int parts, int part, size_t *first, size_t *last) {
+    *first = rows * (size_t)part / (size_t)parts;
+    *last = rows * (size_t)(part + 1) / (size_t)parts;
+}
+
 static void unary_part(void *context, int part) {
     elementwise_job *j = context;
     size_t start, count;
@@ -242,7 +255,8 @@ typedef struct {
 
 static void nll_rows_part(void *context, int part) {
     nll_rows_job *j = context;
-    size_t first = j->rows * (size_t)part / (size_t)j->parts, last = j->rows * (size_t)(part + 1) / (size_t)j->parts;
+    size_t first, last;
+    row_range(j->rows, j->parts, part, &first, &last);
     for (size_t r = first; r < last; r++) {
         // Rows longer than a block are summed block by block, as the whole-tensor version does.
         double total = 0;
@@ -256,15 +270,10 @@ static void nll_rows_part(void *context, int part) {
     }
 }
 
-// Whole rows per thread, so each row's sum is the same whatever the split. The threshold is lower
-// than for plain elementwise work: a logit costs an exp and a log1p, ~10× a multiply.
 void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
                                   float *grad) {
     nll_rows_job job = {.kernels = rp_vector_active(), .logits = logits, .x = x, .out = out, .grad = grad,
-                        .rows = rows, .columns = columns, .parts = 1};
-    int threads = rp_threads();
-    if (threads > 1 && rows * columns >= ELEMENTWISE_PARALLEL / 8)
-        job.parts = rows < (size_t)threads ? (int)rows : threads;
+                        .rows = rows, .columns = columns, .parts = row_parts(rows, columns)};
     rp_parallel_run(job.parts, nll_rows_part, &job);
 }
 
@@ -504,7 +513,8 @@ typedef struct {
 
 static void affine_part(void *context, int part) {
     affine_job *j = context;
-    size_t first = j->rows * (size_t)part / (size_t)j->parts, last = j->rows * (size_t)(part + 1) / (size_t)j->parts;
+    size_t first, last;
+    row_range(j->rows, j->parts, part, &first, &last);
     if (last <= first) return;
     if (j->y)
         j->kernels->affine_autoregressive(j->params + first * j->d * 2, j->x + first * j->d, last - first, j->d,
@@ -516,24 +526,16 @@ static void affine_part(void *context, int part) {
                                                    j->gparams + first * j->d * 2, j->gx + first * j->d);
 }
 
-// Whole rows per thread; an exponential and a logarithm per element make the split pay at a
-// smaller size than plain elementwise work.
-static int affine_parts(size_t rows, size_t d) {
-    int threads = rp_threads();
-    if (threads <= 1 || rows * d < ELEMENTWISE_PARALLEL / 8) return 1;
-    return rows < (size_t)threads ? (int)rows : threads;
-}
-
 void rp_affine_autoregressive(const float *params, const float *x, size_t rows, size_t d, float *y, float *sig,
                               float *logdet) {
     affine_job job = {.kernels = rp_vector_active(), .params = params, .x = x, .y = y, .sig_out = sig,
-                      .logdet = logdet, .rows = rows, .d = d, .parts = affine_parts(rows, d)};
+                      .logdet = logdet, .rows = rows, .d = d, .parts = row_parts(rows, d)};
     rp_parallel_run(job.parts, affine_part, &job);
 }
 
 void rp_affine_autoregressive_backward(const float *x, const float *sig, const float *gy, const float *glogdet,
                                        size_t rows, size_t d, float *gparams, float *gx) {
     affine_job job = {.kernels = rp_vector_active(), .x = x, .sig = sig, .gy = gy, .glogdet = glogdet,
-                      .gparams = gparams, .gx = gx, .rows = rows, .d = d, .parts = affine_parts(rows, d)};
+                      .gparams = gparams, .gx = gx, .rows = rows, .d = d, .parts = row_parts(rows, d)};
     rp_parallel_run(job.parts, affine_part, &job);
 }

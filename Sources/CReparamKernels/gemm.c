@@ -160,28 +160,28 @@ static void select_drivers(gemm_job *job, int sparse_allowed, long *multiply_add
     else *multiply_adds = nonzeros * job->n;
 }
 
-static inline int job_extent_k(const gemm_job *j, int q) {
-    const rp_gemm_extents *e = j->extents;
-    int lo = e->k_begin ? e->k_begin[q] : 0, hi = e->k_end ? e->k_end[q] : j->k;
-    return hi > lo ? hi - lo : 0;
+// The length of column q's run [begin[q], end[q]), or `whole` when there are no runs.
+static inline int run_length(const int *begin, const int *end, int q, int whole) {
+    if (!begin) return whole;
+    return end[q] > begin[q] ? end[q] - begin[q] : 0;
 }
 
-static inline int job_extent_rows(const gemm_job *j, int q) {
+// Multiply-adds of column q of an extents product.
+static inline long column_work(const gemm_job *j, int q) {
     const rp_gemm_extents *e = j->extents;
-    int lo = e->row_begin ? e->row_begin[q] : 0, hi = e->row_end ? e->row_end[q] : j->m;
-    return hi > lo ? hi - lo : 0;
+    return (long)run_length(e->k_begin, e->k_end, q, j->k) * run_length(e->row_begin, e->row_end, q, j->m);
 }
 
 // Splits an extents product's columns into job->parts ranges of equal multiply-adds, at
 // multiples of 16 columns; returns the total work.
 static long balance_columns(gemm_job *job) {
     long total = 0;
-    for (int q = 0; q < job->n; q++) total += (long)job_extent_k(job, q) * job_extent_rows(job, q);
+    for (int q = 0; q < job->n; q++) total += column_work(job, q);
     job->bounds[0] = 0;
     int part = 1;
     long done = 0;
     for (int q0 = 0; q0 < job->n && part < job->parts; q0 += 16) {
-        for (int q = q0; q < q0 + 16 && q < job->n; q++) done += (long)job_extent_k(job, q) * job_extent_rows(job, q);
+        for (int q = q0; q < q0 + 16 && q < job->n; q++) done += column_work(job, q);
         while (part < job->parts && done * job->parts >= total * part)
             job->bounds[part++] = q0 + 16 < job->n ? q0 + 16 : job->n;
     }

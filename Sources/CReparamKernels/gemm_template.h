@@ -191,27 +191,25 @@ static void pack_b(int b_transposed, const float *b, long ldb, int p0, int kc, i
     }
 }
 
-// The union of the extents of columns [j, j + nr): K range [*lo, *hi) and row range [*r0, *r1),
-// intersected with what the caller passes in.
+// The hull [*first, *last) of the runs [begin[q], end[q]) of columns q in [j, j + nr).
+static inline void run_hull(const int *begin, const int *end, int j, int nr, int *first, int *last) {
+    *first = begin[j], *last = end[j];
+    for (int q = j + 1; q < j + nr; q++) {
+        *first = begin[q] < *first ? begin[q] : *first;
+        *last = end[q] > *last ? end[q] : *last;
+    }
+}
+
+// The extents of columns [j, j + nr): their K hull intersected with [*lo, *hi), and their row
+// hull as [*r0, *r1).
 static inline void strip_extent(const rp_gemm_extents *e, int j, int nr, int *lo, int *hi, int *r0, int *r1) {
     if (e->k_begin) {
-        int first = e->k_begin[j], last = e->k_end[j];
-        for (int q = j + 1; q < j + nr; q++) {
-            first = e->k_begin[q] < first ? e->k_begin[q] : first;
-            last = e->k_end[q] > last ? e->k_end[q] : last;
-        }
+        int first, last;
+        run_hull(e->k_begin, e->k_end, j, nr, &first, &last);
         *lo = first > *lo ? first : *lo;
         *hi = last < *hi ? last : *hi;
     }
-    if (e->row_begin) {
-        int first = e->row_begin[j], last = e->row_end[j];
-        for (int q = j + 1; q < j + nr; q++) {
-            first = e->row_begin[q] < first ? e->row_begin[q] : first;
-            last = e->row_end[q] > last ? e->row_end[q] : last;
-        }
-        *r0 = first;
-        *r1 = last;
-    }
+    if (e->row_begin) run_hull(e->row_begin, e->row_end, j, nr, r0, r1);
 }
 
 void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,

@@ -148,7 +148,7 @@ static void sparse_edge(const int *index, const float *value, long stride, int c
         }
 }
 
-// C rows [i0, i1) of alpha·op(A)·B + beta·C (+ bias, ReLU); B is K×N, not transposed; i0 is a
+// C rows [i0, i1) of alpha·op(A)·B + beta·C (+ bias, activation); B is K×N, not transposed; i0 is a
 // multiple of GROUP (so the groups, and with them every result, do not depend on the split).
 void SPARSE_GEMM_NAME(int ta, int i0, int i1, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act) {

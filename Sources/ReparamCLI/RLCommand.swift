@@ -84,7 +84,7 @@ struct RLTrainCommand: ParsableCommand {
 
     func run() throws {
         var options: RLRunOptions
-        var control = RLRunControl(shouldStop: { interruptRequested != 0 })
+        var control = RLRunControl(shouldStop: { interruptRequested != 0 }, writing: { try savingProtected($0) })
         let folder: RunFolder?
         if let resume {
             folder = RunFolder.resuming(resume)

@@ -62,7 +62,7 @@ func maskedDenseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activat
     let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[1])
     precondition(bias.shape == [n], "maskedDense: bias \(bias.shape) does not fit weight \(weight.shape)")
     let weight = mask.isRuns ? weight : weight * mask.mask  // else zeros inside the runs remain
-    return product([m, n]) { out in
+    return Tensor.filled([m, n]) { out, _ in
         x.withUnsafeScalars { px in
             weight.withUnsafeScalars { pw in
                 bias.withUnsafeScalars { pb in
@@ -73,15 +73,6 @@ func maskedDenseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activat
             }
         }
     }
-}
-
-/// A tensor of `shape` written by `fill`.
-private func product(_ shape: [Int], _ fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-    let count = shape.reduce(1, *)
-    return Tensor(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { out, initialized in
-        if count > 0 { fill(out.baseAddress!) }
-        initialized = count
-    })
 }
 
 @derivative(of: maskedDense, wrt: (x, weight, bias))
@@ -97,7 +88,7 @@ private func product(_ shape: [Int], _ fill: (UnsafeMutablePointer<Float>) -> Vo
         // ∂x = g·Wᵀ: input i meets only its row's run of columns. ∂W = xᵀ·g on the mask's rows per
         // column. Equal work, one per core, as in `dense`.
         let (dx, (dw, db)) = Kernels.concurrently({
-            product([batch, inputs]) { out in
+            Tensor.filled([batch, inputs]) { out, _ in
                 g.withUnsafeScalars { pg in
                     weight.withUnsafeScalars { pw in
                         rp_sgemm_extents(0, 1, Int32(batch), Int32(inputs), Int32(outputs), 1, pg.baseAddress,
@@ -107,7 +98,7 @@ private func product(_ shape: [Int], _ fill: (UnsafeMutablePointer<Float>) -> Vo
                 }
             }
         }, {
-            var dw = product([inputs, outputs]) { out in
+            var dw = Tensor.filled([inputs, outputs]) { out, _ in
                 x.withUnsafeScalars { px in
                     g.withUnsafeScalars { pg in
                         rp_sgemm_extents(1, 0, Int32(inputs), Int32(outputs), Int32(batch), 1, px.baseAddress,

@@ -50,8 +50,9 @@ public struct Tensor: Equatable, CustomStringConvertible, Sendable {
         isShapelessZero = true
     }
 
-    /// Builds a tensor by letting `fill` write all of its elements.
-    static func filled(_ shape: [Int], _ fill: (UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    /// Builds a tensor by letting `fill` write all of its elements (given their address and count),
+    /// without zeroing them first: for kernels that write every element of their result.
+    public static func filled(_ shape: [Int], _ fill: (UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
         _ = allocatorConfigured
         let count = shape.reduce(1, *)
         let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -66,9 +66,12 @@ public struct RLRunControl {
     public var resume: RLSavedRun?
     /// Polled after every unit of work; true saves and stops (Ctrl-C, SIGTERM).
     public var shouldStop: () -> Bool
+    /// Runs each checkpoint write (the command line defers a second stop signal until it ends).
+    public var writing: (() throws -> Void) throws -> Void
 
-    public init(checkpoint: URL? = nil, resume: RLSavedRun? = nil, shouldStop: @escaping () -> Bool = { false }) {
-        (self.checkpoint, self.resume, self.shouldStop) = (checkpoint, resume, shouldStop)
+    public init(checkpoint: URL? = nil, resume: RLSavedRun? = nil, shouldStop: @escaping () -> Bool = { false },
+                writing: @escaping (() throws -> Void) throws -> Void = { try $0() }) {
+        (self.checkpoint, self.resume, self.shouldStop, self.writing) = (checkpoint, resume, shouldStop, writing)
     }
 }
 
@@ -269,7 +272,7 @@ struct TrainingDriver: TrainingLoopVisitor {
                 "progress": String(decoding: try loop.progressJSON(), as: UTF8.self),
                 "integers": String(decoding: try encoder.encode(writer.integers), as: UTF8.self),
             ]
-            try SafeTensors(tensors: writer.tensors, metadata: metadata).write(to: url)
+            try control.writing { try SafeTensors(tensors: writer.tensors, metadata: metadata).write(to: url) }
         }
         while loop.step < options.steps {
             if control.shouldStop() {
