@@ -59,6 +59,10 @@ static uint64_t wait_for_job(uint64_t seen) {
     return g;
 }
 
+// Set while this thread runs a part of a parallel run (the caller's part or a worker's): a
+// kernel called from there runs on this thread alone, and must not wait for the pool it holds.
+static _Thread_local int inside_run;
+
 typedef struct {
     int task;
     uint64_t seen;  // the job word when the worker was created, before the job it joins
@@ -69,6 +73,7 @@ static void *worker_main(void *arg) {
     free(arg);
     int task = start.task;
     uint64_t seen = start.seen;
+    inside_run = 1;
     for (;;) {
         seen = wait_for_job(seen);
         if (task < (int)(seen & 0xff)) {
@@ -108,7 +113,8 @@ uint64_t rp_parallel_runs_with_workers(void) { return runs_with_workers; }
 void rp_set_thread_pool_wait(int wait) { wait_for_pool = wait != 0; }
 
 void rp_parallel_run(int count, rp_task_fn fn, void *context) {
-    if (count > 1 && (wait_for_pool ? pthread_mutex_lock(&caller_lock) : pthread_mutex_trylock(&caller_lock)) == 0) {
+    if (count > 1 && !inside_run
+        && (wait_for_pool ? pthread_mutex_lock(&caller_lock) : pthread_mutex_trylock(&caller_lock)) == 0) {
         int workers = ensure_workers(count - 1);
         if (workers >= count - 1) {
             job_fn = fn;
@@ -119,7 +125,9 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context) {
             pthread_mutex_lock(&park_lock);
             if (parked) pthread_cond_broadcast(&park_signal);
             pthread_mutex_unlock(&park_lock);
+            inside_run = 1;
             fn(context, 0);
+            inside_run = 0;
             // Spin for the workers, yielding now and then: when more threads than cores are
             // running, a descheduled worker would otherwise cost the caller its whole time slice.
             for (int spins = 1; atomic_load_explicit(&job_pending, memory_order_acquire) > 0; spins++) {
