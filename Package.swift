@@ -56,7 +56,8 @@ let package = Package(
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
-        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom",
+                                                        "ReparamTensor", "ReparamTestSupport"]),
         .testTarget(
             name: "ReparamFlowsTests",
             dependencies: ["ReparamFlows", "ReparamData", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor",

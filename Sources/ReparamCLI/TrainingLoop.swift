@@ -99,7 +99,11 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
         }
         let trainLoss = trainer.lastEpochLoss, testLoss = trainer.testLoss(test)
         let images = Double((trainer.batchesPerEpoch(train) - firstBatch) * trainer.batchSize)
-        let extra = trainer.epochDiagnostics(train)
+        // The step-weighted thread count says when the tuner found fewer threads faster.
+        let tuner = trainer.threadTuner
+        let threads = tuner.candidates.count > 1 ? tuner.meanThreads.map { [("mean_threads", $0)] } ?? [] : []
+        tuner.resetCounts()
+        let extra = trainer.epochDiagnostics(train) + threads
         let record = Record([("epoch", .integer(epoch)), ("train_loss", .number(trainLoss)), ("test_loss", .number(testLoss)),
                              ("seconds", .number(seconds)), ("images_per_second", .number(images / seconds)),
                              ("step", .integer(trainer.state.step))] + extra.map { ($0.0, .number($0.1)) })

@@ -131,6 +131,8 @@ public struct DiscreteVAETrainer {
     public private(set) var lastStepLoss = Float.nan
     var optimizer: Adam<DiscreteVAE>
     let runKey: RandomKey
+    /// Chooses each training step's thread count (speed only: results are the same on any count).
+    public let threadTuner = ThreadTuner()
 
     public init(configuration: DiscreteVAEConfiguration) {
         precondition(configuration.problems.isEmpty, "DiscreteVAETrainer: \(configuration.problems.joined(separator: "; "))")

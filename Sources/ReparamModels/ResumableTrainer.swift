@@ -16,6 +16,8 @@ public protocol ResumableTrainer {
     func writeCheckpoint(to url: URL) throws
     /// Extra per-epoch measurements for the metrics (name, value).
     func epochDiagnostics(_ images: Tensor) -> [(String, Double)]
+    /// Picks each step's thread count; shared by copies of the trainer, not checkpointed.
+    var threadTuner: ThreadTuner { get }
 }
 
 extension VAETrainer: ResumableTrainer {
@@ -45,6 +47,7 @@ protocol BatchStepping {
     var runKey: RandomKey { get }
     var batchSize: Int { get }
     var binarizes: Bool { get }
+    var threadTuner: ThreadTuner { get }
     /// Called once per epoch before its first batch (learning-rate schedules).
     mutating func prepareEpoch()
     /// One optimizer step on `batch`; updates the state only when it succeeds.
@@ -74,7 +77,8 @@ func runEpochLoop<T: BatchStepping>(_ trainer: inout T, _ images: Tensor, should
         let start = trainer.state.batch * size
         var batch = images.rows(Array(order[start..<Swift.min(start + size, n)]))
         if trainer.binarizes { batch = binarized(batch, key: trainer.runKey.fold(in: 3).fold(in: UInt64(trainer.state.step))) }
-        try trainer.step(batch)
+        let tuner = trainer.threadTuner
+        try tuner.run { try trainer.step(batch) }
         afterBatch(trainer)
     }
     trainer.lastEpochLoss = trainer.state.epochImages > 0 ? trainer.state.epochLossSum / Double(trainer.state.epochImages) : .nan

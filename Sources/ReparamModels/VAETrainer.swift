@@ -13,6 +13,8 @@ public struct VAETrainer {
     public internal(set) var state: TrainingState
     var optimizer: Adam<VAE>
     let runKey: RandomKey
+    /// Chooses each training step's thread count (speed only: results are the same on any count).
+    public let threadTuner = ThreadTuner()
 
     public init(configuration: VAEConfiguration) {
         precondition(configuration.problems.isEmpty, "VAETrainer: \(configuration.problems.joined(separator: "; "))")

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a long series of like-sized pieces of work (training steps) on the number of kernel
+/// threads that measured fastest lately.
+///
+/// Why: splitting every kernel across threads pays only while the threads share data cheaply.
+/// On virtual machines the two vCPUs can sit on one core complex for a while and on two for the
+/// next; then every activation one thread writes and the other reads crosses the fabric, and a
+/// step of the MNIST flow VAE ran 2.2× slower on two threads than in the good placement, and
+/// 1.4× slower than on one thread (2-vCPU AMD EPYC, 100-image batches). No fixed rule predicts
+/// that, so the tuner measures: at the start of every `period` steps it runs `trials` steps on
+/// each candidate count, interleaved, and uses the count with the lowest median step time for
+/// the rest of the period. Candidates are the thread count and its halvings down to 1.
+///
+/// The kernels give bit-identical results on any number of threads, so the choice changes
+/// speed only. It costs at most `trials · candidates / period` of the steps run on a slower
+/// count (4 % by default). `REPARAM_ADAPTIVE_THREADS=0` turns it off; with one thread (as
+/// `Kernels.threads` says when the tuner is made, an enclosing override included) it only runs
+/// the work.
+public final class ThreadTuner {
+    /// Thread counts tried, most first.
+    public let candidates: [Int]
+    /// Steps between the starts of two trials.
+    public let period: Int
+    /// Steps per candidate in each trial.
+    public let trials: Int
+    private var position = 0
+    private var chosen: Int
+    private var timings: [[Double]]
+    private let now: () -> Double
+    /// Steps run on each candidate (same order as `candidates`) since the last `resetCounts()`.
+    public private(set) var stepCounts: [Int]
+
+    /// A tuner over `threads` and its halvings. `enabled` defaults to the environment's choice;
+    /// `now` (seconds, monotonic) is there for tests.
+    public init(threads: Int = Kernels.threads, period: Int = 200, trials: Int = 4,
+                enabled: Bool = ThreadTuner.enabledByEnvironment, now: @escaping () -> Double = ThreadTuner.seconds) {
+        var counts = [Swift.max(1, threads)]
+        while enabled && counts.last! > 1 { counts.append(counts.last! / 2) }
+        candidates = counts
+        self.period = Swift.max(period, trials * counts.count + 1)
+        self.trials = Swift.max(1, trials)
+        chosen = 0
+        timings = Array(repeating: [], count: counts.count)
+        stepCounts = Array(repeating: 0, count: counts.count)
+        self.now = now
+    }
+
+    /// Monotonic seconds.
+    public static func seconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// False when `REPARAM_ADAPTIVE_THREADS` is `0`, `false` or `off`.
+    public static var enabledByEnvironment: Bool {
+        guard let raw = getenv("REPARAM_ADAPTIVE_THREADS") else { return true }
+        return !["0", "false", "off", "no"].contains(String(cString: raw).lowercased())
+    }
+
+    /// Runs `body` on the thread count this step calls for, timing it when it is a trial step.
+    public func run<R>(_ body: () throws -> R) rethrows -> R {
+        guard candidates.count > 1 else { return try body() }
+        let trialSteps = trials * candidates.count
+        if position == 0 { timings = timings.map { _ in [] } }
+        let index = position < trialSteps ? position % candidates.count : chosen
+        let start = now()
+        let result = try Kernels.withOverrides(threads: candidates[index], body)
+        let elapsed = now() - start
+        stepCounts[index] += 1
+        if position < trialSteps {
+            timings[index].append(elapsed)
+            if position == trialSteps - 1 { chosen = Self.fastest(timings) }
+        }
+        position = (position + 1) % period
+        return result
+    }
+
+    /// Step-weighted mean thread count since the last `resetCounts()` (nil before any step).
+    public var meanThreads: Double? {
+        let total = stepCounts.reduce(0, +)
+        guard total > 0 else { return nil }
+        return zip(candidates, stepCounts).reduce(0.0) { $0 + Double($1.0 * $1.1) } / Double(total)
+    }
+
+    public func resetCounts() { stepCounts = stepCounts.map { _ in 0 } }
+
+    /// The candidate with the lowest median time; ties go to more threads (earlier index).
+    static func fastest(_ timings: [[Double]]) -> Int {
+        let medians = timings.map { times -> Double in
+            let sorted = times.sorted()
+            guard !sorted.isEmpty else { return .infinity }
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+                                         : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        return medians.indices.min { medians[$0] < medians[$1] } ?? 0
+    }
+}
