@@ -98,10 +98,3 @@ public struct RLComparison {
             table: table, records: records, charts: [chart])
     }
 }
-
-func median(_ values: [Double]) -> Double {
-    guard !values.isEmpty else { return .nan }
-    let sorted = values.sorted()
-    let m = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
-}

@@ -7,3 +7,11 @@ public func meanAndStandardError(_ values: [Double]) -> (mean: Double, standardE
     let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)
     return (mean, (variance / n).squareRoot())
 }
+
+/// The middle value (mean of the two middle ones for an even count); NaN for no values.
+public func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    let m = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
+}

@@ -42,8 +42,8 @@ public final class ThreadTuner {
         var counts = [Swift.max(1, threads)]
         while enabled && counts.last! > 1 { counts.append(counts.last! / 2) }
         candidates = counts
-        self.period = Swift.max(period, trials * counts.count + 1)
         self.trials = Swift.max(1, trials)
+        self.period = Swift.max(period, self.trials * counts.count + 1)
         chosen = 0
         timings = Array(repeating: [], count: counts.count)
         stepCounts = Array(repeating: 0, count: counts.count)
@@ -57,7 +57,7 @@ public final class ThreadTuner {
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
-    /// False when `REPARAM_ADAPTIVE_THREADS` is `0`, `false` or `off`.
+    /// False when `REPARAM_ADAPTIVE_THREADS` is `0`, `false`, `off` or `no`.
     public static var enabledByEnvironment: Bool {
         guard let raw = getenv("REPARAM_ADAPTIVE_THREADS") else { return true }
         return !["0", "false", "off", "no"].contains(String(cString: raw).lowercased())
@@ -92,12 +92,7 @@ public final class ThreadTuner {
 
     /// The candidate with the lowest median time; ties go to more threads (earlier index).
     static func fastest(_ timings: [[Double]]) -> Int {
-        let medians = timings.map { times -> Double in
-            let sorted = times.sorted()
-            guard !sorted.isEmpty else { return .infinity }
-            return sorted.count % 2 == 1 ? sorted[sorted.count / 2]
-                                         : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        }
+        let medians = timings.map { $0.isEmpty ? .infinity : median($0) }
         return medians.indices.min { medians[$0] < medians[$1] } ?? 0
     }
 }
