@@ -287,20 +287,32 @@ typedef struct {
     float lr, beta1, beta2, eps, bias1, bias2, weight_decay;
 } adam_many_job;
 
-// Part `part` of the concatenation of all tensors, walked tensor by tensor.
+// Calls fn(context, part, t, from, length) for each piece of tensor t (n[t] elements) that falls in
+// part `part` of the concatenation of all `count` tensors, in order.
+static void many_part_walk(const size_t *n, int count, size_t total, int parts, int part,
+                           void (*fn)(void *, int, int, size_t, size_t), void *context) {
+    size_t start, length_left;
+    part_range(total, parts, part, &start, &length_left);
+    size_t offset = 0;
+    for (int t = 0; t < count && length_left > 0; offset += n[t], t++) {
+        if (start >= offset + n[t]) continue;
+        size_t from = start - offset, length = n[t] - from < length_left ? n[t] - from : length_left;
+        fn(context, part, t, from, length);
+        start += length;
+        length_left -= length;
+    }
+}
+
+static void adam_piece(void *context, int part, int t, size_t from, size_t length) {
+    (void)part;
+    adam_many_job *j = context;
+    j->kernels->adam_update(j->p[t] + from, j->g[t] + from, j->m[t] + from, j->v[t] + from, length, j->lr, j->beta1,
+                            j->beta2, j->eps, j->bias1, j->bias2, j->weight_decay);
+}
+
 static void adam_many_part(void *context, int part) {
     adam_many_job *j = context;
-    size_t start, count;
-    part_range(j->total, j->parts, part, &start, &count);
-    size_t offset = 0;
-    for (int t = 0; t < j->count && count > 0; offset += j->n[t], t++) {
-        if (start >= offset + j->n[t]) continue;
-        size_t from = start - offset, length = j->n[t] - from < count ? j->n[t] - from : count;
-        j->kernels->adam_update(j->p[t] + from, j->g[t] + from, j->m[t] + from, j->v[t] + from, length, j->lr, j->beta1,
-                                j->beta2, j->eps, j->bias1, j->bias2, j->weight_decay);
-        start += length;
-        count -= length;
-    }
+    many_part_walk(j->n, j->count, j->total, j->parts, part, adam_piece, j);
 }
 
 void rp_adam_update_many(int count, float *const *p, const float *const *g, float *const *m, float *const *v,
@@ -437,6 +449,38 @@ static void finite_part(void *context, int part) {
     size_t start, count;
     part_range(j->n, j->parts, part, &start, &count);
     j->finite[part] = j->kernels->all_finite(j->x + start, count);
+}
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    const float *const *x;
+    const size_t *n;
+    size_t total;
+    int count, parts;
+    int first_bad[RP_MAX_PARTS];
+} finite_many_job;
+
+// Pieces come in tensor order, so a part's first bad tensor is its lowest.
+static void finite_piece(void *context, int part, int t, size_t from, size_t length) {
+    finite_many_job *j = context;
+    if (j->first_bad[part] < 0 && !j->kernels->all_finite(j->x[t] + from, length)) j->first_bad[part] = t;
+}
+
+static void finite_many_part(void *context, int part) {
+    finite_many_job *j = context;
+    j->first_bad[part] = -1;
+    many_part_walk(j->n, j->count, j->total, j->parts, part, finite_piece, j);
+}
+
+int rp_first_nonfinite_many(int count, const float *const *x, const size_t *n) {
+    finite_many_job job = {.kernels = rp_vector_active(), .x = x, .n = n, .count = count};
+    for (int t = 0; t < count; t++) job.total += n[t];
+    job.parts = elementwise_parts(job.total);
+    if (job.parts > RP_MAX_PARTS) job.parts = RP_MAX_PARTS;
+    rp_parallel_run(job.parts, finite_many_part, &job);
+    for (int part = 0; part < job.parts; part++)
+        if (job.first_bad[part] >= 0) return job.first_bad[part];
+    return -1;
 }
 
 int rp_all_finite(const float *x, size_t n) {

@@ -80,12 +80,17 @@ extension ParameterListing {
 
     /// `checkFinite` over paths listed beforehand.
     public func checkFinite(_ gradient: TangentVector, paths: [ParameterPath<Self>]) throws {
-        for path in paths {
-            let g = gradient[keyPath: path.gradient]
-            if g.isShapelessZero || g.withUnsafeScalars({ rp_all_finite($0.baseAddress, $0.count) }) != 0 { continue }
-            let index = g.scalars.firstIndex { !$0.isFinite } ?? 0
-            throw NonFiniteGradientError(parameter: path.name, index: index, value: g.scalars[index])
-        }
+        // One pass over all tensors: checked one by one, a model's many small tensors each stayed on
+        // one thread (5% of a flow-VAE step ran serially here).
+        let gradients = paths.map { gradient[keyPath: $0.gradient] }
+        let bad = Int(gradients.withUnsafeScalarBuffers { buffers in
+            rp_first_nonfinite_many(Int32(buffers.count), buffers.map { UnsafePointer($0.baseAddress) },
+                                    buffers.map(\.count))
+        })
+        guard bad >= 0 else { return }
+        let scalars = gradients[bad].scalars
+        let index = scalars.firstIndex { !$0.isFinite } ?? 0
+        throw NonFiniteGradientError(parameter: paths[bad].name, index: index, value: scalars[index])
     }
 
     /// Scales the gradient so its global norm is at most `maxNorm`; returns the norm before.

@@ -91,6 +91,37 @@ let unaryCases: [UnaryCase] = [
         }
     }
 
+    /// Tensors of 0, 5, 40,000 and 60,003 elements (100,008 in all: split in two at 2 threads, the
+    /// cut inside the third tensor): every bad position reports its tensor, the lowest when two are bad.
+    @Test func firstNonFiniteOfManyNamesTheLowestBadTensor() {
+        let sizes = [0, 5, 40_000, 60_003]
+        let clean = sizes.map { n in (0..<n).map { Float($0 % 7) - 3 } }
+        func first(_ tensors: [[Float]]) -> Int32 {
+            var pointers: [UnsafePointer<Float>?] = []
+            func nest(_ i: Int) -> Int32 {
+                if i == tensors.count { return rp_first_nonfinite_many(Int32(tensors.count), pointers, sizes) }
+                return tensors[i].withUnsafeBufferPointer { pointers.append($0.baseAddress); return nest(i + 1) }
+            }
+            return nest(0)
+        }
+        for isa in Kernels.supportedISAs {
+            for threads in [1, 2] {
+                Kernels.withOverrides(isa: isa, threads: threads) {
+                    #expect(first(clean) == -1, "\(isa), \(threads) threads: all finite")
+                    for (t, n) in sizes.enumerated() where n > 0 {
+                        for position in Set([0, n / 2, n - 1]) {
+                            var y = clean
+                            y[t][position] = .nan
+                            #expect(first(y) == Int32(t), "\(isa), \(threads) threads: nan in \(t) at \(position)")
+                            y[3][59_999] = .infinity  // a later bad tensor, in the other part
+                            #expect(first(y) == Int32(t), "\(isa), \(threads) threads: lowest of two")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func bernoulliLogitsNLLMatchesReferenceAndGradient() {
         var values = SplitMix(state: 9)
         let n = 1037

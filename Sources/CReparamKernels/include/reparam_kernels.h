@@ -173,6 +173,10 @@ double rp_sum_squares(const float *x, size_t n);
 void rp_gather_rows(const float *src, const int64_t *rows, size_t count, int64_t width, float *out);
 /// 1 when every element is finite (no NaN, no ±inf), else 0.
 int rp_all_finite(const float *x, size_t n);
+/// The lowest t whose n[t] elements at x[t] hold a NaN or ±inf, or −1 when all are finite: one
+/// call for a model's gradients, split across the pool by their total size (tensors with
+/// n[t] = 0 are skipped and may have x[t] = NULL).
+int rp_first_nonfinite_many(int count, const float *const *x, const size_t *n);
 
 // MARK: - Implicit reparameterization of Gamma draws
 
