@@ -11,7 +11,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Samples for the Gaussian comparison.") var samples = 1_000_000
     @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir")) var report = "reparam-demo-report"
-    @Option(help: "Seed of the random key.") var seed: UInt64 = 0
+    @Option(help: "Seed of the random key.", transform: seedArgument) var seed: UInt64 = 0
     @Option(help: ArgumentHelp("MNIST folder for the VAE part (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"))
     var data: String?
     @Option(help: "Seconds of VAE training when MNIST is found (0 skips it).") var vaeSeconds = 8.0

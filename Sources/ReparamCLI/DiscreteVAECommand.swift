@@ -24,7 +24,7 @@ struct DiscreteVAEOptions: ParsableArguments {
     @Option(help: "Temperature anneal rate r: τ = max(τ_min, τ₀·exp(−r·t)).") var annealRate: Float = 1e-4
     @Option(help: "Smallest temperature τ_min.") var tauMin: Float = 0.5
     @Option(help: "Steps between temperature updates.") var annealEvery = 1000
-    @Option(help: "Seed of the run's key.") var seed: UInt64 = 0
+    @Option(help: "Seed of the run's key.", transform: seedArgument) var seed: UInt64 = 0
     @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir")) var data: String?
 
     func validate() throws { try checkHidden(hidden, example: "512,256") }

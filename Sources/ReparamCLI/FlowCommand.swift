@@ -44,7 +44,8 @@ struct FlowOptions: ParsableArguments {
     var stepCount: Int { steps ?? 10_000 }
     @Option(parsing: .unconditional, help: "Points (or flow samples, for an energy) per step.") var batch = 256
     @Option(parsing: .unconditional, help: "Adam learning rate.") var lr: Float = 1e-3
-    @Option(help: "Seed of the run's key (layer initialization, batches, noise).") var seed: UInt64 = 0
+    @Option(help: "Seed of the run's key (layer initialization, batches, noise).",
+            transform: seedArgument) var seed: UInt64 = 0
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("Evaluate, log and checkpoint every N steps (default: steps/10).", valueName: "n"))
@@ -287,7 +288,7 @@ struct FlowSampleCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
     @Option(help: "Number of points.") var count = 1000
-    @Option(help: "Seed of the sampling key.") var seed: UInt64 = 1
+    @Option(help: "Seed of the sampling key.", transform: seedArgument) var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "file")) var out: String?
 
     func validate() throws {

@@ -20,7 +20,7 @@ extension TestFunction: ExpressibleByArgument {}
 struct LabOutput: ParsableArguments {
     @Flag(help: "Print one JSON object per line instead of a table.") var json = false
     @Option(help: ArgumentHelp("Also write an HTML report with SVG and PNG charts into this folder.", valueName: "dir")) var report: String?
-    @Option(help: "Seed of the random key.") var seed: UInt64 = 0
+    @Option(help: "Seed of the random key.", transform: seedArgument) var seed: UInt64 = 0
 
     var key: RandomKey { RandomKey(seed: seed) }
 

@@ -36,7 +36,8 @@ struct PreferenceTrainCommand: ParsableCommand {
     var steps: Int?
 
     var stepCount: Int { steps ?? (method.samples ? 2000 : 10_000) }
-    @Option(help: "Seed (the problem: corpus, π_ref, reward, pairs; and the method's draws).") var seed: UInt64 = 0
+    @Option(help: "Seed (the problem: corpus, π_ref, reward, pairs; and the method's draws).",
+            transform: seedArgument) var seed: UInt64 = 0
     @Option(help: "Folder for an exported CSV of every sequence: π, π_ref, π*, r*.") var export: String?
     @Flag(help: "Print one JSON object as the last line.") var json = false
     @OptionGroup var kernels: KernelOptions

@@ -48,7 +48,8 @@ struct RLTrainCommand: ParsableCommand {
     @Option(help: "Run folder to create: checkpoint.safetensors (after every evaluation), metrics.jsonl.")
     var out: String?
     @Option(help: "Run folder to continue (its saved options apply; --steps may extend it).") var resume: String?
-    @Option(help: "Seed of the run's key (networks, exploration, resets).") var seed: UInt64 = 0
+    @Option(help: "Seed of the run's key (networks, exploration, resets).",
+            transform: seedArgument) var seed: UInt64 = 0
     @Option(
         parsing: .unconditional,
         help: "Environment copies stepped as one batch (default: the tuned number; 1 for sac, td3, ddpg).")
@@ -170,7 +171,7 @@ struct RLEvalCommand: ParsableCommand {
 
     @Argument(help: "Run folder written by `rl train --out`.") var folder: String
     @Option(parsing: .unconditional, help: "Episodes (1-10000).") var episodes = 100
-    @Option(help: "Seed of the episodes' start states.") var seed: UInt64 = 0
+    @Option(help: "Seed of the episodes' start states.", transform: seedArgument) var seed: UInt64 = 0
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var kernels: KernelOptions
 

@@ -40,6 +40,15 @@ func joiningNegativeValues(_ arguments: [String]) -> [String] {
     return out
 }
 
+/// A --seed value: a whole number from 0 to 2⁶⁴ − 1. The parser's own message for `-1` or `1.5`
+/// only says the value is invalid; this one says what a seed may be.
+func seedArgument(_ text: String) throws -> UInt64 {
+    guard let seed = UInt64(text) else {
+        throw ValidationError("a seed is a whole number from 0 to \(UInt64.max)")
+    }
+    return seed
+}
+
 /// The items of a comma-separated flag value, trimmed, empty ones kept: "a,,b" and "" hold an
 /// empty item, which each list's parser then refuses instead of silently skipping.
 func commaList(_ text: String) -> [String] {

@@ -125,7 +125,7 @@ struct VAETrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Layers of the posterior's flow (default 4 with --posterior planar or iaf).",
                                valueName: "k"))
     var flowSteps: Int?
-    @Option(help: "Seed of the run's key.") var seed: UInt64 = 0
+    @Option(help: "Seed of the run's key.", transform: seedArgument) var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
     @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run")) var resume: String?
     @Flag(help: "Print one JSON object per epoch instead of a table row.") var json = false
@@ -214,7 +214,7 @@ struct VAEEvalCommand: ParsableCommand {
     @Option(help: "Importance samples per image.") var k = 5000
     @Option(help: "Evaluate only the first N test images (default: all 10000).") var limit: Int?
     @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
-    @Option(help: "Seed of the evaluation's key.") var seed: UInt64 = 1
+    @Option(help: "Seed of the evaluation's key.", transform: seedArgument) var seed: UInt64 = 1
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     func validate() throws {
@@ -254,7 +254,7 @@ struct VAESampleCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
     @Option(help: "Images in the grid.") var count = 64
     @Option(help: ArgumentHelp("PNG file to write (default: RUN/samples.png).", valueName: "file")) var out: String?
-    @Option(help: "Seed of the prior draws.") var seed: UInt64 = 0
+    @Option(help: "Seed of the prior draws.", transform: seedArgument) var seed: UInt64 = 0
     @Option(help: "Pixels per image pixel.") var scale = 2
 
     func validate() throws {

@@ -40,6 +40,10 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         (["dvae", "compare", "--out", scratch, "--estimators", "rloo,,arm"], ["--estimators", "'rloo,,arm'"]),
         (["dvae", "compare", "--out", "/proc/no-such-folder"], ["--out", "/proc/no-such-folder", "not a writable"]),
         (["flow", "train", "--task", "two-moons", "--hidden", "q"], ["--hidden", "'q'"]),
+        // A seed is a whole number from 0 to 2⁶⁴ − 1, in every command that takes one.
+        (["vae", "train", "--out", "r", "--seed", "-1"], ["--seed", "'-1'", "whole number from 0"]),
+        (["flow", "train", "--task", "two-moons", "--seed", "1.5"], ["--seed", "'1.5'", "whole number from 0"]),
+        (["rl", "train", "--env", "cartpole", "--algo", "ppo", "--seed", "x"], ["--seed", "'x'", "whole number"]),
         // An empty item in any comma-separated list is refused, not skipped.
         (["rl", "compare", "--env", "cartpole", "--algos", "ppo,,a2c", "--steps", "100"], ["--algos", "'ppo,,a2c'"]),
         (["pref", "compare", "--betas", "0.1,,1"], ["--betas", "'0.1,,1'"]),
