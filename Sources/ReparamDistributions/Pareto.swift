@@ -51,7 +51,13 @@ public struct Pareto: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     /// 1 − (xₘ/x)^α above xₘ, with log(xₘ/x) = log1p((xₘ − x)/x): exact near xₘ, where
     /// a large α magnifies every rounding of the ratio.
     @differentiable(reverse)
-    public func cdf(_ value: Tensor) -> Tensor { relu(-expm1(alpha * log1p((scale - value) / value))) }
+    public func cdf(_ value: Tensor) -> Tensor {
+        // Below xₘ the value is replaced by xₘ itself, where the formula is exactly 0 with a zero
+        // gradient; relu alone left NaN at x ≤ 0 (log1p of less than −1) and in the gradient at 0.
+        let inside = withoutDerivative(at: (value - scale).map { $0 >= 0 ? 1 : 0 })
+        let x = select(inside, expand(value, to: inside.shape), expand(scale, to: inside.shape))
+        return -expm1(alpha * log1p((scale - x) / x))
+    }
 
     /// xₘ·(1 − p)^{−1/α}
     @differentiable(reverse)

@@ -21,12 +21,22 @@ func joinedShape(_ shapes: [Int]..., of distribution: String) -> [Int] {
     return shape
 }
 
-/// `formula` where `inSupport(value)` holds, −∞ elsewhere (the log density outside the support).
+/// `formula` where `inSupport(value)` holds, `outside` elsewhere: −∞ for a log density, 0 for a
+/// CDF below its support.
 @differentiable(reverse, wrt: formula)
-func restricted(_ formula: Tensor, to value: Tensor, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
+func restricted(_ formula: Tensor, to value: Tensor, outside: Float = -.infinity,
+                _ inSupport: @escaping (Float) -> Bool) -> Tensor {
     let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 }.broadcasted(to: formula.shape))
-    let outside = withoutDerivative(at: Tensor(repeating: -.infinity, shape: formula.shape))
-    return select(mask, formula, outside)
+    return select(mask, formula, withoutDerivative(at: Tensor(repeating: outside, shape: formula.shape)))
+}
+
+/// `value` where `inSupport(value)` holds, `point` (inside the support) elsewhere. A formula fed
+/// this instead of `value` sees no point where it is undefined, so the branch that `restricted`
+/// then drops holds no NaN that its gradient could carry (0 · NaN is NaN).
+@differentiable(reverse, wrt: value)
+func movedInside(_ value: Tensor, to point: Float, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
+    let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 })
+    return select(mask, value, withoutDerivative(at: Tensor(repeating: point, shape: value.shape)))
 }
 
 /// `x` repeated to `shape` (differentiable: the gradient sums back).
