@@ -19,6 +19,14 @@ func gammaLogDensityForward(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
     var value = [Float](), dA = [Float](), dB = [Float](), dX = [Float]()
     for i in 0..<a.count {
         let (ai, bi, xi) = (Double(a[i]), Double(b[i]), Double(v[i]))
+        if xi == 0 && ai <= 1 {
+            // At the edge, the density's limit from inside (scipy's convention): β for α = 1 (the
+            // exponential's log β, where the formula reads 0·log 0), +∞ for α < 1. The derivatives
+            // are their limits too: ∂/∂α → −∞ (through log x), ∂/∂x → −β for α = 1 and −∞ below.
+            value.append(ai == 1 ? Float(Special.log(bi)) : .infinity)
+            dA.append(-.infinity); dB.append(Float(ai / bi)); dX.append(ai == 1 ? Float(-bi) : -.infinity)
+            continue
+        }
         guard xi > 0 else {
             value.append(-.infinity); dA.append(0); dB.append(0); dX.append(0)
             continue

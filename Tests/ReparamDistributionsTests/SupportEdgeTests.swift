@@ -1,13 +1,16 @@
 import _Differentiation
+import Foundation
 import ReparamDistributions
 import ReparamTensor
 import Testing
 
+/// Distributions at the edges of their support.
+///
 /// One law every continuous family with a bounded support must obey, checked generically: below
 /// the support the CDF is exactly 0 and above it exactly 1 (never NaN), and strictly outside it
 /// the gradient with respect to the value is exactly 0 (never NaN). At an edge itself only the
 /// value is checked: the one-sided derivative there is the density's limit from inside.
-@Suite struct CDFOutsideSupportTests {
+@Suite struct SupportEdgeTests {
     func check<D: HasCDF>(_ name: String, _ family: D, below: [Float], lowerEdge: Float? = nil, above: [Float] = [],
                           upperEdge: Float? = nil) {
         for (points, edge, expected) in [(below, lowerEdge, Float(0)), (above, upperEdge, Float(1))] {
@@ -40,5 +43,19 @@ import Testing
               upperEdge: 1)
         check("Uniform", Uniform(low: Tensor(-1), high: Tensor(2)), below: [-5, -1.5], lowerEdge: -1, above: [2.5, 7],
               upperEdge: 2)
+    }
+
+    /// At x = 0 a Gamma density is its limit from inside, as scipy's: β for α = 1 (log β; the
+    /// formula reads 0·log 0 there), +∞ for α < 1, 0 for α > 1; Chi2(2) is Gamma(1, ½).
+    @Test func gammaDensityAtZeroIsItsLimitFromInside() {
+        let zero = Tensor([0, 0, 0])
+        let gamma = Gamma(concentration: Tensor([1, 0.5, 2]), rate: Tensor([2.5, 2.5, 2.5]))
+        #expect(gamma.logProb(zero).scalars == [Float(Foundation.log(2.5)), .infinity, -.infinity])
+        #expect(Chi2(degreesOfFreedom: Tensor(2)).logProb(Tensor(0)).scalars == [Float(Foundation.log(0.5))])
+        // ∂/∂x at 0 for α = 1 is the limit of (α − 1)/x − β: −β.
+        let exponential = Gamma(concentration: Tensor(1), rate: Tensor(2.5))
+        let (_, pullback) = valueWithPullback(at: Tensor(0)) { exponential.logProb($0) }
+        #expect(pullback(Tensor(1)).scalars == [-2.5])
+        #expect(gamma.logProb(Tensor([-1, -1, -1])).scalars == [-.infinity, -.infinity, -.infinity])
     }
 }
