@@ -43,7 +43,7 @@ public struct InverseGamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public func cdf(_ value: Tensor) -> Tensor {
         let positive: (Float) -> Bool = { $0 > 0 }  // β/x < 0 below 0 read as 1 − P(α, −) = 1 before
         let formula = 1 - regularizedGammaP(concentration, scale / movedInside(value, to: 1, positive))
-        return restricted(formula, to: withoutDerivative(at: value), outside: 0, positive)
+        return zeroOutside(formula, to: withoutDerivative(at: value), positive)
     }
 
     /// β / P⁻¹(α, 1 − p)

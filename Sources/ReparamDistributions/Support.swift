@@ -21,13 +21,19 @@ func joinedShape(_ shapes: [Int]..., of distribution: String) -> [Int] {
     return shape
 }
 
-/// `formula` where `inSupport(value)` holds, `outside` elsewhere: −∞ for a log density, 0 for a
-/// CDF below its support.
+/// `formula` where `inSupport(value)` holds, −∞ elsewhere (the log density outside the support).
 @differentiable(reverse, wrt: formula)
-func restricted(_ formula: Tensor, to value: Tensor, outside: Float = -.infinity,
-                _ inSupport: @escaping (Float) -> Bool) -> Tensor {
+func restricted(_ formula: Tensor, to value: Tensor, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
     let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 }.broadcasted(to: formula.shape))
-    return select(mask, formula, withoutDerivative(at: Tensor(repeating: outside, shape: formula.shape)))
+    let outside = withoutDerivative(at: Tensor(repeating: -.infinity, shape: formula.shape))
+    return select(mask, formula, outside)
+}
+
+/// `cdf` where `inSupport(value)` holds, 0 elsewhere (a CDF below its support).
+@differentiable(reverse, wrt: cdf)
+func zeroOutside(_ cdf: Tensor, to value: Tensor, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
+    let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 }.broadcasted(to: cdf.shape))
+    return select(mask, cdf, withoutDerivative(at: Tensor.zeros(cdf.shape)))
 }
 
 /// `value` where `inSupport(value)` holds, `point` (inside the support) elsewhere. A formula fed
