@@ -41,7 +41,7 @@ public struct InverseGamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     /// Q(α, β/x) = 1 − P(α, β/x)
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor {
-        let positive: (Float) -> Bool = { $0 > 0 }  // β/x < 0 below 0 read as 1 − P(α, −) = 1 before
+        let positive: (Float) -> Bool = { $0 > 0 }  // below 0, β/x < 0 made the bare formula read 1
         let formula = 1 - regularizedGammaP(concentration, scale / movedInside(value, to: 1, positive))
         return zeroOutside(formula, to: withoutDerivative(at: value), positive)
     }

@@ -49,7 +49,8 @@ public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor {
         let positive: (Float) -> Bool = { $0 > 0 }  // 0 at and below 0, with a zero gradient there
-        return zeroOutside(base.cdf(log(movedInside(value, to: 1, positive))), to: withoutDerivative(at: value), positive)
+        let inside = movedInside(value, to: 1, positive)
+        return zeroOutside(base.cdf(log(inside)), to: withoutDerivative(at: value), positive)
     }
 
     /// exp(μ + σ√2·erf⁻¹(2p − 1))

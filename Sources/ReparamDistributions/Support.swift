@@ -37,7 +37,7 @@ func zeroOutside(_ cdf: Tensor, to value: Tensor, _ inSupport: @escaping (Float)
 }
 
 /// `value` where `inSupport(value)` holds, `point` (inside the support) elsewhere. A formula fed
-/// this instead of `value` sees no point where it is undefined, so the branch that `restricted`
+/// this instead of `value` sees no point where it is undefined, so the branch that `zeroOutside`
 /// then drops holds no NaN that its gradient could carry (0 · NaN is NaN).
 @differentiable(reverse, wrt: value)
 func movedInside(_ value: Tensor, to point: Float, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
