@@ -51,6 +51,51 @@ func vjpGammaLogDensity(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
     })
 }
 
+/// Weibull log density log(k/λ) + (k − 1)·log r − rᵏ with r = x/λ, in Double, −∞ below 0. At
+/// x = 0 it is the limit from inside (scipy's convention), where the Float formula read 0·(−∞) for
+/// k = 1: −log λ for k = 1, +∞ for k < 1, −∞ for k > 1. Partials: ∂k = 1/k + (1 − rᵏ)·log r,
+/// ∂λ = k(rᵏ − 1)/λ, ∂x = (k − 1 − k·rᵏ)/x, and their limits at 0.
+@differentiable(reverse)
+func weibullLogDensity(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor) -> Tensor {
+    weibullLogDensityForward(concentration, scale, x).value
+}
+
+func weibullLogDensityForward(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor)
+    -> (value: Tensor, dK: Tensor, dScale: Tensor, dX: Tensor) {
+    let shape = joinedShape(concentration.shape, scale.shape, x.shape, of: "Weibull")
+    let c = concentration.broadcasted(to: shape).scalars, l = scale.broadcasted(to: shape).scalars
+    let v = x.broadcasted(to: shape).scalars
+    var value = [Float](), dK = [Float](), dL = [Float](), dX = [Float]()
+    for i in 0..<c.count {
+        let (k, lambda, xi) = (Double(c[i]), Double(l[i]), Double(v[i]))
+        if xi < 0 || (xi == 0 && k > 1) {
+            value.append(-.infinity); dK.append(0); dL.append(0); dX.append(0)
+        } else if xi == 0 {
+            value.append(k == 1 ? Float(-Special.log(lambda)) : .infinity)
+            dK.append(-.infinity); dL.append(Float(-k / lambda)); dX.append(k == 1 ? Float(-1 / lambda) : -.infinity)
+        } else {
+            let logR = Special.log(xi / lambda), rk = Special.exp(k * logR)
+            value.append(Float(Special.log(k / lambda) + (k - 1) * logR - rk))
+            dK.append(Float(1 / k + (1 - rk) * logR))
+            dL.append(Float(k * (rk - 1) / lambda))
+            dX.append(Float((k - 1 - k * rk) / xi))
+        }
+    }
+    func t(_ s: [Float]) -> Tensor { Tensor(shape: shape, scalars: s) }
+    return (t(value), t(dK), t(dL), t(dX))
+}
+
+@derivative(of: weibullLogDensity)
+func vjpWeibullLogDensity(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    let (value, dK, dL, dX) = weibullLogDensityForward(concentration, scale, x)
+    return (value, { g in
+        if g.isShapelessZero { return (.zero, .zero, .zero) }
+        return ((g * dK).unbroadcast(to: concentration.shape), (g * dL).unbroadcast(to: scale.shape),
+                (g * dX).unbroadcast(to: x.shape))
+    })
+}
+
 /// Entropy of Gamma(α, 1): α + lnΓ(α) + (1 − α)ψ(α), in Double; derivative 1 + (1 − α)ψ′(α).
 @differentiable(reverse)
 func standardGammaEntropy(_ alpha: Tensor) -> Tensor {

@@ -36,13 +36,9 @@ public struct Weibull: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         return scale * exp(log(e) / concentration)
     }
 
-    /// log(k/λ) + (k − 1)·log(x/λ) − (x/λ)^k on x ≥ 0
+    /// log(k/λ) + (k − 1)·log(x/λ) − (x/λ)^k on x ≥ 0 (in Double; at 0 the limit from inside)
     @differentiable(reverse)
-    public func logProb(_ value: Tensor) -> Tensor {
-        let logRatio = log(value / scale)
-        let formula = log(concentration / scale) + (concentration - 1) * logRatio - exp(concentration * logRatio)
-        return restricted(formula, to: withoutDerivative(at: value)) { $0 >= 0 }
-    }
+    public func logProb(_ value: Tensor) -> Tensor { weibullLogDensity(concentration, scale, value) }
 
     /// 1 − exp(−(x/λ)^k)
     @differentiable(reverse)

@@ -3,6 +3,8 @@ import _Differentiation
 extension Special {
     /// Natural logarithm (libm), for code that computes in Double beside the Tensor overloads.
     public static func log(_ x: Double) -> Double { libmLog(x) }
+    /// Exponential (libm), likewise.
+    public static func exp(_ x: Double) -> Double { libmExp(x) }
     /// erf x (libm).
     public static func erf(_ x: Double) -> Double { libmErf(x) }
     /// erfc x = 1 − erf x, without cancellation for large x (libm).

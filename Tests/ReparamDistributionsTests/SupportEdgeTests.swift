@@ -62,4 +62,41 @@ import Testing
         #expect(pullback(Tensor(1)).scalars == [-2.5])
         #expect(gamma.logProb(Tensor([-1, -1, -1])).scalars == [-.infinity, -.infinity, -.infinity])
     }
+
+    /// The same convention for Weibull, whose Float formula read 0·(−∞) = NaN at x = 0 for k = 1:
+    /// 1/λ for k = 1, +∞ for k < 1, 0 for k > 1; ∂/∂x at 0 for k = 1 is the limit −1/λ.
+    @Test func weibullDensityAtZeroIsItsLimitFromInside() {
+        let weibull = Weibull(scale: Tensor([2, 2, 2]), concentration: Tensor([1, 0.5, 2]))
+        #expect(weibull.logProb(Tensor([0, 0, 0])).scalars == [Float(-Foundation.log(2.0)), .infinity, -.infinity])
+        let exponential = Weibull(scale: Tensor(2), concentration: Tensor(1))
+        let (_, pullback) = valueWithPullback(at: Tensor(0)) { exponential.logProb($0) }
+        #expect(pullback(Tensor(1)).scalars == [-0.5])
+        #expect(weibull.logProb(Tensor([-1, -1, -1])).scalars == [-.infinity, -.infinity, -.infinity])
+    }
+
+    /// The hand-written partials of the Double Weibull density against central differences (h = 10⁻³;
+    /// the density is rounded to Float once, so the difference is good to ~10⁻⁴ of its size).
+    @Test func weibullDensityPartialsMatchCentralDifferences() {
+        for (k, lambda, x): (Float, Float, Float) in [(0.7, 1.3, 0.4), (1, 2, 3), (2.5, 0.8, 1.1), (5, 1, 0.9)] {
+            func logP(_ k: Float, _ lambda: Float, _ x: Float) -> Float {
+                Weibull(scale: Tensor(lambda), concentration: Tensor(k)).logProb(Tensor(x)).scalarValue
+            }
+            let (_, pullback) = valueWithPullback(at: Tensor(k), Tensor(lambda), Tensor(x)) { k, lambda, x in
+                Weibull(scale: lambda, concentration: k).logProb(x)
+            }
+            let (dk, dLambda, dx) = pullback(Tensor(1))
+            let h: Float = 1e-3
+            let fd = [(logP(k + h, lambda, x) - logP(k - h, lambda, x)) / (2 * h),
+                      (logP(k, lambda + h, x) - logP(k, lambda - h, x)) / (2 * h),
+                      (logP(k, lambda, x + h) - logP(k, lambda, x - h)) / (2 * h)]
+            for (name, got, expected) in zip3(["k", "λ", "x"], [dk, dLambda, dx].map(\.scalarValue), fd) {
+                #expect(Swift.abs(got - expected) <= 2e-3 * Swift.max(1, Swift.abs(expected)),
+                        "∂/∂\(name) at k=\(k), λ=\(lambda), x=\(x): \(got) vs \(expected)")
+            }
+        }
+    }
+}
+
+private func zip3<A, B, C>(_ a: [A], _ b: [B], _ c: [C]) -> [(A, B, C)] {
+    zip(a, zip(b, c)).map { ($0, $1.0, $1.1) }
 }
