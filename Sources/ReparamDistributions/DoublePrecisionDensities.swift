@@ -44,10 +44,17 @@ func gammaLogDensityForward(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
 @derivative(of: gammaLogDensity)
 func vjpGammaLogDensity(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
     -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
-    let (value, dA, dB, dX) = gammaLogDensityForward(alpha, rate, x)
+    pullbackFromPartials(gammaLogDensityForward(alpha, rate, x), alpha.shape, rate.shape, x.shape)
+}
+
+/// The value and pullback of f(a, b, c) on broadcast tensors from its partials, computed beside
+/// the value: each cotangent is g·∂f summed back to its argument's shape.
+func pullbackFromPartials(_ forward: (Tensor, Tensor, Tensor, Tensor), _ a: [Int], _ b: [Int], _ c: [Int])
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    let (value, da, db, dc) = forward
     return (value, { g in
         if g.isShapelessZero { return (.zero, .zero, .zero) }
-        return ((g * dA).unbroadcast(to: alpha.shape), (g * dB).unbroadcast(to: rate.shape), (g * dX).unbroadcast(to: x.shape))
+        return ((g * da).unbroadcast(to: a), (g * db).unbroadcast(to: b), (g * dc).unbroadcast(to: c))
     })
 }
 
@@ -88,12 +95,7 @@ func weibullLogDensityForward(_ concentration: Tensor, _ scale: Tensor, _ x: Ten
 @derivative(of: weibullLogDensity)
 func vjpWeibullLogDensity(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor)
     -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
-    let (value, dK, dL, dX) = weibullLogDensityForward(concentration, scale, x)
-    return (value, { g in
-        if g.isShapelessZero { return (.zero, .zero, .zero) }
-        return ((g * dK).unbroadcast(to: concentration.shape), (g * dL).unbroadcast(to: scale.shape),
-                (g * dX).unbroadcast(to: x.shape))
-    })
+    pullbackFromPartials(weibullLogDensityForward(concentration, scale, x), concentration.shape, scale.shape, x.shape)
 }
 
 /// Entropy of Gamma(α, 1): α + lnΓ(α) + (1 − α)ψ(α), in Double; derivative 1 + (1 − α)ψ′(α).
