@@ -12,33 +12,36 @@ func gammaLogDensity(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor) -> Tensor {
     gammaLogDensityForward(alpha, rate, x).value
 }
 
-func gammaLogDensityForward(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
-    -> (value: Tensor, dAlpha: Tensor, dRate: Tensor, dX: Tensor) {
-    let shape = joinedShape(alpha.shape, rate.shape, x.shape, of: "Gamma")
-    let a = alpha.broadcasted(to: shape).scalars, b = rate.broadcasted(to: shape).scalars, v = x.broadcasted(to: shape).scalars
-    var value = [Float](), dA = [Float](), dB = [Float](), dX = [Float]()
-    for i in 0..<a.count {
-        let (ai, bi, xi) = (Double(a[i]), Double(b[i]), Double(v[i]))
-        if xi == 0 && ai <= 1 {
+func gammaLogDensityForward(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor) -> (value: Tensor, Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(alpha, rate, x, of: "Gamma") { a, b, x in
+        if x == 0 && a <= 1 {
             // At the edge, the density's limit from inside (scipy's convention): β for α = 1 (the
             // exponential's log β, where the formula reads 0·log 0), +∞ for α < 1. The derivatives
             // are their limits too: ∂/∂α → −∞ (through log x), ∂/∂x → −β for α = 1 and −∞ below.
-            value.append(ai == 1 ? Float(Special.log(bi)) : .infinity)
-            dA.append(-.infinity); dB.append(Float(ai / bi)); dX.append(ai == 1 ? Float(-bi) : -.infinity)
-            continue
+            return (a == 1 ? Special.log(b) : .infinity, -.infinity, a / b, a == 1 ? -b : -.infinity)
         }
-        guard xi > 0 else {
-            value.append(-.infinity); dA.append(0); dB.append(0); dX.append(0)
-            continue
-        }
-        let logBX = Special.log(bi * xi)
-        value.append(Float(ai * logBX - Special.log(xi) - bi * xi - Special.lgamma(ai)))
-        dA.append(Float(logBX - Special.digamma(ai)))
-        dB.append(Float(ai / bi - xi))
-        dX.append(Float((ai - 1) / xi - bi))
+        guard x > 0 else { return (-.infinity, 0, 0, 0) }
+        let logBX = Special.log(b * x)
+        return (a * logBX - Special.log(x) - b * x - Special.lgamma(a), logBX - Special.digamma(a), a / b - x,
+                (a - 1) / x - b)
+    }
+}
+
+/// f and its partials (f, ∂f/∂a, ∂f/∂b, ∂f/∂c) elementwise over the broadcast of a, b and c, each
+/// element computed by `element` in Double and rounded to Float once.
+func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, _ c: Tensor, of family: String,
+                             _ element: (Double, Double, Double) -> (Double, Double, Double, Double))
+    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    let shape = joinedShape(a.shape, b.shape, c.shape, of: family)
+    let x = a.broadcasted(to: shape).scalars, y = b.broadcasted(to: shape).scalars
+    let z = c.broadcasted(to: shape).scalars
+    var value = [Float](), da = [Float](), db = [Float](), dc = [Float]()
+    for i in 0..<x.count {
+        let (f, fa, fb, fc) = element(Double(x[i]), Double(y[i]), Double(z[i]))
+        value.append(Float(f)); da.append(Float(fa)); db.append(Float(fb)); dc.append(Float(fc))
     }
     func t(_ s: [Float]) -> Tensor { Tensor(shape: shape, scalars: s) }
-    return (t(value), t(dA), t(dB), t(dX))
+    return (t(value), t(da), t(db), t(dc))
 }
 
 @derivative(of: gammaLogDensity)
@@ -49,7 +52,7 @@ func vjpGammaLogDensity(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
 
 /// The value and pullback of f(a, b, c) on broadcast tensors from its partials, computed beside
 /// the value: each cotangent is g·∂f summed back to its argument's shape.
-func pullbackFromPartials(_ forward: (Tensor, Tensor, Tensor, Tensor), _ a: [Int], _ b: [Int], _ c: [Int])
+func pullbackFromPartials(_ forward: (value: Tensor, Tensor, Tensor, Tensor), _ a: [Int], _ b: [Int], _ c: [Int])
     -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
     let (value, da, db, dc) = forward
     return (value, { g in
@@ -68,28 +71,18 @@ func weibullLogDensity(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor) ->
 }
 
 func weibullLogDensityForward(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor)
-    -> (value: Tensor, dK: Tensor, dScale: Tensor, dX: Tensor) {
-    let shape = joinedShape(concentration.shape, scale.shape, x.shape, of: "Weibull")
-    let c = concentration.broadcasted(to: shape).scalars, l = scale.broadcasted(to: shape).scalars
-    let v = x.broadcasted(to: shape).scalars
-    var value = [Float](), dK = [Float](), dL = [Float](), dX = [Float]()
-    for i in 0..<c.count {
-        let (k, lambda, xi) = (Double(c[i]), Double(l[i]), Double(v[i]))
-        if xi < 0 || (xi == 0 && k > 1) {
-            value.append(-.infinity); dK.append(0); dL.append(0); dX.append(0)
-        } else if xi == 0 {
-            value.append(k == 1 ? Float(-Special.log(lambda)) : .infinity)
-            dK.append(-.infinity); dL.append(Float(-k / lambda)); dX.append(k == 1 ? Float(-1 / lambda) : -.infinity)
-        } else {
-            let logR = Special.log(xi / lambda), rk = Special.exp(k * logR)
-            value.append(Float(Special.log(k / lambda) + (k - 1) * logR - rk))
-            dK.append(Float(1 / k + (1 - rk) * logR))
-            dL.append(Float(k * (rk - 1) / lambda))
-            dX.append(Float((k - 1 - k * rk) / xi))
+    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(concentration, scale, x, of: "Weibull") { k, lambda, x in
+        if x < 0 || (x == 0 && k > 1) { return (-.infinity, 0, 0, 0) }
+        if x == 0 {  // the limits from inside
+            let exponential = k == 1
+            return (exponential ? -Special.log(lambda) : .infinity, -.infinity, -k / lambda,
+                    exponential ? -1 / lambda : -.infinity)
         }
+        let logR = Special.log(x / lambda), rk = Special.exp(k * logR)
+        return (Special.log(k / lambda) + (k - 1) * logR - rk, 1 / k + (1 - rk) * logR, k * (rk - 1) / lambda,
+                (k - 1 - k * rk) / x)
     }
-    func t(_ s: [Float]) -> Tensor { Tensor(shape: shape, scalars: s) }
-    return (t(value), t(dK), t(dL), t(dX))
 }
 
 @derivative(of: weibullLogDensity)
