@@ -30,11 +30,12 @@ static int elementwise_parts(size_t n) {
     return (threads > 1 && n >= ELEMENTWISE_PARALLEL) ? threads : 1;
 }
 
-// Kernels that work on whole rows (a row's sum must not depend on the split) with an exp or a
-// log per element, ~10× a multiply, so the split pays at an eighth of the elementwise size.
-static int row_parts(size_t rows, size_t width) {
+// Kernels that work on whole rows (a row's sum must not depend on the split). `cost` is an
+// element's work in multiplies: an exp or a log is ~10, so such a kernel splits at a tenth of the
+// elementwise size, and the affine autoregressive step (an exp, a division and a log) at ~1/32.
+static int row_parts(size_t rows, size_t width, size_t cost) {
     int threads = rp_threads();
-    if (threads <= 1 || rows * width < ELEMENTWISE_PARALLEL / 8) return 1;
+    if (threads <= 1 || rows * width * cost < ELEMENTWISE_PARALLEL) return 1;
     return rows < (size_t)threads ? (int)rows : threads;
 }
 
@@ -173,7 +174,7 @@ typedef struct {
     const rp_vector_kernels *kernels;
     int act, m, n, parts;
     float *y, *g;
-    const float *bias, *y_in;
+    const float *bias, *y_in, *v;
     size_t count;
 } activation_job;
 
@@ -195,13 +196,16 @@ static void activation_backward_part(void *context, int part) {
     activation_job *j = context;
     size_t start, count;
     part_range(j->count, j->parts, part, &start, &count);
-    if (count) j->kernels->activation_backward(j->act, j->y_in + start, j->g + start, count);
+    if (count) j->kernels->activation_backward(j->act, j->y_in + start, j->v + start, j->g + start, count);
 }
 
-void rp_activation_backward(int act, const float *y, float *g, size_t n) {
-    activation_job job = {.kernels = rp_vector_active(), .act = act, .y_in = y, .g = g, .count = n, .parts = elementwise_parts(n)};
+void rp_activation_backward_into(int act, const float *y, const float *v, float *g, size_t n) {
+    activation_job job = {.kernels = rp_vector_active(), .act = act, .y_in = y, .v = v, .g = g, .count = n,
+                          .parts = elementwise_parts(n)};
     rp_parallel_run(job.parts, activation_backward_part, &job);
 }
+
+void rp_activation_backward(int act, const float *y, float *g, size_t n) { rp_activation_backward_into(act, y, g, g, n); }
 
 // The Bernoulli loss in blocks of NLL_BLOCK: each block's sum is computed the same way on any
 // thread and the block sums are added in order, so the total is bit-identical for any count.
@@ -273,7 +277,7 @@ static void nll_rows_part(void *context, int part) {
 void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
                                   float *grad) {
     nll_rows_job job = {.kernels = rp_vector_active(), .logits = logits, .x = x, .out = out, .grad = grad,
-                        .rows = rows, .columns = columns, .parts = row_parts(rows, columns)};
+                        .rows = rows, .columns = columns, .parts = row_parts(rows, columns, 8)};
     rp_parallel_run(job.parts, nll_rows_part, &job);
 }
 
@@ -573,13 +577,13 @@ static void affine_part(void *context, int part) {
 void rp_affine_autoregressive(const float *params, const float *x, size_t rows, size_t d, float *y, float *sig,
                               float *logdet) {
     affine_job job = {.kernels = rp_vector_active(), .params = params, .x = x, .y = y, .sig_out = sig,
-                      .logdet = logdet, .rows = rows, .d = d, .parts = row_parts(rows, d)};
+                      .logdet = logdet, .rows = rows, .d = d, .parts = row_parts(rows, d, 32)};
     rp_parallel_run(job.parts, affine_part, &job);
 }
 
 void rp_affine_autoregressive_backward(const float *x, const float *sig, const float *gy, const float *glogdet,
                                        size_t rows, size_t d, float *gparams, float *gx) {
     affine_job job = {.kernels = rp_vector_active(), .x = x, .sig = sig, .gy = gy, .glogdet = glogdet,
-                      .gparams = gparams, .gx = gx, .rows = rows, .d = d, .parts = row_parts(rows, d)};
+                      .gparams = gparams, .gx = gx, .rows = rows, .d = d, .parts = row_parts(rows, d, 8)};
     rp_parallel_run(job.parts, affine_part, &job);
 }

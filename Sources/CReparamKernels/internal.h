@@ -50,7 +50,7 @@ typedef struct {
     void (*unary_backward)(int op, const float *x, const float *y, const float *g, float *gx, size_t n);
     void (*binary_contiguous)(int op, const float *a, int a_step, const float *b, int b_step, float *out, size_t n);
     void (*bias_activation)(int act, float *y, const float *bias, int m, int n);
-    void (*activation_backward)(int act, const float *y, float *g, size_t n);
+    void (*activation_backward)(int act, const float *y, const float *v, float *g, size_t n);
     double (*bernoulli_logits_nll)(const float *l, const float *x, size_t n, float *grad, float scale);
     void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr, float b1,
                         float b2, float eps, float bias1, float bias2, float wd);

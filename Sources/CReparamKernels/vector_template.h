@@ -161,10 +161,10 @@ static inline vfloat activation_backward_v(int act, vfloat y, vfloat g) {
     }
 }
 
-static void activation_backward(int act, const float *y, float *g, size_t n) {
+static void activation_backward(int act, const float *y, const float *v, float *g, size_t n) {
     size_t i = 0;
-    for (; i + VW <= n; i += VW) STOREV(g + i, activation_backward_v(act, LOADV(y + i), LOADV(g + i)));
-    for (; i < n; i++) g[i] = activation_backward_v(act, splat(y[i]), splat(g[i]))[0];
+    for (; i + VW <= n; i += VW) STOREV(g + i, activation_backward_v(act, LOADV(y + i), LOADV(v + i)));
+    for (; i < n; i++) g[i] = activation_backward_v(act, splat(y[i]), splat(v[i]))[0];
 }
 
 // One e^{−|l|} serves both the loss, softplus(l) − x·l = max(l, 0) + log1p(e) − x·l, and its
@@ -461,52 +461,93 @@ static void gamma_series_derivatives(const double *a, const double *x, const dou
     }
 }
 
-// The affine autoregressive step (rp_affine_autoregressive), VW variables of a row at a time:
-// the interleaved (μ, s) pairs and the row's tail are first copied into full vectors.
+// The affine autoregressive step (rp_affine_autoregressive). The parameters come interleaved
+// (μ₀, s₀, μ₁, s₁, …): two vector loads are split into a μ and an s vector by shuffles; a row's
+// tail of fewer than VW variables goes through zero-filled vectors.
+#if VW == 16
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define LOW_PAIRS 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define HIGH_PAIRS 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+#elif VW == 8
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14
+#define ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15
+#define LOW_PAIRS 0, 8, 1, 9, 2, 10, 3, 11
+#define HIGH_PAIRS 4, 12, 5, 13, 6, 14, 7, 15
+#else
+#define EVEN_LANES 0, 2, 4, 6
+#define ODD_LANES 1, 3, 5, 7
+#define LOW_PAIRS 0, 4, 1, 5
+#define HIGH_PAIRS 2, 6, 3, 7
+#endif
+
+// One chunk: y = x·σ + μ with σ = g + 10⁻³, g = sigmoid(s + 2); returns log σ.
+static inline vfloat affine_chunk(vfloat mu, vfloat s, vfloat x, float *y, float *sig) {
+    const vfloat g = v_sigmoid(s + 2.0f), sigma = g + 1e-3f;
+    STOREV(y, x * sigma + mu);
+    STOREV(sig, g);
+    return v_log(sigma);
+}
+
 static void affine_autoregressive(const float *params, const float *x, size_t rows, size_t d, float *y, float *sig,
                                   float *logdet) {
     for (size_t r = 0; r < rows; r++) {
         const float *pr = params + r * d * 2, *xr = x + r * d;
+        float *yr = y + r * d, *sr = sig + r * d;
+        vfloat sum = {0};
+        size_t j = 0;
+        for (; j + VW <= d; j += VW) {
+            const vfloat a = LOADV(pr + 2 * j), b = LOADV(pr + 2 * j + VW);
+            sum += affine_chunk(__builtin_shufflevector(a, b, EVEN_LANES), __builtin_shufflevector(a, b, ODD_LANES),
+                                LOADV(xr + j), yr + j, sr + j);
+        }
         double total = 0;
-        for (size_t j = 0; j < d; j += VW) {
-            const size_t lanes = d - j < VW ? d - j : VW;
-            float mu[VW] = {0}, s[VW] = {0}, xs[VW] = {0};
+        for (int l = 0; l < VW; l++) total += sum[l];
+        if (j < d) {
+            const size_t lanes = d - j;
+            float mu[VW] = {0}, s[VW] = {0}, xs[VW] = {0}, ys[VW], gs[VW];
             for (size_t l = 0; l < lanes; l++) mu[l] = pr[2 * (j + l)], s[l] = pr[2 * (j + l) + 1], xs[l] = xr[j + l];
-            const vfloat g = v_sigmoid(LOADV(s) + 2.0f), sigma = g + 1e-3f;
-            const vfloat out = LOADV(xs) * sigma + LOADV(mu), log_sigma = v_log(sigma);
-            for (size_t l = 0; l < lanes; l++) {
-                y[r * d + j + l] = out[l];
-                sig[r * d + j + l] = g[l];
-                total += log_sigma[l];
-            }
+            const vfloat log_sigma = affine_chunk(LOADV(mu), LOADV(s), LOADV(xs), ys, gs);
+            for (size_t l = 0; l < lanes; l++) yr[j + l] = ys[l], sr[j + l] = gs[l], total += log_sigma[l];
         }
         logdet[r] = (float)total;
     }
 }
 
-// Its pullback: μ̄ = ȳ, s̄ = (ȳ·x + l̄/σ)·g(1 − g) with g = σ − 10⁻³ the sigmoid, x̄ = ȳ·σ.
+// Its pullback: μ̄ = ȳ, s̄ = (ȳ·x + l̄/σ)·g(1 − g) with g = σ − 10⁻³ the sigmoid, x̄ = ȳ·σ; μ̄ and s̄
+// are stored interleaved again.
+static inline void affine_backward_chunk(vfloat x, vfloat g, vfloat gy, float gl, float *gparams, float *gx) {
+    const vfloat sigma = g + 1e-3f, gs = (gy * x + gl / sigma) * g * (1.0f - g);
+    STOREV(gparams, __builtin_shufflevector(gy, gs, LOW_PAIRS));
+    STOREV(gparams + VW, __builtin_shufflevector(gy, gs, HIGH_PAIRS));
+    STOREV(gx, gy * sigma);
+}
+
 static void affine_autoregressive_backward(const float *x, const float *sig, const float *gy, const float *glogdet,
                                            size_t rows, size_t d, float *gparams, float *gx) {
     for (size_t r = 0; r < rows; r++) {
         const float gl = glogdet ? glogdet[r] : 0.0f;
-        for (size_t j = 0; j < d; j += VW) {
-            const size_t lanes = d - j < VW ? d - j : VW;
-            float xs[VW] = {0}, gs[VW] = {0}, gys[VW] = {0};
-            for (size_t l = 0; l < lanes; l++) {
-                xs[l] = x[r * d + j + l];
-                gs[l] = sig[r * d + j + l];
-                gys[l] = gy ? gy[r * d + j + l] : 0.0f;
-            }
-            const vfloat g = LOADV(gs), sigma = g + 1e-3f, gyv = LOADV(gys);
-            const vfloat gsigma = gyv * LOADV(xs) + gl / sigma, gsv = gsigma * g * (1.0f - g), gxv = gyv * sigma;
-            for (size_t l = 0; l < lanes; l++) {
-                gparams[2 * (r * d + j + l)] = gys[l];
-                gparams[2 * (r * d + j + l) + 1] = gsv[l];
-                gx[r * d + j + l] = gxv[l];
-            }
+        const float *xr = x + r * d, *sr = sig + r * d, *gyr = gy ? gy + r * d : NULL;
+        float *gpr = gparams + r * d * 2, *gxr = gx + r * d;
+        size_t j = 0;
+        for (; j + VW <= d; j += VW)
+            affine_backward_chunk(LOADV(xr + j), LOADV(sr + j), gyr ? LOADV(gyr + j) : splat(0.0f), gl, gpr + 2 * j,
+                                  gxr + j);
+        if (j < d) {
+            const size_t lanes = d - j;
+            float xs[VW] = {0}, gs[VW] = {0}, gys[VW] = {0}, gp[2 * VW], gxs[VW];
+            for (size_t l = 0; l < lanes; l++) xs[l] = xr[j + l], gs[l] = sr[j + l], gys[l] = gyr ? gyr[j + l] : 0.0f;
+            affine_backward_chunk(LOADV(xs), LOADV(gs), LOADV(gys), gl, gp, gxs);
+            for (size_t l = 0; l < lanes; l++) gpr[2 * (j + l)] = gp[2 * l], gpr[2 * (j + l) + 1] = gp[2 * l + 1],
+                                               gxr[j + l] = gxs[l];
         }
     }
 }
+
+#undef EVEN_LANES
+#undef ODD_LANES
+#undef LOW_PAIRS
+#undef HIGH_PAIRS
 
 const rp_vector_kernels VECTOR_TABLE = {
     .unary = unary,

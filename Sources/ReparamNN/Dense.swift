@@ -76,14 +76,16 @@ func denseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activation: A
     return Tensor(shape: [m, n], scalars: scalars)
 }
 
-/// v · act′, from the activation's output y.
+/// v · act′, from the activation's output y, written to a new tensor: v belongs to the caller, so
+/// writing in place would copy it first.
 func activationCotangent(_ v: Tensor, _ y: Tensor, _ activation: Activation) -> Tensor {
-    var g = v.expanded(to: y.shape)
-    if activation == .identity { return g }
-    g.withUnsafeMutableScalars { pg in
-        y.withUnsafeScalars { rp_activation_backward(activation.kernelCode, $0.baseAddress, pg.baseAddress, pg.count) }
+    let v = v.expanded(to: y.shape)
+    if activation == .identity { return v }
+    return Tensor.filled(y.shape) { out, count in
+        v.withUnsafeScalars { pv in
+            y.withUnsafeScalars { rp_activation_backward_into(activation.kernelCode, $0.baseAddress, pv.baseAddress, out, count) }
+        }
     }
-    return g
 }
 
 @derivative(of: dense, wrt: (x, weight, bias))

@@ -137,7 +137,8 @@ func checkGemm(_ c: GemmCase) {
 @Suite struct ThreadedElementwiseTests {
     /// Elementwise, broadcasting, Gamma-derivative, Bernoulli-loss, Adam and activation kernels split across
     /// threads above 64k elements; every element (and every loss block) is computed the same way,
-    /// so 1 and 2 threads agree bit for bit.
+    /// so 1 and 2 threads agree bit for bit. The activation pullback into a separate output equals
+    /// the in-place one.
     @Test func twoThreadsAreBitIdenticalToOne() {
         var values = SplitMix(state: 77)
         let rows = 400, columns = 513, n = rows * columns
@@ -162,7 +163,10 @@ func checkGemm(_ c: GemmCase) {
                     let lossBits = [Float(bitPattern: UInt32(truncatingIfNeeded: loss.bitPattern)), Float(bitPattern: UInt32(loss.bitPattern >> 32))]
                     var activated = x, activationGradient = back
                     rp_bias_activation(Int32(RP_ACT_TANH.rawValue), &activated, Array(rowShift.prefix(columns / 2)) + rowShift.prefix(columns - columns / 2), Int32(rows), Int32(columns))
+                    var separate = [Float](repeating: .nan, count: n)
+                    rp_activation_backward_into(Int32(RP_ACT_TANH.rawValue), activated, activationGradient, &separate, n)
                     rp_activation_backward(Int32(RP_ACT_TANH.rawValue), activated, &activationGradient, n)
+                    #expect(separate.map(\.bitPattern) == activationGradient.map(\.bitPattern), "into ≠ in place, \(isa)")
                     return [tanh, back, sum, shifted, derivative, rowSums, lossGradient, lossBits, parameters, first, second,
                             activated, activationGradient].map { $0.map(\.bitPattern) }
                 }

@@ -142,6 +142,9 @@ void rp_sgemm_bias_activation(int trans_a, int trans_b, int m, int n, int k, con
                               const float *b, int ldb, const float *bias, int act, float *c, int ldc);
 /// g ← g · act'(from y = act(·)), in place; the pre-activation is not needed.
 void rp_activation_backward(int act, const float *y, float *g, size_t n);
+/// g ← v · act'(from y = act(·)) into a separate output: a pullback's cotangent is shared, and
+/// writing in place would first copy it.
+void rp_activation_backward_into(int act, const float *y, const float *v, float *g, size_t n);
 
 /// Bernoulli negative log-likelihood with logits, summed: Σ softplus(l) − x·l.
 /// If grad is non-NULL, also writes ∂/∂l = sigmoid(l) − x, scaled by grad_scale.
