@@ -13,7 +13,8 @@ struct FetchCommand: ParsableCommand {
         discussion: "Only `mnist` is known: the four IDX files, saved gzipped. Files already present and valid are kept.")
 
     @Argument(help: "The data set: mnist.") var dataset: String
-    @Option(help: ArgumentHelp("Folder to save into (default: ~/.cache/reparam/mnist).", valueName: "dir")) var to: String?
+    @Option(help: ArgumentHelp("Folder to save into (default: ~/.cache/reparam/mnist).", valueName: "dir"),
+        transform: pathArgument) var to: String?
     @Option(help: ArgumentHelp("Base URL to download from (default: the standard mirrors, in turn).", valueName: "url")) var mirror: String?
 
     func validate() throws {

@@ -10,9 +10,11 @@ struct DemoCommand: ParsableCommand {
         abstract: "The headline results in under a minute: pathwise vs score function, samples needed, a discrete comparison, an HTML report.")
 
     @Option(help: "Samples for the Gaussian comparison.") var samples = 1_000_000
-    @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir")) var report = "reparam-demo-report"
+    @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir"),
+        transform: pathArgument) var report = "reparam-demo-report"
     @Option(help: "Seed of the random key.", transform: seedArgument) var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("MNIST folder for the VAE part (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"))
+    @Option(help: ArgumentHelp("MNIST folder for the VAE part (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
+        transform: pathArgument)
     var data: String?
     @Option(help: "Seconds of VAE training when MNIST is found (0 skips it).") var vaeSeconds = 8.0
     @Option(help: "Steps of each normalizing flow (0 skips them).") var flowSteps = 1500

@@ -25,7 +25,8 @@ struct DiscreteVAEOptions: ParsableArguments {
     @Option(help: "Smallest temperature τ_min.") var tauMin: Float = 0.5
     @Option(help: "Steps between temperature updates.") var annealEvery = 1000
     @Option(help: "Seed of the run's key.", transform: seedArgument) var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir")) var data: String?
+    @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
+        transform: pathArgument) var data: String?
 
     func validate() throws { try checkHidden(hidden, example: "512,256") }
 
@@ -51,8 +52,10 @@ struct DiscreteVAETrainCommand: ParsableCommand {
     @OptionGroup var options: DiscreteVAEOptions
     @Option(help: "Gradient estimator.") var estimator = "gumbel-softmax"
     @Option(help: "Total epochs to reach.") var epochs = 10
-    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
-    @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run")) var resume: String?
+    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
+        transform: pathArgument) var out: String?
+    @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run"),
+        transform: pathArgument) var resume: String?
     @Flag(help: "Print one JSON object per epoch.") var json = false
 
     func validate() throws {
@@ -92,10 +95,10 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
         of other estimators, only when --temperature is given).
         """)
 
-    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Latent samples per test image (more gives a smaller standard error).") var samples = 10
     @Option(help: "Temperature of the relaxed objective (default: the run's current τ; other estimators' runs skip it).") var temperature: Float?
-    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
+    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir"), transform: pathArgument) var data: String?
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     func validate() throws {
@@ -145,7 +148,8 @@ struct DiscreteVAECompareCommand: ParsableCommand {
     @OptionGroup var options: DiscreteVAEOptions
     @Option(help: "Epochs per estimator.") var epochs = 10
     @Option(help: "Comma-separated estimators (default: every one that applies).") var estimators: String?
-    @Option(help: ArgumentHelp("Folder for the HTML report and each estimator's run.", valueName: "dir")) var out = "reparam-dvae-compare"
+    @Option(help: ArgumentHelp("Folder for the HTML report and each estimator's run.", valueName: "dir"),
+        transform: pathArgument) var out = "reparam-dvae-compare"
     @Flag(help: "Print one JSON object per estimator.") var json = false
 
     var chosen: [String] {

@@ -83,9 +83,11 @@ struct FlowTaskOptions: ParsableArguments {
     var task: String?
     @Option(
         name: .customLong("data"),
-        help: ArgumentHelp("Training points, CSV, one point per row (instead of --task).", valueName: "csv"))
+        help: ArgumentHelp("Training points, CSV, one point per row (instead of --task).", valueName: "csv"),
+        transform: pathArgument)
     var trainFile: String?
-    @Option(name: .customLong("test"), help: ArgumentHelp("Test points, CSV (with --data).", valueName: "csv"))
+    @Option(name: .customLong("test"), help: ArgumentHelp("Test points, CSV (with --data).", valueName: "csv"),
+            transform: pathArgument)
     var testFile: String?
 
     /// Not `validate()`: ArgumentParser would run that for `--resume` too, which needs no task.
@@ -145,12 +147,15 @@ struct FlowTrainCommand: ParsableCommand {
     @Option(help: "planar, radial, realnvp, maf, iaf, spline or spline-ar.") var flow: FlowKind = .spline
     @OptionGroup var options: FlowOptions
     @OptionGroup var kernels: KernelOptions
-    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"))
+    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
+        transform: pathArgument)
     var out: String?
     @Option(
-        help: ArgumentHelp("Continue the run in this folder (to its --steps, or more with --steps).", valueName: "run"))
+        help: ArgumentHelp("Continue the run in this folder (to its --steps, or more with --steps).", valueName: "run"),
+            transform: pathArgument)
     var resume: String?
-    @Option(help: ArgumentHelp("Write an HTML report with density plots into this folder.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write an HTML report with density plots into this folder.", valueName: "dir"),
+        transform: pathArgument)
     var report: String?
     @Flag(help: "Print one JSON object per evaluation; the last line sums up the run.") var json = false
 
@@ -286,10 +291,11 @@ struct FlowSampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample", abstract: "Draw points from a trained flow, as CSV.")
 
-    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Number of points.") var count = 1000
     @Option(help: "Seed of the sampling key.", transform: seedArgument) var seed: UInt64 = 1
-    @Option(help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "file"),
+        transform: pathArgument) var out: String?
 
     func validate() throws {
         guard (1...10_000_000).contains(count) else {
@@ -301,7 +307,8 @@ struct FlowSampleCommand: ParsableCommand {
         let trainer = try loadFlowRun(runFolder)
         let text = PointsCSV.text(trainer.sample(count, key: RandomKey(seed: seed)))
         if let out {
-            do { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+            let file = URL(fileURLWithPath: out)
+            do { try savingProtected { try Data(text.utf8).write(to: file, options: .atomic) } } catch {
                 throw CommandFailure(description: "cannot write \(out): \(error.localizedDescription)")
             }
         } else {
@@ -314,8 +321,9 @@ struct FlowDensityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "density", abstract: "Print log p(x) of a trained flow at points from a CSV file.")
 
-    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
-    @Option(help: ArgumentHelp("Points, CSV, one per row.", valueName: "csv")) var points: String
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
+    @Option(help: ArgumentHelp("Points, CSV, one per row.", valueName: "csv"),
+        transform: pathArgument) var points: String
 
     func run() throws {
         let trainer = try loadFlowRun(runFolder)
@@ -369,7 +377,8 @@ struct FlowCompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated flows.", valueName: "list")) var flows = "planar,realnvp,spline"
     @OptionGroup var options: FlowOptions
     @OptionGroup var kernels: KernelOptions
-    @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir")) var report = "reparam-flow-report"
+    @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir"),
+        transform: pathArgument) var report = "reparam-flow-report"
     @Flag(help: "Print one JSON object per flow.") var json = false
 
     var kinds: [FlowKind?] {
@@ -421,7 +430,8 @@ struct FlowDataCommand: ParsableCommand {
         help: ArgumentHelp(
             "two-moons, eight-gaussians, checkerboard, rings, pinwheel or swiss-roll.", valueName: "name"))
     var task: String
-    @Option(help: ArgumentHelp("Folder for train.csv and test.csv.", valueName: "dir")) var out: String
+    @Option(help: ArgumentHelp("Folder for train.csv and test.csv.", valueName: "dir"),
+        transform: pathArgument) var out: String
     @Option(help: "Training points.") var trainCount = 20_000
     @Option(help: "Test points.") var testCount = 10_000
 
@@ -441,7 +451,8 @@ struct FlowDataCommand: ParsableCommand {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             for (name, points) in [("train.csv", data.train), ("test.csv", data.test)] {
-                try Data(PointsCSV.text(points).utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
+                let file = folder.appendingPathComponent(name)
+                try savingProtected { try Data(PointsCSV.text(points).utf8).write(to: file, options: .atomic) }
             }
         } catch { throw CommandFailure(description: "cannot write into \(out): \(error.localizedDescription)") }
         print("Wrote \(data.train.shape[0]) training and \(data.test.shape[0]) test points to \(folder.path)")

@@ -19,7 +19,8 @@ extension TestFunction: ExpressibleByArgument {}
 /// Flags every lab command shares: output format, report folder, seed.
 struct LabOutput: ParsableArguments {
     @Flag(help: "Print one JSON object per line instead of a table.") var json = false
-    @Option(help: ArgumentHelp("Also write an HTML report with SVG and PNG charts into this folder.", valueName: "dir")) var report: String?
+    @Option(help: ArgumentHelp("Also write an HTML report with SVG and PNG charts into this folder.", valueName: "dir"),
+        transform: pathArgument) var report: String?
     @Option(help: "Seed of the random key.", transform: seedArgument) var seed: UInt64 = 0
 
     var key: RandomKey { RandomKey(seed: seed) }
@@ -219,7 +220,8 @@ struct PolicyGradientLabCommand: ParsableCommand {
     var env: EnvironmentKind = .pendulum
     @Option(
         name: .customLong("run"),
-        help: "A SAC run folder (rl train --out) to take the actor and critics from, instead of training.")
+        help: "A SAC run folder (rl train --out) to take the actor and critics from, instead of training.",
+        transform: pathArgument)
     var runFolder: String?
     @Option(parsing: .unconditional, help: "SAC steps to train when no --run is given.") var trainSteps = 5000
     @Option(parsing: .unconditional, help: "States in the fixed batch (from the replay buffer).") var states = 256

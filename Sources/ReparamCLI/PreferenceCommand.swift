@@ -38,7 +38,8 @@ struct PreferenceTrainCommand: ParsableCommand {
     var stepCount: Int { steps ?? (method.samples ? 2000 : 10_000) }
     @Option(help: "Seed (the problem: corpus, π_ref, reward, pairs; and the method's draws).",
             transform: seedArgument) var seed: UInt64 = 0
-    @Option(help: "Folder for an exported CSV of every sequence: π, π_ref, π*, r*.") var export: String?
+    @Option(help: "Folder for an exported CSV of every sequence: π, π_ref, π*, r*.",
+        transform: pathArgument) var export: String?
     @Flag(help: "Print one JSON object as the last line.") var json = false
     @OptionGroup var kernels: KernelOptions
 
@@ -94,7 +95,7 @@ struct PreferenceTrainCommand: ParsableCommand {
                 + "\(exp(problem.optimumLogProbabilities[i])),\(problem.rewards[i])\n"
         }
         let url = URL(fileURLWithPath: folder).appendingPathComponent("sequences.csv")
-        do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
+        do { try savingProtected { try Data(text.utf8).write(to: url, options: .atomic) } } catch {
             throw CommandFailure(description: "cannot write \(url.path): \(error.localizedDescription)")
         }
         FileHandle.standardError.write(Data("exported \(url.path)\n".utf8))

@@ -45,9 +45,11 @@ struct RLTrainCommand: ParsableCommand {
     var algo: AlgorithmKind?
     @Option(parsing: .unconditional, help: "Environment steps (all copies together); with --resume, the new total.")
     var steps: Int?
-    @Option(help: "Run folder to create: checkpoint.safetensors (after every evaluation), metrics.jsonl.")
+    @Option(help: "Run folder to create: checkpoint.safetensors (after every evaluation), metrics.jsonl.",
+        transform: pathArgument)
     var out: String?
-    @Option(help: "Run folder to continue (its saved options apply; --steps may extend it).") var resume: String?
+    @Option(help: "Run folder to continue (its saved options apply; --steps may extend it).",
+        transform: pathArgument) var resume: String?
     @Option(help: "Seed of the run's key (networks, exploration, resets).",
             transform: seedArgument) var seed: UInt64 = 0
     @Option(
@@ -169,7 +171,7 @@ struct RLEvalCommand: ParsableCommand {
               reparam rl eval runs/ppo-cartpole --episodes 100
             """)
 
-    @Argument(help: "Run folder written by `rl train --out`.") var folder: String
+    @Argument(help: "Run folder written by `rl train --out`.", transform: pathArgument) var folder: String
     @Option(parsing: .unconditional, help: "Episodes (1-10000).") var episodes = 100
     @Option(help: "Seed of the episodes' start states.", transform: seedArgument) var seed: UInt64 = 0
     @Flag(help: "Print one JSON object.") var json = false
@@ -271,7 +273,9 @@ struct RLCompareCommand: ParsableCommand {
             }
             if result.stopped {
                 bar.finish()
-                throw CommandFailure(description: "interrupted in run \(i + 1) of \(runs.count); nothing was written")
+                FileHandle.standardError.write(
+                    Data("\(interruption.name) in run \(i + 1) of \(runs.count); nothing was written\n".utf8))
+                throw interruption.exit
             }
             results.append(result)
         }

@@ -13,6 +13,7 @@ struct ReparamCommand: ParsableCommand {
     /// The parser reads `--epochs -1` as a flag missing its value and `-1` as an unknown option;
     /// joined into `--epochs=-1` the value reaches validation, which names the allowed range.
     static func main() {
+        installQuitHandlers()
         main(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
     }
 }
@@ -47,6 +48,13 @@ func seedArgument(_ text: String) throws -> UInt64 {
         throw ValidationError("a seed is a whole number from 0 to \(UInt64.max)")
     }
     return seed
+}
+
+/// A file or folder path given to a flag: an empty one would name the current folder (and a
+/// command would then read or write there), so it is refused by name.
+func pathArgument(_ text: String) throws -> String {
+    guard !text.isEmpty else { throw ValidationError("a path must not be empty") }
+    return text
 }
 
 /// The items of a comma-separated flag value, trimmed, empty ones kept: "a,,b" and "" hold an

@@ -17,12 +17,7 @@ nonisolated(unsafe) var signalDuringSave: sig_atomic_t = 0
 /// the run to save and stop. A second signal quits at once, except during a checkpoint write,
 /// which it lets finish (`savingCheckpoint`) so no half-written file is left.
 func installStopHandlers() {
-    // A launcher may start us with these signals blocked (a process inherits the spawning
-    // thread's mask); blocked, they would wait until the run ended on its own.
-    var set = sigset_t()
-    sigemptyset(&set)
-    for signalNumber in [SIGINT, SIGTERM] { sigaddset(&set, signalNumber) }
-    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    unblockStopSignals()
     for signalNumber in [SIGINT, SIGTERM] {
         signal(signalNumber) { received in
             if interruptRequested == 0 {
@@ -36,6 +31,33 @@ func installStopHandlers() {
     }
 }
 
+/// Until a command installs its stop handlers, SIGINT and SIGTERM end it at once with a message and
+/// the status 128 + the signal's number, not death by the signal; a file write in progress
+/// (`savingProtected`) finishes first, so no temporary file is left.
+func installQuitHandlers() {
+    unblockStopSignals()
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber) { received in
+            if savingCheckpoint != 0 {
+                signalDuringSave = received
+                return
+            }
+            let message: StaticString = "\ninterrupted: stopped before finishing\n"
+            _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+            _exit(128 + received)
+        }
+    }
+}
+
+/// A launcher may start us with these signals blocked (a process inherits the spawning thread's
+/// mask); blocked, they would wait until the command ended on its own.
+private func unblockStopSignals() {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for signalNumber in [SIGINT, SIGTERM] { sigaddset(&set, signalNumber) }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
 /// `body` (a checkpoint write) protected from a second signal, which then ends the process
 /// right after it.
 func savingProtected<R>(_ body: () throws -> R) rethrows -> R {
@@ -43,7 +65,7 @@ func savingProtected<R>(_ body: () throws -> R) rethrows -> R {
     defer {
         savingCheckpoint = 0
         if signalDuringSave != 0 {
-            FileHandle.standardError.write(Data("a second signal during the save: quitting after it\n".utf8))
+            FileHandle.standardError.write(Data("interrupted during a file write: quitting after it\n".utf8))
             _exit(128 + signalDuringSave)
         }
     }

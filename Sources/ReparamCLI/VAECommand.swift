@@ -103,7 +103,8 @@ struct VAETrainCommand: ParsableCommand {
         Ctrl-C or SIGTERM saves a checkpoint and stops; `--resume RUN` continues bit-exactly.
         """)
 
-    @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir")) var data: String?
+    @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
+        transform: pathArgument) var data: String?
     @Option(help: "Total epochs to reach (with --resume: continue until this many).") var epochs = 10
     @Option(help: "Comma-separated hidden layer sizes.") var hidden = "400"
     @Option(help: "Latent dimensions.") var latent = 20
@@ -126,8 +127,10 @@ struct VAETrainCommand: ParsableCommand {
                                valueName: "k"))
     var flowSteps: Int?
     @Option(help: "Seed of the run's key.", transform: seedArgument) var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run")) var out: String?
-    @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run")) var resume: String?
+    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
+        transform: pathArgument) var out: String?
+    @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run"),
+        transform: pathArgument) var resume: String?
     @Flag(help: "Print one JSON object per epoch instead of a table row.") var json = false
 
     var configurationFromFlags: VAEConfiguration {
@@ -210,10 +213,10 @@ struct VAEEvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Test negative log-likelihood by importance sampling: −L_k with k samples per image (Burda et al.: k = 5000).")
 
-    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Importance samples per image.") var k = 5000
     @Option(help: "Evaluate only the first N test images (default: all 10000).") var limit: Int?
-    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
+    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir"), transform: pathArgument) var data: String?
     @Option(help: "Seed of the evaluation's key.", transform: seedArgument) var seed: UInt64 = 1
     @Flag(help: "Print the result as one JSON object.") var json = false
 
@@ -251,9 +254,10 @@ struct VAEEvalCommand: ParsableCommand {
 struct VAESampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sample", abstract: "A PNG grid of p(x|z) means for z drawn from the prior.")
 
-    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Images in the grid.") var count = 64
-    @Option(help: ArgumentHelp("PNG file to write (default: RUN/samples.png).", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("PNG file to write (default: RUN/samples.png).", valueName: "file"),
+        transform: pathArgument) var out: String?
     @Option(help: "Seed of the prior draws.", transform: seedArgument) var seed: UInt64 = 0
     @Option(help: "Pixels per image pixel.") var scale = 2
 
@@ -273,10 +277,11 @@ struct VAEReconstructCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconstruct", abstract: "A PNG of test images (odd rows) above their reconstructions from the posterior mean (even rows).")
 
-    @Argument(help: ArgumentHelp("The run folder.", valueName: "run")) var runFolder: String
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Test images to reconstruct.") var count = 32
-    @Option(help: ArgumentHelp("PNG file to write (default: RUN/reconstructions.png).", valueName: "file")) var out: String?
-    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir")) var data: String?
+    @Option(help: ArgumentHelp("PNG file to write (default: RUN/reconstructions.png).", valueName: "file"),
+        transform: pathArgument) var out: String?
+    @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir"), transform: pathArgument) var data: String?
     @Option(help: "Pixels per image pixel.") var scale = 2
 
     func validate() throws {
@@ -303,7 +308,8 @@ struct VAEReconstructCommand: ParsableCommand {
 func writeGrid(_ images: Tensor, to path: String, columns: Int, scale: Int) throws {
     let rows = (0..<images.shape[0]).map { Array(images.scalars[($0 * 784)..<(($0 + 1) * 784)]) }
     do {
-        try PNG.grid(rows, side: 28, columns: columns, scale: scale).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let png = PNG.grid(rows, side: 28, columns: columns, scale: scale)
+        try savingProtected { try png.write(to: URL(fileURLWithPath: path), options: .atomic) }
     } catch {
         throw CommandFailure(description: "cannot write \(path): \(error.localizedDescription)")
     }

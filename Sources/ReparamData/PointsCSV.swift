@@ -3,6 +3,7 @@ import ReparamTensor
 
 /// Points as CSV: one point per row, coordinates separated by commas, every row the same
 /// length. A first row that is not numeric is a header and skipped; blank lines are skipped.
+/// Lines may end in LF or CRLF.
 public enum PointsCSV {
     /// The points of `url` as [rows, coordinates]; a malformed row is reported with its line
     /// number and what is wrong with it.
@@ -14,14 +15,21 @@ public enum PointsCSV {
         }
         var scalars: [Float] = []
         var width: Int?
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var header = false, firstRow = true
+        // Split on any line break: "\r\n" is one Character in Swift, so splitting on "\n" alone
+        // would leave a CRLF file as one line.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let row = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if row.isEmpty { continue }
             let fields = row.split(separator: ",", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             let values = fields.map { Float($0) }
-            if width == nil && scalars.isEmpty && values.allSatisfy({ $0 == nil }) { continue }  // a header
+            defer { firstRow = false }
+            if firstRow && values.allSatisfy({ $0 == nil }) {  // a header, only as the first row
+                header = true
+                continue
+            }
             if let column = values.firstIndex(where: { $0 == nil }) {
                 throw fail("line \(index + 1): field \(column + 1), '\(fields[column])', is not a number")
             }
@@ -34,7 +42,9 @@ public enum PointsCSV {
             width = values.count
             scalars += values.map { $0! }
         }
-        guard let width else { throw fail("holds no points") }
+        guard let width else {
+            throw fail(header ? "holds a header and no points (fields are separated by commas)" : "holds no points")
+        }
         return Tensor(shape: [scalars.count / width, width], scalars: scalars)
     }
 

@@ -49,18 +49,18 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
 
     public var problems: [String] {
         var out: [String] = []
-        if !["bernoulli", "categorical"].contains(latent) { out.append("latent must be bernoulli or categorical, got '\(latent)'") }
-        if variables < 1 || variables > 10_000 { out.append("variables must be 1…10000, got \(variables)") }
-        if latent == "categorical" && (classes < 2 || classes > 1000) { out.append("classes must be 2…1000, got \(classes)") }
-        if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("hidden sizes must be 1…100000, got \(hidden)") }
-        if Activation(named: activation) == nil { out.append("activation must be relu, tanh or sigmoid, got '\(activation)'") }
+        if !["bernoulli", "categorical"].contains(latent) { out.append("--latent must be bernoulli or categorical, got '\(latent)'") }
+        if variables < 1 || variables > 10_000 { out.append("--variables must be 1…10000, got \(variables)") }
+        if latent == "categorical" && (classes < 2 || classes > 1000) { out.append("--classes must be 2…1000, got \(classes)") }
+        if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("--hidden sizes must be 1…100000, got \(hidden)") }
+        if Activation(named: activation) == nil { out.append("--activation must be relu, tanh or sigmoid, got '\(activation)'") }
         if let initializer, Initializer(named: initializer) == nil {
-            out.append("initializer must be pytorch or glorot, got '\(initializer)'")
+            out.append("--initializer must be pytorch or glorot, got '\(initializer)'")
         }
-        if batchSize < 1 || batchSize > 100_000 { out.append("batch size must be 1…100000, got \(batchSize)") }
-        if !(learningRate > 0 && learningRate.isFinite) { out.append("learning rate must be positive, got \(learningRate)") }
+        if batchSize < 1 || batchSize > 100_000 { out.append("--batch must be 1…100000, got \(batchSize)") }
+        if !(learningRate > 0 && learningRate.isFinite) { out.append("--lr must be positive and finite, got \(learningRate)") }
         if !DiscreteVAEConfiguration.estimators.contains(estimator) {
-            out.append("estimator must be one of \(DiscreteVAEConfiguration.estimators.joined(separator: ", ")), got '\(estimator)'")
+            out.append("--estimator must be one of \(DiscreteVAEConfiguration.estimators.joined(separator: ", ")), got '\(estimator)'")
         } else if !DiscreteVAEConfiguration.estimators(for: latent).contains(estimator) {
             out.append("\(estimator) needs Bernoulli latents (--latent bernoulli)")
         }

@@ -47,19 +47,19 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     public var problems: [String] {
         var out: [String] = []
         if inputSize <= 0 { out.append("input size must be positive, got \(inputSize)") }
-        if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("hidden sizes must be 1…100000, got \(hidden)") }
-        if latent <= 0 || latent > 10_000 { out.append("latent size must be 1…10000, got \(latent)") }
-        if Activation(named: activation) == nil { out.append("activation must be relu, tanh or sigmoid, got '\(activation)'") }
-        if Initializer(named: initializer) == nil { out.append("initializer must be pytorch or glorot, got '\(initializer)'") }
-        if batchSize <= 0 || batchSize > 1_000_000 { out.append("batch size must be 1…1000000, got \(batchSize)") }
-        if !(learningRate > 0 && learningRate.isFinite) { out.append("learning rate must be positive, got \(learningRate)") }
-        if !(adamEpsilon > 0 && adamEpsilon.isFinite) { out.append("Adam epsilon must be positive, got \(adamEpsilon)") }
-        if !["elbo", "elbo-mc", "iwae"].contains(objective) { out.append("objective must be elbo, elbo-mc or iwae, got '\(objective)'") }
-        if samples < 1 || samples > 10_000 { out.append("k must be 1…10000, got \(samples)") }
+        if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("--hidden sizes must be 1…100000, got \(hidden)") }
+        if latent <= 0 || latent > 10_000 { out.append("--latent must be 1…10000, got \(latent)") }
+        if Activation(named: activation) == nil { out.append("--activation must be relu, tanh or sigmoid, got '\(activation)'") }
+        if Initializer(named: initializer) == nil { out.append("--initializer must be pytorch or glorot, got '\(initializer)'") }
+        if batchSize <= 0 || batchSize > 1_000_000 { out.append("--batch must be 1…1000000, got \(batchSize)") }
+        if !(learningRate > 0 && learningRate.isFinite) { out.append("--lr must be positive and finite, got \(learningRate)") }
+        if !(adamEpsilon > 0 && adamEpsilon.isFinite) { out.append("--adam-epsilon must be positive and finite, got \(adamEpsilon)") }
+        if !["elbo", "elbo-mc", "iwae"].contains(objective) { out.append("--objective must be elbo, elbo-mc or iwae, got '\(objective)'") }
+        if samples < 1 || samples > 10_000 { out.append("--k must be 1…10000, got \(samples)") }
         if objective != "iwae" && samples != 1 { out.append("k = \(samples) needs --objective iwae (the ELBO uses one sample)") }
-        if ImportanceWeightedGradient(rawValue: gradient) == nil { out.append("gradient must be standard, stl or dreg, got '\(gradient)'") }
+        if ImportanceWeightedGradient(rawValue: gradient) == nil { out.append("--gradient must be standard, stl or dreg, got '\(gradient)'") }
         if objective == "elbo" && gradient != "standard" { out.append("--gradient \(gradient) needs --objective iwae or elbo-mc") }
-        if !["constant", "iwae"].contains(schedule) { out.append("schedule must be constant or iwae, got '\(schedule)'") }
+        if !["constant", "iwae"].contains(schedule) { out.append("--schedule must be constant or iwae, got '\(schedule)'") }
         if posteriorKind == .diagonal && (flowSteps ?? 0) != 0 {
             out.append("--flow-steps \(flowSteps!) needs --posterior planar or iaf")
         }

@@ -227,13 +227,18 @@ struct FlowFixtures: Decodable {
         defer { try? FileManager.default.removeItem(at: url) }
         let cases: [(String, String)] = [
             ("x,y\n1,2\n3,abc\n", "line 3"), ("1,2\n3\n", "line 2"), ("1,2\n\n4,nan\n", "line 3"),
-            ("x,y\n", "no points"),
+            ("x,y\n", "a header and no points"),
+            // Only the first row may be a header: a second non-numeric row is an error, not another header.
+            ("a,b\nc,d\n", "line 2: field 1, 'c'"), ("0.1;0.2\n", "separated by commas"),
         ]
         for (text, expected) in cases {
             try Data(text.utf8).write(to: url)
             #expect { try PointsCSV.read(url) } throws: { "\($0)".contains(expected) }
         }
         try Data("x1,x2,x3\n1,2,3\n\n-4,5.5,6e-1\n".utf8).write(to: url)
+        #expect(try PointsCSV.read(url) == Tensor(shape: [2, 3], scalars: [1, 2, 3, -4, 5.5, 0.6]))
+        // Windows line endings read the same.
+        try Data("x1,x2,x3\r\n1,2,3\r\n\r\n-4,5.5,6e-1\r\n".utf8).write(to: url)
         #expect(try PointsCSV.read(url) == Tensor(shape: [2, 3], scalars: [1, 2, 3, -4, 5.5, 0.6]))
     }
 }

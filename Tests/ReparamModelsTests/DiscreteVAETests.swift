@@ -189,7 +189,7 @@ struct DiscreteVAEConfigurationTests {
         configuration.initializer = nil
         #expect(configuration.makeModel(key: RandomKey(seed: 1)).encoder.layers[0].bias.scalars.contains { $0 != 0 })
         configuration.initializer = "xavier"
-        #expect(configuration.problems == ["initializer must be pytorch or glorot, got 'xavier'"])
+        #expect(configuration.problems == ["--initializer must be pytorch or glorot, got 'xavier'"])
 
         var saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DiscreteVAEConfiguration())) as! [String: Any]
         saved["initializer"] = nil
