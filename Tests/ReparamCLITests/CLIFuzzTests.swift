@@ -296,7 +296,7 @@ struct CLIFuzzTests {
         for (kind, commands) in readers.sorted(by: { $0.key < $1.key }) {
             let original = try Data(contentsOf: URL(fileURLWithPath: workspace.run(kind))
                 .appendingPathComponent("checkpoint.safetensors"))
-            for (label, bytes) in corruptions(of: original) {
+            for (label, bytes) in corruptions(of: original) + headerEdits(of: original) {
                 for command in commands { cases.append(("\(kind) \(label): \(command[0]) \(command[1])", kind, bytes, command)) }
             }
         }
@@ -421,6 +421,28 @@ struct CLIFuzzTests {
         }.compactMap { $0 }
         report(problems, of: cases.count)
     }
+}
+
+/// A safetensors file with its JSON header edited but its length kept: a digit (of a shape, an
+/// offset or a saved configuration) replaced by a letter, a quote by an apostrophe, at a few places.
+private func headerEdits(of data: Data) -> [(String, Data)] {
+    guard data.count >= 8 else { return [] }
+    let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    guard length > 0, 8 + length <= data.count else { return [] }
+    var out: [(String, Data)] = []
+    for (target, replacement, name) in [(UInt8(ascii: "7"), UInt8(ascii: "x"), "a digit 7"),
+                                        (UInt8(ascii: "2"), UInt8(ascii: "q"), "a digit 2"),
+                                        (UInt8(ascii: "\""), UInt8(ascii: "'"), "a quote")] {
+        let positions = (8..<(8 + length)).filter { data[data.startIndex + $0] == target }
+        for (which, position) in [("first", positions.first), ("middle", positions.isEmpty ? nil : positions[positions.count / 2]),
+                                  ("last", positions.last)] {
+            guard let position else { continue }
+            var edited = data
+            edited[edited.startIndex + position] = replacement
+            out.append(("header: \(which) \(name) replaced", edited))
+        }
+    }
+    return out
 }
 
 /// One expectation for a batch of cases, listing the first failures.
