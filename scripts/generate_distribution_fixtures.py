@@ -61,13 +61,31 @@ def cases():
     for df, loc, scale in [(1.0, 0.0, 1.0), (3.5, -1.0, 0.5), (30.0, 2.0, 3.0), (0.7, 0.0, 1e-4)]:
         df, loc, scale = f32(df), f32(loc), f32(scale)
         yield "StudentT", {"degreesOfFreedom": df, "loc": loc, "scale": scale}, stats.t(df, loc, scale)
-    for loc, scale, low, high in [(0.0, 1.0, -1.0, 2.0), (1.0, 0.5, 1.5, 4.0), (-2.0, 2.0, -10.0, -3.0), (0.0, 1.0, 5.0, 9.0)]:
+    # The last six lie 20-37σ from loc (one-sided ones with an infinite bound): the mass Z is
+    # 1e-89 to 1e-300 there, which only a Double, log-space evaluation keeps.
+    for loc, scale, low, high in [(0.0, 1.0, -1.0, 2.0), (1.0, 0.5, 1.5, 4.0), (-2.0, 2.0, -10.0, -3.0), (0.0, 1.0, 5.0, 9.0),
+                                  (0.0, 1.0, 20.0, 31.0), (0.0, 1.0, -31.0, -20.0), (3.0, 0.5, 18.0, 21.0),
+                                  (0.0, 1.0, 25.0, math.inf), (0.0, 1.0, -math.inf, -30.0), (0.0, 1.0, 36.0, 37.0)]:
         loc, scale, low, high = f32(loc), f32(scale), f32(low), f32(high)
         dist = stats.truncnorm((low - loc) / scale, (high - loc) / scale, loc, scale)
         yield "TruncatedNormal", {"loc": loc, "scale": scale, "low": low, "high": high}, dist
     for scale, alpha in [(1.0, 3.0), (0.5, 1.5), (2.0, 0.7), (1.0, 1e3)]:
         scale, alpha = f32(scale), f32(alpha)
         yield "Pareto", {"scale": scale, "alpha": alpha}, stats.pareto(b=alpha, scale=scale)
+
+
+def truncnorm_entropy(p):
+    """log(√(2πe)·σ·Z) + (αφ(α) − βφ(β))/(2Z) in 60-digit arithmetic: scipy's own formula, which
+    in double gives NaN once Z underflows (bounds 20σ and more from loc)."""
+    import mpmath
+    mpmath.mp.dps = 60
+    loc, scale = mpmath.mpf(p["loc"]), mpmath.mpf(p["scale"])
+    a, b = (mpmath.mpf(p["low"]) - loc) / scale, (mpmath.mpf(p["high"]) - loc) / scale
+    cdf = lambda x: mpmath.ncdf(x)
+    pdf = lambda x: mpmath.npdf(x) if mpmath.isfinite(x) else mpmath.mpf(0)
+    xpdf = lambda x: x * mpmath.npdf(x) if mpmath.isfinite(x) else mpmath.mpf(0)
+    z = cdf(-a) - cdf(-b) if a > 0 else cdf(b) - cdf(a)
+    return float(mpmath.log(mpmath.sqrt(2 * mpmath.pi * mpmath.e) * scale * z) + (xpdf(a) - xpdf(b)) / (2 * z))
 
 
 def finite_or_string(x):
@@ -88,11 +106,11 @@ def main():
         points = [x for x in points if math.isfinite(x) and dist.pdf(x) > 0 and math.isfinite(dist.logpdf(x)) and x < upper]
         out.append({
             "family": family,
-            "params": params,
+            "params": {k: finite_or_string(v) for k, v in params.items()},
             "x": points,
             "logProb": [float(dist.logpdf(x)) for x in points],
             "cdf": [float(dist.cdf(x)) for x in points],
-            "entropy": finite_or_string(dist.entropy()),
+            "entropy": finite_or_string(truncnorm_entropy(params) if family == "TruncatedNormal" else dist.entropy()),
             # An undefined mean (Student's t with ν ≤ 1) is NaN here, as for Cauchy and in torch;
             # scipy reports +∞ for it.
             "mean": "nan" if family == "StudentT" and params["degreesOfFreedom"] <= 1 else finite_or_string(dist.mean()),

@@ -44,6 +44,20 @@ func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, _ c: Tensor, of family: S
     return (t(value), t(da), t(db), t(dc))
 }
 
+/// The two-argument form of `elementwiseWithPartials`: (f, ∂f/∂a, ∂f/∂b).
+func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, of family: String, _ element: (Double, Double) -> (Double, Double, Double))
+    -> (value: Tensor, Tensor, Tensor) {
+    let shape = joinedShape(a.shape, b.shape, of: family)
+    let x = a.broadcasted(to: shape).scalars, y = b.broadcasted(to: shape).scalars
+    var value = [Float](), da = [Float](), db = [Float]()
+    for i in 0..<x.count {
+        let (f, fa, fb) = element(Double(x[i]), Double(y[i]))
+        value.append(Float(f)); da.append(Float(fa)); db.append(Float(fb))
+    }
+    func t(_ s: [Float]) -> Tensor { Tensor(shape: shape, scalars: s) }
+    return (t(value), t(da), t(db))
+}
+
 @derivative(of: gammaLogDensity)
 func vjpGammaLogDensity(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
     -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
@@ -58,6 +72,16 @@ func pullbackFromPartials(_ forward: (value: Tensor, Tensor, Tensor, Tensor), _ 
     return (value, { g in
         if g.isShapelessZero { return (.zero, .zero, .zero) }
         return ((g * da).unbroadcast(to: a), (g * db).unbroadcast(to: b), (g * dc).unbroadcast(to: c))
+    })
+}
+
+/// The two-argument form of `pullbackFromPartials`.
+func pullbackFromPartials(_ forward: (value: Tensor, Tensor, Tensor), _ a: [Int], _ b: [Int])
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    let (value, da, db) = forward
+    return (value, { g in
+        if g.isShapelessZero { return (.zero, .zero) }
+        return ((g * da).unbroadcast(to: a), (g * db).unbroadcast(to: b))
     })
 }
 

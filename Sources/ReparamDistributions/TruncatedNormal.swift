@@ -4,8 +4,9 @@ import ReparamTensor
 
 /// N(loc, scale²) restricted to [low, high]. Draws by the inverse CDF in Double, on the side of
 /// the interval that keeps precision; gradients by implicit reparameterization through the
-/// truncated CDF. Bounds beyond ±37 standard deviations from loc lose the interval's mass in
-/// Double and are not supported.
+/// truncated CDF. The interval's mass Z, the CDF, the quantile and the entropy are computed in
+/// Double (log Z in log space), so intervals up to ±37 standard deviations from loc keep their
+/// precision; beyond that Z underflows Double and the family is not supported.
 public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var loc: Tensor
     public var scale: Tensor
@@ -56,34 +57,19 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         return implicitlyReparameterized(z, cdfAtSample: cdf(z), density: density)
     }
 
+    /// The standardized bounds α = (low − μ)/σ and β = (high − μ)/σ at the batch shape.
     @differentiable(reverse)
-    func standardCDF(_ x: Tensor) -> Tensor { 0.5 * erfc(-x / 1.41421356237) }
-
-    /// Φ(−x) = ½ erfc(x/√2): accurate where Φ(x) rounds to 1.
-    @differentiable(reverse)
-    func standardSurvival(_ x: Tensor) -> Tensor { 0.5 * erfc(x / 1.41421356237) }
-
-    /// 1 where the interval lies above loc (α > 0): there the upper-tail forms keep the digits
-    /// that Φ(β) − Φ(α) would cancel.
-    var upperMask: Tensor {
-        let shape = batchShape
-        let alpha = ((low - loc) / scale).broadcasted(to: shape)
-        return alpha.map { $0 > 0 ? 1 : 0 }
-    }
-
-    /// Φ at the standardized bounds, each side in the form that keeps its precision.
-    @differentiable(reverse)
-    var normalizer: Tensor {
+    var standardBounds: (alpha: Tensor, beta: Tensor) {
         let shape = withoutDerivative(at: self).batchShape
-        let alpha = expand((low - loc) / scale, to: shape), beta = expand((high - loc) / scale, to: shape)
-        return select(withoutDerivative(at: upperMask), standardSurvival(alpha) - standardSurvival(beta),
-                      standardCDF(beta) - standardCDF(alpha))
+        return (expand((low - loc) / scale, to: shape), expand((high - loc) / scale, to: shape))
     }
 
-    /// −½ξ² − log σ − ½ log 2π − log Z on [low, high], ξ = (x − μ)/σ, Z = Φ(β) − Φ(α)
+    /// −½ξ² − log Z − log σ − ½ log 2π on [low, high], ξ = (x − μ)/σ, Z = Φ(β) − Φ(α); the first
+    /// two in Double (at 36σ each is about 650 and their sum about 3); −∞ outside.
     @differentiable(reverse)
     public func logProb(_ value: Tensor) -> Tensor {
-        let formula = -0.5 * square((value - loc) / scale) - log(scale) - halfLogTwoPi - log(normalizer)
+        let (alpha, beta) = standardBounds
+        let formula = truncatedNormalStandardLogDensity(alpha, beta, (value - loc) / scale) - log(scale) - halfLogTwoPi
         let shape = withoutDerivative(at: formula.shape)
         let v = withoutDerivative(at: value.broadcasted(to: shape)), lo = withoutDerivative(at: low.broadcasted(to: shape))
         let hi = withoutDerivative(at: high.broadcasted(to: shape))
@@ -91,34 +77,25 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         return select(inside, formula, withoutDerivative(at: Tensor(repeating: -.infinity, shape: shape)))
     }
 
-    /// (Φ(ξ) − Φ(α))/Z, or (Φ(−α) − Φ(−ξ))/Z above loc; clamped to [0, 1]
+    /// (Φ(ξ) − Φ(α))/Z, in Double on the side of zero that keeps precision; 0 below low, 1 above high.
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor {
-        let shape = withoutDerivative(at: joinedShape(value.shape, batchShape, of: "TruncatedNormal"))
-        let xi = expand((value - loc) / scale, to: shape), alpha = expand((low - loc) / scale, to: shape)
-        let z = expand(normalizer, to: shape)
-        let mask = withoutDerivative(at: upperMask.broadcasted(to: shape))
-        let level = select(mask, standardSurvival(alpha) - standardSurvival(xi), standardCDF(xi) - standardCDF(alpha))
-        return clamp(level / z, min: 0, max: 1)
+        let (alpha, beta) = standardBounds
+        return truncatedNormalStandardCDF(alpha, beta, (value - loc) / scale)
     }
 
-    /// μ + σ·Φ⁻¹(Φ(α) + p·Z), through erfc⁻¹ on the side that keeps precision.
+    /// μ + σ·ξ with Φ(ξ) = Φ(α) + p·Z, the sum in log space and ξ from erfc⁻¹ in Double.
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor {
-        let shape = withoutDerivative(at: joinedShape(probability.shape, batchShape, of: "TruncatedNormal"))
-        let alpha = expand((low - loc) / scale, to: shape), z = expand(normalizer, to: shape), p = expand(probability, to: shape)
-        let mask = withoutDerivative(at: upperMask.broadcasted(to: shape))
-        let above = 1.41421356237 * erfcinv(2 * (standardSurvival(alpha) - p * z))
-        let below = -1.41421356237 * erfcinv(2 * (standardCDF(alpha) + p * z))
-        return loc + scale * select(mask, above, below)
+        let (alpha, beta) = standardBounds
+        return loc + scale * truncatedNormalStandardQuantile(alpha, beta, probability)
     }
 
-    /// log(√(2πe)·σ·Z) + (αφ(α) − βφ(β))/(2Z)
+    /// ½ log 2πe + log σ + log Z + (αφ(α) − βφ(β))/(2Z), the last two in Double.
     @differentiable(reverse)
     public func entropy() -> Tensor {
-        let alpha = (low - loc) / scale, beta = (high - loc) / scale
-        let phiA = exp(-0.5 * square(alpha) - halfLogTwoPi), phiB = exp(-0.5 * square(beta) - halfLogTwoPi)
-        return 0.5 + halfLogTwoPi + log(scale) + log(normalizer) + (alpha * phiA - beta * phiB) / (2 * normalizer)
+        let (alpha, beta) = standardBounds
+        return 0.5 + halfLogTwoPi + log(scale) + truncatedNormalStandardEntropy(alpha, beta)
     }
 
     /// μ + σ(φ(α) − φ(β))/Z, in Double.
@@ -152,3 +129,126 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
 import Glibc
 private func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
 #endif
+
+// The standardized truncated normal in Double, log space where it matters: Z = Φ(β) − Φ(α) is
+// 10⁻³⁰⁰ at 37σ, which Float (and erfc in Float) lose past about 13σ. Each function carries its
+// partials in α and β (and ξ or p); the family composes them with its Float location and scale.
+
+/// log φ(x) = −x²/2 − ½ log 2π.
+private func logDensity(_ x: Double) -> Double { -0.5 * x * x - 0.5 * Special.log(2 * Double.pi) }
+
+/// log(Φ(b) − Φ(a)) for a ≤ b, on the side of zero that keeps precision (mirrored when a > 0):
+/// log Φ(b) + log(1 − Φ(a)/Φ(b)), both logs from the left-tail form.
+private func logInterval(_ a: Double, _ b: Double) -> Double {
+    if !(b > a) { return -.infinity }
+    let (lo, hi) = a > 0 ? (-b, -a) : (a, b)
+    let top = Special.logNormalCDF(hi), bottom = Special.logNormalCDF(lo)
+    return top + Special.log1p(-Special.exp(bottom - top))
+}
+
+/// φ(x)/Z as exp(log φ(x) − log Z); 0 at an infinite bound.
+private func densityOverMass(_ x: Double, _ logZ: Double) -> Double {
+    x.isInfinite ? 0 : Special.exp(logDensity(x) - logZ)
+}
+
+/// −½ξ² − log Z(α, β) (the log density of the standardized family at ξ, less ½ log 2π);
+/// ∂α = φ(α)/Z, ∂β = −φ(β)/Z, ∂ξ = −ξ.
+@differentiable(reverse)
+func truncatedNormalStandardLogDensity(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor) -> Tensor {
+    truncatedNormalStandardLogDensityForward(alpha, beta, xi).value
+}
+
+func truncatedNormalStandardLogDensityForward(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
+    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(alpha, beta, xi, of: "TruncatedNormal") { a, b, x in
+        let logZ = logInterval(a, b)
+        return (-0.5 * x * x - logZ, densityOverMass(a, logZ), -densityOverMass(b, logZ), -x)
+    }
+}
+
+@derivative(of: truncatedNormalStandardLogDensity)
+func vjpTruncatedNormalStandardLogDensity(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    pullbackFromPartials(truncatedNormalStandardLogDensityForward(alpha, beta, xi), alpha.shape, beta.shape, xi.shape)
+}
+
+/// F(ξ) = Z(α, ξ)/Z(α, β), 0 below α and 1 above β; ∂ξ = φ(ξ)/Z, ∂α = φ(α)(F − 1)/Z, ∂β = −F·φ(β)/Z.
+@differentiable(reverse)
+func truncatedNormalStandardCDF(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor) -> Tensor {
+    truncatedNormalStandardCDFForward(alpha, beta, xi).value
+}
+
+func truncatedNormalStandardCDFForward(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor) -> (value: Tensor, Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(alpha, beta, xi, of: "TruncatedNormal") { a, b, x in
+        if x <= a { return (0, 0, 0, 0) }
+        if x >= b { return (1, 0, 0, 0) }
+        let logZ = logInterval(a, b)
+        let f = Swift.min(1, Special.exp(logInterval(a, x) - logZ))
+        let ra = densityOverMass(a, logZ), rb = densityOverMass(b, logZ)
+        return (f, ra * (f - 1), -f * rb, densityOverMass(x, logZ))
+    }
+}
+
+@derivative(of: truncatedNormalStandardCDF)
+func vjpTruncatedNormalStandardCDF(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    pullbackFromPartials(truncatedNormalStandardCDFForward(alpha, beta, xi), alpha.shape, beta.shape, xi.shape)
+}
+
+/// ξ with F(ξ) = p: Φ(ξ) = Φ(α) + p·Z on the precise side (mirrored with 1 − p when α > 0), the
+/// sum taken in log space. From Φ(ξ) = Φ(α) + p(Φ(β) − Φ(α)): ∂p = Z/φ(ξ), ∂α = (1 − p)φ(α)/φ(ξ),
+/// ∂β = p·φ(β)/φ(ξ).
+@differentiable(reverse)
+func truncatedNormalStandardQuantile(_ alpha: Tensor, _ beta: Tensor, _ p: Tensor) -> Tensor {
+    truncatedNormalStandardQuantileForward(alpha, beta, p).value
+}
+
+func truncatedNormalStandardQuantileForward(_ alpha: Tensor, _ beta: Tensor, _ p: Tensor)
+    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(alpha, beta, p, of: "TruncatedNormal") { a, b, p in
+        guard p >= 0 && p <= 1 else { return (.nan, .nan, .nan, .nan) }
+        let flip = a > 0
+        let (lo, hi, q) = flip ? (-b, -a, 1 - p) : (a, b, p)
+        let logZ = logInterval(lo, hi), bottom = Special.logNormalCDF(lo)
+        // log(Φ(lo) + q·Z) = log Φ(lo) + log1p(q·Z/Φ(lo)), or the other way round when q·Z dominates.
+        let logQZ = Special.log(q) + logZ
+        let logTarget = Swift.max(bottom, logQZ) + Special.log1p(Special.exp(-abs(bottom - logQZ)))
+        var x = -2.0.squareRoot() * Special.erfcinv(2 * Special.exp(logTarget))
+        x = Swift.min(Swift.max(x, lo), hi)
+        if flip { x = -x }
+        let logPhiX = logDensity(x)
+        func ratio(_ y: Double) -> Double { y.isInfinite ? 0 : Special.exp(logDensity(y) - logPhiX) }
+        return (x, (1 - p) * ratio(a), p * ratio(b), Special.exp(logInterval(a, b) - logPhiX))
+    }
+}
+
+@derivative(of: truncatedNormalStandardQuantile)
+func vjpTruncatedNormalStandardQuantile(_ alpha: Tensor, _ beta: Tensor, _ p: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    pullbackFromPartials(truncatedNormalStandardQuantileForward(alpha, beta, p), alpha.shape, beta.shape, p.shape)
+}
+
+/// H(α, β) = log Z + (αφ(α) − βφ(β))/(2Z), the entropy of the standardized family less
+/// ½ log 2πe; with rₐ = φ(α)/Z, r_b = φ(β)/Z and m = (α·rₐ − β·r_b)/2:
+/// ∂α = −rₐ + rₐ(1 − α²)/2 + rₐ·m, ∂β = r_b − r_b(1 − β²)/2 − r_b·m.
+@differentiable(reverse)
+func truncatedNormalStandardEntropy(_ alpha: Tensor, _ beta: Tensor) -> Tensor {
+    truncatedNormalStandardEntropyForward(alpha, beta).value
+}
+
+func truncatedNormalStandardEntropyForward(_ alpha: Tensor, _ beta: Tensor) -> (value: Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(alpha, beta, of: "TruncatedNormal") { a, b in
+        let logZ = logInterval(a, b)
+        let ra = densityOverMass(a, logZ), rb = densityOverMass(b, logZ)
+        let m = ((a.isInfinite ? 0 : a * ra) - (b.isInfinite ? 0 : b * rb)) / 2
+        let da = a.isInfinite ? 0 : -ra + ra * (1 - a * a) / 2 + ra * m
+        let db = b.isInfinite ? 0 : rb - rb * (1 - b * b) / 2 - rb * m
+        return (logZ + m, da, db)
+    }
+}
+
+@derivative(of: truncatedNormalStandardEntropy)
+func vjpTruncatedNormalStandardEntropy(_ alpha: Tensor, _ beta: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    pullbackFromPartials(truncatedNormalStandardEntropyForward(alpha, beta), alpha.shape, beta.shape)
+}

@@ -28,7 +28,7 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
         }
         return entries.map { e in
             FamilyCase(family: e["family"] as! String,
-                       params: (e["params"] as! [String: Double]).mapValues(Float.init),
+                       params: (e["params"] as! [String: Any]).mapValues { Float(number($0)) },
                        x: (e["x"] as! [Double]).map(Float.init),
                        logProb: e["logProb"] as! [Double], cdf: e["cdf"] as! [Double],
                        entropy: number(e["entropy"]), mean: number(e["mean"]), variance: number(e["variance"]))
