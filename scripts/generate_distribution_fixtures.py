@@ -14,6 +14,8 @@ import numpy as np
 from scipy import stats
 
 QUANTILES = [1e-4, 0.01, 0.2, 0.5, 0.8, 0.99, 0.9999]
+# Probabilities for the quantile function's tails, rounded to float32 as the tests pass them.
+TAIL_PROBABILITIES = [1e-6, 1e-3, 0.3, 0.999, 1 - 1e-6]
 
 
 def f32(x):
@@ -58,7 +60,7 @@ def cases():
     for a, b in [(2.0, 3.0), (0.5, 0.5), (0.05, 4.0), (30.0, 12.0)]:
         a, b = f32(a), f32(b)
         yield "Beta", {"alpha": a, "beta": b}, stats.beta(a, b)
-    for df, loc, scale in [(1.0, 0.0, 1.0), (3.5, -1.0, 0.5), (30.0, 2.0, 3.0), (0.7, 0.0, 1e-4)]:
+    for df, loc, scale in [(1.0, 0.0, 1.0), (3.5, -1.0, 0.5), (30.0, 2.0, 3.0), (0.7, 0.0, 1e-4), (0.1, 0.0, 1.0)]:
         df, loc, scale = f32(df), f32(loc), f32(scale)
         yield "StudentT", {"degreesOfFreedom": df, "loc": loc, "scale": scale}, stats.t(df, loc, scale)
     # The last six lie 20-37σ from loc (one-sided ones with an infinite bound): the mass Z is
@@ -115,6 +117,8 @@ def main():
             # scipy reports +∞ for it.
             "mean": "nan" if family == "StudentT" and params["degreesOfFreedom"] <= 1 else finite_or_string(dist.mean()),
             "variance": finite_or_string(dist.var()),
+            "tailP": [f32(p) for p in TAIL_PROBABILITIES],
+            "tailQuantile": [finite_or_string(dist.ppf(f32(p))) for p in TAIL_PROBABILITIES],
         })
     path = pathlib.Path(__file__).resolve().parent.parent / "Tests/ReparamDistributionsTests/Fixtures/families.json"
     path.write_text(json.dumps(out, indent=1) + "\n")

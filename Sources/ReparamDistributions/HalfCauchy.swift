@@ -37,9 +37,16 @@ public struct HalfCauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { atan(relu(value) / scale) * (2 / Float.pi) }
 
-    /// s·tan(πp/2)
+    /// s·tan(πp/2), computed above p = ½ as s/tan(π(1 − p)/2): πp/2 rounds near π/2, where tan
+    /// turns that rounding into a few percent of the quantile at p = 1 − 10⁻⁶.
     @differentiable(reverse)
-    public func icdf(_ probability: Tensor) -> Tensor { scale * tan(probability * (Float.pi / 2)) }
+    public func icdf(_ probability: Tensor) -> Tensor {
+        let lower = withoutDerivative(at: probability.map { $0 < 0.5 ? 1 : 0 })
+        let t = tan(select(lower, probability, 1 - probability) * (Float.pi / 2))
+        // The reciprocal path reads 1 where it is not taken: no division by 0 on either path.
+        let upper = 1 / select(lower, withoutDerivative(at: Tensor(repeating: 1, shape: t.shape)), t)
+        return scale * select(lower, t, upper)
+    }
 
     /// log 2πs
     @differentiable(reverse)

@@ -46,9 +46,9 @@ public struct InverseGamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         return zeroOutside(formula, to: withoutDerivative(at: value), positive)
     }
 
-    /// β / P⁻¹(α, 1 − p)
+    /// β / Q⁻¹(α, p), the upper-tail Gamma quantile (1 − p formed in Double)
     @differentiable(reverse)
-    public func icdf(_ probability: Tensor) -> Tensor { scale / gammaQuantile(concentration, 1 - probability) }
+    public func icdf(_ probability: Tensor) -> Tensor { scale / gammaUpperQuantile(concentration, probability) }
 
     /// α + log β + lnΓ(α) − (1 + α)ψ(α)
     @differentiable(reverse)

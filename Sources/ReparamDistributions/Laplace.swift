@@ -36,13 +36,15 @@ public struct Laplace: LocationScaleFamily, ExplicitlyReparameterizable, HasEntr
         return select(withoutDerivative(at: z.map { $0 < 0 ? 1 : 0 }), below, above)
     }
 
-    /// μ − b·sign(p−½)·log(1 − 2|p−½|)
+    /// μ − b·sign(p−½)·log(1 − 2|p−½|): μ + b·log 2p below ½ and μ − b·log 2(1 − p) above, so
+    /// that p's own digits (not those of p − ½) reach the logarithm in both tails.
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor {
-        let centered = probability - 0.5
-        let below = loc + scale * log1p(2 * centered), above = loc - scale * log1p(-2 * centered)
+        let lower = withoutDerivative(at: probability.map { $0 < 0.5 ? 1 : 0 })
+        let tail = log(2 * select(lower, probability, 1 - probability))
+        let below = loc + scale * tail, above = loc - scale * tail
         let shape = withoutDerivative(at: below.shape)
-        return select(withoutDerivative(at: centered.map { $0 < 0 ? 1 : 0 }.broadcasted(to: shape)), below, above)
+        return select(withoutDerivative(at: lower.broadcasted(to: shape)), below, above)
     }
 
     /// 1 + log 2b

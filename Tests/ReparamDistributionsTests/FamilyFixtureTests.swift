@@ -11,6 +11,8 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
     let x: [Float]
     let logProb: [Double], cdf: [Double]
     let entropy: Double, mean: Double, variance: Double
+    /// Probabilities far into both tails (float32) and scipy's quantiles there.
+    let tailP: [Float], tailQuantile: [Double]
     var testDescription: String { "\(family)\(params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })" }
 
     static func load() -> [FamilyCase] {
@@ -31,7 +33,9 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
                        params: (e["params"] as! [String: Any]).mapValues { Float(number($0)) },
                        x: (e["x"] as! [Double]).map(Float.init),
                        logProb: e["logProb"] as! [Double], cdf: e["cdf"] as! [Double],
-                       entropy: number(e["entropy"]), mean: number(e["mean"]), variance: number(e["variance"]))
+                       entropy: number(e["entropy"]), mean: number(e["mean"]), variance: number(e["variance"]),
+                       tailP: (e["tailP"] as? [Double] ?? []).map(Float.init),
+                       tailQuantile: (e["tailQuantile"] as? [Any] ?? []).map(number))
         }
     }
 }
@@ -104,6 +108,25 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         #expect(close(d.entropy().scalarValue, c.entropy), "entropy \(d.entropy().scalarValue), scipy \(c.entropy)")
         #expect(close(d.mean.scalarValue, c.mean, floor: 1e-6), "mean \(d.mean.scalarValue), scipy \(c.mean)")
         #expect(close(d.variance.scalarValue, c.variance, floor: 1e-12), "variance \(d.variance.scalarValue), scipy \(c.variance)")
+    }
+
+    /// The quantile function at p = 10⁻⁶, 10⁻³, 0.3, 0.999 and 1 − 10⁻⁶ against scipy's: within
+    /// 2e-5 relative (a few Float roundings of a well-conditioned formula) or 1e-6 of the scale's
+    /// order where the quantile crosses zero; a quantile beyond Float's range must be infinite.
+    @Test(arguments: FamilyFixtureTests.casesWithCDF)
+    func icdfMatchesScipyInTheTails(_ c: FamilyCase) throws {
+        let d = try #require(makeFamily(c.family, c.params) as? any HasCDF)
+        let x = d.icdf(Tensor(c.tailP))
+        let spread = Swift.abs(c.tailQuantile[3] - c.tailQuantile[1])
+        for (i, expected) in c.tailQuantile.enumerated() {
+            let got = x.scalars[i]
+            if Swift.abs(expected) > Double(Float.greatestFiniteMagnitude) {
+                #expect(got.isInfinite && (got < 0) == (expected < 0), "icdf(\(c.tailP[i])) = \(got), scipy \(expected)")
+                continue
+            }
+            #expect(Swift.abs(Double(got) - expected) <= 2e-5 * Swift.abs(expected) + 1e-6 * spread,
+                    "icdf(\(c.tailP[i])) = \(got), scipy \(expected)")
+        }
     }
 
     /// icdf inverts cdf up to the float grid: x = icdf(p) can only land within half an ulp of
