@@ -57,7 +57,8 @@ def cases():
     for alpha, scale in [(3.0, 1.0), (0.5, 2.0), (10.0, 0.1)]:
         alpha, scale = f32(alpha), f32(scale)
         yield "InverseGamma", {"concentration": alpha, "scale": scale}, stats.invgamma(alpha, scale=scale)
-    for a, b in [(2.0, 3.0), (0.5, 0.5), (0.05, 4.0), (30.0, 12.0)]:
+    # Beta(1000, 1000) and (1e4, 20): log B cancels lnΓ terms of thousands down to units.
+    for a, b in [(2.0, 3.0), (0.5, 0.5), (0.05, 4.0), (30.0, 12.0), (1000.0, 1000.0), (1e4, 20.0)]:
         a, b = f32(a), f32(b)
         yield "Beta", {"alpha": a, "beta": b}, stats.beta(a, b)
     for df, loc, scale in [(1.0, 0.0, 1.0), (3.5, -1.0, 0.5), (30.0, 2.0, 3.0), (0.7, 0.0, 1e-4), (0.1, 0.0, 1.0)]:

@@ -54,11 +54,10 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         return implicitlyReparameterized(z, cdfAtSample: cdf(z), density: density)
     }
 
-    /// (α − 1) log x + (β − 1) log(1 − x) − log B(α, β) on (0, 1)
+    /// (α − 1) log x + (β − 1) log(1 − x) − log B(α, β) on (0, 1), in Double (`betaLogDensity`)
     @differentiable(reverse)
     public func logProb(_ value: Tensor) -> Tensor {
-        let formula = (alpha - 1) * log(value) + (beta - 1) * log1p(-value) - lgamma(alpha) - lgamma(beta) + lgamma(alpha + beta)
-        return restricted(formula, to: withoutDerivative(at: value)) { $0 > 0 && $0 < 1 }
+        restricted(betaLogDensity(alpha, beta, value), to: withoutDerivative(at: value)) { $0 > 0 && $0 < 1 }
     }
 
     /// I_x(α, β)
@@ -69,12 +68,9 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { betaQuantile(alpha, beta, probability) }
 
-    /// log B(α, β) − (α − 1)ψ(α) − (β − 1)ψ(β) + (α + β − 2)ψ(α + β)
+    /// log B(α, β) − (α − 1)ψ(α) − (β − 1)ψ(β) + (α + β − 2)ψ(α + β), in Double (`betaEntropy`)
     @differentiable(reverse)
-    public func entropy() -> Tensor {
-        lgamma(alpha) + lgamma(beta) - lgamma(alpha + beta) - (alpha - 1) * digamma(alpha) - (beta - 1) * digamma(beta)
-            + (alpha + beta - 2) * digamma(alpha + beta)
-    }
+    public func entropy() -> Tensor { betaEntropy(alpha, beta) }
 
     public var mean: Tensor { alpha / (alpha + beta) }
     public var variance: Tensor { alpha * beta / (square(alpha + beta) * (alpha + beta + 1)) }

@@ -174,3 +174,45 @@ func vjpLogBinomialCoefficient(_ n: Float, _ k: Tensor) -> (value: Tensor, pullb
     let slope = k.map { Float(Special.digamma(Double(n) - Double($0) + 1) - Special.digamma(Double($0) + 1)) }
     return (logBinomialCoefficient(n, k), { g in g.isShapelessZero ? .zero : g * slope })
 }
+
+/// Beta log density (a − 1) log x + (b − 1) log(1 − x) − log B(a, b) elementwise, in Double: at
+/// a = b = 1000 the lnΓ terms are about 6000 and 13000 against a result of about 3, three digits
+/// of which Float lost. −∞ outside (0, 1). ∂a = log x − ψ(a) + ψ(a + b),
+/// ∂b = log(1 − x) − ψ(b) + ψ(a + b), ∂x = (a − 1)/x − (b − 1)/(1 − x).
+@differentiable(reverse)
+func betaLogDensity(_ a: Tensor, _ b: Tensor, _ x: Tensor) -> Tensor { betaLogDensityForward(a, b, x).value }
+
+func betaLogDensityForward(_ a: Tensor, _ b: Tensor, _ x: Tensor) -> (value: Tensor, Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(a, b, x, of: "Beta") { a, b, x in
+        guard x > 0 && x < 1 else { return (-.infinity, 0, 0, 0) }
+        let both = Special.digamma(a + b)
+        return (Special.logBetaDensity(a, b, x), Special.log(x) - Special.digamma(a) + both,
+                Special.log1p(-x) - Special.digamma(b) + both, (a - 1) / x - (b - 1) / (1 - x))
+    }
+}
+
+@derivative(of: betaLogDensity)
+func vjpBetaLogDensity(_ a: Tensor, _ b: Tensor, _ x: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    pullbackFromPartials(betaLogDensityForward(a, b, x), a.shape, b.shape, x.shape)
+}
+
+/// Beta entropy log B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b) in Double, for the
+/// same cancellation. ∂a = −(a − 1)ψ′(a) + (a + b − 2)ψ′(a + b), and likewise ∂b.
+@differentiable(reverse)
+func betaEntropy(_ a: Tensor, _ b: Tensor) -> Tensor { betaEntropyForward(a, b).value }
+
+func betaEntropyForward(_ a: Tensor, _ b: Tensor) -> (value: Tensor, Tensor, Tensor) {
+    elementwiseWithPartials(a, b, of: "Beta") { a, b in
+        let s = a + b
+        let logB = Special.lgamma(a) + Special.lgamma(b) - Special.lgamma(s)
+        let value = logB - (a - 1) * Special.digamma(a) - (b - 1) * Special.digamma(b) + (s - 2) * Special.digamma(s)
+        let shared = (s - 2) * Special.trigamma(s)
+        return (value, -(a - 1) * Special.trigamma(a) + shared, -(b - 1) * Special.trigamma(b) + shared)
+    }
+}
+
+@derivative(of: betaEntropy)
+func vjpBetaEntropy(_ a: Tensor, _ b: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    pullbackFromPartials(betaEntropyForward(a, b), a.shape, b.shape)
+}
