@@ -118,6 +118,11 @@ def main():
             # scipy reports +∞ for it.
             "mean": "nan" if family == "StudentT" and params["degreesOfFreedom"] <= 1 else finite_or_string(dist.mean()),
             "variance": finite_or_string(dist.var()),
+            "tailX": (tail_x := [x for x in sorted({f32(dist.ppf(1e-8)), f32(dist.median()), f32(dist.isf(1e-8))})
+                                 if math.isfinite(x) and 0 < dist.cdf(x) < 1]),
+            "logCDF": [float(dist.logcdf(x)) for x in tail_x],
+            "logSurvival": [float(dist.logsf(x)) for x in tail_x],
+            "survival": [float(dist.sf(x)) for x in tail_x],
             "tailP": [f32(p) for p in TAIL_PROBABILITIES],
             "tailQuantile": [finite_or_string(dist.ppf(f32(p))) for p in TAIL_PROBABILITIES],
         })

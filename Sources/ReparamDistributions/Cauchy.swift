@@ -38,6 +38,10 @@ public struct Cauchy: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
         return select(below, left, 0.5 + atan(z) / Float.pi)
     }
 
+    /// F(2μ − x): the lower tail's precise form mirrored
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { cdf(2 * loc - value) }
+
     /// μ + s·tan(π(p − ½)), computed as ∓1/tan(πq) with q = min(p, 1 − p): p − ½ loses p's digits
     /// near 0 (6% of the quantile at p = 10⁻⁶), 1 − p is exact for p ≥ ½.
     @differentiable(reverse)

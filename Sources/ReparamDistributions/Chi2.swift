@@ -28,6 +28,8 @@ public struct Chi2: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { gamma.cdf(value) }
     @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { gamma.survival(value) }
+    @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { gamma.icdf(probability) }
     @differentiable(reverse)
     public func entropy() -> Tensor { gamma.entropy() }

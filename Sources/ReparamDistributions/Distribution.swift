@@ -58,6 +58,25 @@ public protocol HasCDF: Distribution {
     func cdf(_ value: Tensor) -> Tensor
     @differentiable(reverse)
     func icdf(_ probability: Tensor) -> Tensor
+    /// P(X > x) = 1 − F(x). The default subtracts; families with a closed form for the upper tail
+    /// override it, since 1 − F rounds to 0 once F is within half an ulp of 1.
+    @differentiable(reverse)
+    func survival(_ value: Tensor) -> Tensor
+    /// log F(x); the default is log of `cdf`, overridden where the log form reaches further.
+    @differentiable(reverse)
+    func logCDF(_ value: Tensor) -> Tensor
+    /// log(1 − F(x)); the default is log of `survival`.
+    @differentiable(reverse)
+    func logSurvival(_ value: Tensor) -> Tensor
+}
+
+extension HasCDF {
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { 1 - cdf(value) }
+    @differentiable(reverse)
+    public func logCDF(_ value: Tensor) -> Tensor { log(cdf(value)) }
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor { log(survival(value)) }
 }
 
 extension Distribution {

@@ -36,6 +36,14 @@ public struct Exponential: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { -expm1(-rate * relu(value)) }
 
+    /// e^{−λx} (1 below 0)
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { exp(-rate * relu(value)) }
+
+    /// −λx (0 below 0)
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor { -rate * relu(value) }
+
     /// −log(1 − p)/λ
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { -log1p(-probability) / rate }

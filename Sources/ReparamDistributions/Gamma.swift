@@ -45,6 +45,10 @@ public struct Gamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { regularizedGammaP(concentration, rate * relu(value)) }
 
+    /// Q(α, βx), computed directly in the upper tail
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { regularizedGammaQ(concentration, rate * relu(value)) }
+
     /// P⁻¹(α, p)/β
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { gammaQuantile(concentration, probability) / rate }

@@ -30,6 +30,14 @@ public struct Gumbel: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { exp(-exp((loc - value) / scale)) }
 
+    /// 1 − e^{−e^{−z}} as −expm1(−e^{−z})
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { -expm1(-exp((loc - value) / scale)) }
+
+    /// −e^{−z}
+    @differentiable(reverse)
+    public func logCDF(_ value: Tensor) -> Tensor { -exp((loc - value) / scale) }
+
     /// μ − β·log(−log p)
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { loc - scale * log(-log(probability)) }

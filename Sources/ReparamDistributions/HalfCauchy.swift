@@ -37,6 +37,15 @@ public struct HalfCauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { atan(relu(value) / scale) * (2 / Float.pi) }
 
+    /// (2/π)·atan(s/x), 1 at and below 0: 1 − F cancels for x ≫ s
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor {
+        let positive = withoutDerivative(at: value.map { $0 > 0 ? 1 : 0 })
+        let x = select(positive, value, withoutDerivative(at: Tensor(repeating: 1, shape: value.shape)))
+        let inside = atan(scale / x) * (2 / Float.pi)
+        return select(expand(positive, to: inside.shape), inside, withoutDerivative(at: Tensor(repeating: 1, shape: inside.shape)))
+    }
+
     /// s·tan(πp/2), computed above p = ½ as s/tan(π(1 − p)/2): πp/2 rounds near π/2, where tan
     /// turns that rounding into a few percent of the quantile at p = 1 − 10⁻⁶.
     @differentiable(reverse)

@@ -36,6 +36,14 @@ public struct HalfNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { erf(relu(value) / (scale * 1.41421356237)) }
 
+    /// erfc(x/(σ√2)) (1 below 0)
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { erfc(relu(value) / (scale * 1.41421356237)) }
+
+    /// log 2 + log Φ(−x/σ), by the normal's left-tail form (0 below 0)
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor { 0.6931471805599453 + logNormalCDF(-relu(value) / scale) }
+
     /// σ√2·erf⁻¹(p)
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { scale * 1.41421356237 * erfinv(probability) }

@@ -42,8 +42,17 @@ public struct InverseGamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor {
         let positive: (Float) -> Bool = { $0 > 0 }  // below 0, β/x < 0 made the bare formula read 1
-        let formula = 1 - regularizedGammaP(concentration, scale / movedInside(value, to: 1, positive))
+        let formula = regularizedGammaQ(concentration, scale / movedInside(value, to: 1, positive))
         return zeroOutside(formula, to: withoutDerivative(at: value), positive)
+    }
+
+    /// P(α, β/x), 1 at and below 0: the upper tail of x is the lower tail of β/x
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor {
+        let positive: (Float) -> Bool = { $0 > 0 }
+        let inside = regularizedGammaP(concentration, scale / movedInside(value, to: 1, positive))
+        let mask = withoutDerivative(at: value.map { positive($0) ? 1 : 0 }.broadcasted(to: inside.shape))
+        return select(mask, inside, withoutDerivative(at: Tensor(repeating: 1, shape: inside.shape)))
     }
 
     /// β / Q⁻¹(α, p), the upper-tail Gamma quantile (1 − p formed in Double)

@@ -36,6 +36,25 @@ public struct Laplace: LocationScaleFamily, ExplicitlyReparameterizable, HasEntr
         return select(withoutDerivative(at: z.map { $0 < 0 ? 1 : 0 }), below, above)
     }
 
+    /// F(2μ − x), the lower tail's form mirrored
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { cdf(2 * loc - value) }
+
+    /// log ½ + z below loc, log(1 − ½e^{−z}) above
+    @differentiable(reverse)
+    public func logCDF(_ value: Tensor) -> Tensor {
+        let z = (value - loc) / scale
+        let below = withoutDerivative(at: z.map { $0 < 0 ? 1 : 0 })
+        // Each path reads 0 where the other is taken, so neither exponential overflows.
+        let zBelow = select(below, z, withoutDerivative(at: Tensor.zeros(z.shape)))
+        let zAbove = select(below, withoutDerivative(at: Tensor.zeros(z.shape)), z)
+        return select(below, zBelow - 0.6931471805599453, log1p(-0.5 * exp(-zAbove)))
+    }
+
+    /// log F(2μ − x)
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor { logCDF(2 * loc - value) }
+
     /// μ − b·sign(p−½)·log(1 − 2|p−½|): μ + b·log 2p below ½ and μ − b·log 2(1 − p) above, so
     /// that p's own digits (not those of p − ½) reach the logarithm in both tails.
     @differentiable(reverse)

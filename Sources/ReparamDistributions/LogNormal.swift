@@ -53,6 +53,28 @@ public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         return zeroOutside(base.cdf(log(inside)), to: withoutDerivative(at: value), positive)
     }
 
+    /// The normal's upper tail at log x; 1 at and below 0.
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { exp(logSurvival(value)) }
+
+    /// log Φ((log x − μ)/σ); −∞ at and below 0.
+    @differentiable(reverse)
+    public func logCDF(_ value: Tensor) -> Tensor {
+        let positive: (Float) -> Bool = { $0 > 0 }
+        let mask = withoutDerivative(at: value.map { positive($0) ? 1 : 0 })
+        let inside = base.logCDF(log(movedInside(value, to: 1, positive)))
+        return select(expand(mask, to: inside.shape), inside, withoutDerivative(at: Tensor(repeating: -.infinity, shape: inside.shape)))
+    }
+
+    /// log Φ(−(log x − μ)/σ); 0 at and below 0.
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor {
+        let positive: (Float) -> Bool = { $0 > 0 }
+        let mask = withoutDerivative(at: value.map { positive($0) ? 1 : 0 })
+        let inside = base.logSurvival(log(movedInside(value, to: 1, positive)))
+        return select(expand(mask, to: inside.shape), inside, withoutDerivative(at: Tensor.zeros(inside.shape)))
+    }
+
     /// exp(μ + σ√2·erf⁻¹(2p − 1))
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { exp(base.icdf(probability)) }

@@ -31,6 +31,18 @@ public struct Logistic: LocationScaleFamily, ExplicitlyReparameterizable, HasEnt
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { sigmoid((value - loc) / scale) }
 
+    /// σ(−z)
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { sigmoid((loc - value) / scale) }
+
+    /// log σ(z)
+    @differentiable(reverse)
+    public func logCDF(_ value: Tensor) -> Tensor { logSigmoid((value - loc) / scale) }
+
+    /// log σ(−z)
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor { logSigmoid((loc - value) / scale) }
+
     /// μ + s·log(p/(1 − p))
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { loc + scale * (log(probability) - log1p(-probability)) }

@@ -29,6 +29,18 @@ public struct Normal: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { 0.5 * erfc((loc - value) / (scale * 1.41421356237)) }
 
+    /// ½ erfc((x − μ)/(σ√2))
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { 0.5 * erfc((value - loc) / (scale * 1.41421356237)) }
+
+    /// log Φ(z), by its left-tail form (finite far past where Φ underflows)
+    @differentiable(reverse)
+    public func logCDF(_ value: Tensor) -> Tensor { logNormalCDF((value - loc) / scale) }
+
+    /// log Φ(−z)
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor { logNormalCDF((loc - value) / scale) }
+
     /// μ + σ√2 · erf⁻¹(2p − 1), computed as ∓σ√2·erfc⁻¹(2q) with q = min(p, 1 − p): 2p − 1 keeps
     /// none of p's digits near 0 (3% of the distance to 1 at p = 10⁻⁶), 1 − p is exact for p ≥ ½.
     @differentiable(reverse)

@@ -59,6 +59,18 @@ public struct Pareto: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         return -expm1(alpha * log1p((scale - x) / x))
     }
 
+    /// (xₘ/x)^α, 1 below xₘ: the upper tail that 1 − F rounds to 0 far above the scale
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { exp(logSurvival(value)) }
+
+    /// α(log xₘ − log x), 0 below xₘ
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor {
+        let inside = withoutDerivative(at: (value - scale).map { $0 >= 0 ? 1 : 0 })
+        let x = select(inside, expand(value, to: inside.shape), expand(scale, to: inside.shape))
+        return alpha * (log(scale) - log(x))
+    }
+
     /// xₘ·(1 − p)^{−1/α}
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { scale * exp(-log1p(-probability) / alpha) }

@@ -58,6 +58,10 @@ public struct StudentT: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { studentTStandardCDF(degreesOfFreedom, (value - loc) / scale) }
 
+    /// F(−z) by symmetry, the lower tail's Double form
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { studentTStandardCDF(degreesOfFreedom, (loc - value) / scale) }
+
     /// μ + σ·t with t the standard quantile, computed in Double (`studentTStandardQuantile`).
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { loc + scale * studentTStandardQuantile(degreesOfFreedom, probability) }

@@ -64,6 +64,10 @@ public struct Uniform: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { clamp((value - low) / (high - low), min: 0, max: 1) }
 
+    /// (high − x)/(high − low), clamped to [0, 1]
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { clamp((high - value) / (high - low), min: 0, max: 1) }
+
     /// low + p·(high − low)
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { low + probability * (high - low) }

@@ -44,6 +44,14 @@ public struct Weibull: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { -expm1(-exp(concentration * log(relu(value) / scale))) }
 
+    /// exp(−(x/λ)ᵏ) (1 below 0)
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor { exp(logSurvival(value)) }
+
+    /// −(x/λ)ᵏ (0 below 0)
+    @differentiable(reverse)
+    public func logSurvival(_ value: Tensor) -> Tensor { -exp(concentration * log(relu(value) / scale)) }
+
     /// λ·(−log(1 − p))^{1/k}
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { scale * exp(log(-log1p(-probability)) / concentration) }

@@ -32,9 +32,23 @@ extension Special {
     /// P = 1 − Q with Q's continued fraction (modified Lentz); both run on dual numbers, so
     /// ∂P/∂a is the derivative of the same converged expression, to rounding.
     public static func regularizedGammaP(_ a: Double, _ x: Double) -> (value: Double, derivativeA: Double) {
-        if a.isNaN || x.isNaN || a <= 0 { return (.nan, .nan) }
-        if x <= 0 { return (0, 0) }
-        if x.isInfinite { return (1, 0) }
+        let both = regularizedGammaPQ(a, x)
+        return (both.p, both.derivativeA)
+    }
+
+    /// Q(a, x) = 1 − P(a, x), the upper tail, and ∂Q/∂a = −∂P/∂a. Where the continued fraction
+    /// applies (x ≥ a + 1) Q is what it computes, so it keeps its relative precision after P has
+    /// rounded to 1.
+    public static func regularizedGammaQ(_ a: Double, _ x: Double) -> (value: Double, derivativeA: Double) {
+        let both = regularizedGammaPQ(a, x)
+        return (both.q, -both.derivativeA)
+    }
+
+    /// P and Q, each from the form that computes it directly, and ∂P/∂a.
+    static func regularizedGammaPQ(_ a: Double, _ x: Double) -> (p: Double, q: Double, derivativeA: Double) {
+        if a.isNaN || x.isNaN || a <= 0 { return (.nan, .nan, .nan) }
+        if x <= 0 { return (0, 1, 0) }
+        if x.isInfinite { return (1, 0, 0) }
         let ad = Dual(a, 1), xd = Dual(x)
         if x < a + 1 {
             var term = Dual(1), total = Dual(1), n = 1.0
@@ -46,7 +60,7 @@ extension Special {
             }
             let prefactor = (ad * xd.log() - xd - (ad + Dual(1)).lgamma()).exp()
             let p = prefactor * total
-            return (p.value, p.derivative)
+            return (p.value, 1 - p.value, p.derivative)
         }
         // Q(a, x) = e^{a log x − x − lnΓ(a)} · 1/(x + 1 − a − 1·(1−a)/(x + 3 − a − …))
         let tiny = Dual(1e-300)
@@ -67,7 +81,7 @@ extension Special {
             i += 1
         }
         let q = (ad * xd.log() - xd - ad.lgamma()).exp() * h
-        return (1 - q.value, -q.derivative)
+        return (1 - q.value, q.value, -q.derivative)
     }
 
     /// log of the Gamma(a, 1) density at x > 0: (a − 1) log x − x − lnΓ(a).
@@ -106,6 +120,35 @@ func regularizedGammaPForward(_ a: Tensor, _ x: Tensor) -> (value: Tensor, da: T
 @derivative(of: regularizedGammaP)
 @usableFromInline func vjpRegularizedGammaP(_ a: Tensor, _ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
     let (value, da, dx) = regularizedGammaPForward(a, x)
+    return (value, { v in
+        if v.isShapelessZero { return (.zero, .zero) }
+        return ((v * da).unbroadcast(to: a.shape), (v * dx).unbroadcast(to: x.shape))
+    })
+}
+
+/// Q(a, x) = 1 − P(a, x) elementwise (broadcasting), precise in the upper tail; ∂/∂x is minus the
+/// Gamma(a, 1) density, ∂/∂a = −∂P/∂a.
+@differentiable(reverse)
+public func regularizedGammaQ(_ a: Tensor, _ x: Tensor) -> Tensor {
+    regularizedGammaQForward(a, x).value
+}
+
+func regularizedGammaQForward(_ a: Tensor, _ x: Tensor) -> (value: Tensor, da: Tensor, dx: Tensor) {
+    let shape = broadcastShape(a.shape, x.shape, op: "regularizedGammaQ")
+    let av = a.broadcasted(to: shape).scalars, xv = x.broadcasted(to: shape).scalars
+    var value = [Float](), da = [Float](), dx = [Float]()
+    for (ai, xi) in zip(av, xv) {
+        let (q, dq) = Special.regularizedGammaQ(Double(ai), Double(xi))
+        value.append(Float(q))
+        da.append(Float(dq))
+        dx.append(xi > 0 ? Float(-libmExp(Special.logGammaDensity(Double(ai), Double(xi)))) : 0)
+    }
+    return (Tensor(shape: shape, scalars: value), Tensor(shape: shape, scalars: da), Tensor(shape: shape, scalars: dx))
+}
+
+@derivative(of: regularizedGammaQ)
+@usableFromInline func vjpRegularizedGammaQ(_ a: Tensor, _ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    let (value, da, dx) = regularizedGammaQForward(a, x)
     return (value, { v in
         if v.isShapelessZero { return (.zero, .zero) }
         return ((v * da).unbroadcast(to: a.shape), (v * dx).unbroadcast(to: x.shape))

@@ -13,6 +13,8 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
     let entropy: Double, mean: Double, variance: Double
     /// Probabilities far into both tails (float32) and scipy's quantiles there.
     let tailP: [Float], tailQuantile: [Double]
+    /// Points where the CDF is 1e-8, ½ and 1 − 1e-8, and scipy's log CDF, log survival and survival there.
+    let tailX: [Float], logCDF: [Double], logSurvival: [Double], survival: [Double]
     var testDescription: String { "\(family)\(params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })" }
 
     static func load() -> [FamilyCase] {
@@ -35,7 +37,10 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
                        logProb: e["logProb"] as! [Double], cdf: e["cdf"] as! [Double],
                        entropy: number(e["entropy"]), mean: number(e["mean"]), variance: number(e["variance"]),
                        tailP: (e["tailP"] as? [Double] ?? []).map(Float.init),
-                       tailQuantile: (e["tailQuantile"] as? [Any] ?? []).map(number))
+                       tailQuantile: (e["tailQuantile"] as? [Any] ?? []).map(number),
+                       tailX: (e["tailX"] as? [Double] ?? []).map(Float.init), logCDF: (e["logCDF"] as? [Any] ?? []).map(number),
+                       logSurvival: (e["logSurvival"] as? [Any] ?? []).map(number),
+                       survival: (e["survival"] as? [Any] ?? []).map(number))
         }
     }
 }
@@ -126,6 +131,36 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
             }
             #expect(Swift.abs(Double(got) - expected) <= 2e-5 * Swift.abs(expected) + 1e-6 * spread,
                     "icdf(\(c.tailP[i])) = \(got), scipy \(expected)")
+        }
+    }
+
+    /// Families whose upper tail has its own form (a closed form, the lower tail mirrored, or the
+    /// upper incomplete Gamma function); Beta and the truncated normal take survival as 1 − F,
+    /// exact only until F rounds to 1, so their upper tail is checked at the median alone.
+    static let closedFormUpperTail: Set<String> = [
+        "Normal", "LogNormal", "HalfNormal", "Exponential", "Pareto", "Weibull", "Logistic", "Gumbel", "Laplace",
+        "Cauchy", "HalfCauchy", "StudentT", "Uniform", "Gamma", "Chi2", "InverseGamma",
+    ]
+
+    /// logCDF, logSurvival and survival where the CDF is 1e-8, ½ and 1 − 1e-8: logs within 1e-4
+    /// absolute or relative, survival within 2e-4 relative (the argument's Float rounding moves a
+    /// tail probability by density·ulp(x), up to ~1e-5 of it in these tails).
+    @Test(arguments: FamilyFixtureTests.casesWithCDF)
+    func tailFunctionsMatchScipy(_ c: FamilyCase) throws {
+        let d = try #require(makeFamily(c.family, c.params) as? any HasCDF)
+        let x = Tensor(c.tailX)
+        let (logCDF, logSurvival, survival) = (d.logCDF(x), d.logSurvival(x), d.survival(x))
+        let upperChecked = Self.closedFormUpperTail.contains(c.family)
+        func near(_ got: Float, _ expected: Double, _ relative: Double) -> Bool {
+            Swift.abs(Double(got) - expected) <= relative * Swift.max(1, Swift.abs(expected))
+        }
+        for i in c.tailX.indices {
+            #expect(near(logCDF.scalars[i], c.logCDF[i], 1e-4), "logCDF(\(c.tailX[i])) = \(logCDF.scalars[i]), scipy \(c.logCDF[i])")
+            guard upperChecked || c.survival[i] > 1e-3 else { continue }
+            #expect(near(logSurvival.scalars[i], c.logSurvival[i], 1e-4),
+                    "logSurvival(\(c.tailX[i])) = \(logSurvival.scalars[i]), scipy \(c.logSurvival[i])")
+            #expect(Swift.abs(Double(survival.scalars[i]) - c.survival[i]) <= 2e-4 * c.survival[i],
+                    "survival(\(c.tailX[i])) = \(survival.scalars[i]), scipy \(c.survival[i])")
         }
     }
 

@@ -84,9 +84,21 @@ import Testing
         #expect(Swift.abs(analytic - numeric) <= 1e-6 * Swift.abs(numeric) + 1e-12, "∂P/∂a(\(a), \(x)): \(analytic) vs \(numeric)")
     }
 
+    /// Q = 1 − P keeps its relative precision in the far upper tail, where P rounds to 1
+    /// (scipy.special.gammaincc reference values), and is 1 − P elsewhere.
+    @Test(arguments: [(3.0, 50.0, 2.509303552201055e-19), (0.5, 30, 9.485737571073857e-15), (10, 60, 2.851507755552014e-16),
+                      (100, 160, 1.4420224505352197e-07), (2.5, 0.7, 0.924313272801667)])
+    func upperTailMatchesScipy(a: Double, x: Double, expected: Double) {
+        let (q, dq) = Special.regularizedGammaQ(a, x)
+        #expect(Swift.abs(q - expected) <= 1e-12 * expected, "Q(\(a), \(x)) = \(q)")
+        let (p, dp) = Special.regularizedGammaP(a, x)
+        #expect(Swift.abs(p + q - 1) <= 1e-15 && dq == -dp)
+    }
+
     @Test func tensorOpGradients() {
         var v = TestValues(state: 31)
         expectGradient2("regularizedGammaP", at: v.tensor([6], 0.5, 4), v.tensor([6], 0.2, 5)) { regularizedGammaP($0, $1) }
+        expectGradient2("regularizedGammaQ", at: v.tensor([6], 0.5, 4), v.tensor([6], 0.2, 5)) { regularizedGammaQ($0, $1) }
     }
 }
 
