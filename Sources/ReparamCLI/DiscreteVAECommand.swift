@@ -28,6 +28,16 @@ struct DiscreteVAEOptions: ParsableArguments {
     @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
         transform: pathArgument) var data: String?
 
+    /// Refuses a configuration whose estimated training memory exceeds what this machine has.
+    func checkMemory(_ configuration: DiscreteVAEConfiguration) throws {
+        try ReparamCLI.checkMemory(
+            configuration.estimatedTrainingBytes,
+            what: "training with --batch \(configuration.batchSize), --k \(configuration.samples), "
+                + "--variables \(configuration.variables)"
+                + (configuration.latent == "categorical" ? " and --classes \(configuration.classes)" : ""),
+            advice: "Lower --batch, --k, --variables, --classes or --hidden.")
+    }
+
     func validate() throws { try checkHidden(hidden, example: "512,256") }
 
     func configuration(estimator: String) -> DiscreteVAEConfiguration {
@@ -62,6 +72,7 @@ struct DiscreteVAETrainCommand: ParsableCommand {
         guard (out == nil) != (resume == nil) else { throw ValidationError("give exactly one of --out RUN (a new run) and --resume RUN") }
         guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000, got \(epochs)") }
         if resume == nil, let problem = options.configuration(estimator: estimator).problems.first { throw ValidationError(problem) }
+        if resume == nil { try options.checkMemory(options.configuration(estimator: estimator)) }
     }
 
     func run() throws {
@@ -165,6 +176,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
                                   + "got '\(estimators)'")
         }
         for name in chosen { if let problem = options.configuration(estimator: name).problems.first { throw ValidationError(problem) } }
+        for name in chosen { try options.checkMemory(options.configuration(estimator: name)) }
     }
 
     func run() throws {

@@ -60,6 +60,14 @@ struct FlowOptions: ParsableArguments {
     /// The widths of --hidden.
     var hiddenWidths: [Int] { ReparamCLI.hiddenWidths(hidden) }
 
+    /// Refuses a configuration whose estimated training memory exceeds what this machine has.
+    func checkMemory(_ configuration: FlowConfiguration) throws {
+        try ReparamCLI.checkMemory(
+            configuration.estimatedTrainingBytes,
+            what: "\(configuration.flow.rawValue) with --layers \(configuration.layers), --hidden \(hidden) and --batch \(batch)",
+            advice: "Lower --batch, --hidden or --layers.")
+    }
+
     func validate() throws { try checkHidden(hidden, example: "64,64") }
 
     func configuration(
@@ -164,10 +172,10 @@ struct FlowTrainCommand: ParsableCommand {
             if out != nil { throw ValidationError("--resume continues the run in its own folder; drop --out") }
         } else {
             try source.check()
-            if let name = source.task, let task = FlowTask(name: name),
-                let problem = options.configuration(task: task, flow: flow).problems.first
-            {
-                throw ValidationError(problem)
+            if let name = source.task, let task = FlowTask(name: name) {
+                let configuration = options.configuration(task: task, flow: flow)
+                if let problem = configuration.problems.first { throw ValidationError(problem) }
+                try options.checkMemory(configuration)
             }
         }
     }
@@ -396,9 +404,9 @@ struct FlowCompareCommand: ParsableCommand {
         }
         if let name = source.task, let task = FlowTask(name: name) {
             for kind in kinds.compactMap({ $0 }) {
-                if let problem = options.configuration(task: task, flow: kind).problems.first {
-                    throw ValidationError(problem)
-                }
+                let configuration = options.configuration(task: task, flow: kind)
+                if let problem = configuration.problems.first { throw ValidationError(problem) }
+                try options.checkMemory(configuration)
             }
         }
     }

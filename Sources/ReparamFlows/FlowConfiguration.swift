@@ -148,6 +148,18 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
 
     public var dimension: Int { task.dimension }
 
+    /// A generous estimate of training's peak memory in bytes, to refuse before allocating: each
+    /// layer's conditioner (parameters with gradient and Adam's two moments, 4 copies of
+    /// d·H₁ + ΣHᵢHᵢ₊₁ + H_last·d·(3·bins + 1) floats) and its activations kept for the backward
+    /// pass (about 6 floats per hidden unit per point of the batch), plus 100 MB for the program.
+    public var estimatedTrainingBytes: Double {
+        let d = Double(dimension), widths = hidden.map(Double.init), layerCount = Double(Swift.max(layers, 0))
+        let outputs = d * Double(3 * Swift.max(bins, 2) + 1)
+        let weights = zip([d] + widths, widths + [outputs]).reduce(0.0) { $0 + $1.0 * $1.1 }
+        let activations = Double(Swift.max(batchSize, 0)) * (widths.reduce(0, +) + outputs) * 6
+        return 100e6 + 4 * layerCount * (4 * weights + activations)
+    }
+
     /// What is wrong with this configuration, one sentence each (empty when it is valid).
     public var problems: [String] {
         var problems: [String] = []

@@ -47,6 +47,18 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
 
     public var discreteLatent: DiscreteLatent { latent == "bernoulli" ? .bernoulli : .categorical }
 
+    /// A generous estimate of training's peak memory in bytes, to refuse before allocating: the
+    /// encoder and decoder (784 → hidden → latent and back; 4 copies with gradient and Adam's
+    /// moments) and, per sample of batch × k, 8 floats per image pixel, hidden unit and latent
+    /// logit, plus 400 MB for MNIST and the program.
+    public var estimatedTrainingBytes: Double {
+        let units = Double(Swift.max(variables, 0)) * Double(latent == "categorical" ? Swift.max(classes, 0) : 1)
+        let widths = [784.0] + hidden.map(Double.init) + [units]
+        let weights = zip(widths, widths.dropFirst()).reduce(0.0) { $0 + $1.0 * $1.1 } * 2
+        let perSample = 8 * (2 * 784 + 2 * hidden.reduce(0) { $0 + Double(Swift.max($1, 0)) } + 2 * units)
+        return 400e6 + 4 * (4 * weights + Double(Swift.max(batchSize, 0)) * Double(Swift.max(samples, 1)) * perSample)
+    }
+
     public var problems: [String] {
         var out: [String] = []
         if !["bernoulli", "categorical"].contains(latent) { out.append("--latent must be bernoulli or categorical, got '\(latent)'") }

@@ -52,6 +52,10 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         // 10¹⁰ samples per step: more memory than any machine has, refused before allocating.
         (["vae", "train", "--out", "r", "--objective", "iwae", "--k", "10000", "--batch", "1000000"],
          ["--batch 1000000", "--k 10000", "GB of memory"]),
+        (["dvae", "train", "--out", "r", "--estimator", "rloo", "--k", "1000", "--batch", "100000", "--variables", "10000"],
+         ["--batch 100000", "--k 1000", "--variables 10000", "GB of memory"]),
+        (["flow", "train", "--task", "two-moons", "--flow", "realnvp", "--batch", "100000000"],
+         ["--batch 100000000", "GB of memory"]),
     ])
     func badValuesAreNamed(arguments: [String], phrases: [String]) {
         let message = refusal(arguments)
