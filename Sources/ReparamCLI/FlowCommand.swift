@@ -64,7 +64,9 @@ struct FlowOptions: ParsableArguments {
     func checkMemory(_ configuration: FlowConfiguration) throws {
         try ReparamCLI.checkMemory(
             configuration.estimatedTrainingBytes,
-            what: "\(configuration.flow.rawValue) with --layers \(configuration.layers), --hidden \(hidden) and --batch \(batch)",
+            what: "\(configuration.flow.rawValue) with --layers \(configuration.layers), --hidden \(hidden), "
+                + ([.spline, .splineAutoregressive].contains(configuration.flow) ? "--bins \(configuration.bins) " : "")
+                + "and --batch \(batch)",
             advice: "Lower --batch, --hidden or --layers.")
     }
 

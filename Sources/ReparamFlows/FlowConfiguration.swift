@@ -154,7 +154,8 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
     /// pass (about 6 floats per hidden unit per point of the batch), plus 100 MB for the program.
     public var estimatedTrainingBytes: Double {
         let d = Double(dimension), widths = hidden.map(Double.init), layerCount = Double(Swift.max(layers, 0))
-        let outputs = d * Double(3 * Swift.max(bins, 2) + 1)
+        let usesBins = flow == .spline || flow == .splineAutoregressive
+        let outputs = usesBins ? d * Double(3 * Swift.max(bins, 2) + 1) : 2 * d
         let weights = zip([d] + widths, widths + [outputs]).reduce(0.0) { $0 + $1.0 * $1.1 }
         let activations = Double(Swift.max(batchSize, 0)) * (widths.reduce(0, +) + outputs) * 6
         return 100e6 + 4 * layerCount * (4 * weights + activations)
@@ -167,7 +168,7 @@ public struct FlowConfiguration: Codable, Equatable, Sendable {
         if flow.hasConditioner && (hidden.isEmpty || hidden.contains { $0 <= 0 }) {
             problems.append("--hidden needs one or more positive widths, got \(hidden)")
         }
-        if bins < 2 { problems.append("--bins must be at least 2, got \(bins)") }
+        if !(2...10_000).contains(bins) { problems.append("--bins must be between 2 and 10000, got \(bins)") }
         if !(tailBound > 0 && tailBound.isFinite) {
             problems.append("--tail-bound must be positive and finite, got \(tailBound)")
         }

@@ -76,7 +76,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         } else if !DiscreteVAEConfiguration.estimators(for: latent).contains(estimator) {
             out.append("\(estimator) needs Bernoulli latents (--latent bernoulli)")
         }
-        if ["rloo", "vimco"].contains(estimator) && (samples < 2 || samples > 1000) { out.append("\(estimator) needs k = 2…1000 samples, got \(samples)") }
+        if ["rloo", "vimco"].contains(estimator) && (samples < 2 || samples > 1000) { out.append("--estimator \(estimator) needs --k 2…1000 samples, got \(samples)") }
         if !(temperature > 0 && temperature.isFinite) {
             out.append("--temperature must be positive and finite, got \(temperature)")
         }
@@ -86,7 +86,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         if !(annealRate >= 0 && annealRate.isFinite) {
             out.append("--anneal-rate must be ≥ 0 and finite, got \(annealRate)")
         }
-        if annealEvery < 1 { out.append("anneal-every must be at least 1, got \(annealEvery)") }
+        if annealEvery < 1 { out.append("--anneal-every must be at least 1, got \(annealEvery)") }
         return out
     }
 

@@ -53,8 +53,10 @@ public struct PreferenceConfiguration: Codable, Sendable, Equatable {
 
     /// Every reason these settings cannot run.
     public func validate() throws {
-        if !(beta.isFinite && beta > 0 && beta <= 100) {
-            throw PreferenceError("--beta must be in (0, 100], got \(beta)")
+        // Below 1e-4 IPO's target 1/(2β) and DPO's reward scale 1/β overflow the loss's Float range
+        // (β = 1e-45 passed the old (0, 100] check and stopped with a NaN gradient at step 0).
+        if !(beta.isFinite && beta >= 1e-4 && beta <= 100) {
+            throw PreferenceError("--beta must be between 1e-4 and 100, got \(beta)")
         }
         if !(1...1_000_000).contains(pairs) {
             throw PreferenceError("--pairs must be between 1 and 1000000, got \(pairs)")

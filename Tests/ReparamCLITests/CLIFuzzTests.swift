@@ -249,7 +249,7 @@ struct CLIFuzzTests {
         let bases = workspace.bases
         #expect(Set(options.keys).subtracting(bases.keys).isEmpty,
                 "commands without a base invocation here: \(Set(options.keys).subtracting(bases.keys).sorted())")
-        let values = ["abc", "-1", "0", "nan", "1e40", "", "1,,2", "99999999999999999999"]
+        let values = ["abc", "-1", "-0", "0", "1e-45", "nan", "1e40", "", "1,,2", "99999999999999999999"]
         var cases: [(command: String, option: String, value: String, arguments: [String])] = []
         for (command, names) in options.sorted(by: { $0.key < $1.key }) {
             guard let base = bases[command] else { continue }
