@@ -445,6 +445,32 @@ private func headerEdits(of data: Data) -> [(String, Data)] {
     return out
 }
 
+@Suite(.enabled(if: executable != nil, "needs the reparam executable"))
+struct VAEResumeTests {
+    /// SIGTERM mid-epoch (200 batches of one image per epoch, so a signal lands between batches)
+    /// then --resume ends with the same checkpoint, byte for byte, as a run never stopped: batch
+    /// order, binarization and noise derive from the seed and the step.
+    @Test func sigtermMidEpochThenResumeEqualsAnUninterruptedRun() throws {
+        let workspace = try Workspace.shared.get()
+        let flags = ["vae", "train", "--data", workspace.mnist, "--epochs", "100", "--hidden", "64", "--latent", "4",
+                     "--batch", "1", "--json"]
+        let straight = workspace.fresh(), stopped = workspace.fresh()
+        let whole = try execute(flags + ["--out", straight], in: workspace.folder)
+        #expect(whole.status == 0 && !whole.crashed, "\(whole.standardError)")
+        let interrupted = try execute(flags + ["--out", stopped], in: workspace.folder, signals: [(1.0, SIGTERM)])
+        #expect(interrupted.status == 143 && !interrupted.crashed, "status \(interrupted.status): \(interrupted.standardError)")
+        let resumed = try execute([
+            "vae", "train", "--resume", stopped, "--epochs", "100", "--json", "--data", workspace.mnist,
+        ], in: workspace.folder)
+        #expect(resumed.status == 0 && !resumed.crashed, "\(resumed.standardError)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: straight).appendingPathComponent("checkpoint.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: stopped).appendingPathComponent("checkpoint.safetensors"))
+        // Compared outside #expect: on a mismatch it would diff two megabyte buffers element by element.
+        let identical = a == b
+        #expect(identical, "the resumed run's checkpoint (\(b.count) bytes) differs from the uninterrupted one's (\(a.count) bytes)")
+    }
+}
+
 /// One expectation for a batch of cases, listing the first failures.
 private func report(_ problems: [String], of total: Int, sourceLocation: SourceLocation = #_sourceLocation) {
     let failed = problems.count

@@ -56,6 +56,7 @@ private func run(_ arguments: [String], whenLine: (String, Process) -> Void = { 
         #expect(try run(["flow", "train", "--resume", stopped, "--steps", "6000", "--json", "--threads", "1"]) == 0)
         let a = try Data(contentsOf: URL(fileURLWithPath: straight).appendingPathComponent("checkpoint.safetensors"))
         let b = try Data(contentsOf: URL(fileURLWithPath: stopped).appendingPathComponent("checkpoint.safetensors"))
-        #expect(a == b, "the resumed run's checkpoint differs from the uninterrupted one's")
+        let identical = a == b  // outside #expect, which would diff the buffers element by element on a mismatch
+        #expect(identical, "the resumed run's checkpoint differs from the uninterrupted one's")
     }
 }
