@@ -124,10 +124,16 @@ func gammaQuantileForward(_ a: Tensor, _ p: Tensor) -> Tensor {
 
 @derivative(of: gammaQuantile)
 @usableFromInline func vjpGammaQuantile(_ a: Tensor, _ p: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
-    let x = gammaQuantileForward(a, p)
+    gammaQuantilePullback(a, p, gammaQuantileForward(a, p), probabilitySign: 1)
+}
+
+/// The pullback of a Gamma quantile x at a probability level p (sign +1) or upper-tail level q
+/// (sign −1): ∂/∂p = ±1/density, ∂/∂a = dx/da at the fixed level.
+func gammaQuantilePullback(_ a: Tensor, _ p: Tensor, _ x: Tensor, probabilitySign: Float)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
     let av = a.broadcasted(to: x.shape).scalars
     let density = zip(av, x.scalars).map { exp(Special.logGammaDensity(Double($0), Double($1))) }
-    let dp = Tensor(shape: x.shape, scalars: density.map { Float(1 / $0) })
+    let dp = Tensor(shape: x.shape, scalars: density.map { probabilitySign * Float(1 / $0) })
     let da = Tensor(shape: x.shape, scalars: zip(av, x.scalars).map { Float(Special.gammaSampleDerivative(Double($0), Double($1))) })
     return (x, { v in
         if v.isShapelessZero { return (.zero, .zero) }
@@ -151,14 +157,7 @@ func gammaUpperQuantileForward(_ a: Tensor, _ q: Tensor) -> Tensor {
 
 @derivative(of: gammaUpperQuantile)
 @usableFromInline func vjpGammaUpperQuantile(_ a: Tensor, _ q: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
-    let x = gammaUpperQuantileForward(a, q)
-    let av = a.broadcasted(to: x.shape).scalars
-    let dq = Tensor(shape: x.shape, scalars: zip(av, x.scalars).map { Float(-1 / exp(Special.logGammaDensity(Double($0), Double($1)))) })
-    let da = Tensor(shape: x.shape, scalars: zip(av, x.scalars).map { Float(Special.gammaSampleDerivative(Double($0), Double($1))) })
-    return (x, { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        return ((v * da).unbroadcast(to: a.shape), (v * dq).unbroadcast(to: q.shape))
-    })
+    gammaQuantilePullback(a, q, gammaUpperQuantileForward(a, q), probabilitySign: -1)
 }
 
 /// log G for G ~ Gamma(α, 1), differentiable in α: d log G/dα = (dG/dα)/G, computed in log space

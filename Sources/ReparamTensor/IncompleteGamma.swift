@@ -104,15 +104,21 @@ public func regularizedGammaP(_ a: Tensor, _ x: Tensor) -> Tensor {
 }
 
 func regularizedGammaPForward(_ a: Tensor, _ x: Tensor) -> (value: Tensor, da: Tensor, dx: Tensor) {
-    let shape = broadcastShape(a.shape, x.shape, op: "regularizedGammaP")
+    incompleteGammaForward(a, x, upper: false)
+}
+
+/// P (or Q when `upper`) with its partials: ∂/∂a from the dual numbers, ∂/∂x = ± the density.
+func incompleteGammaForward(_ a: Tensor, _ x: Tensor, upper: Bool) -> (value: Tensor, da: Tensor, dx: Tensor) {
+    let shape = broadcastShape(a.shape, x.shape, op: upper ? "regularizedGammaQ" : "regularizedGammaP")
     let av = a.broadcasted(to: shape).scalars, xv = x.broadcasted(to: shape).scalars
     var value = [Float](), da = [Float](), dx = [Float]()
     value.reserveCapacity(av.count)
     for (ai, xi) in zip(av, xv) {
-        let (p, dp) = Special.regularizedGammaP(Double(ai), Double(xi))
-        value.append(Float(p))
-        da.append(Float(dp))
-        dx.append(xi > 0 ? Float(libmExp(Special.logGammaDensity(Double(ai), Double(xi)))) : 0)
+        let both = Special.regularizedGammaPQ(Double(ai), Double(xi))
+        value.append(Float(upper ? both.q : both.p))
+        da.append(Float(upper ? -both.derivativeA : both.derivativeA))
+        let density = xi > 0 ? libmExp(Special.logGammaDensity(Double(ai), Double(xi))) : 0
+        dx.append(Float(upper ? -density : density))
     }
     return (Tensor(shape: shape, scalars: value), Tensor(shape: shape, scalars: da), Tensor(shape: shape, scalars: dx))
 }
@@ -134,16 +140,7 @@ public func regularizedGammaQ(_ a: Tensor, _ x: Tensor) -> Tensor {
 }
 
 func regularizedGammaQForward(_ a: Tensor, _ x: Tensor) -> (value: Tensor, da: Tensor, dx: Tensor) {
-    let shape = broadcastShape(a.shape, x.shape, op: "regularizedGammaQ")
-    let av = a.broadcasted(to: shape).scalars, xv = x.broadcasted(to: shape).scalars
-    var value = [Float](), da = [Float](), dx = [Float]()
-    for (ai, xi) in zip(av, xv) {
-        let (q, dq) = Special.regularizedGammaQ(Double(ai), Double(xi))
-        value.append(Float(q))
-        da.append(Float(dq))
-        dx.append(xi > 0 ? Float(-libmExp(Special.logGammaDensity(Double(ai), Double(xi)))) : 0)
-    }
-    return (Tensor(shape: shape, scalars: value), Tensor(shape: shape, scalars: da), Tensor(shape: shape, scalars: dx))
+    incompleteGammaForward(a, x, upper: true)
 }
 
 @derivative(of: regularizedGammaQ)
