@@ -205,7 +205,9 @@ void rp_activation_backward_into(int act, const float *y, const float *v, float 
     rp_parallel_run(job.parts, activation_backward_part, &job);
 }
 
-void rp_activation_backward(int act, const float *y, float *g, size_t n) { rp_activation_backward_into(act, y, g, g, n); }
+void rp_activation_backward(int act, const float *y, float *g, size_t n) {
+    rp_activation_backward_into(act, y, g, g, n);
+}
 
 // The Bernoulli loss in blocks of NLL_BLOCK: each block's sum is computed the same way on any
 // thread and the block sums are added in order, so the total is bit-identical for any count.

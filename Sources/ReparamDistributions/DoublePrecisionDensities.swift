@@ -45,7 +45,8 @@ func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, _ c: Tensor, of family: S
 }
 
 /// The two-argument form of `elementwiseWithPartials`: (f, ∂f/∂a, ∂f/∂b).
-func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, of family: String, _ element: (Double, Double) -> (Double, Double, Double))
+func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, of family: String,
+                             _ element: (Double, Double) -> (Double, Double, Double))
     -> (value: Tensor, Tensor, Tensor) {
     let shape = joinedShape(a.shape, b.shape, of: family)
     let x = a.broadcasted(to: shape).scalars, y = b.broadcasted(to: shape).scalars

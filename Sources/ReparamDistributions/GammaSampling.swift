@@ -156,7 +156,8 @@ func gammaUpperQuantileForward(_ a: Tensor, _ q: Tensor) -> Tensor {
 }
 
 @derivative(of: gammaUpperQuantile)
-@usableFromInline func vjpGammaUpperQuantile(_ a: Tensor, _ q: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+@usableFromInline func vjpGammaUpperQuantile(_ a: Tensor, _ q: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
     gammaQuantilePullback(a, q, gammaUpperQuantileForward(a, q), probabilitySign: -1)
 }
 

@@ -43,7 +43,8 @@ public struct HalfCauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         let positive = withoutDerivative(at: value.map { $0 > 0 ? 1 : 0 })
         let x = select(positive, value, withoutDerivative(at: Tensor(repeating: 1, shape: value.shape)))
         let inside = atan(scale / x) * (2 / Float.pi)
-        return select(expand(positive, to: inside.shape), inside, withoutDerivative(at: Tensor(repeating: 1, shape: inside.shape)))
+        let one = withoutDerivative(at: Tensor(repeating: 1, shape: inside.shape))
+        return select(expand(positive, to: inside.shape), inside, one)
     }
 
     /// s·tan(πp/2), computed above p = ½ as s/tan(π(1 − p)/2): πp/2 rounds near π/2, where tan

@@ -63,7 +63,8 @@ public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         let positive: (Float) -> Bool = { $0 > 0 }
         let mask = withoutDerivative(at: value.map { positive($0) ? 1 : 0 })
         let inside = base.logCDF(log(movedInside(value, to: 1, positive)))
-        return select(expand(mask, to: inside.shape), inside, withoutDerivative(at: Tensor(repeating: -.infinity, shape: inside.shape)))
+        let minusInfinity = withoutDerivative(at: Tensor(repeating: -.infinity, shape: inside.shape))
+        return select(expand(mask, to: inside.shape), inside, minusInfinity)
     }
 
     /// log Φ(−(log x − μ)/σ); 0 at and below 0.

@@ -47,7 +47,8 @@ public struct Normal: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
     public func icdf(_ probability: Tensor) -> Tensor {
         let lower = withoutDerivative(at: probability.map { $0 < 0.5 ? 1 : 0 })
         let q = select(lower, probability, 1 - probability)
-        return loc + scale * withoutDerivative(at: lower.map { $0 == 1 ? -1.41421356237 : 1.41421356237 }) * erfcinv(2 * q)
+        let signedRootTwo = withoutDerivative(at: lower.map { $0 == 1 ? -1.41421356237 : 1.41421356237 })
+        return loc + scale * signedRootTwo * erfcinv(2 * q)
     }
 
     /// ½ + ½ log 2π + log σ

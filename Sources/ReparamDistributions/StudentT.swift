@@ -50,7 +50,8 @@ public struct StudentT: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         let shape = withoutDerivative(at: z.shape)
         let moderate = select(large, withoutDerivative(at: Tensor.zeros(shape)), z)
         let huge = select(large, z, withoutDerivative(at: Tensor(repeating: 1, shape: shape)))
-        let logTerm = select(large, expand(2 * log(abs(huge)) - log(nu), to: shape), expand(log1p(square(moderate) / nu), to: shape))
+        let logTerm = select(large, expand(2 * log(abs(huge)) - log(nu), to: shape),
+                             expand(log1p(square(moderate) / nu), to: shape))
         return lgamma((nu + 1) / 2) - lgamma(nu / 2) - 0.5 * log(nu * Float.pi) - log(scale) - (nu + 1) / 2 * logTerm
     }
 
@@ -64,7 +65,9 @@ public struct StudentT: ImplicitlyReparameterizable, HasEntropy, HasCDF {
 
     /// μ + σ·t with t the standard quantile, computed in Double (`studentTStandardQuantile`).
     @differentiable(reverse)
-    public func icdf(_ probability: Tensor) -> Tensor { loc + scale * studentTStandardQuantile(degreesOfFreedom, probability) }
+    public func icdf(_ probability: Tensor) -> Tensor {
+        loc + scale * studentTStandardQuantile(degreesOfFreedom, probability)
+    }
 
     /// (ν+1)/2·(ψ((ν+1)/2) − ψ(ν/2)) + ½ log ν + log B(ν/2, ½) + log σ
     @differentiable(reverse)
@@ -99,7 +102,9 @@ func studentTStandardQuantile(_ nu: Tensor, _ p: Tensor) -> Tensor { studentTSta
 func studentTStandardQuantileForward(_ nu: Tensor, _ p: Tensor) -> (value: Tensor, Tensor, Tensor) {
     elementwiseWithPartials(nu, p, of: "StudentT") { v, p in
         guard p >= 0 && p <= 1 && v > 0 else { return (.nan, .nan, .nan) }
-        if p == 0.5 { return (0, 0, Special.exp(0.5 * Special.log(v * Double.pi) + Special.lgamma(v / 2) - Special.lgamma((v + 1) / 2))) }
+        if p == 0.5 {  // t = 0: ∂t/∂p = 1/f(0) = √(νπ)·Γ(ν/2)/Γ((ν+1)/2)
+            return (0, 0, Special.exp(0.5 * Special.log(v * Double.pi) + Special.lgamma(v / 2) - Special.lgamma((v + 1) / 2)))
+        }
         let q = Swift.min(p, 1 - p), sign: Double = p < 0.5 ? -1 : 1
         if q == 0 { return (sign * .infinity, 0, .infinity) }
         let x = Special.betaQuantile(v / 2, 0.5, 2 * q)

@@ -178,7 +178,8 @@ func truncatedNormalStandardCDF(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor) -
     truncatedNormalStandardCDFForward(alpha, beta, xi).value
 }
 
-func truncatedNormalStandardCDFForward(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor) -> (value: Tensor, Tensor, Tensor, Tensor) {
+func truncatedNormalStandardCDFForward(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
+    -> (value: Tensor, Tensor, Tensor, Tensor) {
     elementwiseWithPartials(alpha, beta, xi, of: "TruncatedNormal") { a, b, x in
         if x <= a { return (0, 0, 0, 0) }
         if x >= b { return (1, 0, 0, 0) }

@@ -83,7 +83,9 @@ func activationCotangent(_ v: Tensor, _ y: Tensor, _ activation: Activation) -> 
     if activation == .identity { return v }
     return Tensor.filled(y.shape) { out, count in
         v.withUnsafeScalars { pv in
-            y.withUnsafeScalars { rp_activation_backward_into(activation.kernelCode, $0.baseAddress, pv.baseAddress, out, count) }
+            y.withUnsafeScalars { py in
+                rp_activation_backward_into(activation.kernelCode, py.baseAddress, pv.baseAddress, out, count)
+            }
         }
     }
 }

@@ -144,7 +144,8 @@ func regularizedGammaQForward(_ a: Tensor, _ x: Tensor) -> (value: Tensor, da: T
 }
 
 @derivative(of: regularizedGammaQ)
-@usableFromInline func vjpRegularizedGammaQ(_ a: Tensor, _ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+@usableFromInline func vjpRegularizedGammaQ(_ a: Tensor, _ x: Tensor)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
     let (value, da, dx) = regularizedGammaQForward(a, x)
     return (value, { v in
         if v.isShapelessZero { return (.zero, .zero) }
