@@ -64,6 +64,17 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor { regularizedIncompleteBeta(alpha, beta, clamp(value, min: 0, max: 1)) }
 
+    /// I_{1−x}(β, α) from x = ½ up, the lower tail of 1 − x ~ Beta(β, α), where 1 − I_x(α, β) would
+    /// round to 0 (1 − x is exact in Float there); 1 − I_x(α, β) below ½, where 1 − x would lose
+    /// the digits of a small x.
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor {
+        let upper = withoutDerivative(at: value.map { $0 >= 0.5 ? 1 : 0 })
+        let mirrored = regularizedIncompleteBeta(beta, alpha, clamp(1 - value, min: 0, max: 1))
+        let direct = 1 - cdf(value)
+        return select(expand(upper, to: direct.shape), expand(mirrored, to: direct.shape), direct)
+    }
+
     /// I⁻¹_p(α, β)
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor { betaQuantile(alpha, beta, probability) }

@@ -84,6 +84,14 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         return truncatedNormalStandardCDF(alpha, beta, (value - loc) / scale)
     }
 
+    /// The CDF of −X at −x: X mirrored about loc is the truncated normal on [−β, −α], whose lower
+    /// tail the Double form keeps.
+    @differentiable(reverse)
+    public func survival(_ value: Tensor) -> Tensor {
+        let (alpha, beta) = standardBounds
+        return truncatedNormalStandardCDF(-beta, -alpha, (loc - value) / scale)
+    }
+
     /// μ + σ·ξ with Φ(ξ) = Φ(α) + p·Z, the sum in log space and ξ from erfc⁻¹ in Double.
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor {
