@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Testing
 
@@ -336,6 +337,22 @@ struct CLIFuzzTests {
                               ["vae", "train", "--data", "{dir}", "--epochs", "1", "--hidden", "8", "--latent", "2",
                                "--out", "{out}"]))
             }
+            // The gzip form (the loader prefers it): cut, a flipped byte in the deflate data and in
+            // the CRC trailer, where zlib's check runs only at the end of the stream.
+            let compressed = try gzipped(original, in: workspace.folder)
+            let n = compressed.count
+            var gzipCases: [(String, Data)] = [("gzip cut in half", compressed.prefix(n / 2)),
+                                              ("gzip without its trailer", compressed.prefix(n - 8))]
+            for (place, index) in [("gzip deflate data", n / 2), ("gzip CRC", n - 6)] {
+                var flipped = compressed
+                flipped[flipped.startIndex + index] ^= 0x55
+                gzipCases.append(("\(place) flipped", flipped))
+            }
+            for (label, bytes) in gzipCases {
+                cases.append(("\(name) \(label)", "mnist/\(name).gz", bytes,
+                              ["vae", "train", "--data", "{dir}", "--epochs", "1", "--hidden", "8", "--latent", "2",
+                               "--out", "{out}"]))
+            }
         }
         let csv: [(String, String)] = [
             ("empty", ""), ("header only", "x,y\n"), ("text rows", "a,b\nc,d\n"), ("NaN", "0.1,nan\n0.2,0.3\n"),
@@ -361,6 +378,8 @@ struct CLIFuzzTests {
                 }
                 let outcome = try execute(arguments, in: workspace.folder)
                 if outcome.crashed { return "\(item.label): crashed: \(outcome.standardError.suffix(300))" }
+                // Every damaged MNIST file must be refused: training on it would be a silent wrong result.
+                if item.file.hasPrefix("mnist/") && outcome.status == 0 { return "\(item.label): accepted" }
                 if outcome.status != 0 && !outcome.standardError.contains(target) {
                     return "\(item.label): exit \(outcome.status) without naming \(target): \(outcome.firstLine)"
                 }
@@ -469,6 +488,16 @@ struct VAEResumeTests {
         let identical = a == b
         #expect(identical, "the resumed run's checkpoint (\(b.count) bytes) differs from the uninterrupted one's (\(a.count) bytes)")
     }
+}
+
+/// `data` gzip-compressed (through a temporary file, as zlib's gz functions write one).
+private func gzipped(_ data: Data, in folder: URL) throws -> Data {
+    let url = folder.appendingPathComponent("gzip-\(UUID().uuidString).gz")
+    defer { try? FileManager.default.removeItem(at: url) }
+    let handle = try #require(gzopen(url.path, "wb"))
+    _ = data.withUnsafeBytes { gzwrite(handle, $0.baseAddress, UInt32(data.count)) }
+    gzclose(handle)
+    return try Data(contentsOf: url)
 }
 
 /// One expectation for a batch of cases, listing the first failures.
