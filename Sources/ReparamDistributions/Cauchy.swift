@@ -46,8 +46,8 @@ public struct Cauchy: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
     /// near 0 (6% of the quantile at p = 10⁻⁶), 1 − p is exact for p ≥ ½.
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor {
-        let lower = withoutDerivative(at: probability.map { $0 < 0.5 ? 1 : 0 })
-        let q = select(lower, probability, 1 - probability)
+        let lower = withoutDerivative(at: lowerHalf(probability))
+        let q = smallerTail(probability)
         return loc + scale * withoutDerivative(at: lower.map { $0 == 1 ? -1 : 1 }) / tan(Float.pi * q)
     }
 

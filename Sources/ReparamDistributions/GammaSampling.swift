@@ -116,10 +116,12 @@ public func gammaQuantile(_ a: Tensor, _ p: Tensor) -> Tensor {
     gammaQuantileForward(a, p)
 }
 
-func gammaQuantileForward(_ a: Tensor, _ p: Tensor) -> Tensor {
-    let shape = joinedShape(a.shape, p.shape, of: "gammaQuantile")
+func gammaQuantileForward(_ a: Tensor, _ p: Tensor, upper: Bool = false) -> Tensor {
+    let shape = joinedShape(a.shape, p.shape, of: upper ? "gammaUpperQuantile" : "gammaQuantile")
     let av = a.broadcasted(to: shape).scalars, pv = p.broadcasted(to: shape).scalars
-    return Tensor(shape: shape, scalars: zip(av, pv).map { Float(Special.gammaQuantile(Double($0), Double($1))) })
+    return Tensor(shape: shape, scalars: zip(av, pv).map {
+        Float(Special.gammaQuantile(Double($0), upper ? 1 - Double($1) : Double($1)))
+    })
 }
 
 @derivative(of: gammaQuantile)
@@ -146,19 +148,13 @@ func gammaQuantilePullback(_ a: Tensor, _ p: Tensor, _ x: Tensor, probabilitySig
 /// 3%). ∂/∂q = −1/density; ∂/∂a as for `gammaQuantile`.
 @differentiable(reverse)
 public func gammaUpperQuantile(_ a: Tensor, _ q: Tensor) -> Tensor {
-    gammaUpperQuantileForward(a, q)
-}
-
-func gammaUpperQuantileForward(_ a: Tensor, _ q: Tensor) -> Tensor {
-    let shape = joinedShape(a.shape, q.shape, of: "gammaUpperQuantile")
-    let av = a.broadcasted(to: shape).scalars, qv = q.broadcasted(to: shape).scalars
-    return Tensor(shape: shape, scalars: zip(av, qv).map { Float(Special.gammaQuantile(Double($0), 1 - Double($1))) })
+    gammaQuantileForward(a, q, upper: true)
 }
 
 @derivative(of: gammaUpperQuantile)
 @usableFromInline func vjpGammaUpperQuantile(_ a: Tensor, _ q: Tensor)
     -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
-    gammaQuantilePullback(a, q, gammaUpperQuantileForward(a, q), probabilitySign: -1)
+    gammaQuantilePullback(a, q, gammaQuantileForward(a, q, upper: true), probabilitySign: -1)
 }
 
 /// log G for G ~ Gamma(α, 1), differentiable in α: d log G/dα = (dG/dα)/G, computed in log space

@@ -51,8 +51,8 @@ public struct HalfCauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     /// turns that rounding into a few percent of the quantile at p = 1 − 10⁻⁶.
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor {
-        let lower = withoutDerivative(at: probability.map { $0 < 0.5 ? 1 : 0 })
-        let t = tan(select(lower, probability, 1 - probability) * (Float.pi / 2))
+        let lower = withoutDerivative(at: lowerHalf(probability))
+        let t = tan(smallerTail(probability) * (Float.pi / 2))
         // The reciprocal path reads 1 where it is not taken: no division by 0 on either path.
         let upper = 1 / select(lower, withoutDerivative(at: Tensor(repeating: 1, shape: t.shape)), t)
         return scale * select(lower, t, upper)

@@ -59,8 +59,8 @@ public struct Laplace: LocationScaleFamily, ExplicitlyReparameterizable, HasEntr
     /// that p's own digits (not those of p − ½) reach the logarithm in both tails.
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor {
-        let lower = withoutDerivative(at: probability.map { $0 < 0.5 ? 1 : 0 })
-        let tail = log(2 * select(lower, probability, 1 - probability))
+        let lower = withoutDerivative(at: lowerHalf(probability))
+        let tail = log(2 * smallerTail(probability))
         let below = loc + scale * tail, above = loc - scale * tail
         let shape = withoutDerivative(at: below.shape)
         return select(withoutDerivative(at: lower.broadcasted(to: shape)), below, above)

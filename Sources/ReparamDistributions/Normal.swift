@@ -45,8 +45,8 @@ public struct Normal: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
     /// none of p's digits near 0 (3% of the distance to 1 at p = 10⁻⁶), 1 − p is exact for p ≥ ½.
     @differentiable(reverse)
     public func icdf(_ probability: Tensor) -> Tensor {
-        let lower = withoutDerivative(at: probability.map { $0 < 0.5 ? 1 : 0 })
-        let q = select(lower, probability, 1 - probability)
+        let lower = withoutDerivative(at: lowerHalf(probability))
+        let q = smallerTail(probability)
         let signedRootTwo = withoutDerivative(at: lower.map { $0 == 1 ? -1.41421356237 : 1.41421356237 })
         return loc + scale * signedRootTwo * erfcinv(2 * q)
     }

@@ -59,3 +59,11 @@ extension RandomKey {
     /// Standard exponential: e^{−G} for G standard Gumbel keeps 32-bit resolution in both tails.
     func exponential(_ shape: [Int]) -> Tensor { gumbel(shape).map { expf(-$0) } }
 }
+
+/// 1 where p < ½, 0 elsewhere: which tail of a quantile function p lies in.
+func lowerHalf(_ p: Tensor) -> Tensor { p.map { $0 < 0.5 ? 1 : 0 } }
+
+/// q = min(p, 1 − p), the probability of p's own tail: exact in Float (1 − p is exact for p ≥ ½),
+/// where p − ½ or 2p − 1 would lose the digits of a p near 0 or 1.
+@differentiable(reverse)
+func smallerTail(_ p: Tensor) -> Tensor { select(withoutDerivative(at: lowerHalf(p)), p, 1 - p) }
