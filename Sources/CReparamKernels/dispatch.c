@@ -56,6 +56,26 @@ static int isa_from_environment(void) {
     return wanted < best ? wanted : best;
 }
 
+static _Atomic int flush_mode = -1;
+
+int rp_flush_subnormals(void) {
+    int flush = atomic_load_explicit(&flush_mode, memory_order_relaxed);
+    if (flush < 0) {
+        const char *requested = getenv("REPARAM_SUBNORMALS");
+        flush = 1;
+        if (requested && *requested) {
+            if (!strcmp(requested, "keep")) flush = 0;
+            else if (strcmp(requested, "flush"))
+                fprintf(stderr, "reparam: ignoring REPARAM_SUBNORMALS=%s (expected flush or keep); flushing\n",
+                        requested);
+        }
+        atomic_store(&flush_mode, flush);
+    }
+    return flush;
+}
+
+void rp_set_flush_subnormals(int flush) { atomic_store(&flush_mode, flush != 0); }
+
 int rp_isa_active(void) {
     if (isa_override >= 0) return isa_override;
     int isa = atomic_load_explicit(&active_isa, memory_order_relaxed);

@@ -324,6 +324,7 @@ static void adam_many_part(void *context, int part) {
 void rp_adam_update_many(int count, float *const *p, const float *const *g, float *const *m, float *const *v,
                          const size_t *n, float lr, float beta1, float beta2, float eps, float bias1, float bias2,
                          float weight_decay) {
+    RP_KERNEL_FLOAT_MODE;
     size_t total = 0;
     for (int t = 0; t < count; t++) total += n[t];
     adam_many_job job = {.kernels = rp_vector_active(), .count = count, .parts = elementwise_parts(total), .p = p,
@@ -335,6 +336,7 @@ void rp_adam_update_many(int count, float *const *p, const float *const *g, floa
 // One tensor is the many-tensor update with one entry: the same split, the same bits.
 void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
                     float beta2, float eps, float bias1, float bias2, float weight_decay) {
+    RP_KERNEL_FLOAT_MODE;
     rp_adam_update_many(1, &p, &g, &m, &v, &n, lr, beta1, beta2, eps, bias1, bias2, weight_decay);
 }
 
@@ -414,8 +416,12 @@ static inline double blocked_sum(const float *x, size_t n, int squares) {
     return total;
 }
 
-double rp_sum(const float *x, size_t n) { return blocked_sum(x, n, 0); }
-double rp_sum_squares(const float *x, size_t n) { return blocked_sum(x, n, 1); }
+double rp_sum(const float *x, size_t n) {
+    return blocked_sum(x, n, 0);
+}
+double rp_sum_squares(const float *x, size_t n) {
+    return blocked_sum(x, n, 1);
+}
 
 typedef struct {
     const float *src;

@@ -76,4 +76,32 @@ enum { RP_FILL_BITS = 0, RP_FILL_UNIFORM, RP_FILL_NORMAL, RP_FILL_GUMBEL };
 /// Grow-only, 64-byte aligned, thread-local scratch; slot selects one of a few buffers.
 float *rp_scratch(int slot, size_t floats);
 
+// The floating-point mode of the kernels that flush subnormals (see rp_flush_subnormals): x86 MXCSR's
+// FTZ (bit 15) and DAZ (bit 6). Such a kernel starts with RP_KERNEL_FLOAT_MODE, which sets the two
+// bits as the policy says and puts them back when the function returns (exception flags the kernel
+// raised stay): whatever the size or thread count, it computes in the same mode, and the caller's own
+// arithmetic keeps its own. Pool workers adopt the mode of the thread that posted the job.
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RP_MXCSR_FLUSH 0x8040u
+static inline unsigned rp_float_mode_current(void) { return _mm_getcsr() & RP_MXCSR_FLUSH; }
+static inline void rp_float_mode_adopt(unsigned bits) {
+    unsigned now = _mm_getcsr(), wanted = (now & ~RP_MXCSR_FLUSH) | (bits & RP_MXCSR_FLUSH);
+    if (wanted != now) _mm_setcsr(wanted);
+}
+#else
+static inline unsigned rp_float_mode_current(void) { return 0; }
+static inline void rp_float_mode_adopt(unsigned bits) { (void)bits; }
+#endif
+static inline unsigned rp_float_mode_enter(void) {
+    unsigned old = rp_float_mode_current();
+#if defined(__x86_64__) || defined(__i386__)
+    rp_float_mode_adopt(rp_flush_subnormals() ? RP_MXCSR_FLUSH : 0);
+#endif
+    return old;
+}
+static inline void rp_float_mode_restore(const unsigned *old) { rp_float_mode_adopt(*old); }
+#define RP_KERNEL_FLOAT_MODE \
+    unsigned rp_float_mode_saved __attribute__((cleanup(rp_float_mode_restore))) = rp_float_mode_enter()
+
 #endif

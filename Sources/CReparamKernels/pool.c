@@ -27,6 +27,7 @@ static int started_workers;
 
 static rp_task_fn job_fn;
 static void *job_context;
+static unsigned job_float_mode;  // the caller's FTZ/DAZ bits, which workers adopt for the job
 // generation << 8 | task count: one load tells a worker both which job is new and whether it
 // takes part, so a worker that sits a job out can never read the next job's count.
 static _Atomic uint64_t job_word;
@@ -77,6 +78,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         seen = wait_for_job(seen);
         if (task < (int)(seen & 0xff)) {
+            rp_float_mode_adopt(job_float_mode);  // the worker is ours: no need to restore
             job_fn(job_context, task);
             atomic_fetch_sub_explicit(&job_pending, 1, memory_order_release);
         }
@@ -119,6 +121,7 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context) {
         if (workers >= count - 1) {
             job_fn = fn;
             job_context = context;
+            job_float_mode = rp_float_mode_current();
             atomic_store_explicit(&job_pending, count - 1, memory_order_relaxed);
             uint64_t generation = (atomic_load_explicit(&job_word, memory_order_relaxed) >> 8) + 1;
             atomic_store_explicit(&job_word, generation << 8 | (uint64_t)count, memory_order_release);

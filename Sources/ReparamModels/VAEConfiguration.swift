@@ -53,7 +53,10 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
         if Initializer(named: initializer) == nil { out.append("--initializer must be pytorch or glorot, got '\(initializer)'") }
         if batchSize <= 0 || batchSize > 1_000_000 { out.append("--batch must be 1…1000000, got \(batchSize)") }
         if !(learningRate > 0 && learningRate.isFinite) { out.append("--lr must be positive and finite, got \(learningRate)") }
-        if !(adamEpsilon > 0 && adamEpsilon.isFinite) { out.append("--adam-epsilon must be positive and finite, got \(adamEpsilon)") }
+        // A subnormal ε would be flushed to zero in Adam's update (see Kernels.flushesSubnormals).
+        if !(adamEpsilon >= .leastNormalMagnitude && adamEpsilon.isFinite) {
+            out.append("--adam-epsilon must be finite and at least \(Float.leastNormalMagnitude), got \(adamEpsilon)")
+        }
         if !["elbo", "elbo-mc", "iwae"].contains(objective) { out.append("--objective must be elbo, elbo-mc or iwae, got '\(objective)'") }
         if samples < 1 || samples > 10_000 { out.append("--k must be 1…10000, got \(samples)") }
         if objective != "iwae" && samples != 1 { out.append("k = \(samples) needs --objective iwae (the ELBO uses one sample)") }

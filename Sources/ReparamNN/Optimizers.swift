@@ -186,7 +186,8 @@ public struct AdaptiveMoments: Sendable {
     init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, coupledDecay: Float, decoupledDecay: Float) {
         precondition(learningRate > 0, "Adam: learningRate must be positive, got \(learningRate)")
         precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must lie in [0, 1), got \(beta1), \(beta2)")
-        precondition(epsilon > 0 && coupledDecay >= 0 && decoupledDecay >= 0, "Adam: epsilon must be positive and decay non-negative")
+        precondition(epsilon >= .leastNormalMagnitude && coupledDecay >= 0 && decoupledDecay >= 0,
+                     "Adam: epsilon must be a normal positive float (≥ 2⁻¹²⁶) and decay non-negative")
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2

@@ -143,6 +143,28 @@ let unaryCases: [UnaryCase] = [
         }
     }
 
+    @Test("Adam's update flushes subnormal moments to zero; other kernels and the caller keep them")
+    func subnormalsFlushInTheOptimizerOnly() {
+        #expect(Kernels.flushesSubnormals, "the default policy (REPARAM_SUBNORMALS unset in tests)")
+        let tiny = Float.leastNormalMagnitude / 8  // subnormal
+        for isa in Kernels.supportedISAs {
+            Kernels.withOverrides(isa: isa) {
+                // A zero gradient: m ← β₁·m takes the smallest normal first moment below it (FTZ); the
+                // subnormal second moment reads as zero (DAZ) and stays zero; p moves by 0.
+                var p: [Float] = [1, 1], g: [Float] = [0, 0]
+                var m: [Float] = [Float.leastNormalMagnitude, 0], v: [Float] = [1, tiny]
+                rp_adam_update(&p, &g, &m, &v, 2, 1e-3, 0.9, 0.999, 1e-8, 1, 1, 0)
+                #expect(m == [0, 0] && v[1] == 0, "\(isa)")
+                var product = [Float](repeating: -1, count: 1)
+                rp_binary(Int32(RP_BINARY_MUL.rawValue), 1, [1], [1e-20], [1], [1e-20], [1], &product)
+                #expect(product[0] > 0 && product[0] < Float.leastNormalMagnitude, "\(isa): other kernels keep IEEE")
+            }
+        }
+        // Back on the caller's own arithmetic, gradual underflow is there again.
+        let a: [Float] = [1e-20, tiny]
+        #expect(a[0] * a[0] > 0 && a[1] * 1 == tiny)
+    }
+
     @Test func broadcastingBinaryCollapsesAndRepeats() {
         // [2, 1, 3] + [4, 1] → [2, 4, 3]
         let a: [Float] = [1, 2, 3, 4, 5, 6], b: [Float] = [10, 20, 30, 40]

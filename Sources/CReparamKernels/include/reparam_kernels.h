@@ -52,6 +52,15 @@ void rp_run_concurrently(int count, void (*fn)(void *context, int task), void *c
 /// The current thread's overrides (−1 where none is set).
 void rp_get_thread_overrides(int *isa, int *threads, int64_t *threshold);
 
+/// Non-zero when the optimizer kernels (rp_adam_update*) treat subnormal floats (|x| < 2⁻¹²⁶) as zero,
+/// in their operands and results (x86 FTZ and DAZ, set for the call on every thread it runs on).
+/// Moments of gradients that stay zero (dead units, blank pixels) decay by β per step into that
+/// range, and an Intel core takes a ~100-cycle assist per subnormal operand: the VAE's epoch grew
+/// from 1.2 to 2.4 s over three epochs. Other kernels keep IEEE gradual underflow, which a CDF at a
+/// subnormal point needs. On by default; `REPARAM_SUBNORMALS=keep` or rp_set_flush_subnormals(0).
+int rp_flush_subnormals(void);
+void rp_set_flush_subnormals(int flush);
+
 /// Mean round trip, in ns, of a cache line between threads pinned to CPUs a and b (`trips` times
 /// there and back); −1 when the threads cannot be pinned. ~0.1 µs means the two share an L3
 /// cache; several times that, they do not, and multithreaded kernels pay for every line that
