@@ -22,7 +22,9 @@ peers, which lean less on a second core, much less so). Each round prints it, an
 gives the ratios of the rounds in each placement beside the overall median.
 
 The summary's first line names the CPU and Reparam's kernel path; `--isa avx2` (or portable) runs
-Reparam on that path (REPARAM_ISA) to compare each path with the same peers.
+Reparam on that path (REPARAM_ISA) to compare each path with the same peers. `--peers-isa avx2`
+caps the peers too (PyTorch's ATen, MKL, oneDNN, XLA), which stands in for a CPU without AVX-512
+when the machine has it; the summary says so.
 
 Build Reparam first (`swift build -c release`). Peers: `pip install torch jax optax`."""
 import argparse
@@ -36,7 +38,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from machine import machine  # noqa: E402
+from machine import machine, peer_environment  # noqa: E402
 
 
 def run(name, command, environment=None):
@@ -99,11 +101,16 @@ def main():
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--isa", choices=["portable", "avx2", "avx512"],
                         help="Reparam's kernel path (REPARAM_ISA for its runs only; the peers run as they are)")
+    parser.add_argument("--peers-isa", choices=["avx2"],
+                        help="cap the peers' instruction set too (ATen, MKL, oneDNN, XLA): an AVX2-only CPU stand-in")
     args = parser.parse_args()
     if args.rounds < 1 or args.epochs < 1:
         raise SystemExit("--rounds and --epochs must be at least 1")
     data = ["--data", args.data] if args.data else []
     host = machine(args.reparam, args.isa)
+    if args.peers_isa:
+        host += f"; peers capped at {args.peers_isa}"
+    peers_environment = peer_environment(args.peers_isa)
     print(host, file=sys.stderr, flush=True)
     reparam_environment = dict(os.environ, **({"REPARAM_ISA": args.isa} if args.isa else {}))
     rounds, placements = [], []
@@ -117,7 +124,7 @@ def main():
             placement = None
             for name in chosen:
                 before = round_trip_ns(args.reparam) if name == "reparam" else None
-                epochs, peak = run(name, commands[name], reparam_environment if name == "reparam" else None)
+                epochs, peak = run(name, commands[name], reparam_environment if name == "reparam" else peers_environment)
                 if before is not None:  # the host can move the CPUs during the run: the worse of the two
                     after = round_trip_ns(args.reparam)
                     placement = max(before, after) if after is not None else None
