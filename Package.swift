@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, bottom-up; each target imports only the ones below it:
 // CReparamKernels → ReparamTensor → ReparamRandom → ReparamDistributions, ReparamNN →
 // ReparamFlows, ReparamEstimators, ReparamData → ReparamModels, ReparamRL, ReparamPreference →
-// Reparam (umbrella) → ReparamLab → reparam (CLI).
+// Reparam (umbrella) → ReparamLab, ReparamSweep → reparam (CLI).
 let package = Package(
     name: "Reparam",
     products: [
@@ -44,10 +44,12 @@ let package = Package(
             ]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ReparamLab", dependencies: ["Reparam"]),
+        // Sweeps run the CLI's own commands as tasks: a layer beside the lab, under the CLI.
+        .target(name: "ReparamSweep"),
         .executableTarget(
             name: "ReparamCLI",
             dependencies: [
-                "Reparam", "ReparamLab", "CReparamKernels",
+                "Reparam", "ReparamLab", "ReparamSweep", "CReparamKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +74,7 @@ let package = Package(
             dependencies: ["ReparamPreference", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
+        .testTarget(name: "ReparamSweepTests", dependencies: ["ReparamSweep"]),
         .testTarget(name: "ReparamCLITests", dependencies: ["ReparamCLI"]),
         .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(

@@ -150,6 +150,7 @@ private final class Workspace: Sendable {
             try idx("\(prefix)-labels-idx1-ubyte", [UInt32(count)], (0..<count).map { _ in next() % 10 })
         }
         try Data("x,y\n0.1,0.2\n-0.3,1.5\n".utf8).write(to: folder.appendingPathComponent("points.csv"))
+        try Data(sweepSpec(output: "sweep-out", seeds: 1).utf8).write(to: folder.appendingPathComponent("sweep.json"))
         let trainings: [(String, [String])] = [
             ("vae", ["vae", "train", "--data", mnist.path, "--epochs", "1", "--hidden", "8", "--latent", "2",
                      "--batch", "50"]),
@@ -168,6 +169,8 @@ private final class Workspace: Sendable {
             }
         }
     }
+
+    var sweep: String { folder.appendingPathComponent("sweep.json").path }
 
     /// The smallest valid invocation of each command; `{out}` becomes a fresh path.
     var bases: [String: [String]] {
@@ -207,8 +210,19 @@ private final class Workspace: Sendable {
             "data fetch": ["mnist", "--to", "{out}", "--mirror", "http://127.0.0.1:9/"],
             "bench kernels": [], "bench autodiff": [], "bench sampling": [], "bench placement": ["--trips", "100"],
             "info": [],
+            "sweep plan": [sweep], "sweep status": [sweep], "sweep run": [sweep, "--local"],
+            "sweep merge": [sweep, "--report", "{out}"], "sweep submit": [sweep, "--slurm", "--dry-run"],
         ]
     }
+}
+
+/// A sweep of tiny flow trainings: 2 flows × 2 widths × `seeds` seeds.
+private func sweepSpec(output: String, seeds: Int) -> String {
+    """
+    {"command": ["flow", "train"], "fixed": {"task": "two-moons", "steps": 30, "layers": 2, "out": "{task}/run"},
+     "switches": ["json"], "grid": {"flow": ["realnvp", "planar"], "hidden": [4, 8]}, "seeds": \(seeds),
+     "output": "\(output)"}
+    """
 }
 
 /// Every leaf command's path and long option names, from the parser's JSON dump of itself.
@@ -392,6 +406,49 @@ struct CLIFuzzTests {
 
     /// SIGINT or SIGTERM (once, or twice 10 ms apart) while loading, early or later in each long
     /// command: it ends by exit (0 if it had finished, else 128 + the signal), and leaves no partial file.
+    /// The acceptance check of sweeps without a cluster: eight tasks run locally on two workers,
+    /// and the same eight run one at a time as array elements would (`--task I`), merge to
+    /// byte-identical tables; a sweep stopped by SIGINT keeps what
+    /// finished and its re-run completes only the rest.
+    @Test func sweepMergesTheSameWhereverItsTasksRan() throws {
+        let workspace = try Workspace.shared.get()
+        let folder = URL(fileURLWithPath: workspace.fresh())
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["local", "array", "stopped"] {
+            try Data(sweepSpec(output: name, seeds: 2).utf8).write(to: folder.appendingPathComponent("\(name).json"))
+        }
+        let local = try execute(["sweep", "run", "local.json", "--local", "--workers", "2"], in: folder)
+        #expect(local.status == 0, "\(local.standardError)")
+        for index in 0..<8 {
+            let one = try execute(["sweep", "run", "array.json", "--task", "\(index)"], in: folder)
+            #expect(one.status == 0, "task \(index): \(one.standardError)")
+        }
+        let outOfRange = try execute(["sweep", "run", "array.json", "--task", "8"], in: folder)
+        #expect(outOfRange.status != 0 && outOfRange.standardError.contains("task 8 is out of range"))
+        for name in ["local", "array"] {
+            let merge = try execute(["sweep", "merge", "\(name).json"], in: folder)
+            #expect(merge.status == 0, "\(merge.standardError)")
+        }
+        let merged = { (name: String) in try Data(contentsOf: folder.appendingPathComponent("\(name)/merged.csv")) }
+        #expect(try merged("local") == merged("array"), "the merged tables differ")
+        #expect(String(decoding: try merged("local"), as: UTF8.self).split(separator: "\n").count == 5)
+
+        // Stopped mid-way: finished results stay as they were and only the missing tasks run again.
+        let stopped = try execute(["sweep", "run", "stopped.json", "--local"], in: folder, signals: [(0.3, SIGINT)])
+        #expect(stopped.status == 130 || stopped.status == 0, "\(stopped.standardError)")
+        let results = (0..<8).map { folder.appendingPathComponent("stopped/tasks/0000\($0)/result.json") }
+        let before = results.map { try? Data(contentsOf: $0) }
+        let rerun = try execute(["sweep", "run", "stopped.json", "--local"], in: folder)
+        #expect(rerun.status == 0, "\(rerun.standardError)")
+        for (url, old) in zip(results, before) {
+            let now = try Data(contentsOf: url)
+            if let old { #expect(now == old, "\(url.path) was rewritten") }
+        }
+        let merge = try execute(["sweep", "merge", "stopped.json"], in: folder)
+        #expect(merge.status == 0)
+        #expect(try Data(contentsOf: folder.appendingPathComponent("stopped/merged.csv")) == merged("local"))
+    }
+
     @Test func signalsMidRun() throws {
         let workspace = try Workspace.shared.get()
         let m = workspace.mnist
