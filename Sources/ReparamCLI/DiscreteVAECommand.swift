@@ -162,6 +162,8 @@ struct DiscreteVAECompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for the HTML report and each estimator's run.", valueName: "dir"),
         transform: pathArgument) var out = "reparam-dvae-compare"
     @Flag(help: "Print one JSON object per estimator.") var json = false
+    @OptionGroup var scaleOut: ComparisonSweep
+    @Option(parsing: .unconditional, help: "Seeds per grid point in the --sweep spec (0…N−1).") var seeds = 1
 
     var chosen: [String] {
         estimators.map(commaList) ?? DiscreteVAEConfiguration.estimators(for: options.latent)
@@ -169,6 +171,10 @@ struct DiscreteVAECompareCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
+        if seeds != 1 && scaleOut.sweep == nil {
+            throw ValidationError("--seeds \(seeds) needs --sweep (in this process the comparison runs one seed)")
+        }
+        guard (1...100_000).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100000, got \(seeds)") }
         // Before any training: the checkpoints and the report go there.
         try checkWritableFolder(out, flag: "--out")
         if let estimators, chosen.contains("") {
@@ -180,6 +186,8 @@ struct DiscreteVAECompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try scaleOut.export(from: ["dvae", "compare"], to: ["dvae", "train"], grid: [("estimator", chosen)],
+                               seeds: seeds, fixed: ["out": "{task}/run"], dropping: ["estimators", "out"]) { return }
         let mnist = try loadMNIST(options.data)
         var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "latents in use", "KL", "s/epoch", "status"])
         var curves: [Chart.Series] = [], records: [Record] = []

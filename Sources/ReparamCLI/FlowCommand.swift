@@ -390,6 +390,8 @@ struct FlowCompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir"),
         transform: pathArgument) var report = "reparam-flow-report"
     @Flag(help: "Print one JSON object per flow.") var json = false
+    @OptionGroup var scaleOut: ComparisonSweep
+    @Option(parsing: .unconditional, help: "Seeds per grid point in the --sweep spec (0…N−1).") var seeds = 1
 
     var kinds: [FlowKind?] {
         flows.split(separator: ",", omittingEmptySubsequences: false).map { FlowKind(rawValue: String($0)) }
@@ -397,6 +399,10 @@ struct FlowCompareCommand: ParsableCommand {
 
     func validate() throws {
         try source.check()
+        if seeds != 1 && scaleOut.sweep == nil {
+            throw ValidationError("--seeds \(seeds) needs --sweep (in this process the comparison runs one seed)")
+        }
+        guard (1...100_000).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100000, got \(seeds)") }
         let names = flows.split(separator: ",", omittingEmptySubsequences: false)
         if let bad = zip(names, kinds).first(where: { $0.1 == nil }) {
             throw ValidationError(
@@ -414,6 +420,8 @@ struct FlowCompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try scaleOut.export(from: ["flow", "compare"], to: ["flow", "train"], grid: [("flow", commaList(flows))],
+                               seeds: seeds, fixed: ["out": "{task}/run"], dropping: ["flows", "report"]) { return }
         try kernels.applied {
             let (task, data) = try source.load()
             var runs: [(trainer: any FlowTraining, summary: FlowRunSummary)] = []

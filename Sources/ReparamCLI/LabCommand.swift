@@ -165,6 +165,8 @@ struct DiscreteLabCommand: ParsableCommand {
     @Option(help: "Comma-separated relaxation temperatures.") var temperatures = "2,1,0.5,0.25,0.1,0.05"
     @Option(help: "Calls of 16 draws that adaptive estimators (NVIL, REBAR, RELAX) adapt for before measuring.") var warmUp = 300
     @OptionGroup var output: LabOutput
+    @OptionGroup var scaleOut: ComparisonSweep
+    @Option(parsing: .unconditional, help: "Seeds per temperature in the --sweep spec (0…N−1).") var seeds = 1
 
     var parsedTemperatures: [Float] { commaList(temperatures).compactMap { Float($0) } }
 
@@ -175,9 +177,16 @@ struct DiscreteLabCommand: ParsableCommand {
             throw ValidationError("--temperatures must be a comma-separated list of positive numbers, got '\(temperatures)'")
         }
         guard (0...100_000).contains(warmUp) else { throw ValidationError("--warm-up must be between 0 and 100000, got \(warmUp)") }
+        if seeds != 1 && scaleOut.sweep == nil {
+            throw ValidationError("--seeds \(seeds) needs --sweep (in this process the lab runs one seed)")
+        }
+        guard (1...100_000).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100000, got \(seeds)") }
     }
 
     func run() throws {
+        // One task per temperature; each prints every estimator's record, which the merge keeps apart.
+        if try scaleOut.export(from: ["lab", "discrete"], to: ["lab", "discrete"], grid: [("temperatures", commaList(temperatures))],
+                               seeds: seeds, fixed: [:], dropping: ["temperatures", "report"]) { return }
         let problems: [DiscreteLabProblem] = problem == .both ? [.bernoulli, .categorical] : problem == .bernoulli ? [.bernoulli] : [.categorical]
         let keys = output.key.split(problems.count)
         let results = zip(problems, keys).map { $0.compare(temperatures: parsedTemperatures, draws: draws, warmUp: warmUp, key: $1) }

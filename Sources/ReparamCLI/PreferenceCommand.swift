@@ -122,6 +122,8 @@ struct PreferenceCompareCommand: ParsableCommand {
     var steps: Int?
     @OptionGroup var output: LabOutput
     @OptionGroup var kernels: KernelOptions
+    @OptionGroup var scaleOut: ComparisonSweep
+    @Option(parsing: .unconditional, help: "Seeds per grid point in the --sweep spec (0…N−1).") var seeds = 1
 
     var parsedBetas: [Double]? {
         let parts = commaList(betas)
@@ -153,10 +155,17 @@ struct PreferenceCompareCommand: ParsableCommand {
             }
         }
         if let report = output.report { try checkWritableFolder(report, flag: "--report") }
+        if seeds != 1 && scaleOut.sweep == nil {
+            throw ValidationError("--seeds \(seeds) needs --sweep (in this process the comparison runs one seed)")
+        }
+        guard (1...100_000).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100000, got \(seeds)") }
     }
 
     func run() throws {
         let (betas, methods) = (parsedBetas!, parsedMethods!)
+        if try scaleOut.export(from: ["pref", "compare"], to: ["pref", "train"],
+                               grid: [("method", methods.map(\.rawValue)), ("beta", commaList(self.betas))], seeds: seeds,
+                               fixed: [:], dropping: ["methods", "betas", "report"]) { return }
         FileHandle.standardError.write(Data("building the problem (corpus, π_ref, pairs)…\n".utf8))
         var bar = ProgressBar(total: betas.count * methods.count, unit: "runs", metric: "run")
         bar.start(label: "pref compare", done: 0)

@@ -236,6 +236,7 @@ struct RLCompareCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Episodes per evaluation.") var evalEpisodes = 10
     @OptionGroup var output: LabOutput
     @OptionGroup var kernels: KernelOptions
+    @OptionGroup var scaleOut: ComparisonSweep
 
     var algorithms: [AlgorithmKind]? {
         let names = commaList(algos)
@@ -260,6 +261,8 @@ struct RLCompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try scaleOut.export(from: ["rl", "compare"], to: ["rl", "train"], grid: [("algo", (algorithms ?? []).map(\.rawValue))],
+                               seeds: seeds, fixed: ["out": "{task}/run"], dropping: ["algos", "report"]) { return }
         let runs = comparison.runs
         var bar = ProgressBar(total: runs.count * steps, unit: "steps", metric: "return")
         var results: [RLRunResult] = []

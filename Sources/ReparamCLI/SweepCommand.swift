@@ -25,18 +25,123 @@ struct SweepCommand: ParsableCommand {
 struct SweepOptions: ParsableArguments {
     @Argument(help: "The sweep spec (JSON).", transform: pathArgument) var spec: String
 
-    func load() throws -> SweepFolder {
-        let folder: SweepFolder
-        do {
-            folder = SweepFolder(spec: try SweepSpec(contentsOf: URL(fileURLWithPath: spec)))
-        } catch let error as SweepError { throw ValidationError(error.description) }
-        for task in folder.tasks {
-            do { _ = try ReparamCommand.parseAsRoot(task.arguments) } catch {
-                let message = ReparamCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-                throw ValidationError("task \(task.index) (\(task.arguments.joined(separator: " "))): \(message)")
+    func load() throws -> SweepFolder { try loadSweep(spec) }
+}
+
+/// A spec file read, and every task's command line checked by the parser that will run it.
+func loadSweep(_ spec: String) throws -> SweepFolder {
+    let folder: SweepFolder
+    do {
+        folder = SweepFolder(spec: try SweepSpec(contentsOf: URL(fileURLWithPath: spec)))
+    } catch let error as SweepError { throw ValidationError(error.description) }
+    // The parser may report a failed check before an unknown flag, so flag names are checked first.
+    let sweep = folder.spec, command = sweep.command.joined(separator: " ")
+    switch knownFlags(of: sweep.command) {
+    case .some(nil):
+        throw ValidationError("\(spec): '\(command)' is not a reparam command (see reparam --help)")
+    case .some(let known?):
+        let given = sweep.fixed.map { ($0.flag, "fixed") } + sweep.switches.map { ($0, "switches") }
+            + sweep.grid.map { ($0.flag, "grid") }
+        for (flag, place) in given where !known.contains(flag) {
+            throw ValidationError("\(spec): \(place) names --\(flag), which '\(command)' does not have "
+                                  + "(its flags: \(known.sorted().map { "--" + $0 }.joined(separator: ", ")))")
+        }
+    case nil: break  // the parser below still checks every task
+    }
+    for task in folder.tasks {
+        do { _ = try ReparamCommand.parseAsRoot(task.arguments) } catch {
+            let message = ReparamCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            throw ValidationError("task \(task.index) (\(task.arguments.joined(separator: " "))): \(message)")
+        }
+    }
+    return folder
+}
+
+/// The long option and flag names of the command at `path`, from the parser's own description of
+/// this binary: .some(nil) when the path names no command, nil when the description is unavailable.
+func knownFlags(of path: [String]) -> Set<String>?? {
+    let process = Process()
+    process.executableURL = reparamExecutable
+    process.arguments = ["--experimental-dump-help"]
+    let pipe = Pipe()
+    (process.standardOutput, process.standardError) = (pipe, FileHandle.nullDevice)
+    guard (try? process.run()) != nil else { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+        var command = root["command"] as? [String: Any]
+    else { return nil }
+    for word in path {
+        let subcommands = command["subcommands"] as? [[String: Any]] ?? []
+        guard let next = subcommands.first(where: { $0["commandName"] as? String == word }) else { return .some(nil) }
+        command = next
+    }
+    let arguments = command["arguments"] as? [[String: Any]] ?? []
+    return Set(arguments.flatMap { argument -> [String] in
+        guard argument["kind"] as? String != "positional" else { return [] }
+        let names = argument["names"] as? [[String: Any]] ?? []
+        return names.compactMap { $0["kind"] as? String == "long" ? $0["name"] as? String : nil }
+    })
+}
+
+/// `--sweep FILE` on a comparison: the same comparison written as a sweep spec (the compared names
+/// as a grid, seeds 0…N−1, every other flag as given) to run with `reparam sweep`, here or on a
+/// cluster, instead of in this process.
+struct ComparisonSweep: ParsableArguments {
+    @Option(help: ArgumentHelp("Write this comparison as a sweep spec (JSON) for `reparam sweep` instead of running it.",
+                               valueName: "file"), transform: pathArgument)
+    var sweep: String?
+
+    /// Writes the spec and returns true when --sweep was given. `words` is the comparison's command
+    /// path (its flags follow it on the command line); `extra` flags every task gets (its run folder);
+    /// `dropping` the flags that the grid, the seeds or the comparison's own output replace.
+    func export(from words: [String], to train: [String], grid: [(flag: String, values: [String])], seeds: Int,
+                fixed extra: [String: String], dropping: Set<String>) throws -> Bool {
+        guard let sweep else { return false }
+        let all = Array(CommandLine.arguments.dropFirst())
+        guard let start = (0...max(0, all.count - words.count)).first(where: { Array(all[$0..<($0 + words.count)]) == words })
+        else { throw ValidationError("--sweep: cannot find '\(words.joined(separator: " "))' on the command line") }
+        var fixed = extra, switches = ["json"]
+        let tokens = Array(all[(start + words.count)...])
+        var i = 0
+        while i < tokens.count {
+            let token = tokens[i]
+            guard token.hasPrefix("--"), token.count > 2 else {
+                throw ValidationError("--sweep: cannot place the argument '\(token)' in a sweep spec")
+            }
+            var name = String(token.dropFirst(2)), value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            } else if i + 1 < tokens.count, !tokens[i + 1].hasPrefix("--") {
+                value = tokens[i + 1]
+                i += 1
+            }
+            i += 1
+            if dropping.contains(name) || ["sweep", "seeds", "seed", "json"].contains(name) { continue }
+            // Tasks run in the spec's folder: a relative path that names something here becomes absolute.
+            if var value {
+                if !value.hasPrefix("/"), FileManager.default.fileExists(atPath: value) {
+                    value = URL(fileURLWithPath: value).standardizedFileURL.path
+                }
+                fixed[name] = value
+            } else if !switches.contains(name) {
+                switches.append(name)
             }
         }
-        return folder
+        let url = URL(fileURLWithPath: sweep)
+        let object: [String: Any] = [
+            "command": train, "fixed": fixed, "switches": switches, "seeds": seeds,
+            "grid": Dictionary(uniqueKeysWithValues: grid.map { ($0.flag, $0.values) }),
+            "output": url.deletingPathExtension().lastPathComponent + "-runs",
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try sweepWrite(String(decoding: data, as: UTF8.self) + "\n", to: url)
+        let folder = try loadSweep(sweep)  // every task's command line, checked now
+        print("wrote \(url.path): \(folder.tasks.count) tasks; run them with")
+        print("  reparam sweep run \(sweep) --local --workers 2     (or: reparam sweep submit \(sweep) --slurm)")
+        print("  reparam sweep merge \(sweep) --report report")
+        return true
     }
 }
 

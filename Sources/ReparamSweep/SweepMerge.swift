@@ -1,9 +1,9 @@
 import Foundation
 
-/// The sweep's results gathered per grid point: for every numeric field a task's result holds,
-/// the mean over seeds and its standard error s/√n. Timing fields (`seconds`, `*_seconds`,
-/// `*per_second`) depend on the machine, not the seed, and are left out, so a sweep merges to
-/// the same table wherever its tasks ran.
+/// The sweep's results gathered per grid point (and, for a command that prints a table of records,
+/// per record): for every numeric field, the mean over seeds and its standard error s/√n. Timing
+/// fields (any with `seconds` in the name, or ending in `per_second`) depend on the machine, not the
+/// seed, and are left out, so a sweep merges to the same table wherever its tasks ran.
 public struct SweepTable: Sendable {
     public struct Row: Sendable {
         public let point: [String: String]
@@ -18,53 +18,101 @@ public struct SweepTable: Sendable {
     public let rows: [Row]
     public let done: Int, total: Int
 
-    static func isTiming(_ field: String) -> Bool {
-        field == "seconds" || field.hasSuffix("_seconds") || field.hasSuffix("per_second") || field == "wall_seconds"
-    }
+    /// Times (`seconds`, `seconds_per_draw`, `steps_per_second`, ...) measure the machine, not the seed.
+    static func isTiming(_ field: String) -> Bool { field.contains("seconds") || field.hasSuffix("per_second") }
 
     public init(folder: SweepFolder) throws {
-        let flags = folder.spec.gridFlags
-        self.flags = flags
-        var groups: [[String]: (planned: Int, values: [String: [Double]])] = [:]
-        var order: [[String]] = []
-        var fieldSet = Set<String>()
-        var done = 0
+        let grid = folder.spec.gridFlags
         // A command's result often echoes its configuration (layers, steps): not a measurement.
-        let echoes = Set(folder.spec.fixed.map(\.flag) + folder.spec.switches + flags + ["seed"])
-            .union((folder.spec.fixed.map(\.flag) + flags).map { $0.replacingOccurrences(of: "-", with: "_") })
+        let echoes = Set(folder.spec.fixed.map(\.flag) + folder.spec.switches + grid + ["seed"])
+            .union((folder.spec.fixed.map(\.flag) + grid).map { $0.replacingOccurrences(of: "-", with: "_") })
+        // Each task's records (its JSON lines), the last one per identity: the text fields that are no
+        // echo (a lab table's estimator and problem) tell records apart; a training command's
+        // per-epoch lines share one identity, so its final line stands for it.
+        var planned: [[String]: Int] = [:]
+        var tasks: [(key: [String], records: [[String: StoredResult.Value]])] = []
+        var identitySet = Set<String>()
         for task in folder.tasks {
-            let key = flags.map { task.point[$0] ?? "" }
-            if groups[key] == nil {
-                groups[key] = (0, [:])
-                order.append(key)
-            }
-            groups[key]!.planned += 1
+            let key = grid.map { task.point[$0] ?? "" }
+            planned[key, default: 0] += 1
             guard let data = try? Data(contentsOf: folder.resultFile(task)) else { continue }
             guard let stored = try? JSONDecoder().decode(StoredResult.self, from: data) else {
                 throw SweepError("\(folder.resultFile(task).path) is not a sweep result; remove it to run the task again")
             }
-            done += 1
-            for (field, value) in stored.result where !SweepTable.isTiming(field) && !echoes.contains(field) {
-                guard case .number(let number) = value else { continue }
-                groups[key]!.values[field, default: []].append(number)
-                fieldSet.insert(field)
+            // The task's own flag values, by the names a JSON field would use.
+            var given: [String: String] = [:]
+            for (flag, value) in folder.spec.fixed.map({ ($0.flag, $0.value) }) + task.point.map({ ($0.key, $0.value) }) {
+                given[flag] = value
+                given[flag.replacingOccurrences(of: "-", with: "_")] = value
+            }
+            // An echo that repeats the task's flag goes; a text field that differs (a lab's `problem`
+            // when the flag said `both`) tells records apart.
+            let records = (stored.records ?? [stored.result]).map { record in
+                record.filter { field, value in
+                    if SweepTable.isTiming(field) { return false }
+                    guard echoes.contains(field) else { return true }
+                    if case .text(let text) = value { return given[field].map { $0 != text } ?? false }
+                    return false
+                }
+            }
+            for record in records {
+                for (field, value) in record { if case .text = value { identitySet.insert(field) } }
+            }
+            tasks.append((key, records))
+        }
+        let identity = identitySet.sorted()
+        var groups: [[String]: [String: [Double]]] = [:]
+        var order: [[String]] = []
+        var fieldSet = Set<String>()
+        for (key, records) in tasks {
+            var last: [[String]: [String: StoredResult.Value]] = [:], seen: [[String]] = []
+            for record in records {
+                let id = identity.map { field -> String in
+                    if case .text(let text)? = record[field] { return text }
+                    return ""
+                }
+                if last[id] == nil { seen.append(id) }
+                last[id] = record
+            }
+            for id in seen {
+                let row = key + id
+                if groups[row] == nil {
+                    groups[row] = [:]
+                    order.append(row)
+                }
+                for (field, value) in last[id]! {
+                    guard case .number(let number) = value else { continue }
+                    groups[row]![field, default: []].append(number)
+                    fieldSet.insert(field)
+                }
             }
         }
+        let flags = grid + identity
+        self.flags = flags
         fields = fieldSet.sorted()
-        rows = order.map { key in
-            let group = groups[key]!
-            let metrics = group.values.keys.sorted().map { field -> (String, Double, Double?) in
-                let values = group.values[field]!
-                let mean = values.reduce(0, +) / Double(values.count)
-                guard values.count > 1 else { return (field, mean, nil) }
-                let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-                return (field, mean, (variance / Double(values.count)).squareRoot())
+        var all = order.map { row in
+            let values = groups[row]!
+            let metrics = values.keys.sorted().map { field -> (String, Double, Double?) in
+                let xs = values[field]!
+                let mean = xs.reduce(0, +) / Double(xs.count)
+                guard xs.count > 1 else { return (field, mean, nil) }
+                let variance = xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)
+                return (field, mean, (variance / Double(xs.count)).squareRoot())
             }
-            let seeds = group.values.values.map(\.count).max() ?? 0
-            return Row(point: Dictionary(uniqueKeysWithValues: zip(flags, key)), seeds: seeds, planned: group.planned,
+            return Row(point: Dictionary(uniqueKeysWithValues: zip(flags, row)), seeds: values.values.map(\.count).max() ?? 0,
+                       planned: planned[Array(row.prefix(grid.count))] ?? 0,
                        metrics: metrics.map { (field: $0.0, mean: $0.1, standardError: $0.2) })
         }
-        self.done = done
+        // Grid points without any result still get their (empty) row.
+        var withRows = Set(order.map { Array($0.prefix(grid.count)) })
+        for task in folder.tasks {
+            let key = grid.map { task.point[$0] ?? "" }
+            guard withRows.insert(key).inserted else { continue }
+            all.append(Row(point: Dictionary(uniqueKeysWithValues: zip(flags, key + identity.map { _ in "" })),
+                           seeds: 0, planned: planned[key] ?? 0, metrics: []))
+        }
+        rows = all
+        done = tasks.count
         total = folder.tasks.count
     }
 
@@ -153,17 +201,21 @@ public struct SweepTable: Sendable {
 /// A result.json as merging reads it: the command's own JSON object, numbers told from the rest.
 private struct StoredResult: Decodable {
     enum Value: Decodable {
-        case number(Double), other
+        case number(Double), text(String), other
         init(from decoder: Decoder) throws {
             let container = try decoder.singleValueContainer()
             if (try? container.decode(Bool.self)) != nil {
                 self = .other
             } else if let number = try? container.decode(Double.self) {
                 self = .number(number)
+            } else if let text = try? container.decode(String.self) {
+                self = .text(text)
             } else {
                 self = .other
             }
         }
     }
     let result: [String: Value]
+    /// Every JSON line the command printed (results filed before this field existed hold `result` alone).
+    let records: [[String: Value]]?
 }

@@ -108,12 +108,14 @@ public struct SweepFolder: Sendable {
 
     /// Files a finished run: its result (the last JSON object it printed) or its failure.
     func record(_ task: SweepTask, status: Int32, stdout: String, stderr: String, seconds: Double) throws {
-        let resultLine = stdout.split(separator: "\n").last(where: { $0.hasPrefix("{") })
-        let result = resultLine.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let records = stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let result = records.last
         try makeFolder(task.folder)
         if status == 0, let result {
             let object: [String: Any] = ["index": task.index, "seed": task.seed, "point": task.point,
-                                         "arguments": task.arguments, "result": result, "wall_seconds": seconds]
+                                         "arguments": task.arguments, "result": result, "records": records,
+                                         "wall_seconds": seconds]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             try writeAtomically(data, to: resultFile(task))
             try? FileManager.default.removeItem(at: failureFile(task))

@@ -114,7 +114,7 @@ public struct SweepRunner {
         let process = Process()
         process.executableURL = executable
         process.arguments = task.arguments
-        process.currentDirectoryURL = task.folder
+        process.currentDirectoryURL = folder.spec.folder
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)

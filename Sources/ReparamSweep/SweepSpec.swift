@@ -23,11 +23,15 @@ public struct SweepSpec: Sendable, Equatable {
     public var seeds: [UInt64]
     /// The sweep's folder, absolute.
     public var output: URL
+    /// The folder the spec file is in: tasks run there, so relative paths in a spec mean what
+    /// `output` does.
+    public var folder: URL
 
     public static func == (a: SweepSpec, b: SweepSpec) -> Bool {
         a.command == b.command && a.fixed.map(\.flag) == b.fixed.map(\.flag) && a.fixed.map(\.value) == b.fixed.map(\.value)
             && a.switches == b.switches && a.grid.map(\.flag) == b.grid.map(\.flag)
             && a.grid.map(\.values) == b.grid.map(\.values) && a.seeds == b.seeds && a.output == b.output
+            && a.folder == b.folder
     }
 
     /// Reads a spec file; every problem names the file and the field.
@@ -78,6 +82,7 @@ public struct SweepSpec: Sendable, Equatable {
         if Set(seeds).count != seeds.count { throw SweepError("\(name): 'seeds' lists a seed twice") }
         guard let out = raw.output, !out.isEmpty else { throw SweepError("\(name): 'output' must name the sweep's folder") }
         output = (out.hasPrefix("/") ? URL(fileURLWithPath: out) : folder.appendingPathComponent(out)).standardizedFileURL
+        self.folder = folder.standardizedFileURL
         let flags = fixed.map(\.flag) + switches + grid.map(\.flag)
         for flag in flags where flag.isEmpty || flag.hasPrefix("-") || flag.contains(" ") {
             throw SweepError("\(name): '\(flag)' is not a flag name (write it without dashes, e.g. \"epochs\")")

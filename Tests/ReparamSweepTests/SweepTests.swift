@@ -26,7 +26,7 @@ private func fakeCommand(in folder: URL) throws -> URL {
         if [ "$scale" = fail ]; then echo "no good: --scale fail" >&2; exit 3; fi
         if [ "$scale" = slow ]; then exec sleep 30; fi
         echo "progress line"
-        echo "{\\"x\\": $(($1 * scale)), \\"seconds\\": 0.$1, \\"final\\": true, \\"name\\": \\"s$1\\"}"
+        echo "{\\"x\\": $(($1 * scale)), \\"seconds\\": 0.$1, \\"final\\": true, \\"name\\": \\"fake\\"}"
         """.write(to: script, atomically: true, encoding: .utf8)
     chmod(script.path, 0o755)
     return script
@@ -99,7 +99,8 @@ struct SweepTests {
         #expect(ten.seeds == 3 && ten.metrics.count == 1)
         #expect(ten.metrics[0].mean == 30 && abs(ten.metrics[0].standardError! - 10 * (7.0 / 3).squareRoot()) < 1e-12)
         #expect(table.rows.first { $0.point["scale"] == "fail" }?.seeds == 0)
-        #expect(table.csv.hasPrefix("scale,seeds,x_mean,x_se\n1,3,3.0,"))
+        // A text field that is no flag of the task ("name") labels the records: one more key column.
+        #expect(table.flags == ["scale", "name"] && table.csv.hasPrefix("scale,name,seeds,x_mean,x_se\n1,fake,3,3.0,"))
 
         // A second run starts nothing that is done: results keep their bytes and dates.
         let result = sweep.resultFile(try sweep.task(0))
@@ -123,6 +124,28 @@ struct SweepTests {
         }, progress: { _ in })
         #expect(outcome == .interrupted)
         #expect(runner.counts() == { var c = SweepRunner.Counts(); c.done = 2; c.pending = 2; return c }())
+    }
+
+    @Test("A command that prints several records merges per record, the last line of each kind standing")
+    func records() throws {
+        let folder = temporaryFolder()
+        let script = folder.appendingPathComponent("table.sh")
+        try """
+            #!/bin/sh
+            eval seed=\\${$#}
+            echo "{\\"estimator\\": \\"a\\", \\"v\\": $seed, \\"problem\\": \\"p\\"}"
+            echo "{\\"estimator\\": \\"b\\", \\"v\\": $((2 * seed)), \\"problem\\": \\"p\\"}"
+            echo "{\\"estimator\\": \\"a\\", \\"v\\": $((10 * seed)), \\"problem\\": \\"p\\"}"
+            """.write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        // `problem` echoes a fixed flag with the same value: no key column for it.
+        let s = try spec(#"{"command": ["t"], "fixed": {"problem": "p"}, "seeds": [1, 3], "output": "out"}"#, in: folder)
+        let sweep = SweepFolder(spec: s)
+        _ = try SweepRunner(folder: sweep, executable: script).runPending(workers: 1, shouldStop: { false }, progress: { _ in })
+        let table = try SweepTable(folder: sweep)
+        #expect(table.flags == ["estimator"] && table.rows.count == 2)
+        #expect(table.rows.map { $0.point["estimator"] } == ["a", "b"])
+        #expect(table.rows[0].metrics[0].mean == 20 && table.rows[1].metrics[0].mean == 4)
     }
 
     @Test("A task index out of range and a changed plan are refused by name")
