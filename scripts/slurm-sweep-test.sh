@@ -19,7 +19,8 @@ if ! command -v slurmctld > /dev/null || ! command -v munged > /dev/null; then
     [ "$(id -u)" = 0 ] || skip "slurm-wlm is not installed and installing it needs root"
     command -v apt-get > /dev/null || skip "slurm-wlm is not installed and there is no apt-get"
     echo "slurm sweep test: installing slurm-wlm and munge" >&2
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge > /dev/null; }; then
+    if ! { apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge > /dev/null; }; then
         skip "apt-get could not install slurm-wlm and munge"
     fi
 fi
@@ -83,7 +84,11 @@ slurmd -f "$SLURM_CONF"
 for _ in $(seq 50); do [ -s "$work/slurmctld.pid" ] && [ -s "$work/slurmd.pid" ] && break; sleep 0.2; done
 pids+=("$(cat "$work/slurmctld.pid")" "$(cat "$work/slurmd.pid")")
 for _ in $(seq 100); do sinfo -h -o %T 2> /dev/null | grep -q idle && break; sleep 0.3; done
-sinfo -h -o %T | grep -q idle || { echo "slurm sweep test: the node never became idle:" >&2; tail -20 "$work/slurmd.log" >&2; exit 1; }
+if ! sinfo -h -o %T | grep -q idle; then
+    echo "slurm sweep test: the node never became idle:" >&2
+    tail -20 "$work/slurmd.log" >&2
+    exit 1
+fi
 echo "slurm sweep test: slurmctld and slurmd up on $host ($cpus CPUs)" >&2
 
 spec() {  # 2 flows × 2 widths × 2 seeds of a tiny two-moons training
@@ -106,7 +111,8 @@ wait_for_job() {
 }
 
 # One task at a time, cancelled once two have finished.
-job=$("$reparam" sweep submit "$work/cluster.json" --slurm --array-limit 1 --partition test | awk '/submitted job/ {print $3}')
+job=$("$reparam" sweep submit "$work/cluster.json" --slurm --array-limit 1 --partition test \
+    | awk '/submitted job/ {print $3}')
 [ -n "$job" ] || { echo "slurm sweep test: sweep submit printed no job id" >&2; exit 1; }
 echo "slurm sweep test: job $job submitted" >&2
 for _ in $(seq 600); do
@@ -125,7 +131,10 @@ job=$("$reparam" sweep submit "$work/cluster.json" --slurm --partition test | aw
 echo "slurm sweep test: job $job submitted for the $((8 - done_before)) tasks left" >&2
 grep -q "^#SBATCH --array=" "$work/cluster/sweep.sbatch"
 wait_for_job "$job"
-(cd "$work" && sha256sum --quiet -c before.sha) || { echo "slurm sweep test: a finished result was rewritten" >&2; exit 1; }
+if ! (cd "$work" && sha256sum --quiet -c before.sha); then
+    echo "slurm sweep test: a finished result was rewritten" >&2
+    exit 1
+fi
 
 "$reparam" sweep merge "$work/cluster.json" >&2
 "$reparam" sweep merge "$work/local.json" > /dev/null

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ReparamSweep
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct SweepCommand: ParsableCommand {
@@ -10,15 +11,20 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run a grid of reparam commands × seeds here or as a Slurm array, and merge the results.",
         discussion: """
-            A spec (JSON) names a subcommand, flags every task shares, a grid of flag values and seeds:
-              {"command": ["flow", "train"], "fixed": {"task": "two-moons", "steps": 500},
-               "switches": ["json"], "grid": {"flow": ["realnvp", "spline"]}, "seeds": 5,
-               "output": "sweeps/flows"}
-            Each task writes its result into <output>/tasks/<index>/ once, atomically; a task with a
+            A spec (JSON) names a subcommand, flags every task shares, a grid of flag values and seeds \
+            (docs/sweeps.md has the format):
+
+              {"command": ["flow", "train"], "fixed": {"task": "two-moons"},
+               "switches": ["json"], "grid": {"flow": ["realnvp", "spline"]},
+               "seeds": 5, "output": "sweeps/flows"}
+
+            Each task writes its result into <output>/tasks/<index>/ once, atomically; a task with a \
             result is never run again, so a stopped or failed sweep is finished by running it again.
             """,
-        subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepSubmitCommand.self, SweepStatusCommand.self,
-                      SweepMergeCommand.self])
+        subcommands: [
+            SweepPlanCommand.self, SweepRunCommand.self, SweepSubmitCommand.self, SweepStatusCommand.self,
+            SweepMergeCommand.self,
+        ])
 }
 
 /// The spec, read and its every task's command line checked by the same parser that will run it.
@@ -35,16 +41,19 @@ func loadSweep(_ spec: String) throws -> SweepFolder {
         folder = SweepFolder(spec: try SweepSpec(contentsOf: URL(fileURLWithPath: spec)))
     } catch let error as SweepError { throw ValidationError(error.description) }
     // The parser may report a failed check before an unknown flag, so flag names are checked first.
-    let sweep = folder.spec, command = sweep.command.joined(separator: " ")
+    let sweep = folder.spec
+    let command = sweep.command.joined(separator: " ")
     switch knownFlags(of: sweep.command) {
     case .some(nil):
         throw ValidationError("\(spec): '\(command)' is not a reparam command (see reparam --help)")
     case .some(let known?):
-        let given = sweep.fixed.map { ($0.flag, "fixed") } + sweep.switches.map { ($0, "switches") }
+        let given =
+            sweep.fixed.map { ($0.flag, "fixed") } + sweep.switches.map { ($0, "switches") }
             + sweep.grid.map { ($0.flag, "grid") }
         for (flag, place) in given where !known.contains(flag) {
-            throw ValidationError("\(spec): \(place) names --\(flag), which '\(command)' does not have "
-                                  + "(its flags: \(known.sorted().map { "--" + $0 }.joined(separator: ", ")))")
+            throw ValidationError(
+                "\(spec): \(place) names --\(flag), which '\(command)' does not have "
+                    + "(its flags: \(known.sorted().map { "--" + $0 }.joined(separator: ", ")))")
         }
     case nil: break  // the parser below still checks every task
     }
@@ -77,31 +86,40 @@ func knownFlags(of path: [String]) -> Set<String>?? {
         command = next
     }
     let arguments = command["arguments"] as? [[String: Any]] ?? []
-    return Set(arguments.flatMap { argument -> [String] in
-        guard argument["kind"] as? String != "positional" else { return [] }
-        let names = argument["names"] as? [[String: Any]] ?? []
-        return names.compactMap { $0["kind"] as? String == "long" ? $0["name"] as? String : nil }
-    })
+    return Set(
+        arguments.flatMap { argument -> [String] in
+            guard argument["kind"] as? String != "positional" else { return [] }
+            let names = argument["names"] as? [[String: Any]] ?? []
+            return names.compactMap { $0["kind"] as? String == "long" ? $0["name"] as? String : nil }
+        })
 }
 
 /// `--sweep FILE` on a comparison: the same comparison written as a sweep spec (the compared names
 /// as a grid, seeds 0…N−1, every other flag as given) to run with `reparam sweep`, here or on a
 /// cluster, instead of in this process.
 struct ComparisonSweep: ParsableArguments {
-    @Option(help: ArgumentHelp("Write this comparison as a sweep spec (JSON) for `reparam sweep` instead of running it.",
-                               valueName: "file"), transform: pathArgument)
+    @Option(
+        help: ArgumentHelp(
+            "Write this comparison as a sweep spec (JSON) for `reparam sweep` instead of running it.",
+            valueName: "file"), transform: pathArgument)
     var sweep: String?
 
     /// Writes the spec and returns true when --sweep was given. `words` is the comparison's command
     /// path (its flags follow it on the command line); `extra` flags every task gets (its run folder);
     /// `dropping` the flags that the grid, the seeds or the comparison's own output replace.
-    func export(from words: [String], to train: [String], grid: [(flag: String, values: [String])], seeds: Int,
-                fixed extra: [String: String], dropping: Set<String>) throws -> Bool {
+    func export(
+        from words: [String], to train: [String], grid: [(flag: String, values: [String])], seeds: Int,
+        fixed extra: [String: String], dropping: Set<String>
+    ) throws -> Bool {
         guard let sweep else { return false }
         let all = Array(CommandLine.arguments.dropFirst())
-        guard let start = (0...max(0, all.count - words.count)).first(where: { Array(all[$0..<($0 + words.count)]) == words })
+        guard
+            let start = (0...max(0, all.count - words.count)).first(where: {
+                Array(all[$0..<($0 + words.count)]) == words
+            })
         else { throw ValidationError("--sweep: cannot find '\(words.joined(separator: " "))' on the command line") }
-        var fixed = extra, switches = ["json"]
+        var fixed = extra
+        var switches = ["json"]
         let tokens = Array(all[(start + words.count)...])
         var i = 0
         while i < tokens.count {
@@ -109,7 +127,8 @@ struct ComparisonSweep: ParsableArguments {
             guard token.hasPrefix("--"), token.count > 2 else {
                 throw ValidationError("--sweep: cannot place the argument '\(token)' in a sweep spec")
             }
-            var name = String(token.dropFirst(2)), value: String?
+            var name = String(token.dropFirst(2))
+            var value: String?
             if let equals = name.firstIndex(of: "=") {
                 value = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
@@ -169,7 +188,9 @@ struct SweepRunCommand: ParsableCommand {
     var task: Int?
 
     func validate() throws {
-        guard workers >= 1 && workers <= 256 else { throw ValidationError("--workers must be 1 to 256, got \(workers)") }
+        guard workers >= 1 && workers <= 256 else {
+            throw ValidationError("--workers must be 1 to 256, got \(workers)")
+        }
         if local && task != nil { throw ValidationError("--local runs every task; --task runs one: give one of them") }
     }
 
@@ -179,7 +200,8 @@ struct SweepRunCommand: ParsableCommand {
         var runner = SweepRunner(folder: folder, executable: reparamExecutable)
         if local {
             if ProcessInfo.processInfo.environment["REPARAM_THREADS"] == nil {
-                runner.environment["REPARAM_THREADS"] = String(max(1, ProcessInfo.processInfo.activeProcessorCount / workers))
+                runner.environment["REPARAM_THREADS"] = String(
+                    max(1, ProcessInfo.processInfo.activeProcessorCount / workers))
             }
             installStopHandlers()
             let total = folder.tasks.count
@@ -187,7 +209,8 @@ struct SweepRunCommand: ParsableCommand {
             let outcome = try sweepFailure {
                 try runner.runPending(workers: workers, shouldStop: { interruptRequested != 0 }) { c in
                     guard enabled else { return }
-                    let line = "\rsweep: \(c.done)/\(total) done, \(c.running) running, \(c.failed) failed, \(c.pending) to go "
+                    let line = "\rsweep: \(c.done)/\(total) done, \(c.running) running, \(c.failed) failed, "
+                        + "\(c.pending) to go "
                     FileHandle.standardError.write(Data(line.utf8))
                 }
             }
@@ -199,12 +222,7 @@ struct SweepRunCommand: ParsableCommand {
                 print("stopped by \(interruption.name): run the same command again to finish the rest")
                 throw interruption.exit
             case .finished(let failed) where failed > 0:
-                for task in folder.tasks {
-                    if case .failed(let status, let tail) = folder.state(of: task) {
-                        let last = tail.split(separator: "\n").last.map(String.init) ?? ""
-                        FileHandle.standardError.write(Data("task \(task.index) failed (exit \(status)): \(last)\n".utf8))
-                    }
-                }
+                for line in failures(in: folder) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
                 throw ExitCode.failure
             case .finished: return
             }
@@ -227,7 +245,8 @@ struct SweepRunCommand: ParsableCommand {
             guard let index = Int(text) else { throw ValidationError("\(name) is '\(text)', not a task number") }
             return index
         }
-        throw ValidationError("give --local, --task I, or run inside a Slurm array (SLURM_ARRAY_TASK_ID) or an indexed Job")
+        throw ValidationError(
+            "give --local, --task I, or run inside a Slurm array (SLURM_ARRAY_TASK_ID) or an indexed Job")
     }
 }
 
@@ -240,11 +259,7 @@ struct SweepStatusCommand: ParsableCommand {
         let folder = try options.load()
         let counts = SweepRunner(folder: folder, executable: reparamExecutable).counts()
         print("\(folder.tasks.count) tasks: \(counts.done) done, \(counts.failed) failed, \(counts.pending) pending")
-        for task in folder.tasks {
-            if case .failed(let status, let tail) = folder.state(of: task) {
-                print("  task \(task.index) failed (exit \(status)): \(tail.split(separator: "\n").last ?? "")")
-            }
-        }
+        for line in failures(in: folder) { print("  " + line) }
         if let queue = slurmQueue() { print(queue) }
     }
 
@@ -269,20 +284,24 @@ struct SweepMergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Gather the results into merged.jsonl and merged.csv (mean ± standard error over seeds).")
     @OptionGroup var options: SweepOptions
-    @Option(help: "Also write an HTML report (index.html) into this folder.", transform: pathArgument) var report: String?
+    @Option(help: "Also write an HTML report (index.html) into this folder.", transform: pathArgument) var report:
+        String?
 
     func run() throws {
         let folder = try options.load()
         let table = try sweepFailure { try SweepTable(folder: folder) }
         try sweepFailure { try table.write(to: folder.spec.output) }
         print(table.text, terminator: "")
-        print("\(table.done) of \(table.total) tasks merged into \(folder.spec.output.appendingPathComponent("merged.csv").path)")
+        let csv = folder.spec.output.appendingPathComponent("merged.csv").path
+        print("\(table.done) of \(table.total) tasks merged into \(csv)")
         if let report {
             let url = URL(fileURLWithPath: report)
             do {
                 try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
                 try Data(table.html.utf8).write(to: url.appendingPathComponent("index.html"), options: .atomic)
-            } catch { throw ValidationError("--report: cannot write \(url.path)/index.html: \(error.localizedDescription)") }
+            } catch {
+                throw ValidationError("--report: cannot write \(url.path)/index.html: \(error.localizedDescription)")
+            }
             print("report: \(url.appendingPathComponent("index.html").path)")
         }
     }
@@ -307,7 +326,9 @@ struct SweepSubmitCommand: ParsableCommand {
         guard slurm != kubernetes else { throw ValidationError("give one of --slurm and --kubernetes") }
         if kubernetes && !dryRun { throw ValidationError("--kubernetes only writes a manifest: add --dry-run") }
         guard cpusPerTask >= 1 else { throw ValidationError("--cpus-per-task must be at least 1, got \(cpusPerTask)") }
-        if let arrayLimit, arrayLimit < 1 { throw ValidationError("--array-limit must be at least 1, got \(arrayLimit)") }
+        if let arrayLimit, arrayLimit < 1 {
+            throw ValidationError("--array-limit must be at least 1, got \(arrayLimit)")
+        }
         for (name, value) in [("--partition", partition), ("--time", time)] {
             if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "'" }) {
                 throw ValidationError("\(name) must be one word, got '\(value)'")
@@ -335,12 +356,14 @@ struct SweepSubmitCommand: ParsableCommand {
         print("wrote \(script.path) (\(pending.count) array tasks)")
         if dryRun { return }
         guard let sbatch = findExecutable("sbatch") else {
-            throw ValidationError("sbatch is not on PATH: install Slurm's client, or use --dry-run and submit \(script.path) elsewhere")
+            throw ValidationError(
+                "sbatch is not on PATH: install Slurm's client, or use --dry-run and submit \(script.path) elsewhere")
         }
         let process = Process()
         process.executableURL = sbatch
         process.arguments = ["--parsable", script.path]
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         (process.standardOutput, process.standardError) = (out, err)
         try process.run()
         process.waitUntilExit()
@@ -356,12 +379,16 @@ struct SweepSubmitCommand: ParsableCommand {
         let logs = folder.spec.output.appendingPathComponent("slurm").path
         try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let array = ranges(pending) + (arrayLimit.map { "%\($0)" } ?? "")
-        var lines = ["#!/bin/sh", "#SBATCH --job-name=reparam-sweep", "#SBATCH --array=\(array)",
-                     "#SBATCH --cpus-per-task=\(cpusPerTask)", "#SBATCH --output=\(logs)/%A_%a.out"]
+        var lines = [
+            "#!/bin/sh", "#SBATCH --job-name=reparam-sweep", "#SBATCH --array=\(array)",
+            "#SBATCH --cpus-per-task=\(cpusPerTask)", "#SBATCH --output=\(logs)/%A_%a.out",
+        ]
         if let partition { lines.append("#SBATCH --partition=\(partition)") }
         if let time { lines.append("#SBATCH --time=\(time)") }
-        lines += ["export REPARAM_THREADS=\(cpusPerTask)",
-                  "exec '\(reparamExecutable.path)' sweep run '\(specPath)' --task \"$SLURM_ARRAY_TASK_ID\""]
+        lines += [
+            "export REPARAM_THREADS=\(cpusPerTask)",
+            "exec '\(reparamExecutable.path)' sweep run '\(specPath)' --task \"$SLURM_ARRAY_TASK_ID\"",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -406,6 +433,14 @@ func ranges(_ indices: [Int]) -> String {
         i = j + 1
     }
     return parts.joined(separator: ",")
+}
+
+/// One line per failed task: its number, exit status and the last line of its stderr.
+func failures(in folder: SweepFolder) -> [String] {
+    folder.tasks.compactMap { task in
+        guard case .failed(let status, let tail) = folder.state(of: task) else { return nil }
+        return "task \(task.index) failed (exit \(status)): \(tail.split(separator: "\n").last.map(String.init) ?? "")"
+    }
 }
 
 /// This process's own binary: the tasks run the same `reparam` that plans them.

@@ -37,11 +37,13 @@ public struct SweepTable: Sendable {
             planned[key, default: 0] += 1
             guard let data = try? Data(contentsOf: folder.resultFile(task)) else { continue }
             guard let stored = try? JSONDecoder().decode(StoredResult.self, from: data) else {
-                throw SweepError("\(folder.resultFile(task).path) is not a sweep result; remove it to run the task again")
+                throw SweepError(
+                    "\(folder.resultFile(task).path) is not a sweep result; remove it to run the task again")
             }
             // The task's own flag values, by the names a JSON field would use.
             var given: [String: String] = [:]
-            for (flag, value) in folder.spec.fixed.map({ ($0.flag, $0.value) }) + task.point.map({ ($0.key, $0.value) }) {
+            for (flag, value) in folder.spec.fixed.map({ ($0.flag, $0.value) }) + task.point.map({ ($0.key, $0.value) })
+            {
                 given[flag] = value
                 given[flag.replacingOccurrences(of: "-", with: "_")] = value
             }
@@ -65,7 +67,8 @@ public struct SweepTable: Sendable {
         var order: [[String]] = []
         var fieldSet = Set<String>()
         for (key, records) in tasks {
-            var last: [[String]: [String: StoredResult.Value]] = [:], seen: [[String]] = []
+            var last: [[String]: [String: StoredResult.Value]] = [:]
+            var seen: [[String]] = []
             for record in records {
                 let id = identity.map { field -> String in
                     if case .text(let text)? = record[field] { return text }
@@ -99,17 +102,20 @@ public struct SweepTable: Sendable {
                 let variance = xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)
                 return (field, mean, (variance / Double(xs.count)).squareRoot())
             }
-            return Row(point: Dictionary(uniqueKeysWithValues: zip(flags, row)), seeds: values.values.map(\.count).max() ?? 0,
-                       planned: planned[Array(row.prefix(grid.count))] ?? 0,
-                       metrics: metrics.map { (field: $0.0, mean: $0.1, standardError: $0.2) })
+            return Row(
+                point: Dictionary(uniqueKeysWithValues: zip(flags, row)), seeds: values.values.map(\.count).max() ?? 0,
+                planned: planned[Array(row.prefix(grid.count))] ?? 0,
+                metrics: metrics.map { (field: $0.0, mean: $0.1, standardError: $0.2) })
         }
         // Grid points without any result still get their (empty) row.
         var withRows = Set(order.map { Array($0.prefix(grid.count)) })
         for task in folder.tasks {
             let key = grid.map { task.point[$0] ?? "" }
             guard withRows.insert(key).inserted else { continue }
-            all.append(Row(point: Dictionary(uniqueKeysWithValues: zip(flags, key + identity.map { _ in "" })),
-                           seeds: 0, planned: planned[key] ?? 0, metrics: []))
+            all.append(
+                Row(
+                    point: Dictionary(uniqueKeysWithValues: zip(flags, key + identity.map { _ in "" })),
+                    seeds: 0, planned: planned[key] ?? 0, metrics: []))
         }
         rows = all
         done = tasks.count
@@ -123,7 +129,9 @@ public struct SweepTable: Sendable {
             for m in row.metrics {
                 metrics[m.field] = ["mean": m.mean, "se": m.standardError.map { $0 as Any } ?? NSNull()]
             }
-            let object: [String: Any] = ["point": row.point, "seeds": row.seeds, "planned": row.planned, "metrics": metrics]
+            let object: [String: Any] = [
+                "point": row.point, "seeds": row.seeds, "planned": row.planned, "metrics": metrics,
+            ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }.joined(separator: "\n") + "\n"
@@ -134,7 +142,8 @@ public struct SweepTable: Sendable {
         let header = flags + ["seeds"] + fields.flatMap { ["\($0)_mean", "\($0)_se"] }
         let lines = rows.map { row -> String in
             let byField = Dictionary(uniqueKeysWithValues: row.metrics.map { ($0.field, $0) })
-            let cells = flags.map { SweepTable.csvCell(row.point[$0] ?? "") } + [String(row.seeds)]
+            let cells =
+                flags.map { SweepTable.csvCell(row.point[$0] ?? "") } + [String(row.seeds)]
                 + fields.flatMap { field -> [String] in
                     guard let m = byField[field] else { return ["", ""] }
                     return ["\(m.mean)", m.standardError.map { "\($0)" } ?? ""]
@@ -145,7 +154,8 @@ public struct SweepTable: Sendable {
     }
 
     static func csvCell(_ text: String) -> String {
-        text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        text.contains(",") || text.contains("\"")
+            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
     /// A table for the terminal: flags, seeds, then mean ± standard error per field.
@@ -153,10 +163,12 @@ public struct SweepTable: Sendable {
         let header = flags + ["seeds"] + fields
         let body = rows.map { row -> [String] in
             let byField = Dictionary(uniqueKeysWithValues: row.metrics.map { ($0.field, $0) })
-            return flags.map { row.point[$0] ?? "" } + ["\(row.seeds)/\(row.planned)"] + fields.map { field in
-                guard let m = byField[field] else { return "—" }
-                return m.standardError.map { String(format: "%.4g ± %.2g", m.mean, $0) } ?? String(format: "%.4g", m.mean)
-            }
+            return flags.map { row.point[$0] ?? "" } + ["\(row.seeds)/\(row.planned)"]
+                + fields.map { field in
+                    guard let m = byField[field] else { return "—" }
+                    return m.standardError.map { String(format: "%.4g ± %.2g", m.mean, $0) }
+                        ?? String(format: "%.4g", m.mean)
+                }
         }
         let widths = header.indices.map { i in ([header[i]] + body.map { $0[i] }).map(\.count).max() ?? 0 }
         let line = { (cells: [String]) in
@@ -173,10 +185,13 @@ public struct SweepTable: Sendable {
         let header = (flags + ["seeds"] + fields).map { "<th>\(escape($0))</th>" }.joined()
         let body = rows.map { row -> String in
             let byField = Dictionary(uniqueKeysWithValues: row.metrics.map { ($0.field, $0) })
-            let cells = flags.map { escape(row.point[$0] ?? "") } + ["\(row.seeds)/\(row.planned)"] + fields.map { field in
-                guard let m = byField[field] else { return "—" }
-                return m.standardError.map { String(format: "%.5g ± %.2g", m.mean, $0) } ?? String(format: "%.5g", m.mean)
-            }
+            let cells =
+                flags.map { escape(row.point[$0] ?? "") } + ["\(row.seeds)/\(row.planned)"]
+                + fields.map { field in
+                    guard let m = byField[field] else { return "—" }
+                    return m.standardError.map { String(format: "%.5g ± %.2g", m.mean, $0) }
+                        ?? String(format: "%.5g", m.mean)
+                }
             return "<tr>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>"
         }.joined(separator: "\n")
         return """
@@ -201,7 +216,9 @@ public struct SweepTable: Sendable {
 /// A result.json as merging reads it: the command's own JSON object, numbers told from the rest.
 private struct StoredResult: Decodable {
     enum Value: Decodable {
-        case number(Double), text(String), other
+        case number(Double)
+        case text(String)
+        case other
         init(from decoder: Decoder) throws {
             let container = try decoder.singleValueContainer()
             if (try? container.decode(Bool.self)) != nil {

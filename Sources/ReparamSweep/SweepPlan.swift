@@ -30,8 +30,10 @@ extension SweepSpec {
                 for flag in switches { arguments.append("--\(flag)") }
                 for (flag, value) in point { arguments += ["--\(flag)", fill(value)] }
                 arguments += ["--seed", String(seed)]
-                tasks.append(SweepTask(index: index, point: Dictionary(uniqueKeysWithValues: point), seed: seed,
-                                       arguments: arguments, folder: folder))
+                tasks.append(
+                    SweepTask(
+                        index: index, point: Dictionary(uniqueKeysWithValues: point), seed: seed,
+                        arguments: arguments, folder: folder))
             }
         }
         return tasks
@@ -71,14 +73,17 @@ public struct SweepFolder: Sendable {
     /// plan that differs, since finished results are filed by task number.
     public func writePlan() throws {
         let lines = tasks.map { task -> String in
-            let object: [String: Any] = ["index": task.index, "seed": task.seed, "point": task.point,
-                                         "arguments": task.arguments]
+            let object: [String: Any] = [
+                "index": task.index, "seed": task.seed, "point": task.point,
+                "arguments": task.arguments,
+            ]
             let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             return String(decoding: data ?? Data(), as: UTF8.self)
         }
         let text = lines.joined(separator: "\n") + "\n"
         if let existing = try? String(contentsOf: planFile, encoding: .utf8), existing != text {
-            throw SweepError("""
+            throw SweepError(
+                """
                 \(planFile.path) holds a different plan (the spec changed since it was planned); results are \
                 filed by task number, so choose a new 'output' folder or remove that one
                 """)
@@ -92,7 +97,8 @@ public struct SweepFolder: Sendable {
         guard let data = try? Data(contentsOf: failureFile(task)),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return .pending }
-        return .failed(status: Int32((object["status"] as? Int) ?? -1), stderrTail: object["stderr_tail"] as? String ?? "")
+        return .failed(
+            status: Int32((object["status"] as? Int) ?? -1), stderrTail: object["stderr_tail"] as? String ?? "")
     }
 
     public func resultFile(_ task: SweepTask) -> URL { task.folder.appendingPathComponent("result.json") }
@@ -113,9 +119,11 @@ public struct SweepFolder: Sendable {
         let result = records.last
         try makeFolder(task.folder)
         if status == 0, let result {
-            let object: [String: Any] = ["index": task.index, "seed": task.seed, "point": task.point,
-                                         "arguments": task.arguments, "result": result, "records": records,
-                                         "wall_seconds": seconds]
+            let object: [String: Any] = [
+                "index": task.index, "seed": task.seed, "point": task.point,
+                "arguments": task.arguments, "result": result, "records": records,
+                "wall_seconds": seconds,
+            ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             try writeAtomically(data, to: resultFile(task))
             try? FileManager.default.removeItem(at: failureFile(task))
@@ -123,8 +131,9 @@ public struct SweepFolder: Sendable {
             let tail = String(stderr.suffix(2000))
             let why = status == 0 ? "it exited 0 but printed no JSON result line (add the json switch?)" : tail
             let object: [String: Any] = ["index": task.index, "status": Int(status), "stderr_tail": why]
-            try writeAtomically(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
-                                to: failureFile(task))
+            try writeAtomically(
+                try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+                to: failureFile(task))
         }
     }
 }

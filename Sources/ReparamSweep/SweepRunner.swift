@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a sweep's tasks as child processes of the `reparam` executable, each writing its
@@ -107,7 +108,8 @@ public struct SweepRunner {
             }
         }
         try makeFolder(task.folder)
-        let out = task.folder.appendingPathComponent("stdout.txt"), err = task.folder.appendingPathComponent("stderr.txt")
+        let out = task.folder.appendingPathComponent("stdout.txt")
+        let err = task.folder.appendingPathComponent("stderr.txt")
         guard FileManager.default.createFile(atPath: out.path, contents: nil),
             FileManager.default.createFile(atPath: err.path, contents: nil)
         else { throw SweepError("cannot write into \(task.folder.path)") }
@@ -121,7 +123,8 @@ public struct SweepRunner {
         process.standardInput = FileHandle.nullDevice
         // A child inherits the spawning thread's signal mask; one that blocked SIGTERM could not be
         // stopped (a test runner, or a launcher, may block it here).
-        var stopSignals = sigset_t(), previous = sigset_t()
+        var stopSignals = sigset_t()
+        var previous = sigset_t()
         sigemptyset(&stopSignals)
         for signalNumber in [SIGINT, SIGTERM] { sigaddset(&stopSignals, signalNumber) }
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, &previous)
@@ -136,8 +139,10 @@ public struct SweepRunner {
         let read = { (name: String) in
             (try? String(contentsOf: task.folder.appendingPathComponent(name), encoding: .utf8)) ?? ""
         }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        try folder.record(task, status: status, stdout: read("stdout.txt"), stderr: read("stderr.txt"), seconds: seconds)
+        let status =
+            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        try folder.record(
+            task, status: status, stdout: read("stdout.txt"), stderr: read("stderr.txt"), seconds: seconds)
         return folder.state(of: task) == .done
     }
 }

@@ -28,7 +28,8 @@ public struct SweepSpec: Sendable, Equatable {
     public var folder: URL
 
     public static func == (a: SweepSpec, b: SweepSpec) -> Bool {
-        a.command == b.command && a.fixed.map(\.flag) == b.fixed.map(\.flag) && a.fixed.map(\.value) == b.fixed.map(\.value)
+        a.command == b.command && a.fixed.map(\.flag) == b.fixed.map(\.flag)
+            && a.fixed.map(\.value) == b.fixed.map(\.value)
             && a.switches == b.switches && a.grid.map(\.flag) == b.grid.map(\.flag)
             && a.grid.map(\.values) == b.grid.map(\.values) && a.seeds == b.seeds && a.output == b.output
             && a.folder == b.folder
@@ -54,8 +55,9 @@ public struct SweepSpec: Sendable, Equatable {
             throw SweepError("\(name): unknown field '\(extra)' (fields: \(known.sorted().joined(separator: ", ")))")
         }
         let raw: RawSpec
-        do { raw = try JSONDecoder().decode(RawSpec.self, from: data) } catch let DecodingError.typeMismatch(_, context),
-            let DecodingError.valueNotFound(_, context) {
+        do {
+            raw = try JSONDecoder().decode(RawSpec.self, from: data)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
             throw SweepError("\(name): \(field.dropFirst()) has the wrong type (\(context.debugDescription))")
         } catch { throw SweepError("\(name): \(error)") }
@@ -67,12 +69,16 @@ public struct SweepSpec: Sendable, Equatable {
         fixed = (raw.fixed ?? [:]).map { (flag: $0.key, value: $0.value.text) }.sorted { $0.flag < $1.flag }
         switches = (raw.switches ?? []).sorted()
         grid = try (raw.grid ?? [:]).map { entry in
-            guard !entry.value.isEmpty else { throw SweepError("\(name): grid.\(entry.key) must list at least one value") }
+            guard !entry.value.isEmpty else {
+                throw SweepError("\(name): grid.\(entry.key) must list at least one value")
+            }
             return (flag: entry.key, values: entry.value.map(\.text))
         }.sorted { $0.flag < $1.flag }
         switch raw.seeds {
         case .count(let count)?:
-            guard (1...100_000).contains(count) else { throw SweepError("\(name): 'seeds' must count 1 to 100000 seeds") }
+            guard (1...100_000).contains(count) else {
+                throw SweepError("\(name): 'seeds' must count 1 to 100000 seeds")
+            }
             seeds = (0..<UInt64(count)).map { $0 }
         case .list(let list)?:
             guard !list.isEmpty else { throw SweepError("\(name): 'seeds' must not be empty") }
@@ -80,8 +86,11 @@ public struct SweepSpec: Sendable, Equatable {
         case nil: seeds = [0]
         }
         if Set(seeds).count != seeds.count { throw SweepError("\(name): 'seeds' lists a seed twice") }
-        guard let out = raw.output, !out.isEmpty else { throw SweepError("\(name): 'output' must name the sweep's folder") }
-        output = (out.hasPrefix("/") ? URL(fileURLWithPath: out) : folder.appendingPathComponent(out)).standardizedFileURL
+        guard let out = raw.output, !out.isEmpty else {
+            throw SweepError("\(name): 'output' must name the sweep's folder")
+        }
+        output =
+            (out.hasPrefix("/") ? URL(fileURLWithPath: out) : folder.appendingPathComponent(out)).standardizedFileURL
         self.folder = folder.standardizedFileURL
         let flags = fixed.map(\.flag) + switches + grid.map(\.flag)
         for flag in flags where flag.isEmpty || flag.hasPrefix("-") || flag.contains(" ") {
@@ -106,10 +115,15 @@ private struct RawSpec: Decodable {
 }
 
 private enum Seeds: Decodable {
-    case count(Int), list([UInt64])
+    case count(Int)
+    case list([UInt64])
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let count = try? container.decode(Int.self) { self = .count(count) } else { self = .list(try container.decode([UInt64].self)) }
+        if let count = try? container.decode(Int.self) {
+            self = .count(count)
+        } else {
+            self = .list(try container.decode([UInt64].self))
+        }
     }
 }
 
