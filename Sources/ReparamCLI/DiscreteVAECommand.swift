@@ -225,7 +225,7 @@ struct DiscreteVAECompareCommand: ParsableCommand {
             // A run folder per estimator, which `dvae eval` and `--resume` open like any other.
             let path = URL(fileURLWithPath: out).appendingPathComponent(name).path
             let run = try RunFolder.create(path, configuration: configuration, replacing: true)
-            do { try trainer.writeCheckpoint(to: run.checkpoint) } catch {
+            do { try savingProtected { try trainer.writeCheckpoint(to: run.checkpoint) } } catch {
                 throw CommandFailure(description: "cannot save \(name)'s checkpoint \(run.checkpoint.path): \(error)")
             }
             let variance = variances.isEmpty ? .nan : variances.reduce(0, +) / Double(variances.count)

@@ -171,7 +171,7 @@ struct SweepPlanCommand: ParsableCommand {
 
     func run() throws {
         let folder = try options.load()
-        try sweepFailure { try folder.writePlan() }
+        try savingProtected { try sweepFailure { try folder.writePlan() } }
         print("\(folder.tasks.count) tasks in \(folder.planFile.path)")
     }
 }
@@ -196,7 +196,7 @@ struct SweepRunCommand: ParsableCommand {
 
     func run() throws {
         let folder = try options.load()
-        try sweepFailure { try folder.writePlan() }
+        try savingProtected { try sweepFailure { try folder.writePlan() } }
         var runner = SweepRunner(folder: folder, executable: reparamExecutable)
         if local {
             if ProcessInfo.processInfo.environment["REPARAM_THREADS"] == nil {
@@ -229,7 +229,14 @@ struct SweepRunCommand: ParsableCommand {
         }
         let index = try task ?? environmentTaskIndex()
         let chosen = try sweepFailure { try folder.task(index) }
-        guard try sweepFailure({ try runner.runOne(chosen) }) else {
+        // Ctrl-C or scancel's SIGTERM reaches the task too; this process files what it left, then stops.
+        installStopHandlers()
+        let succeeded = try sweepFailure { try runner.runOne(chosen) }
+        if interruptRequested != 0 {
+            print("stopped by \(interruption.name): task \(index) is left to run again")
+            throw interruption.exit
+        }
+        guard succeeded else {
             if case .failed(let status, let tail) = folder.state(of: chosen) {
                 FileHandle.standardError.write(Data("task \(index) failed (exit \(status)):\n\(tail)\n".utf8))
             }
@@ -290,7 +297,7 @@ struct SweepMergeCommand: ParsableCommand {
     func run() throws {
         let folder = try options.load()
         let table = try sweepFailure { try SweepTable(folder: folder) }
-        try sweepFailure { try table.write(to: folder.spec.output) }
+        try savingProtected { try sweepFailure { try table.write(to: folder.spec.output) } }
         print(table.text, terminator: "")
         let csv = folder.spec.output.appendingPathComponent("merged.csv").path
         print("\(table.done) of \(table.total) tasks merged into \(csv)")
@@ -298,7 +305,9 @@ struct SweepMergeCommand: ParsableCommand {
             let url = URL(fileURLWithPath: report)
             do {
                 try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-                try Data(table.html.utf8).write(to: url.appendingPathComponent("index.html"), options: .atomic)
+                try savingProtected {
+                    try Data(table.html.utf8).write(to: url.appendingPathComponent("index.html"), options: .atomic)
+                }
             } catch {
                 throw ValidationError("--report: cannot write \(url.path)/index.html: \(error.localizedDescription)")
             }
@@ -338,7 +347,7 @@ struct SweepSubmitCommand: ParsableCommand {
 
     func run() throws {
         let folder = try options.load()
-        try sweepFailure { try folder.writePlan() }
+        try savingProtected { try sweepFailure { try folder.writePlan() } }
         let pending = folder.tasks.filter { folder.state(of: $0) != .done }.map(\.index)
         let specPath = URL(fileURLWithPath: options.spec).standardizedFileURL.path
         if kubernetes {
@@ -394,8 +403,8 @@ struct SweepSubmitCommand: ParsableCommand {
 
     private func kubernetesManifest(specPath: String, count: Int) -> String {
         """
-        # An indexed Job: pod i runs task i (JOB_COMPLETION_INDEX). Mount the sweep's folder at the same
-        # path in every pod (a shared volume), so results land beside each other.
+        # An indexed Job: pod i runs task i (JOB_COMPLETION_INDEX). Mount the spec and the sweep's folder
+        # at the same paths in every pod (a shared volume), so results land beside each other.
         apiVersion: batch/v1
         kind: Job
         metadata:
@@ -462,7 +471,7 @@ func sweepFailure<R>(_ body: () throws -> R) throws -> R {
 }
 
 func sweepWrite(_ text: String, to url: URL) throws {
-    do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
+    do { try savingProtected { try Data(text.utf8).write(to: url, options: .atomic) } } catch {
         throw ValidationError("cannot write \(url.path): \(error.localizedDescription)")
     }
 }
