@@ -89,6 +89,13 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     /// hard samples drawn (−ELBO, or −L_K for VIMCO).
     public func lossAndGradient<E: DiscreteGradientEstimator>(_ x: Tensor, estimator: inout E, key: RandomKey, draws: Int = 1)
         -> (loss: Float, gradient: TangentVector) {
+        lossAndGradient(x, estimator: &estimator, key: key, draws: draws, sharingDecoderPass: true)
+    }
+
+    /// `sharingDecoderPass: false` always runs the decoder again for its own gradient (the tests'
+    /// reference for the shared pass).
+    func lossAndGradient<E: DiscreteGradientEstimator>(_ x: Tensor, estimator: inout E, key: RandomKey, draws: Int,
+                                                        sharingDecoderPass: Bool) -> (loss: Float, gradient: TangentVector) {
         let (latent, variables, classes) = (self.latent, self.variables, self.classes)
         let (θ, encoderPullback) = valueWithPullback(at: encoder) { e in DiscreteVAE.logits(e, x, latent: latent, variables: variables, classes: classes) }
         let decoder = self.decoder, batch = Float(x.shape[0])
@@ -98,9 +105,12 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
         let f: (Tensor) -> Tensor = multiSample
             ? { z in DiscreteVAE.logLikelihood(decoder, z, x) + logPrior - DiscreteVAE.logProbability(z, logits: θ, latent: latent) }
             : { z in DiscreteVAE.logLikelihood(decoder, z, x) }
-        let objective = estimator.needsDifferentiableObjective
-            ? DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, x) }, context: x)
-            : DiscreteObjective(blackBox: f, context: x)
+        let pass = DecoderPass()
+        let objective = !estimator.needsDifferentiableObjective
+            ? DiscreteObjective(blackBox: f, context: x)
+            : sharingDecoderPass
+                ? DiscreteVAE.sharedObjective(decoder, x, pass)
+                : DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, x) }, context: x)
         let estimate = estimator.estimate(logits: θ, latent: latent, objective: objective, key: key, draws: draws)
         let weights = estimate.pointWeights, points = estimate.points
         var logitsCotangent = -estimate.gradient
@@ -114,10 +124,31 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             logitsCotangent = logitsCotangent + klPullback(Tensor(1))
             loss += kl.scalarValue
         }
-        let decoderGradient = _Differentiation.gradient(at: decoder) { d in
-            -(weights * DiscreteVAE.logLikelihood(d, points, x)).sumToFloat() / batch
+        var decoderGradient: MLP.TangentVector
+        if let shared = pass.gradient(at: points, weights: weights) {
+            // The estimator's one gradient pass at these points already holds Σ ∇f: scale it by −w/batch.
+            decoderGradient = shared.gradient
+            decoder.scale(&decoderGradient, by: -shared.weight / batch)
+        } else {
+            decoderGradient = _Differentiation.gradient(at: decoder) { d in
+                -(weights * DiscreteVAE.logLikelihood(d, points, x)).sumToFloat() / batch
+            }
         }
         return (loss / batch, TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient))
+    }
+
+    /// log p(x|z) as an objective whose gradient pass also keeps the decoder's gradient (in `pass`),
+    /// and whose value at the points of that pass is not computed twice.
+    static func sharedObjective(_ decoder: MLP, _ x: Tensor, _ pass: DecoderPass) -> DiscreteObjective {
+        DiscreteObjective(
+            { z in DiscreteVAE.logLikelihood(decoder, z, x) }, context: x,
+            evaluate: { z in pass.value(at: z) ?? DiscreteVAE.logLikelihood(decoder, z, x) },
+            valueAndGradient: { z in
+                let (value, pullback) = valueWithPullback(at: decoder, z) { d, z in DiscreteVAE.logLikelihood(d, z, x) }
+                let (decoderGradient, zGradient) = pullback(Tensor.ones(value.shape))
+                pass.record(points: z, value: value, gradient: decoderGradient)
+                return (value, zGradient)
+            })
     }
 
     /// log q(b|x) for samples shaped [n, batch] + latent shape: [n, batch].
@@ -126,5 +157,34 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
         latent == .bernoulli
             ? (b * logSigmoid(logits) + (1 - b) * logSigmoid(-logits)).sum(alongAxes: [2])
             : (b * logSoftmax(logits)).sum(alongAxes: [2, 3])
+    }
+}
+
+/// What an estimator's gradient passes through the decoder computed: with exactly one pass, at the
+/// points the estimate reports and with equal weights on them, the decoder's gradient is that
+/// pass's, scaled; otherwise (several passes, other points) it is computed again.
+final class DecoderPass {
+    private var passes = 0
+    private var points: Tensor?, value: Tensor?, decoderGradient: MLP.TangentVector?
+
+    func record(points: Tensor, value: Tensor, gradient: MLP.TangentVector) {
+        passes += 1
+        (self.points, self.value, decoderGradient) = (points, value, gradient)
+    }
+
+    /// f at z when the one pass was at exactly z (straight-through evaluates f at the hard point it
+    /// took the gradient at).
+    func value(at z: Tensor) -> Tensor? {
+        guard passes == 1, let points, points.shape == z.shape, points.scalars == z.scalars else { return nil }
+        return value
+    }
+
+    /// The pass's Σ∇f and the one weight every point has, when they make the decoder's gradient.
+    func gradient(at z: Tensor, weights: Tensor) -> (gradient: MLP.TangentVector, weight: Float)? {
+        guard passes == 1, let points, let decoderGradient, points.shape == z.shape, points.scalars == z.scalars
+        else { return nil }
+        let w = weights.scalars
+        guard let first = w.first, w.allSatisfy({ $0 == first }) else { return nil }
+        return (decoderGradient, first)
     }
 }

@@ -98,12 +98,14 @@ extension ParameterListing {
     public func clipByGlobalNorm(_ gradient: inout TangentVector, maxNorm: Float) throws -> Float {
         precondition(maxNorm > 0, "clipByGlobalNorm: maxNorm must be positive, got \(maxNorm)")
         let norm = try globalNorm(of: gradient)
-        if norm > maxNorm {
-            let scale = maxNorm / norm
-            for path in parameterPaths where !gradient[keyPath: path.gradient].isShapelessZero {
-                gradient[keyPath: path.gradient] = gradient[keyPath: path.gradient] * scale
-            }
-        }
+        if norm > maxNorm { scale(&gradient, by: maxNorm / norm) }
         return norm
+    }
+
+    /// Multiplies every parameter's gradient by `factor`, in place.
+    public func scale(_ gradient: inout TangentVector, by factor: Float) {
+        for path in parameterPaths where !gradient[keyPath: path.gradient].isShapelessZero {
+            gradient[keyPath: path.gradient] = gradient[keyPath: path.gradient] * factor
+        }
     }
 }

@@ -76,6 +76,22 @@ struct DiscreteVAETests {
         #expect(worst < 5, "\(latent) \(name): largest |bias|/SE \(worst) over \(exact.count) parameters")
     }
 
+    @Test("One decoder pass gives the relaxed estimators' decoder gradient that a second pass gives",
+          arguments: [DiscreteLatent.bernoulli, .categorical])
+    func sharedDecoderPass(latent: DiscreteLatent) {
+        let model = tinyModel(latent)
+        for straightThrough in [false, true] {
+            var shared = GumbelSoftmax(temperature: 0.7, straightThrough: straightThrough), separate = shared
+            let key = RandomKey(seed: 37)
+            let a = model.lossAndGradient(images, estimator: &shared, key: key, draws: 1, sharingDecoderPass: true)
+            let b = model.lossAndGradient(images, estimator: &separate, key: key, draws: 1, sharingDecoderPass: false)
+            #expect(a.loss == b.loss)
+            let (ga, gb) = (flat(model, a.gradient), flat(model, b.gradient))
+            let scale = gb.map(abs).max()!
+            for (x, y) in zip(ga, gb) { #expect(abs(x - y) <= 1e-6 * scale, "\(latent) st \(straightThrough)") }
+        }
+    }
+
     @Test("Gumbel-softmax's gradient is biased at τ = 1 (it differentiates the relaxed objective)")
     func relaxedIsBiased() {
         let model = tinyModel(.categorical), z = configurations(model)
