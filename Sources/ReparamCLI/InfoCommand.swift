@@ -10,6 +10,7 @@ struct InfoCommand: ParsableCommand {
         print("threads:         \(Kernels.threads) (REPARAM_THREADS to change)")
         print("sparse products: left operand at most \(Kernels.sparseDensityLimit) nonzero (REPARAM_SPARSE_DENSITY to change)")
         print("parallel above:  \(Kernels.parallelThreshold) multiply-adds per GEMM")
-        print("subnormals:      \(Kernels.flushesSubnormals ? "flushed" : "kept") in Adam's update (REPARAM_SUBNORMALS to change)")
+        let subnormals = Kernels.flushesSubnormals ? "flushed" : "kept"
+        print("subnormals:      \(subnormals) in Adam's update (REPARAM_SUBNORMALS to change)")
     }
 }

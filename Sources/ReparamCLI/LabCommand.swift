@@ -185,8 +185,9 @@ struct DiscreteLabCommand: ParsableCommand {
 
     func run() throws {
         // One task per temperature; each prints every estimator's record, which the merge keeps apart.
-        if try scaleOut.export(from: ["lab", "discrete"], to: ["lab", "discrete"], grid: [("temperatures", commaList(temperatures))],
-                               seeds: seeds, fixed: [:], dropping: ["temperatures", "report"]) { return }
+        if try scaleOut.export(from: ["lab", "discrete"], to: ["lab", "discrete"],
+                               grid: [("temperatures", commaList(temperatures))], seeds: seeds, fixed: [:],
+                               dropping: ["temperatures", "report"]) { return }
         let problems: [DiscreteLabProblem] = problem == .both ? [.bernoulli, .categorical] : problem == .bernoulli ? [.bernoulli] : [.categorical]
         let keys = output.key.split(problems.count)
         let results = zip(problems, keys).map { $0.compare(temperatures: parsedTemperatures, draws: draws, warmUp: warmUp, key: $1) }

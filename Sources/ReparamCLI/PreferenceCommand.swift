@@ -164,8 +164,8 @@ struct PreferenceCompareCommand: ParsableCommand {
     func run() throws {
         let (betas, methods) = (parsedBetas!, parsedMethods!)
         if try scaleOut.export(from: ["pref", "compare"], to: ["pref", "train"],
-                               grid: [("method", methods.map(\.rawValue)), ("beta", commaList(self.betas))], seeds: seeds,
-                               fixed: [:], dropping: ["methods", "betas", "report"]) { return }
+                               grid: [("method", methods.map(\.rawValue)), ("beta", commaList(self.betas))],
+                               seeds: seeds, fixed: [:], dropping: ["methods", "betas", "report"]) { return }
         FileHandle.standardError.write(Data("building the problem (corpus, π_ref, pairs)…\n".utf8))
         var bar = ProgressBar(total: betas.count * methods.count, unit: "runs", metric: "run")
         bar.start(label: "pref compare", done: 0)

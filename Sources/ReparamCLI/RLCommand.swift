@@ -261,8 +261,9 @@ struct RLCompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        if try scaleOut.export(from: ["rl", "compare"], to: ["rl", "train"], grid: [("algo", (algorithms ?? []).map(\.rawValue))],
-                               seeds: seeds, fixed: ["out": "{task}/run"], dropping: ["algos", "report"]) { return }
+        if try scaleOut.export(from: ["rl", "compare"], to: ["rl", "train"],
+                               grid: [("algo", (algorithms ?? []).map(\.rawValue))], seeds: seeds,
+                               fixed: ["out": "{task}/run"], dropping: ["algos", "report"]) { return }
         let runs = comparison.runs
         var bar = ProgressBar(total: runs.count * steps, unit: "steps", metric: "return")
         var results: [RLRunResult] = []

@@ -7,7 +7,8 @@ struct ReparamCommand: ParsableCommand {
         commandName: "reparam",
         abstract: "Gradients through random sampling: estimators, diagnostics and benchmarks.",
         subcommands: [DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, FlowCommand.self,
-                      RLCommand.self, PreferenceCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self, InfoCommand.self]
+                      RLCommand.self, PreferenceCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self,
+                      InfoCommand.self]
     )
 
     /// The parser reads `--epochs -1` as a flag missing its value and `-1` as an unknown option;

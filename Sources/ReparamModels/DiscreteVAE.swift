@@ -95,7 +95,8 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     /// `sharingDecoderPass: false` always runs the decoder again for its own gradient (the tests'
     /// reference for the shared pass).
     func lossAndGradient<E: DiscreteGradientEstimator>(_ x: Tensor, estimator: inout E, key: RandomKey, draws: Int,
-                                                        sharingDecoderPass: Bool) -> (loss: Float, gradient: TangentVector) {
+                                                        sharingDecoderPass: Bool)
+        -> (loss: Float, gradient: TangentVector) {
         let (latent, variables, classes) = (self.latent, self.variables, self.classes)
         let (θ, encoderPullback) = valueWithPullback(at: encoder) { e in DiscreteVAE.logits(e, x, latent: latent, variables: variables, classes: classes) }
         let decoder = self.decoder, batch = Float(x.shape[0])

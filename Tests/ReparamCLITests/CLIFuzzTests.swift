@@ -449,8 +449,9 @@ struct CLIFuzzTests {
         #expect(try Data(contentsOf: folder.appendingPathComponent("stopped/merged.csv")) == merged("local"))
 
         // A comparison scales out as a sweep of its train command: flows × seeds.
-        let export = try execute(["flow", "compare", "--task", "two-moons", "--flows", "realnvp,planar", "--layers", "2",
-                                  "--steps", "20", "--seeds", "3", "--sweep", "compare.json"], in: folder)
+        let export = try execute(["flow", "compare", "--task", "two-moons", "--flows", "realnvp,planar",
+                                  "--layers", "2", "--steps", "20", "--seeds", "3", "--sweep", "compare.json"],
+                                 in: folder)
         #expect(export.status == 0, "\(export.standardError)")
         let exported = try execute(["sweep", "run", "compare.json", "--local", "--workers", "2"], in: folder)
         #expect(exported.status == 0, "\(exported.standardError)")
@@ -462,7 +463,8 @@ struct CLIFuzzTests {
         try Data(#"{"command": ["flow", "train"], "grid": {"flwo": ["realnvp"]}, "output": "bad"}"#.utf8)
             .write(to: folder.appendingPathComponent("bad.json"))
         let misspelt = try execute(["sweep", "run", "bad.json", "--local"], in: folder)
-        #expect(misspelt.status != 0 && misspelt.standardError.contains("grid names --flwo, which 'flow train' does not have"))
+        #expect(misspelt.status != 0
+                && misspelt.standardError.contains("grid names --flwo, which 'flow train' does not have"))
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad").path))
         let alone = try execute(["flow", "compare", "--task", "two-moons", "--seeds", "3"], in: folder)
         #expect(alone.status != 0 && alone.standardError.contains("--seeds 3 needs --sweep"))
