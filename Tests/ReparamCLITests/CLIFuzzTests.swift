@@ -217,9 +217,9 @@ private final class Workspace: Sendable {
 }
 
 /// A sweep of tiny flow trainings: 2 flows × 2 widths × `seeds` seeds.
-private func sweepSpec(output: String, seeds: Int) -> String {
+private func sweepSpec(output: String, seeds: Int, steps: Int = 30) -> String {
     """
-    {"command": ["flow", "train"], "fixed": {"task": "two-moons", "steps": 30, "layers": 2, "out": "{task}/run"},
+    {"command": ["flow", "train"], "fixed": {"task": "two-moons", "steps": \(steps), "layers": 2, "out": "{task}/run"},
      "switches": ["json"], "grid": {"flow": ["realnvp", "planar"], "hidden": [4, 8]}, "seeds": \(seeds),
      "output": "\(output)"}
     """
@@ -415,7 +415,9 @@ struct CLIFuzzTests {
         let folder = URL(fileURLWithPath: workspace.fresh())
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for name in ["local", "array", "stopped"] {
-            try Data(sweepSpec(output: name, seeds: 2).utf8).write(to: folder.appendingPathComponent("\(name).json"))
+            // Long enough (about 0.5 s a task in release) that a SIGINT after 1 s lands mid-sweep.
+            try Data(sweepSpec(output: name, seeds: 2, steps: 300).utf8)
+                .write(to: folder.appendingPathComponent("\(name).json"))
         }
         let local = try execute(["sweep", "run", "local.json", "--local", "--workers", "2"], in: folder)
         #expect(local.status == 0, "\(local.standardError)")
@@ -434,8 +436,8 @@ struct CLIFuzzTests {
         #expect(String(decoding: try merged("local"), as: UTF8.self).split(separator: "\n").count == 5)
 
         // Stopped mid-way: finished results stay as they were and only the missing tasks run again.
-        let stopped = try execute(["sweep", "run", "stopped.json", "--local"], in: folder, signals: [(0.3, SIGINT)])
-        #expect(stopped.status == 130 || stopped.status == 0, "\(stopped.standardError)")
+        let stopped = try execute(["sweep", "run", "stopped.json", "--local"], in: folder, signals: [(1.0, SIGINT)])
+        #expect(stopped.status == 130, "\(stopped.standardError)")
         let results = (0..<8).map { folder.appendingPathComponent("stopped/tasks/0000\($0)/result.json") }
         let before = results.map { try? Data(contentsOf: $0) }
         let rerun = try execute(["sweep", "run", "stopped.json", "--local"], in: folder)
