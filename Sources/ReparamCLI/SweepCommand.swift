@@ -156,7 +156,11 @@ struct ComparisonSweep: ParsableArguments {
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try sweepWrite(String(decoding: data, as: UTF8.self) + "\n", to: url)
-        let folder = try loadSweep(sweep)  // every task's command line, checked now
+        let folder: SweepFolder
+        do { folder = try loadSweep(sweep) } catch {  // every task's command line, checked now
+            try? FileManager.default.removeItem(at: url)  // no spec that would fail later is left behind
+            throw error
+        }
         print("wrote \(url.path): \(folder.tasks.count) tasks; run them with")
         print("  reparam sweep run \(sweep) --local --workers 2     (or: reparam sweep submit \(sweep) --slurm)")
         print("  reparam sweep merge \(sweep) --report report")
@@ -215,7 +219,7 @@ struct SweepRunCommand: ParsableCommand {
                 }
             }
             if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            let counts = runner.counts()
+            let counts = folder.counts()
             print("sweep: \(counts.done) of \(total) tasks done, \(counts.failed) failed, \(counts.pending) pending")
             switch outcome {
             case .interrupted:
@@ -264,7 +268,7 @@ struct SweepStatusCommand: ParsableCommand {
 
     func run() throws {
         let folder = try options.load()
-        let counts = SweepRunner(folder: folder, executable: reparamExecutable).counts()
+        let counts = folder.counts()
         print("\(folder.tasks.count) tasks: \(counts.done) done, \(counts.failed) failed, \(counts.pending) pending")
         for line in failures(in: folder) { print("  " + line) }
         if let queue = slurmQueue() { print(queue) }

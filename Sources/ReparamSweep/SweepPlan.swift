@@ -56,6 +56,12 @@ public enum SweepTaskState: Equatable, Sendable {
     case failed(status: Int32, stderrTail: String)
 }
 
+/// How many of a sweep's tasks are in each state (running: started by this process, not yet filed).
+public struct SweepCounts: Sendable, Equatable {
+    public var done = 0, failed = 0, pending = 0, running = 0
+    public init() {}
+}
+
 /// The files of one sweep: `tasks.jsonl` (the plan), `tasks/<index>/result.json` (a finished
 /// task's result, written once, atomically), `tasks/<index>/failure.json`, and the merged tables.
 public struct SweepFolder: Sendable {
@@ -99,6 +105,19 @@ public struct SweepFolder: Sendable {
         else { return .pending }
         return .failed(
             status: Int32((object["status"] as? Int) ?? -1), stderrTail: object["stderr_tail"] as? String ?? "")
+    }
+
+    /// Tasks by state, for progress lines and `sweep status`.
+    public func counts() -> SweepCounts {
+        var counts = SweepCounts()
+        for task in tasks {
+            switch state(of: task) {
+            case .done: counts.done += 1
+            case .failed: counts.failed += 1
+            case .pending: counts.pending += 1
+            }
+        }
+        return counts
     }
 
     public func resultFile(_ task: SweepTask) -> URL { task.folder.appendingPathComponent("result.json") }

@@ -18,24 +18,6 @@ public struct SweepRunner {
         self.executable = executable
     }
 
-    /// Counts by state, for progress lines and `sweep status`.
-    public struct Counts: Sendable, Equatable {
-        public var done = 0, failed = 0, pending = 0, running = 0
-        public init() {}
-    }
-
-    public func counts() -> Counts {
-        var counts = Counts()
-        for task in folder.tasks {
-            switch folder.state(of: task) {
-            case .done: counts.done += 1
-            case .failed: counts.failed += 1
-            case .pending: counts.pending += 1
-            }
-        }
-        return counts
-    }
-
     /// How a run ended.
     public enum Outcome: Equatable, Sendable {
         case finished(failed: Int)
@@ -45,10 +27,10 @@ public struct SweepRunner {
     /// Runs every task without a result (failed ones again), at most `workers` at a time, until
     /// all have run or `shouldStop` says so; then the running ones get SIGTERM (a training command
     /// saves and stops) and are left pending, their folders unchanged but for the checkpoint.
-    public func runPending(workers: Int, shouldStop: () -> Bool, progress: (Counts) -> Void) throws -> Outcome {
+    public func runPending(workers: Int, shouldStop: () -> Bool, progress: (SweepCounts) -> Void) throws -> Outcome {
         var queue = folder.tasks.filter { folder.state(of: $0) != .done }
         var running: [(task: SweepTask, process: Process, started: Date)] = []
-        var counts = counts()
+        var counts = folder.counts()
         counts.pending = queue.count
         counts.failed = 0
         progress(counts)

@@ -15,7 +15,7 @@ import Foundation
 /// `seeds` is a count (seeds 0 … n−1) or a list. Values may be strings, numbers or booleans;
 /// `{task}` in a value becomes the task's own folder. `output` is relative to the spec's folder.
 /// Flags are sorted by name, so a plan does not depend on the order a file lists them in.
-public struct SweepSpec: Sendable, Equatable {
+public struct SweepSpec: Sendable {
     public var command: [String]
     public var fixed: [(flag: String, value: String)]
     public var switches: [String]
@@ -26,14 +26,6 @@ public struct SweepSpec: Sendable, Equatable {
     /// The folder the spec file is in: tasks run there, so relative paths in a spec mean what
     /// `output` does.
     public var folder: URL
-
-    public static func == (a: SweepSpec, b: SweepSpec) -> Bool {
-        a.command == b.command && a.fixed.map(\.flag) == b.fixed.map(\.flag)
-            && a.fixed.map(\.value) == b.fixed.map(\.value)
-            && a.switches == b.switches && a.grid.map(\.flag) == b.grid.map(\.flag)
-            && a.grid.map(\.values) == b.grid.map(\.values) && a.seeds == b.seeds && a.output == b.output
-            && a.folder == b.folder
-    }
 
     /// Reads a spec file; every problem names the file and the field.
     public init(contentsOf file: URL) throws {

@@ -94,10 +94,10 @@ struct SweepTests {
         let sweep = SweepFolder(spec: s)
         try sweep.writePlan()
         let runner = SweepRunner(folder: sweep, executable: try fakeCommand(in: folder))
-        var seen: [SweepRunner.Counts] = []
+        var seen: [SweepCounts] = []
         let outcome = try runner.runPending(workers: 2, shouldStop: { false }, progress: { seen.append($0) })
         #expect(outcome == .finished(failed: 3))
-        #expect(runner.counts().done == 6 && runner.counts().failed == 3 && seen.last?.running == 0)
+        #expect(sweep.counts().done == 6 && sweep.counts().failed == 3 && seen.last?.running == 0)
         if case .failed(let status, let tail) = sweep.state(of: try sweep.task(8)) {
             #expect(status == 3 && tail.contains("--scale fail"))
         } else {
@@ -140,9 +140,9 @@ struct SweepTests {
             }, progress: { _ in })
         #expect(outcome == .interrupted)
         #expect(
-            runner.counts()
+            sweep.counts()
                 == {
-                    var c = SweepRunner.Counts()
+                    var c = SweepCounts()
                     c.done = 2
                     c.pending = 2
                     return c
