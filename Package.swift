@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ReparamData", dependencies: ["ReparamTensor", "CZlib"]),
         .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .target(name: "ReparamFlows", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor", "CReparamKernels"]),
-        .target(name: "ReparamModels", dependencies: ["ReparamFlows", "ReparamEstimators", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(name: "ReparamModels", dependencies: ["ReparamFlows", "ReparamEstimators", "ReparamDistributions", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .target(
             name: "ReparamRL",
             dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor"]),
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
-        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom",
+        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamEstimators", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom",
                                                         "ReparamTensor", "ReparamTestSupport"]),
         .testTarget(
             name: "ReparamFlowsTests",
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamSweepTests", dependencies: ["ReparamSweep"]),
         .testTarget(name: "ReparamCLITests", dependencies: ["ReparamCLI"]),
-        .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(
             name: "ReparamDistributionsTests",
             dependencies: ["ReparamDistributions", "ReparamRandom", "ReparamTestSupport"],

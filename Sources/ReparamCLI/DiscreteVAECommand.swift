@@ -10,9 +10,12 @@ struct DiscreteVAECommand: ParsableCommand {
         subcommands: [DiscreteVAETrainCommand.self, DiscreteVAEEvalCommand.self, DiscreteVAECompareCommand.self])
 }
 
+extension EstimatorKind: ExpressibleByArgument {}
+extension DiscreteLatent: ExpressibleByArgument {}
+
 /// The model and estimator flags both dvae commands share.
 struct DiscreteVAEOptions: ParsableArguments {
-    @Option(help: "Latent kind: bernoulli or categorical.") var latent = "categorical"
+    @Option(help: "Latent kind.") var latent = DiscreteLatent.categorical
     @Option(help: "Bernoulli units or categorical variables (default: 200 for bernoulli, 20 for categorical).") var variables: Int?
     @Option(help: "Classes per categorical variable.") var classes = 10
     @Option(help: "Comma-separated hidden sizes of the encoder (the decoder mirrors them).") var hidden = "512,256"
@@ -34,16 +37,16 @@ struct DiscreteVAEOptions: ParsableArguments {
             configuration.estimatedTrainingBytes,
             what: "training with --batch \(configuration.batchSize), --k \(configuration.samples), "
                 + "--variables \(configuration.variables)"
-                + (configuration.latent == "categorical" ? " and --classes \(configuration.classes)" : ""),
+                + (configuration.latent == .categorical ? " and --classes \(configuration.classes)" : ""),
             advice: "Lower --batch, --k, --variables, --classes or --hidden.")
     }
 
     func validate() throws { try checkHidden(hidden, example: "512,256") }
 
-    func configuration(estimator: String) -> DiscreteVAEConfiguration {
+    func configuration(estimator: EstimatorKind) -> DiscreteVAEConfiguration {
         var c = DiscreteVAEConfiguration()
         c.latent = latent
-        c.variables = variables ?? (latent == "bernoulli" ? 200 : 20)
+        c.variables = variables ?? (latent == .bernoulli ? 200 : 20)
         c.classes = classes
         c.hidden = hiddenWidths(hidden)
         c.initializer = initializer
@@ -57,10 +60,11 @@ struct DiscreteVAETrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a discrete VAE with one estimator; the test −ELBO always uses hard samples.",
-        discussion: "Estimators: \(DiscreteVAEConfiguration.estimators.joined(separator: ", ")) (arm and disarm need --latent bernoulli).")
+        discussion: "Estimators: \(EstimatorKind.allCases.map(\.rawValue).joined(separator: ", ")) "
+            + "(arm and disarm need --latent bernoulli).")
 
     @OptionGroup var options: DiscreteVAEOptions
-    @Option(help: "Gradient estimator.") var estimator = "gumbel-softmax"
+    @Option(help: "Gradient estimator.") var estimator = EstimatorKind.gumbelSoftmax
     @Option(help: "Total epochs to reach.") var epochs = 10
     @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
         transform: pathArgument) var out: String?
@@ -89,7 +93,7 @@ struct DiscreteVAETrainCommand: ParsableCommand {
         }
         let mnist = try loadMNIST(options.data)
         let c = trainer.configuration
-        let shape = c.latent == "bernoulli" ? "\(c.variables) Bernoulli units" : "\(c.variables)×\(c.classes) categorical"
+        let shape = c.latent == .bernoulli ? "\(c.variables) Bernoulli units" : "\(c.variables)×\(c.classes) categorical"
         try runTraining(&trainer, folder: folder, train: mnist.trainImages, test: mnist.testImages, epochs: epochs, json: json,
                         header: "\(shape), estimator \(c.estimator); −ELBO per image in nats (test: hard samples)")
     }
@@ -125,7 +129,7 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
         let mnist = try loadMNIST(data)
         let hard = trainer.evaluate(mnist.testImages, samples: samples)
         // The relaxed objective is what a relaxation trains; for other estimators only on request.
-        let tau = temperature ?? (trainer.configuration.annealsTemperature ? trainer.temperature : nil)
+        let tau = temperature ?? (trainer.configuration.estimator.annealsTemperature ? trainer.temperature : nil)
         let relaxed = tau.map { trainer.evaluate(mnist.testImages, samples: samples, relaxedAt: $0) }
         let usage = trainer.latentUsage(mnist.testImages)
         let epoch = trainer.state.epoch
@@ -137,7 +141,7 @@ struct DiscreteVAEEvalCommand: ParsableCommand {
             }
             fields += [("active_variables", .integer(usage.activeCount)), ("variables", .integer(usage.activity.count)),
                        ("kl", .number(usage.totalKullbackLeibler))]
-            fields += [("samples", .integer(samples)), ("epochs", .integer(epoch)), ("estimator", .string(trainer.configuration.estimator))]
+            fields += [("samples", .integer(samples)), ("epochs", .integer(epoch)), ("estimator", .string(trainer.configuration.estimator.rawValue))]
             print(Record(fields).json)
         } else {
             print("\(trainer.configuration.estimator), \(epoch) epochs; \(samples) samples per test image")
@@ -165,9 +169,13 @@ struct DiscreteVAECompareCommand: ParsableCommand {
     @OptionGroup var scaleOut: ComparisonSweep
     @Option(parsing: .unconditional, help: "Seeds per grid point in the --sweep spec (0…N−1).") var seeds = 1
 
-    var chosen: [String] {
-        estimators.map(commaList) ?? DiscreteVAEConfiguration.estimators(for: options.latent)
+    /// The --estimators list, or every estimator that applies; nil for a name that is not an estimator.
+    var chosen: [EstimatorKind?] {
+        estimators.map { commaList($0).map(EstimatorKind.init(rawValue:)) } ?? EstimatorKind.supporting(options.latent)
     }
+
+    /// `chosen` once `validate` has refused names that are not estimators.
+    var kinds: [EstimatorKind] { chosen.compactMap { $0 } }
 
     func validate() throws {
         guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
@@ -177,33 +185,35 @@ struct DiscreteVAECompareCommand: ParsableCommand {
         guard (1...100_000).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100000, got \(seeds)") }
         // Before any training: the checkpoints and the report go there.
         try checkWritableFolder(out, flag: "--out")
-        if let estimators, chosen.contains("") {
+        if let estimators, let bad = zip(commaList(estimators), chosen).first(where: { $0.1 == nil })?.0 {
             throw ValidationError("--estimators must be comma-separated estimator names such as gumbel-softmax,rebar, "
-                                  + "got '\(estimators)'")
+                                  + "got '\(estimators)'" + (bad.isEmpty ? "" : ": '\(bad)' is not one of "
+                                  + EstimatorKind.allCases.map(\.rawValue).joined(separator: ", ")))
         }
-        for name in chosen { if let problem = options.configuration(estimator: name).problems.first { throw ValidationError(problem) } }
-        for name in chosen { try options.checkMemory(options.configuration(estimator: name)) }
+        for kind in kinds { if let problem = options.configuration(estimator: kind).problems.first { throw ValidationError(problem) } }
+        for kind in kinds { try options.checkMemory(options.configuration(estimator: kind)) }
     }
 
     func run() throws {
-        if try scaleOut.export(from: ["dvae", "compare"], to: ["dvae", "train"], grid: [("estimator", chosen)],
+        if try scaleOut.export(from: ["dvae", "compare"], to: ["dvae", "train"], grid: [("estimator", kinds.map(\.rawValue))],
                                seeds: seeds, fixed: ["out": "{task}/run"], dropping: ["estimators", "out"]) { return }
         let mnist = try loadMNIST(options.data)
         var table = Table(header: ["estimator", "test −ELBO", "train loss", "gradient variance", "latents in use", "KL", "s/epoch", "status"])
         var curves: [Chart.Series] = [], records: [Record] = []
         if !json { print(table.header.joined(separator: "  ")) }  // each row follows as its estimator finishes
         // One bar over every estimator's epochs, so its ETA is the whole comparison's.
-        let batches = DiscreteVAETrainer(configuration: options.configuration(estimator: chosen[0]))
+        let batches = DiscreteVAETrainer(configuration: options.configuration(estimator: kinds[0]))
             .batchesPerEpoch(mnist.trainImages)
-        var progress = ProgressBar(total: chosen.count * epochs * batches)
+        var progress = ProgressBar(total: kinds.count * epochs * batches)
         progress.start(label: "", done: 0)
-        for (index, name) in chosen.enumerated() {
-            let configuration = options.configuration(estimator: name)
+        for (index, kind) in kinds.enumerated() {
+            let name = kind.rawValue
+            let configuration = options.configuration(estimator: kind)
             var trainer = DiscreteVAETrainer(configuration: configuration)
             var points: [(x: Double, y: Double)] = [], variances: [Double] = [], seconds: [Double] = []
             var failure: String?
             for epoch in 1...epochs {
-                progress.label = "\(name) epoch \(epoch)/\(epochs) (estimator \(index + 1)/\(chosen.count))"
+                progress.label = "\(name) epoch \(epoch)/\(epochs) (estimator \(index + 1)/\(kinds.count))"
                 let before = (index * epochs + epoch - 1) * batches
                 let started = Date()
                 do {
@@ -243,8 +253,8 @@ struct DiscreteVAECompareCommand: ParsableCommand {
             if json { print(records.last!.json) } else { print(table.rows.last!.joined(separator: "  ")) }
             fflush(nil)
         }
-        let c = options.configuration(estimator: chosen[0])
-        let shape = c.latent == "bernoulli" ? "\(c.variables) Bernoulli units" : "\(c.variables)×\(c.classes) categorical"
+        let c = options.configuration(estimator: kinds[0])
+        let shape = c.latent == .bernoulli ? "\(c.variables) Bernoulli units" : "\(c.variables)×\(c.classes) categorical"
         let result = LabResult(
             title: "Discrete VAE on binarized MNIST (\(shape))",
             headline: ["Each estimator trained \(epochs) epochs with the same seed, batch \(c.batchSize), Adam \(c.learningRate); test −ELBO per image with hard samples (lower is better). Gradient variance: mean per-logit variance of one draw's ∂E[log p(x|b)]/∂logits on 100 training images, averaged over epochs. Latents in use: variables whose posterior moves with the image (Σ_c Var_x q(c|x) > 0.01); KL: to the uniform prior, per test image."],

@@ -13,8 +13,10 @@ public enum TemperatureSchedule: Sendable, Equatable {
         switch self {
         case .constant(let t): return t
         case let .exponentialDecay(initial, rate, floor, every):
-            let t = Float(step / Swift.max(every, 1) * Swift.max(every, 1))
-            return Swift.max(floor, initial * expf(-rate * t))
+            // The decay in Double, as discrete-VAE runs saved before this schedule drove them computed it,
+            // so a resumed run follows the same τ bit for bit.
+            let t = Double(step / Swift.max(every, 1) * Swift.max(every, 1))
+            return Swift.max(floor, initial * Float(exp(-Double(rate) * t)))
         }
     }
 }

@@ -16,9 +16,7 @@ import ReparamTensor
 public struct DARN: DiscreteGradientEstimator {
     public init() {}
 
-    public var name: String { "darn" }
-    public var isUnbiased: Bool { false }
-    public var needsDifferentiableObjective: Bool { true }
+    public var kind: EstimatorKind { .darn }
 
     public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                          key: RandomKey, draws: Int) -> DiscreteGradientEstimate {

@@ -12,11 +12,11 @@ import ReparamTensor
 ///
 /// Both give the score ∇θ log q(b) = b − E[b] in closed form, which every score-function
 /// estimator here uses instead of a backward pass.
-public enum DiscreteLatent: Equatable, Sendable, CustomStringConvertible {
+public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case bernoulli
     case categorical
 
-    public var description: String { self == .bernoulli ? "bernoulli" : "categorical" }
+    public var description: String { rawValue }
 
     /// Number of leading batch axes in θ: the objective returns one value per batch row.
     var latentRank: Int { self == .bernoulli ? 1 : 2 }

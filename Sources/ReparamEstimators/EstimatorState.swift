@@ -1,20 +1,15 @@
 import ReparamNN
 import ReparamTensor
 
-/// An estimator whose adapted state (baselines, control variates, their optimizers) can be
-/// saved with a checkpoint and restored, so a resumed run continues bit-exactly.
-public protocol StatefulEstimator {
-    /// The state as named tensors (empty before the first call).
-    var stateTensors: [String: Tensor] { get }
-    /// Restores `stateTensors`; throws `EstimatorStateError` naming a missing or misshapen tensor.
-    mutating func restoreState(_ tensors: [String: Tensor]) throws
-}
+// The estimators that adapt (baselines, control variates, their optimizers) save and restore
+// that state through `DiscreteGradientEstimator.stateTensors` and `restoreState(_:)`, so a
+// resumed run continues bit-exactly; the others keep the protocol's empty defaults.
 
 public struct EstimatorStateError: Error, CustomStringConvertible {
     public let description: String
 }
 
-extension Reinforce: StatefulEstimator {
+extension REINFORCE {
     public var stateTensors: [String: Tensor] {
         var out: [String: Tensor] = [:]
         if let average { out["average"] = average }
@@ -27,7 +22,7 @@ extension Reinforce: StatefulEstimator {
     }
 }
 
-extension NVIL: StatefulEstimator {
+extension NVIL {
     public var stateTensors: [String: Tensor] {
         var out = savedParameters(baseline, prefix: "baseline.")
         out.merge(savedOptimizer(optimizer.state, prefix: "optimizer.")) { a, _ in a }
@@ -43,7 +38,7 @@ extension NVIL: StatefulEstimator {
     }
 }
 
-extension MuProp: StatefulEstimator {
+extension MuProp {
     public var stateTensors: [String: Tensor] { baseline?.stateTensors ?? [:] }
 
     public mutating func restoreState(_ tensors: [String: Tensor]) throws {
@@ -51,7 +46,7 @@ extension MuProp: StatefulEstimator {
     }
 }
 
-extension RELAX: StatefulEstimator {
+extension RELAX {
     public var stateTensors: [String: Tensor] {
         savedParameters(controlVariate, prefix: "controlVariate.").merging(savedOptimizer(optimizer.state, prefix: "optimizer.")) { a, _ in a }
     }

@@ -26,25 +26,26 @@ public struct DiscreteLabProblem {
                                   formula: "f(z) = (Σ a⊙z − 1)², 3 categorical variables × 4 classes")
     }
 
-    /// Every estimator the lab compares on this problem, adaptive ones freshly initialized.
-    func estimators(temperatures: [Float], key: RandomKey) -> [(name: String, temperature: Float?, estimator: any DiscreteGradientEstimator)] {
+    /// Every estimator that applies to this problem, adaptive ones freshly initialized: one per
+    /// temperature for those that take one (annealed-st only where τ ≠ 1, plain straight-through
+    /// being τ = 1), VIMCO aside (see below), RLOO with 4 samples, NVIL's baseline and RELAX's network at their defaults.
+    func estimators(temperatures: [Float], key: RandomKey) -> [(temperature: Float?, estimator: any DiscreteGradientEstimator)] {
         let keys = key.split(4)
-        var list: [(String, Float?, any DiscreteGradientEstimator)] = []
-        for t in temperatures { list.append(("gumbel-softmax", t, GumbelSoftmax(temperature: t))) }
-        for t in temperatures { list.append(("st-gumbel", t, GumbelSoftmax(temperature: t, straightThrough: true))) }
-        list.append(("straight-through", nil, StraightThrough()))
-        for t in temperatures where t != 1 { list.append(("annealed-st", t, StraightThrough(temperature: t))) }
-        list.append(("darn", nil, DARN()))
-        list.append(("reinforce", nil, Reinforce()))
-        list.append(("rloo(k=4)", nil, LeaveOneOut(samples: 4)))
-        list.append(("nvil", nil, NVIL(normalizesVariance: false, key: keys[0])))
-        list.append(("muprop", nil, MuProp()))
-        list.append(("muprop-nvil", nil, MuProp(baseline: NVIL(normalizesVariance: false, key: keys[3]))))
-        list.append(("rebar", nil, RELAX.rebar(key: keys[1])))
-        list.append(("relax", nil, RELAX.relax(latentSize: logits.count / logits.shape[0], key: keys[2])))
-        if latent == .bernoulli {
-            list.append(("arm", nil, AugmentReinforceMerge()))
-            list.append(("disarm", nil, DisARM()))
+        // Keys of the adapted parts, as the lab has always drawn them.
+        let adaptedKeys: [EstimatorKind: RandomKey] = [.nvil: keys[0], .rebar: keys[1], .relax: keys[2], .mupropNVIL: keys[3]]
+        var list: [(Float?, any DiscreteGradientEstimator)] = []
+        // VIMCO is left out: it estimates the gradient of the K-sample bound, not of E[f].
+        for kind in EstimatorKind.supporting(latent) where !kind.estimatesImportanceWeightedBound {
+            var settings = EstimatorSettings(key: adaptedKeys[kind] ?? key)
+            (settings.samples, settings.latentSize) = (4, logits.count / logits.shape[0])
+            guard kind.annealsTemperature else {
+                list.append((nil, kind.make(settings)))
+                continue
+            }
+            for t in temperatures where kind != .annealedST || t != 1 {
+                settings.temperature = .constant(t)
+                list.append((t, kind.make(settings)))
+            }
         }
         return list
     }
@@ -68,7 +69,9 @@ public struct DiscreteLabProblem {
             let start = DispatchTime.now().uptimeNanoseconds
             let result = estimator.estimate(logits: logits, latent: latent, objective: objective, key: callKeys[warmUp], draws: draws)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let d = GradientDiagnostics(estimator: entry.name, parameters: exact.indices.map { "θ\($0)" },
+            // Rows at several temperatures share the kind's name; τ has its own column.
+            let label = entry.temperature == nil ? estimator.name : estimator.kind.rawValue
+            let d = GradientDiagnostics(estimator: label, parameters: exact.indices.map { "θ\($0)" },
                                         estimates: result.perDraw.reshaped(to: [draws, logits.count]), exact: exact,
                                         evaluationsPerDraw: result.evaluationsPerDraw, seconds: seconds)
             let relativeBias = d.bias!.reduce(0) { $0 + $1 * $1 }.squareRoot() / norm
@@ -76,11 +79,11 @@ public struct DiscreteLabProblem {
             let maxZ = d.biasInStandardErrors!.map(abs).max()!
             let variance = d.variance.reduce(0, +)
             let snr = d.signalToNoise.reduce(0, +) / Double(d.parameters.count)
-            table.rows.append([entry.name, entry.temperature.map { formatted(Double($0)) } ?? "—", formatted(relativeBias),
+            table.rows.append([label, entry.temperature.map { formatted(Double($0)) } ?? "—", formatted(relativeBias),
                                formatted(relativeError), maxZ < 1e5 ? String(format: "%.1f", maxZ) : String(format: "%.1e", maxZ), formatted(variance),
                                formatted(variance * Double(result.evaluationsPerDraw)), formatted(snr),
                                String(result.evaluationsPerDraw), String(format: "%.2f", d.secondsPerDraw * 1e6)])
-            records.append(Record([("problem", .string(name)), ("estimator", .string(entry.name)),
+            records.append(Record([("problem", .string(name)), ("estimator", .string(label)),
                                    ("temperature", entry.temperature.map { .number(Double("\($0)")!) } ?? .null),
                                    ("unbiased", .bool(estimator.isUnbiased)), ("relative_bias", .number(relativeBias)),
                                    ("relative_bias_standard_error", .number(relativeError)), ("max_bias_z", .number(maxZ)),
@@ -88,11 +91,11 @@ public struct DiscreteLabProblem {
                                    ("snr", .number(snr)), ("evaluations", .integer(result.evaluationsPerDraw)),
                                    ("seconds_per_draw", .number(d.secondsPerDraw)), ("draws", .integer(draws))]))
             if let t = entry.temperature {
-                biasCurves[entry.name, default: []].append((Double(t), relativeBias))
-                noiseCurves[entry.name, default: []].append((Double(t), relativeError))
-                varianceCurves[entry.name, default: []].append((Double(t), variance))
+                biasCurves[label, default: []].append((Double(t), relativeBias))
+                noiseCurves[label, default: []].append((Double(t), relativeError))
+                varianceCurves[label, default: []].append((Double(t), variance))
             } else {
-                flat.append((entry.name, variance))
+                flat.append((label, variance))
             }
         }
         let span = (Double(temperatures.min()!), Double(temperatures.max()!))

@@ -46,14 +46,11 @@ extension DiscreteVAETrainer {
         model = checkpoint.model
         optimizer.state = checkpoint.optimizer
         state = checkpoint.state
-        if var stateful = estimator as? any StatefulEstimator {
-            try stateful.restoreState(checkpoint.estimatorState)
-            estimator = stateful as! any DiscreteGradientEstimator
-        }
+        try estimator.restoreState(checkpoint.estimatorState)
     }
 
     public var checkpoint: DiscreteVAECheckpoint {
         DiscreteVAECheckpoint(configuration: configuration, state: state, model: model, optimizer: optimizer.state,
-                              estimatorState: (estimator as? any StatefulEstimator)?.stateTensors ?? [:])
+                              estimatorState: estimator.stateTensors)
     }
 }

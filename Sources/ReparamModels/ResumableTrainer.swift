@@ -36,7 +36,7 @@ extension DiscreteVAETrainer: ResumableTrainer {
     public func epochDiagnostics(_ images: Tensor) -> [(String, Double)] {
         let batch = configuration.binarize ? binarized(images.rows(Array(0..<Swift.min(100, images.shape[0]))), key: runKey.fold(in: 8))
                                            : images.rows(Array(0..<Swift.min(100, images.shape[0])))
-        return [("gradient_variance", gradientVariance(batch))] + (configuration.annealsTemperature ? [("temperature", Double(temperature))] : [])
+        return [("gradient_variance", gradientVariance(batch))] + (configuration.estimator.annealsTemperature ? [("temperature", Double(temperature))] : [])
     }
 }
 

@@ -19,14 +19,14 @@ struct DiscreteUnbiasednessTests {
     @Test("REINFORCE with every baseline", arguments: [DiscreteLatent.bernoulli, .categorical])
     func reinforce(latent: DiscreteLatent) {
         for baseline in [ScoreBaseline.none, .movingAverage(decay: 0.9), .optimalConstant(decay: 0.9)] {
-            var estimator = Reinforce(baseline: baseline)
+            var estimator = REINFORCE(baseline: baseline)
             Self.expectUnbiased(DiscreteProblems.diagnose(&estimator, latent, draws: Self.draws, warmUp: 50))
         }
     }
 
     @Test("RLOO, MuProp (with and without NVIL's baseline) and NVIL (unnormalized)", arguments: [DiscreteLatent.bernoulli, .categorical])
     func baselines(latent: DiscreteLatent) {
-        var rloo = LeaveOneOut(samples: 4)
+        var rloo = RLOO(samples: 4)
         Self.expectUnbiased(DiscreteProblems.diagnose(&rloo, latent, draws: Self.draws / 4))
         var muprop = MuProp()
         Self.expectUnbiased(DiscreteProblems.diagnose(&muprop, latent, draws: Self.draws))
@@ -38,7 +38,7 @@ struct DiscreteUnbiasednessTests {
 
     @Test("ARM and DisARM (Bernoulli)")
     func antithetic() {
-        var arm = AugmentReinforceMerge()
+        var arm = ARM()
         Self.expectUnbiased(DiscreteProblems.diagnose(&arm, .bernoulli, draws: Self.draws))
         var disarm = DisARM()
         let d = DiscreteProblems.diagnose(&disarm, .bernoulli, draws: Self.draws)

@@ -41,29 +41,23 @@ private func flat(_ model: DiscreteVAE, _ g: DiscreteVAE.TangentVector) -> [Doub
 
 @Suite("Discrete VAE")
 struct DiscreteVAETests {
-    static let cases: [(DiscreteLatent, String)] = [DiscreteLatent.bernoulli, .categorical].flatMap { latent in
-        DiscreteVAEConfiguration.estimators(for: latent == .bernoulli ? "bernoulli" : "categorical")
-            .filter { name in
-                var configuration = DiscreteVAEConfiguration()
-                configuration.estimator = name
-                // VIMCO is unbiased for the K-sample bound, not for the ELBO tested here.
-                return name != "vimco" && configuration.makeEstimator(key: RandomKey(seed: 0)).isUnbiased
-            }.map { (latent, $0) }
+    // VIMCO is unbiased for the K-sample bound, not for the ELBO tested here.
+    static let cases: [(DiscreteLatent, EstimatorKind)] = DiscreteLatent.allCases.flatMap { latent in
+        EstimatorKind.supporting(latent).filter { $0.isUnbiased && !$0.estimatesImportanceWeightedBound }.map { (latent, $0) }
     }
 
     @Test("each unbiased estimator's full gradient (encoder and decoder) matches enumeration", arguments: cases)
-    func unbiased(latent: DiscreteLatent, name: String) {
+    func unbiased(latent: DiscreteLatent, kind: EstimatorKind) {
         let model = tinyModel(latent)
         let z = configurations(model)
         let exact = flat(model, gradient(at: model) { m in exactLoss(m, z, latent: latent) })
-        var configuration = DiscreteVAEConfiguration()
-        (configuration.latent, configuration.estimator, configuration.samples) = (latent == .bernoulli ? "bernoulli" : "categorical", name, 3)
-        var estimator = configuration.makeEstimator(key: RandomKey(seed: 32))
-        // The tiny model's images have 6 pixels, not MNIST's 784: a baseline network to match.
-        let tinyBaseline = NVIL(contextSize: 6, hidden: 4, normalizesVariance: false, key: RandomKey(seed: 33))
-        if estimator is NVIL { estimator = tinyBaseline }
-        if let muprop = estimator as? MuProp, muprop.baseline != nil { estimator = MuProp(baseline: tinyBaseline) }
-        if estimator is RELAX { estimator = RELAX.relax(latentSize: z.count / z.shape[0], hidden: 8, key: RandomKey(seed: 34)) }
+        // The tiny model's images have 6 pixels, not MNIST's 784: adapted parts to match.
+        var settings = EstimatorSettings(key: RandomKey(seed: 33))
+        (settings.samples, settings.baselineInputs, settings.baselineHidden) = (3, 6, 4)
+        (settings.latentSize, settings.controlVariateHidden) = (z.count / z.shape[0], 8)
+        var estimator = kind.make(settings)
+        #expect(estimator.kind == kind && estimator.isUnbiased)
+        let name = kind.rawValue
         let calls = 4_000
         var rows: [Float] = []
         for call in 0..<calls {
@@ -132,14 +126,14 @@ struct DiscreteVAETests {
 
 @Suite("Discrete VAE evaluation")
 struct DiscreteVAEEvaluationTests {
-    static func trainer(_ latent: String) -> DiscreteVAETrainer {
+    static func trainer(_ latent: DiscreteLatent) -> DiscreteVAETrainer {
         var configuration = DiscreteVAEConfiguration()
-        (configuration.latent, configuration.variables, configuration.hidden) = (latent, latent == "bernoulli" ? 6 : 3, [16])
+        (configuration.latent, configuration.variables, configuration.hidden) = (latent, latent == .bernoulli ? 6 : 3, [16])
         return DiscreteVAETrainer(configuration: configuration)
     }
 
-    @Test("the relaxed objective tends to the hard −ELBO as τ → 0 (same noise), and one sample is testLoss", arguments: ["bernoulli", "categorical"])
-    func relaxedLimit(latent: String) {
+    @Test("the relaxed objective tends to the hard −ELBO as τ → 0 (same noise), and one sample is testLoss", arguments: DiscreteLatent.allCases)
+    func relaxedLimit(latent: DiscreteLatent) {
         let trainer = Self.trainer(latent), data = RandomKey(seed: 41).uniform([300, 784])
         let hard = trainer.evaluate(data, samples: 3)
         let cold = trainer.evaluate(data, samples: 3, relaxedAt: 1e-4)
@@ -166,10 +160,10 @@ struct EvaluationStatisticsTests {
 
 @Suite("Discrete VAE checkpoints")
 struct DiscreteVAECheckpointTests {
-    @Test("resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit", arguments: ["relax", "nvil", "muprop-nvil", "gumbel-softmax"])
-    func resume(estimator: String) throws {
+    @Test("resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit", arguments: [EstimatorKind.relax, .nvil, .mupropNVIL, .gumbelSoftmax])
+    func resume(estimator: EstimatorKind) throws {
         var configuration = DiscreteVAEConfiguration()
-        (configuration.latent, configuration.variables, configuration.hidden, configuration.batchSize) = ("bernoulli", 4, [16], 20)
+        (configuration.latent, configuration.variables, configuration.hidden, configuration.batchSize) = (.bernoulli, 4, [16], 20)
         (configuration.estimator, configuration.annealEvery, configuration.annealRate) = (estimator, 2, 0.1)
         let data = RandomKey(seed: 40).uniform([100, 784])
         var straight = DiscreteVAETrainer(configuration: configuration)
@@ -188,7 +182,7 @@ struct DiscreteVAECheckpointTests {
         for path in straight.model.parameterPaths {
             #expect(resumed.model[keyPath: path.value] == straight.model[keyPath: path.value], "\(estimator): \(path.name) differs after resuming")
         }
-        let (a, b) = ((resumed.estimator as? any StatefulEstimator)?.stateTensors ?? [:], (straight.estimator as? any StatefulEstimator)?.stateTensors ?? [:])
+        let (a, b) = (resumed.estimator.stateTensors, straight.estimator.stateTensors)
         #expect(a.keys.sorted() == b.keys.sorted() && a.allSatisfy { b[$0.key] == $0.value }, "\(estimator): estimator state differs")
     }
 }

@@ -1,3 +1,4 @@
+import ReparamEstimators
 import ReparamRandom
 import ReparamTensor
 import ReparamTestSupport
@@ -34,10 +35,10 @@ struct ThreadTunerTrainingTests {
         }
     }
 
-    @Test("Discrete VAE: the same for a relaxed and a score-function estimator", arguments: ["gumbel-softmax", "relax"])
-    func discreteVAE(estimator: String) throws {
+    @Test("Discrete VAE: the same for a relaxed and a score-function estimator", arguments: [EstimatorKind.gumbelSoftmax, .relax])
+    func discreteVAE(estimator: EstimatorKind) throws {
         var c = DiscreteVAEConfiguration()
-        (c.latent, c.variables, c.hidden, c.batchSize, c.estimator) = ("bernoulli", 8, [64], 25, estimator)
+        (c.latent, c.variables, c.hidden, c.batchSize, c.estimator) = (.bernoulli, 8, [64], 25, estimator)
         let data = RandomKey(seed: 6).uniform([150, 784])
         let (tuned, single) = try Self.bothWays({ DiscreteVAETrainer(configuration: c) }) { _ = try $0.runEpoch(data) }
         #expect(tuned.threadTuner.stepCounts.allSatisfy { $0 > 0 })

@@ -1,4 +1,5 @@
 import _Differentiation
+import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
 
@@ -12,17 +13,30 @@ import ReparamTensor
 /// slope 1/τ as τ is annealed down. τ = 1 is plain ST. (Jang et al.'s Table 1 gives its
 /// "Annealed ST" column the values of its ST Gumbel-softmax column, which is slope 1/τ at
 /// Gumbel-perturbed logits: `GumbelSoftmax(straightThrough: true)`.)
-public struct StraightThrough: DiscreteGradientEstimator {
+public struct StraightThrough: TemperatureScheduled {
     public var temperature: Float
+    public var schedule: TemperatureSchedule
+    /// Built as annealed-st (a schedule) rather than plain straight-through (τ = 1 throughout).
+    let annealed: Bool
 
+    /// A fixed slope 1/τ; τ = 1 is plain straight-through.
     public init(temperature: Float = 1) {
-        precondition(temperature > 0 && temperature.isFinite, "StraightThrough: temperature must be positive, got \(temperature)")
-        self.temperature = temperature
+        self.init(schedule: .constant(temperature), annealed: temperature != 1)
     }
 
-    public var name: String { temperature == 1 ? "straight-through" : "straight-through (τ = \(temperature))" }
-    public var isUnbiased: Bool { false }
-    public var needsDifferentiableObjective: Bool { true }
+    /// Annealed straight-through: τ from `schedule`, starting at its step-0 value.
+    public init(schedule: TemperatureSchedule) { self.init(schedule: schedule, annealed: true) }
+
+    init(schedule: TemperatureSchedule, annealed: Bool) {
+        let temperature = schedule.temperature(atStep: 0)
+        precondition(temperature > 0 && temperature.isFinite, "StraightThrough: temperature must be positive, got \(temperature)")
+        self.temperature = temperature
+        self.schedule = schedule
+        self.annealed = annealed
+    }
+
+    public var kind: EstimatorKind { annealed ? .annealedST : .straightThrough }
+    public var settings: [(name: String, value: String)] { annealed ? [("τ", "\(temperature)")] : [] }
 
     public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                          key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
