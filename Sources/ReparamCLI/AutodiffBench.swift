@@ -66,12 +66,12 @@ struct ManualStep {
         for l in 0..<layers {
             let (k, n) = (Int32(sizes[l]), Int32(sizes[l + 1]))
             let input = l == 0 ? batch.scalars : outputs[l - 1]
-            rp_sgemm_bias_activation(0, 0, m, n, k, input, k, weights[l], n, biases[l], activations[l].rawValue, &outputs[l], n)
+            rp_sgemm_bias_activation(0, 0, m, n, k, input, k, weights[l], n, biases[l], activations[l].kernelCode, &outputs[l], n)
         }
         let loss = rp_bernoulli_logits_nll(outputs[layers - 1], batch.scalars, outputs[layers - 1].count, &cotangents[layers - 1], 1)
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let (k, n) = (Int32(sizes[l]), Int32(sizes[l + 1]))
-            if l < layers - 1 { rp_activation_backward(activations[l].rawValue, outputs[l], &cotangents[l], cotangents[l].count) }
+            if l < layers - 1 { rp_activation_backward(activations[l].kernelCode, outputs[l], &cotangents[l], cotangents[l].count) }
             let input = l == 0 ? batch.scalars : outputs[l - 1]
             gradients[l].withUnsafeMutableScalars { rp_sgemm(1, 0, k, n, m, 1, input, k, cotangents[l], n, 0, $0.baseAddress, n) }
             rp_reduce(Int32(RP_REDUCE_SUM.rawValue), cotangents[l], 1, Int64(m), Int64(n), &biasGradients[l])

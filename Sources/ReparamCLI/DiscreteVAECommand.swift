@@ -19,7 +19,11 @@ struct DiscreteVAEOptions: ParsableArguments {
     @Option(help: "Bernoulli units or categorical variables (default: 200 for bernoulli, 20 for categorical).") var variables: Int?
     @Option(help: "Classes per categorical variable.") var classes = 10
     @Option(help: "Comma-separated hidden sizes of the encoder (the decoder mirrors them).") var hidden = "512,256"
-    @Option(help: "Initialization: pytorch (nn.Linear's default) or glorot (Glorot-uniform weights, zero biases).") var initializer = "pytorch"
+    @Option(help: """
+        Initialization: pytorch (nn.Linear's default), glorot (Glorot-uniform weights, zero biases), kaiming \
+        or orthogonal(GAIN).
+        """)
+    var initializer = Initializer.pytorchDefault
     @Option(help: "Batch size.") var batch = 100
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Samples per image for rloo and vimco.") var k = 2

@@ -6,6 +6,28 @@ import ReparamLab
 import Glibc
 #endif
 
+extension Activation: ExpressibleByArgument {
+    // identity parses, so that the models can name it in their refusal, but is not offered.
+    public static var allValueStrings: [String] { ["relu", "tanh", "sigmoid"] }
+}
+extension VAEObjectiveKind: ExpressibleByArgument {}
+extension ImportanceWeightedGradient: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
+
+extension Initializer: ExpressibleByArgument {
+    public init?(argument: String) { self.init(named: argument) }
+    public static var allValueStrings: [String] { ["pytorch", "glorot", "kaiming", "orthogonal(GAIN)"] }
+    public var defaultValueDescription: String { description }
+}
+
+/// How the VAE commands present MNIST's grey levels to the Bernoulli decoder.
+enum Binarization: String, CaseIterable, ExpressibleByArgument {
+    /// Grey levels as Bernoulli means.
+    case none
+    /// Pixels ~ Bernoulli(grey level), resampled every batch.
+    case dynamic
+}
+
 struct VAECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vae",
@@ -111,13 +133,17 @@ struct VAETrainCommand: ParsableCommand {
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Adam epsilon.") var adamEpsilon: Float = 1e-8
-    @Option(help: "Hidden activation: relu, tanh or sigmoid.") var activation = "relu"
-    @Option(help: "Initialization: pytorch or glorot.") var initializer = "pytorch"
-    @Option(help: "Binarization: none (grey levels as Bernoulli means) or dynamic (resampled every batch).") var binarize = "none"
-    @Option(help: "elbo (analytic KL), elbo-mc (Monte Carlo KL) or iwae.") var objective = "elbo"
+    @Option(help: "Hidden activation: relu, tanh or sigmoid.") var activation = Activation.relu
+    @Option(help: "Initialization: pytorch (nn.Linear's default), glorot, kaiming or orthogonal(GAIN).")
+    var initializer = Initializer.pytorchDefault
+    @Option(help: "Binarization: none (grey levels as Bernoulli means) or dynamic (resampled every batch).")
+    var binarize = Binarization.none
+    @Option(help: "elbo (analytic KL), elbo-mc (Monte Carlo KL) or iwae.") var objective = VAEObjectiveKind.elbo
     @Option(help: "Importance samples per image (iwae).") var k = 1
-    @Option(help: "Gradient estimator for iwae/elbo-mc: standard, stl or dreg.") var gradient = "standard"
-    @Option(help: "Learning-rate schedule: constant, or iwae (3^i epochs at lr·10^(−i/7)).") var schedule = "constant"
+    @Option(help: "Gradient estimator for iwae/elbo-mc: standard, stl or dreg.")
+    var gradient = ImportanceWeightedGradient.standard
+    @Option(help: "Learning-rate schedule: constant, or iwae (3^i epochs at lr·10^(−i/7)).")
+    var schedule = LearningRateSchedule.constant
     @Option(help: """
         Posterior: diagonal (Gaussian), or that Gaussian through a planar or iaf flow conditioned on the encoder \
         (needs --objective elbo-mc or iwae).
@@ -137,7 +163,7 @@ struct VAETrainCommand: ParsableCommand {
         var c = VAEConfiguration()
         c.hidden = hiddenWidths(hidden)
         (c.latent, c.batchSize, c.learningRate, c.adamEpsilon) = (latent, batch, lr, adamEpsilon)
-        (c.activation, c.initializer, c.binarize) = (activation, initializer, binarize == "dynamic")
+        (c.activation, c.initializer, c.binarize) = (activation, initializer, binarize == .dynamic)
         (c.objective, c.samples, c.gradient, c.schedule, c.seed) = (objective, k, gradient, schedule, seed)
         if posterior != .diagonal || flowSteps != nil { (c.posterior, c.flowSteps) = (posterior, flowSteps ?? 4) }
         return c
@@ -146,7 +172,6 @@ struct VAETrainCommand: ParsableCommand {
     func validate() throws {
         guard (out == nil) != (resume == nil) else { throw ValidationError("give exactly one of --out RUN (a new run) and --resume RUN") }
         guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000, got \(epochs)") }
-        guard ["none", "dynamic"].contains(binarize) else { throw ValidationError("--binarize must be none or dynamic, got '\(binarize)'") }
         if resume == nil { try checkHidden(hidden, example: "200,200") }
         if resume == nil, let problem = configurationFromFlags.problems.first { throw ValidationError(problem) }
         if resume == nil {

@@ -34,7 +34,7 @@ public func scoreFunctionSurrogate(objective: Tensor, logProbability: Tensor, ba
 }
 
 /// Gradient estimators for the importance-weighted bound log (1/K) Σₖ p(x, zₖ)/q(zₖ).
-public enum ImportanceWeightedGradient: String, CaseIterable, Sendable {
+public enum ImportanceWeightedGradient: String, CaseIterable, Codable, Sendable {
     /// The total derivative of the bound (Burda et al.).
     case standard
     /// Sticking the landing (Roeder et al. 2017): drops the score term ∂ log q/∂φ at fixed z.

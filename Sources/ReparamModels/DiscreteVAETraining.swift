@@ -14,11 +14,11 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     public var variables = 20
     public var classes = 10
     public var hidden: [Int] = [512, 256]
-    public var activation = "relu"
-    /// Weight initialization: "pytorch" (nn.Linear's default) or "glorot" (Glorot-uniform
-    /// weights and zero biases, TensorFlow's dense-layer default). Optional so that runs saved
-    /// before the field existed load; nil means "pytorch".
-    public var initializer: String?
+    public var activation = Activation.relu
+    /// Weight initialization: pytorch (nn.Linear's default) or glorot (Glorot-uniform weights and
+    /// zero biases, TensorFlow's dense-layer default), say. Optional so that runs saved before the
+    /// field existed load; nil means pytorch.
+    public var initializer: Initializer?
     public var batchSize = 100
     public var learningRate: Float = 1e-3
     public var estimator = EstimatorKind.gumbelSoftmax
@@ -53,10 +53,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         if variables < 1 || variables > 10_000 { out.append("--variables must be 1…10000, got \(variables)") }
         if latent == .categorical && (classes < 2 || classes > 1000) { out.append("--classes must be 2…1000, got \(classes)") }
         if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("--hidden sizes must be 1…100000, got \(hidden)") }
-        if Activation(named: activation) == nil { out.append("--activation must be relu, tanh or sigmoid, got '\(activation)'") }
-        if let initializer, Initializer(named: initializer) == nil {
-            out.append("--initializer must be pytorch or glorot, got '\(initializer)'")
-        }
+        if activation == .identity { out.append("--activation must be relu, tanh or sigmoid, got 'identity'") }
         if batchSize < 1 || batchSize > 100_000 { out.append("--batch must be 1…100000, got \(batchSize)") }
         if !(learningRate > 0 && learningRate.isFinite) { out.append("--lr must be positive and finite, got \(learningRate)") }
         out += estimator.problems(latent: latent, settings: estimatorSettings(key: RandomKey(seed: seed)))
@@ -80,8 +77,7 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
 
     public func makeModel(key: RandomKey) -> DiscreteVAE {
         DiscreteVAE(latent: latent, variables: variables, classes: classes, hidden: hidden,
-                    activation: Activation(named: activation) ?? .relu,
-                    initializer: Initializer(named: initializer ?? "pytorch") ?? .pytorchDefault, key: key)
+                    activation: activation, initializer: initializer ?? .pytorchDefault, key: key)
     }
 
     /// What the estimator is built with. NVIL's baseline reads the image (784 pixels) through 100

@@ -10,21 +10,18 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     public var hidden: [Int] = [400]
     public var latent = 20
     /// relu, tanh or sigmoid.
-    public var activation = "relu"
-    /// pytorch (PyTorch's default) or glorot.
-    public var initializer = "pytorch"
+    public var activation = Activation.relu
+    public var initializer = Initializer.pytorchDefault
     public var batchSize = 128
     public var learningRate: Float = 1e-3
     public var adamEpsilon: Float = 1e-8
     /// Dynamic binarization: each batch's pixels ~ Bernoulli(grey level), drawn from the run's key.
     public var binarize = false
-    /// elbo (analytic KL), elbo-mc (Monte Carlo KL) or iwae.
-    public var objective = "elbo"
+    public var objective = VAEObjectiveKind.elbo
     public var samples = 1
-    /// standard, stl or dreg (the importance-weighted gradient estimator).
-    public var gradient = "standard"
-    /// constant, or iwae: stage i runs 3^i epochs at lr·10^(−i/7) (Burda et al.).
-    public var schedule = "constant"
+    /// The importance-weighted gradient estimator (iwae and elbo-mc).
+    public var gradient = ImportanceWeightedGradient.standard
+    public var schedule = LearningRateSchedule.constant
     public var seed: UInt64 = 0
     /// diagonal, planar or iaf (optional so configurations saved before flows still load).
     public var posterior: PosteriorKind?
@@ -49,20 +46,18 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
         if inputSize <= 0 { out.append("input size must be positive, got \(inputSize)") }
         if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("--hidden sizes must be 1…100000, got \(hidden)") }
         if latent <= 0 || latent > 10_000 { out.append("--latent must be 1…10000, got \(latent)") }
-        if Activation(named: activation) == nil { out.append("--activation must be relu, tanh or sigmoid, got '\(activation)'") }
-        if Initializer(named: initializer) == nil { out.append("--initializer must be pytorch or glorot, got '\(initializer)'") }
+        if activation == .identity { out.append("--activation must be relu, tanh or sigmoid, got 'identity'") }
         if batchSize <= 0 || batchSize > 1_000_000 { out.append("--batch must be 1…1000000, got \(batchSize)") }
         if !(learningRate > 0 && learningRate.isFinite) { out.append("--lr must be positive and finite, got \(learningRate)") }
         // A subnormal ε would be flushed to zero in Adam's update (see Kernels.flushesSubnormals).
         if !(adamEpsilon >= .leastNormalMagnitude && adamEpsilon.isFinite) {
             out.append("--adam-epsilon must be finite and at least \(Float.leastNormalMagnitude), got \(adamEpsilon)")
         }
-        if !["elbo", "elbo-mc", "iwae"].contains(objective) { out.append("--objective must be elbo, elbo-mc or iwae, got '\(objective)'") }
         if samples < 1 || samples > 10_000 { out.append("--k must be 1…10000, got \(samples)") }
-        if objective != "iwae" && samples != 1 { out.append("k = \(samples) needs --objective iwae (the ELBO uses one sample)") }
-        if ImportanceWeightedGradient(rawValue: gradient) == nil { out.append("--gradient must be standard, stl or dreg, got '\(gradient)'") }
-        if objective == "elbo" && gradient != "standard" { out.append("--gradient \(gradient) needs --objective iwae or elbo-mc") }
-        if !["constant", "iwae"].contains(schedule) { out.append("--schedule must be constant or iwae, got '\(schedule)'") }
+        if objective != .iwae && samples != 1 { out.append("k = \(samples) needs --objective iwae (the ELBO uses one sample)") }
+        if objective == .elbo && gradient != .standard {
+            out.append("--gradient \(gradient.rawValue) needs --objective iwae or elbo-mc")
+        }
         if posteriorKind == .diagonal && (flowSteps ?? 0) != 0 {
             out.append("--flow-steps \(flowSteps!) needs --posterior planar or iaf")
         }
@@ -70,12 +65,12 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
             if !(1...1000).contains(flowSteps ?? 0) {
                 out.append("--posterior \(posteriorKind.rawValue) needs --flow-steps 1…1000, got \(flowSteps ?? 0)")
             }
-            if objective == "elbo" {
+            if objective == .elbo {
                 out.append("--posterior \(posteriorKind.rawValue) needs --objective elbo-mc or iwae: "
                            + "a flow posterior's KL has no closed form")
             }
-            if gradient != "standard" {
-                out.append("--gradient \(gradient) needs q's density at a given z; "
+            if gradient != .standard {
+                out.append("--gradient \(gradient.rawValue) needs q's density at a given z; "
                            + "with a flow posterior only the standard gradient is available")
             }
         }
@@ -83,14 +78,16 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     }
 
     public var vaeObjective: VAEObjective {
-        objective == "elbo" ? .elbo(analyticKL: true)
-            : objective == "elbo-mc" && gradient == "standard" ? .elbo(analyticKL: false)
-            : .iwae(samples: samples, gradient: ImportanceWeightedGradient(rawValue: gradient) ?? .standard)
+        switch objective {
+        case .elbo: .elbo(analyticKL: true)
+        case .elboMC where gradient == .standard: .elbo(analyticKL: false)
+        case .elboMC, .iwae: .iwae(samples: samples, gradient: gradient)
+        }
     }
 
     /// The learning rate of epoch `epoch` (0-based).
     public func learningRate(epoch: Int) -> Float {
-        guard schedule == "iwae" else { return learningRate }
+        guard schedule == .iwae else { return learningRate }
         var (stage, end) = (0, 1)
         while epoch >= end {
             stage += 1
@@ -103,32 +100,27 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     public static func iwaeEpochs(stages: Int) -> Int { (0..<stages).reduce(0) { $0 + Int(pow(3, Double($1))) } }
 
     public func makeModel(key: RandomKey) -> VAE {
-        VAE(inputSize: inputSize, hidden: hidden, latentSize: latent, activation: Activation(named: activation) ?? .relu,
-            initializer: Initializer(named: initializer) ?? .pytorchDefault, posterior: posteriorKind,
+        VAE(inputSize: inputSize, hidden: hidden, latentSize: latent, activation: activation,
+            initializer: initializer, posterior: posteriorKind,
             flowSteps: flowSteps ?? 0, key: key)
     }
 }
 
-extension Activation {
-    public init?(named name: String) {
-        switch name {
-        case "relu": self = .relu
-        case "tanh": self = .tanh
-        case "sigmoid": self = .sigmoid
-        default: return nil
-        }
-    }
+/// The VAE's training objective as a configuration names it.
+public enum VAEObjectiveKind: String, CaseIterable, Codable, Sendable {
+    /// The ELBO with the analytic Gaussian KL.
+    case elbo
+    /// The ELBO with a Monte Carlo KL (log q(z|x) − log p(z) at the sample); flows need it.
+    case elboMC = "elbo-mc"
+    /// The K-sample importance-weighted bound (Burda et al.).
+    case iwae
 }
 
-extension Initializer {
-    /// "pytorch" (nn.Linear's default) or "glorot" (Glorot-uniform weights, zero biases).
-    public init?(named name: String) {
-        switch name {
-        case "pytorch": self = .pytorchDefault
-        case "glorot": self = .glorotUniform
-        default: return nil
-        }
-    }
+/// The learning rate over epochs.
+public enum LearningRateSchedule: String, CaseIterable, Codable, Sendable {
+    case constant
+    /// Burda et al.'s: stage i runs 3^i epochs at lr·10^(−i/7).
+    case iwae
 }
 
 extension VAEConfiguration {

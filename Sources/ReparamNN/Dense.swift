@@ -3,11 +3,12 @@ import CReparamKernels
 import ReparamRandom
 import ReparamTensor
 
-/// Activations that `Dense` fuses into its bias add.
-public enum Activation: Int32, Sendable, CaseIterable {
+/// Activations that `Dense` fuses into its bias add; raw values are the names configurations save.
+public enum Activation: String, Sendable, CaseIterable, Codable {
     case identity, relu, tanh, sigmoid
 
-    var kernelCode: Int32 {
+    /// The C kernels' code for this activation.
+    public var kernelCode: Int32 {
         switch self {
         case .identity: Int32(RP_ACT_IDENTITY.rawValue)
         case .relu: Int32(RP_ACT_RELU.rawValue)

@@ -2,7 +2,7 @@ import ReparamRandom
 import ReparamTensor
 
 /// How `Dense` draws its initial weight [inputs, outputs] and bias [outputs].
-public enum Initializer: Sendable {
+public enum Initializer: Sendable, Equatable {
     /// PyTorch's `nn.Linear`: Kaiming-uniform with a = √5, i.e. W, b ~ U(−1/√fanIn, 1/√fanIn).
     case pytorchDefault
     /// Glorot/Xavier uniform: W ~ U(−√(6/(fanIn+fanOut)), +…), b = 0.
@@ -29,6 +29,47 @@ public enum Initializer: Sendable {
         case .orthogonal(let gain):
             return (gain * orthonormal(rows: inputs, columns: outputs, key: keys[0]), .zeros([outputs]))
         }
+    }
+}
+
+extension Initializer: Codable, CustomStringConvertible {
+    /// The name configurations save and the command line takes: pytorch, glorot, kaiming, or
+    /// orthogonal(GAIN).
+    public var description: String {
+        switch self {
+        case .pytorchDefault: "pytorch"
+        case .glorotUniform: "glorot"
+        case .kaimingUniform: "kaiming"
+        case .orthogonal(let gain): "orthogonal(\(gain))"
+        }
+    }
+
+    /// The initializer a `description` names; nil for anything else.
+    public init?(named name: String) {
+        switch name {
+        case "pytorch": self = .pytorchDefault
+        case "glorot": self = .glorotUniform
+        case "kaiming": self = .kaimingUniform
+        default:
+            guard name.hasPrefix("orthogonal("), name.hasSuffix(")"),
+                  let gain = Float(name.dropFirst("orthogonal(".count).dropLast()), gain > 0, gain.isFinite else { return nil }
+            self = .orthogonal(gain: gain)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let initializer = Initializer(named: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(name)' is not an initializer (pytorch, glorot, kaiming, orthogonal(GAIN))")
+        }
+        self = initializer
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }
 

@@ -12,7 +12,7 @@ private func smallRun(posterior: PosteriorKind = .diagonal) -> (VAEConfiguration
     var c = VAEConfiguration()
     (c.inputSize, c.hidden, c.latent, c.batchSize, c.seed) = (784, [32], 4, 25, 7)
     c.binarize = true
-    if posterior != .diagonal { (c.posterior, c.flowSteps, c.objective, c.samples) = (posterior, 2, "iwae", 2) }
+    if posterior != .diagonal { (c.posterior, c.flowSteps, c.objective, c.samples) = (posterior, 2, .iwae, 2) }
     return (c, RandomKey(seed: 12).uniform([200, 784]))
 }
 

@@ -189,17 +189,26 @@ struct DiscreteVAECheckpointTests {
 
 @Suite("Discrete VAE configuration")
 struct DiscreteVAEConfigurationTests {
-    @Test("the initializer is named in the configuration; an unknown name is refused and a run saved without one loads as pytorch")
+    @Test("the initializer is saved by name; an unknown name is refused on load and a run saved without one loads as pytorch")
     func initializer() throws {
         var configuration = DiscreteVAEConfiguration()
-        configuration.initializer = "glorot"
+        configuration.initializer = .glorotUniform
         #expect(configuration.problems.isEmpty)
         // Glorot biases are zero; PyTorch's are drawn.
         #expect(configuration.makeModel(key: RandomKey(seed: 1)).encoder.layers[0].bias.scalars.allSatisfy { $0 == 0 })
         configuration.initializer = nil
         #expect(configuration.makeModel(key: RandomKey(seed: 1)).encoder.layers[0].bias.scalars.contains { $0 != 0 })
-        configuration.initializer = "xavier"
-        #expect(configuration.problems == ["--initializer must be pytorch or glorot, got 'xavier'"])
+        for initializer in [Initializer.pytorchDefault, .glorotUniform, .kaimingUniform, .orthogonal(gain: 1.5)] {
+            configuration.initializer = initializer
+            let data = try JSONEncoder().encode(configuration)
+            #expect(String(decoding: data, as: UTF8.self).contains("\"initializer\":\"\(initializer)\""))
+            #expect(try JSONDecoder().decode(DiscreteVAEConfiguration.self, from: data) == configuration)
+        }
+        var renamed = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as! [String: Any]
+        renamed["initializer"] = "xavier"
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(DiscreteVAEConfiguration.self, from: JSONSerialization.data(withJSONObject: renamed))
+        }
 
         var saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DiscreteVAEConfiguration())) as! [String: Any]
         saved["initializer"] = nil

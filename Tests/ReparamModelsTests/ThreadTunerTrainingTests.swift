@@ -25,7 +25,7 @@ struct ThreadTunerTrainingTests {
     func vae(posterior: PosteriorKind) throws {
         var c = VAEConfiguration()
         (c.inputSize, c.hidden, c.latent, c.batchSize, c.seed, c.binarize) = (784, [64], 4, 25, 3, true)
-        if posterior != .diagonal { (c.posterior, c.flowSteps, c.objective) = (posterior, 2, "elbo-mc") }
+        if posterior != .diagonal { (c.posterior, c.flowSteps, c.objective) = (posterior, 2, .elboMC) }
         let data = RandomKey(seed: 5).uniform([150, 784])
         let (tuned, single) = try Self.bothWays({ VAETrainer(configuration: c) }) { _ = try $0.runEpoch(data) }
         #expect(tuned.threadTuner.candidates == [2, 1] && tuned.threadTuner.stepCounts.allSatisfy { $0 > 0 })

@@ -90,11 +90,11 @@ struct VAEFlowPosteriorTests {
         let problems = c.problems.joined(separator: "\n")
         #expect(problems.contains("--flow-steps") && problems.contains("elbo-mc or iwae"))
         c.flowSteps = 4
-        c.objective = "iwae"
+        c.objective = .iwae
         c.samples = 5
-        c.gradient = "dreg"
+        c.gradient = .doublyReparameterized
         #expect(c.problems.contains { $0.contains("standard gradient") })
-        c.gradient = "standard"
+        c.gradient = .standard
         #expect(c.problems.isEmpty)
     }
 }
