@@ -53,9 +53,6 @@ func expand(_ x: Tensor, to shape: [Int]) -> Tensor {
 }
 
 extension RandomKey {
-    /// Uniform on the open interval (0, 1): 24-bit grid shifted by half a step.
-    func openUniform(_ shape: [Int]) -> Tensor { uniform(shape).map { $0 + 0x1p-25 } }
-
     /// Standard exponential: e^{−G} for G standard Gumbel keeps 32-bit resolution in both tails.
     func exponential(_ shape: [Int]) -> Tensor { gumbel(shape).map { expf(-$0) } }
 }

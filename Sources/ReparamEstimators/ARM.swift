@@ -12,7 +12,7 @@ public struct ARM: DiscreteGradientEstimator {
     public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                          key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
         precondition(latent == .bernoulli, "ARM needs a Bernoulli latent")
-        let u = openUniform(key, [draws] + logits.shape)
+        let u = key.openUniform([draws] + logits.shape)
         let p = perDraw(sigmoid(logits), draws)
         let first = u .> (1 - p), second = u .< p
         let (f1, f2) = (objective.evaluate(first), objective.evaluate(second))

@@ -13,7 +13,7 @@ public struct DisARM: DiscreteGradientEstimator {
     public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
                          key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
         precondition(latent == .bernoulli, "DisARM needs a Bernoulli latent")
-        let u = openUniform(key, [draws] + logits.shape)
+        let u = key.openUniform([draws] + logits.shape)
         let p = perDraw(sigmoid(logits), draws)
         let b = u .< p, antithetic = (1 - u) .< p
         let (f, fAntithetic) = (objective.evaluate(b), objective.evaluate(antithetic))

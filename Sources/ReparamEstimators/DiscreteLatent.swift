@@ -39,7 +39,7 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
     /// the hard sample is H(θ + noise) or onehot(argmax(θ + noise)).
     public func noise(_ key: RandomKey, shape: [Int]) -> Tensor {
         switch self {
-        case .bernoulli: return openUniform(key, shape).map { logf($0) - log1pf(-$0) }
+        case .bernoulli: return key.openUniform(shape).map { logf($0) - log1pf(-$0) }
         case .categorical: return key.gumbel(shape)
         }
     }
@@ -102,12 +102,6 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
             (exp(logProbability(of: configurations, logits: θ.reshaped(to: withoutDerivative(at: Array(θ.shape.dropFirst()))))) * f).sum().sumToFloat()
         }
     }
-}
-
-/// Uniform on the open interval (0, 1), so logarithms of u and 1 − u stay finite: the [0, 1)
-/// fill (largest value 1 − 2⁻²⁴) with its one zero moved to 2⁻²⁵.
-public func openUniform(_ key: RandomKey, _ shape: [Int]) -> Tensor {
-    key.uniform(shape).map { $0 == 0 ? 0x1p-25 : $0 }
 }
 
 /// One-hot of the argmax along the last axis (first index on ties).

@@ -43,7 +43,7 @@ public struct RELAX: DiscreteGradientEstimator {
         guard let f = objective.relaxed else { preconditionFailure("\(name) needs a differentiable objective") }
         let keys = key.split(2)
         let noise = latent.noise(keys[0], shape: [draws] + logits.shape)
-        let v = openUniform(keys[1], [draws] + logits.shape)
+        let v = keys[1].openUniform([draws] + logits.shape)
         let θ = perDraw(logits, draws)
         let z = Perturbation.z(θ, noise: noise, latent: latent)
         let b = latent.hardSample(perturbed: z)

@@ -67,6 +67,11 @@ public struct RandomKey: Hashable, Sendable, CustomStringConvertible {
     /// Uniform on [0, 1), 24 random bits each.
     public func uniform(_ shape: [Int]) -> Tensor { fill(shape) { rp_fill_uniform($0, $1, $2) } }
 
+    /// Uniform on the open interval (0, 1), so that log u and log(1 − u) stay finite: the [0, 1)
+    /// fill (largest value 1 − 2⁻²⁴) with its only value outside (0, 1), zero, moved to 2⁻²⁵.
+    /// Adding 2⁻²⁵ to every value instead would round 1 − 2⁻²⁴ up to 1 (a tie, to even).
+    public func openUniform(_ shape: [Int]) -> Tensor { uniform(shape).map { $0 == 0 ? 0x1p-25 : $0 } }
+
     /// Uniform on [low, high).
     public func uniform(_ shape: [Int], low: Float, high: Float) -> Tensor {
         precondition(low < high, "uniform: low \(low) must be below high \(high)")

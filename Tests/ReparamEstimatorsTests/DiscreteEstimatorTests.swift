@@ -186,7 +186,7 @@ struct ConditionalNoiseTests {
         let θ = perDraw(logits, draws)
         let z = Perturbation.z(θ, noise: latent.noise(keys[0], shape: θ.shape), latent: latent)
         let b = latent.hardSample(perturbed: z)
-        let z̃ = Perturbation.conditional(θ, b: b, v: openUniform(keys[1], θ.shape), latent: latent)
+        let z̃ = Perturbation.conditional(θ, b: b, v: keys[1].openUniform(θ.shape), latent: latent)
         #expect(latent.hardSample(perturbed: z̃) == b)
         let fresh = Perturbation.z(θ, noise: latent.noise(keys[2], shape: θ.shape), latent: latent)
         for (statistic, name) in [({ (x: Tensor) in x }, "mean"), ({ (x: Tensor) in square(x) }, "second moment")] {

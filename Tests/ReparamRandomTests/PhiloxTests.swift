@@ -127,3 +127,17 @@ import Testing
         #expect(Swift.abs(variance - sigma2) < 5 * (4.4 * sigma2 * sigma2 / n).squareRoot())
     }
 }
+
+@Suite struct OpenUniformTests {
+    @Test("openUniform is the uniform fill with only its zeros moved inside (0, 1), so 1 − u never rounds to 0")
+    func staysInsideTheOpenInterval() {
+        let key = RandomKey(seed: 77)
+        let (u, open) = (key.uniform([1 << 20]).scalars, key.openUniform([1 << 20]).scalars)
+        #expect(zip(u, open).allSatisfy { $0 == 0 ? $1 == 0x1p-25 : $0 == $1 })
+        #expect(open.allSatisfy { $0 > 0 && $0 < 1 && (1 - $0) > 0 })
+        // The fill's largest value, 1 − 2⁻²⁴, must stay below 1: shifting by 2⁻²⁵ would round it to 1.
+        let top: Float = 1 - 0x1p-24
+        #expect(top + 0x1p-25 == 1, "the rounding this clamp avoids")
+        #expect(u.max()! <= top)
+    }
+}
