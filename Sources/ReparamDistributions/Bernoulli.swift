@@ -30,6 +30,7 @@ public struct Bernoulli: DiscreteDistribution, HasEntropy {
 
     public var batchShape: [Int] { logits.shape }
     public var eventShape: [Int] { [] }
+    @differentiable(reverse)
     public var probabilities: Tensor { sigmoid(logits) }
 
     public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
@@ -50,6 +51,7 @@ public struct Bernoulli: DiscreteDistribution, HasEntropy {
         concat([Tensor.zeros([1] + batchShape), Tensor.ones([1] + batchShape)], axis: 0)
     }
 
+    @differentiable(reverse)
     public var mean: Tensor { probabilities }
     public var variance: Tensor { probabilities * (1 - probabilities) }
 }

@@ -35,6 +35,7 @@ public struct OneHotCategorical: DiscreteDistribution, HasEntropy {
         return Tensor.oneHot(indices, depth: k).reshaped(to: [k] + batchShape + [k])
     }
 
+    @differentiable(reverse)
     public var mean: Tensor { softmax(logits) }
     public var variance: Tensor { softmax(logits) * (1 - softmax(logits)) }
 }

@@ -1,5 +1,6 @@
 import _Differentiation
 import Foundation
+import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
 
@@ -11,7 +12,9 @@ import ReparamTensor
 ///   axis, q(b) = Π softmax(θ)·b.
 ///
 /// Both give the score ∇θ log q(b) = b − E[b] in closed form, which every score-function
-/// estimator here uses instead of a backward pass.
+/// estimator here uses instead of a backward pass. The probabilities are the families'
+/// (`Bernoulli`, `OneHotCategorical`); what this type adds is the noise view the estimators
+/// share: b = H(θ + noise) or onehot(argmax(θ + noise)), relaxed by σ or softmax at τ.
 public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case bernoulli
     case categorical
@@ -24,7 +27,7 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
     /// E[b]: σ(θ) or softmax(θ).
     @differentiable(reverse)
     public func mean(_ logits: Tensor) -> Tensor {
-        self == .bernoulli ? sigmoid(logits) : softmax(logits)
+        self == .bernoulli ? Bernoulli(logits: logits).mean : OneHotCategorical(logits: logits).mean
     }
 
     /// ∇θ log q(b) = b − E[b], for samples shaped [draws] + θ.shape.
@@ -39,15 +42,25 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
     /// the hard sample is H(θ + noise) or onehot(argmax(θ + noise)).
     public func noise(_ key: RandomKey, shape: [Int]) -> Tensor {
         switch self {
-        case .bernoulli: return key.openUniform(shape).map { logf($0) - log1pf(-$0) }
+        case .bernoulli: return Logistic(loc: Tensor(0), scale: Tensor(1)).sample(key, sampleShape: shape)
         case .categorical: return key.gumbel(shape)
         }
     }
 
-    /// The Gumbel-softmax / binary-Concrete relaxation of θ + noise at temperature T.
+    /// The Gumbel-softmax / binary-Concrete relaxation of θ + noise at temperature T: the map from
+    /// noise to sample of `RelaxedBernoulli` and `RelaxedOneHotCategorical`, on noise the hard
+    /// sample shares.
     @differentiable(reverse, wrt: perturbed)
     public func relax(_ perturbed: Tensor, temperature: Float) -> Tensor {
         self == .bernoulli ? sigmoid(perturbed / temperature) : softmax(perturbed / temperature)
+    }
+
+    /// log q(b) per draw and batch row for samples b shaped [draws] + θ.shape: [draws, batch].
+    @differentiable(reverse, wrt: logits)
+    public func logProbability(_ b: Tensor, logits: Tensor) -> Tensor {
+        // The families sum over their event axis (a categorical's classes); the rest are the units.
+        let perUnit = self == .bernoulli ? Bernoulli(logits: logits).logProb(b) : OneHotCategorical(logits: logits).logProb(b)
+        return perUnit.sum(alongAxes: [2])
     }
 
     /// Per-batch-row sum of a per-element quantity: [draws, batch, …] → [draws, batch].
@@ -86,9 +99,9 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
     @differentiable(reverse, wrt: logits)
     public func logProbability(of configurations: Tensor, logits: Tensor) -> Tensor {
         let logQ = self == .bernoulli
-            ? configurations * logSigmoid(logits) + (1 - configurations) * logSigmoid(-logits)
-            : configurations * logSoftmax(logits)
-        return logQ.sum(alongAxes: withoutDerivative(at: Array(1..<configurations.rank)))
+            ? Bernoulli(logits: logits).logProb(configurations)
+            : OneHotCategorical(logits: logits).logProb(configurations)
+        return logQ.rank == 1 ? logQ : logQ.sum(alongAxes: withoutDerivative(at: Array(1..<logQ.rank)))
     }
 
     /// E[f(b)] and ∇θ E[f(b)] exactly, by summing over every configuration, for logits with

@@ -1,5 +1,6 @@
 import _Differentiation
 import Foundation
+import ReparamDistributions
 import ReparamEstimators
 import ReparamNN
 import ReparamRandom
@@ -58,16 +59,13 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     }
 
     /// KL(q(b_v|x) ‖ uniform) per image and variable, [batch, variables]: Σ_k q log q + log K
-    /// (K = 2 for Bernoulli).
+    /// (K = 2 for Bernoulli), from the KL registry with the uniform prior as zero logits.
     @differentiable(reverse)
     public static func klToUniformPerVariable(_ logits: Tensor, latent: DiscreteLatent, classes: Int) -> Tensor {
-        let logK = withoutDerivative(at: Float(Foundation.log(Double(classes))))
-        if latent == .bernoulli {
-            let p = sigmoid(logits)
-            return p * logSigmoid(logits) + (1 - p) * logSigmoid(-logits) + logK
-        }
-        let logQ = logSoftmax(logits)
-        return (exp(logQ) * logQ).sum(alongAxes: [2]) + logK
+        let uniform = withoutDerivative(at: Tensor.zeros(logits.shape))
+        return latent == .bernoulli
+            ? klDivergence(Bernoulli(logits: logits), Bernoulli(logits: uniform))
+            : klDivergence(OneHotCategorical(logits: logits), OneHotCategorical(logits: uniform))
     }
 
     /// −ELBO per image with one hard sample per image: −log p(x|b) + KL(q ‖ uniform).
@@ -155,9 +153,7 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     /// log q(b|x) for samples shaped [n, batch] + latent shape: [n, batch].
     @differentiable(reverse, wrt: logits)
     static func logProbability(_ b: Tensor, logits: Tensor, latent: DiscreteLatent) -> Tensor {
-        latent == .bernoulli
-            ? (b * logSigmoid(logits) + (1 - b) * logSigmoid(-logits)).sum(alongAxes: [2])
-            : (b * logSoftmax(logits)).sum(alongAxes: [2, 3])
+        latent.logProbability(b, logits: logits)
     }
 }
 
