@@ -8,7 +8,21 @@ import PackageDescription
 let package = Package(
     name: "Reparam",
     products: [
+        // The umbrella (every layer, one import) and each layer on its own, so a project can take
+        // only what it needs: tensors and autodiff, or distributions, without the applications.
         .library(name: "Reparam", targets: ["Reparam"]),
+        .library(name: "ReparamTensor", targets: ["ReparamTensor"]),
+        .library(name: "ReparamRandom", targets: ["ReparamRandom"]),
+        .library(name: "ReparamDistributions", targets: ["ReparamDistributions"]),
+        .library(name: "ReparamNN", targets: ["ReparamNN"]),
+        .library(name: "ReparamEstimators", targets: ["ReparamEstimators"]),
+        .library(name: "ReparamFlows", targets: ["ReparamFlows"]),
+        .library(name: "ReparamData", targets: ["ReparamData"]),
+        .library(name: "ReparamModels", targets: ["ReparamModels"]),
+        .library(name: "ReparamRL", targets: ["ReparamRL"]),
+        .library(name: "ReparamPreference", targets: ["ReparamPreference"]),
+        .library(name: "ReparamLab", targets: ["ReparamLab"]),
+        .library(name: "ReparamSweep", targets: ["ReparamSweep"]),
         .executable(name: "reparam", targets: ["ReparamCLI"]),
     ],
     dependencies: [
