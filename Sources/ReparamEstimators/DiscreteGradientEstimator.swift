@@ -79,7 +79,7 @@ extension DiscreteGradientEstimator {
 }
 
 /// The capability of the relaxations and of annealed straight-through: a temperature τ that
-/// follows a ``TemperatureSchedule`` over training steps. A trainer calls
+/// follows a `TemperatureSchedule` over training steps. A trainer calls
 /// ``DiscreteGradientEstimator/prepare(forStep:)`` on any estimator; these set τ from the schedule.
 public protocol TemperatureScheduled: DiscreteGradientEstimator {
     var schedule: TemperatureSchedule { get }

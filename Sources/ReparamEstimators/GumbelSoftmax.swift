@@ -20,7 +20,7 @@ public struct GumbelSoftmax: TemperatureScheduled {
         self.init(schedule: .constant(temperature), straightThrough: straightThrough)
     }
 
-    /// τ from `schedule`, starting at its step-0 value; ``prepare(forStep:)`` moves it on.
+    /// τ from `schedule`, starting at its step-0 value; `prepare(forStep:)` moves it on.
     public init(schedule: TemperatureSchedule, straightThrough: Bool = false) {
         let temperature = schedule.temperature(atStep: 0)
         precondition(temperature > 0 && temperature.isFinite, "GumbelSoftmax: temperature must be positive, got \(temperature)")
