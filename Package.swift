@@ -69,7 +69,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "ReparamTestSupport", dependencies: ["CReparamKernels", "ReparamDistributions", "ReparamTensor"], path: "Tests/ReparamTestSupport"),
+        .target(name: "ReparamTestSupport", dependencies: ["CReparamKernels", "ReparamDistributions", "ReparamRandom", "ReparamTensor"], path: "Tests/ReparamTestSupport"),
         .testTarget(name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
