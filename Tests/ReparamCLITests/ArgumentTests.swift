@@ -49,6 +49,20 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         (["pref", "compare", "--betas", "0.1,,1"], ["--betas", "'0.1,,1'"]),
         (["pref", "compare", "--methods", "dpo,,ipo"], ["--methods", "'dpo,,ipo'"]),
         (["lab", "discrete", "--temperatures", "0.5,,1"], ["--temperatures", "'0.5,,1'"]),
+        // Names of estimators and configuration choices parse into types; an unknown one is refused
+        // with the valid values, a combination that does not apply with the reason.
+        (["dvae", "train", "--out", "r", "--estimator", "rlooo"], ["--estimator", "'rlooo'", "rloo", "disarm"]),
+        (["dvae", "compare", "--out", scratch, "--estimators", "rloo,nope"], ["--estimators", "'nope'", "gumbel-softmax"]),
+        (["dvae", "train", "--out", "r", "--estimator", "disarm"], ["disarm needs Bernoulli latents", "--latent bernoulli"]),
+        (["dvae", "train", "--out", "r", "--estimator", "rloo", "--k", "1"], ["--estimator rloo", "--k 2…1000", "got 1"]),
+        (["dvae", "train", "--out", "r", "--latent", "gaussian"], ["--latent", "'gaussian'", "bernoulli", "categorical"]),
+        (["dvae", "train", "--out", "r", "--initializer", "xavier"], ["--initializer", "'xavier'", "glorot"]),
+        (["vae", "train", "--out", "r", "--initializer", "orthogonal(-1)"], ["--initializer", "'orthogonal(-1)'"]),
+        (["vae", "train", "--out", "r", "--objective", "elbo2"], ["--objective", "'elbo2'", "elbo-mc", "iwae"]),
+        (["vae", "train", "--out", "r", "--activation", "identity"], ["--activation", "relu, tanh or sigmoid", "'identity'"]),
+        (["vae", "train", "--out", "r", "--gradient", "dreg"], ["--gradient dreg", "--objective iwae or elbo-mc"]),
+        (["vae", "train", "--out", "r", "--schedule", "cosine"], ["--schedule", "'cosine'", "constant", "iwae"]),
+        (["vae", "train", "--out", "r", "--binarize", "yes"], ["--binarize", "'yes'", "none", "dynamic"]),
         // 10¹⁰ samples per step: more memory than any machine has, refused before allocating.
         (["vae", "train", "--out", "r", "--objective", "iwae", "--k", "10000", "--batch", "1000000"],
          ["--batch 1000000", "--k 10000", "GB of memory"]),
@@ -69,5 +83,8 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         #expect(refusal(["vae", "train", "--out", "r", "--hidden", "200, 200", "--epochs", "3"]) == nil)
         #expect(refusal(["lab", "gaussian", "--mu", "-0.5"]) == nil)
         #expect(refusal(["dvae", "compare", "--out", scratch, "--estimators", "rloo,gumbel-softmax"]) == nil)
+        #expect(refusal(["dvae", "train", "--out", "r", "--latent", "bernoulli", "--estimator", "disarm"]) == nil)
+        #expect(refusal(["vae", "train", "--out", "r", "--initializer", "orthogonal(1.41)", "--objective", "iwae",
+                         "--k", "5", "--gradient", "dreg", "--schedule", "iwae", "--activation", "tanh"]) == nil)
     }
 }
