@@ -35,7 +35,7 @@ let package = Package(
             name: "CReparamKernels",
             cSettings: [
                 // Kernels stay fast under `swift test` (debug); release uses SwiftPM's own -O.
-                .unsafeFlags(["-O2"], .when(configuration: .debug)),
+                .unsafeFlags(["-O2"], .when(configuration: .debug))
             ],
             linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
         ),
@@ -44,9 +44,20 @@ let package = Package(
         .target(name: "ReparamNN", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamDistributions", dependencies: ["ReparamRandom", "ReparamTensor", "CReparamKernels"]),
         .target(name: "ReparamData", dependencies: ["ReparamTensor", "CZlib"]),
-        .target(name: "ReparamEstimators", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
-        .target(name: "ReparamFlows", dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor", "CReparamKernels"]),
-        .target(name: "ReparamModels", dependencies: ["ReparamFlows", "ReparamEstimators", "ReparamDistributions", "ReparamData", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(
+            name: "ReparamEstimators",
+            dependencies: ["ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .target(
+            name: "ReparamFlows",
+            dependencies: [
+                "ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor", "CReparamKernels",
+            ]),
+        .target(
+            name: "ReparamModels",
+            dependencies: [
+                "ReparamFlows", "ReparamEstimators", "ReparamDistributions", "ReparamData", "ReparamNN",
+                "ReparamRandom", "ReparamTensor",
+            ]),
         .target(
             name: "ReparamRL",
             dependencies: ["ReparamDistributions", "ReparamNN", "ReparamData", "ReparamRandom", "ReparamTensor"]),
@@ -69,17 +80,28 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "ReparamTestSupport", dependencies: ["CReparamKernels", "ReparamDistributions", "ReparamRandom", "ReparamTensor"], path: "Tests/ReparamTestSupport"),
-        .testTarget(name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamTestSupport"]),
+        .target(
+            name: "ReparamTestSupport",
+            dependencies: ["CReparamKernels", "ReparamDistributions", "ReparamRandom", "ReparamTensor"],
+            path: "Tests/ReparamTestSupport"),
+        .testTarget(
+            name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamTestSupport"]),
         .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
-        .testTarget(name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
+        .testTarget(
+            name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
         .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
-        .testTarget(name: "ReparamModelsTests", dependencies: ["ReparamModels", "ReparamEstimators", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom",
-                                                        "ReparamTensor", "ReparamTestSupport"]),
+        .testTarget(
+            name: "ReparamModelsTests",
+            dependencies: [
+                "ReparamModels", "ReparamEstimators", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom",
+                "ReparamTensor", "ReparamTestSupport",
+            ]),
         .testTarget(
             name: "ReparamFlowsTests",
-            dependencies: ["ReparamFlows", "ReparamData", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor",
-                           "ReparamTestSupport"],
+            dependencies: [
+                "ReparamFlows", "ReparamData", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor",
+                "ReparamTestSupport",
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -92,7 +114,9 @@ let package = Package(
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamSweepTests", dependencies: ["ReparamSweep"]),
         .testTarget(name: "ReparamCLITests", dependencies: ["ReparamCLI"]),
-        .testTarget(name: "ReparamEstimatorsTests", dependencies: ["ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
+        .testTarget(
+            name: "ReparamEstimatorsTests",
+            dependencies: ["ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(
             name: "ReparamDistributionsTests",
             dependencies: ["ReparamDistributions", "ReparamRandom", "ReparamTestSupport"],

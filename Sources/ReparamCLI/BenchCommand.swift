@@ -45,14 +45,21 @@ struct KernelBench: ParsableCommand {
         let key = RandomKey(seed: 1)
         for (m, k, n, trans) in Self.gemmShapes {
             let ta = trans.first == "T", tb = trans.last == "T"
-            let a = key.fold(in: 1).normal(ta ? [k, m] : [m, k]).scalars, b = key.fold(in: 2).normal(tb ? [n, k] : [k, n]).scalars
+            let a = key.fold(in: 1).normal(ta ? [k, m] : [m, k]).scalars,
+                b = key.fold(in: 2).normal(tb ? [n, k] : [k, n]).scalars
             var c = [Float](repeating: 0, count: m * n)
             let seconds = medianSeconds {
-                rp_sgemm(ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(ta ? m : k), b, Int32(tb ? k : n), 0, &c, Int32(n))
+                rp_sgemm(
+                    ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(ta ? m : k), b, Int32(tb ? k : n),
+                    0, &c, Int32(n))
             }
             let gflops = 2 * Double(m * n * k) / seconds / 1e9
-            emit([("kernel", "gemm"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads), ("gflops", gflops)],
-                 table: String(format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s", trans, m, k, n, gflops))
+            emit(
+                [
+                    ("kernel", "gemm"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads),
+                    ("gflops", gflops),
+                ],
+                table: String(format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s", trans, m, k, n, gflops))
         }
     }
 
@@ -79,14 +86,19 @@ struct KernelBench: ParsableCommand {
             let b = RandomKey(seed: 3).normal([k, n]).scalars
             var c = [Float](repeating: 0, count: m * n)
             let seconds = medianSeconds {
-                rp_sgemm(trans == "TN" ? 1 : 0, 0, Int32(m), Int32(n), Int32(k), 1, images, Int32(trans == "TN" ? m : k), b,
-                         Int32(n), 0, &c, Int32(n))
+                rp_sgemm(
+                    trans == "TN" ? 1 : 0, 0, Int32(m), Int32(n), Int32(k), 1, images, Int32(trans == "TN" ? m : k), b,
+                    Int32(n), 0, &c, Int32(n))
             }
             let gflops = 2 * Double(m * n * k) / seconds / 1e9
-            emit([("kernel", "gemm-images"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads),
-                  ("density", density), ("gflops", gflops)],
-                 table: String(format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s  (A: ring images, %.0f%% nonzero)", trans, m, k, n,
-                               gflops, 100 * density))
+            emit(
+                [
+                    ("kernel", "gemm-images"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads),
+                    ("density", density), ("gflops", gflops),
+                ],
+                table: String(
+                    format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s  (A: ring images, %.0f%% nonzero)", trans, m, k, n,
+                    gflops, 100 * density))
         }
     }
 
@@ -103,8 +115,9 @@ struct KernelBench: ParsableCommand {
         for (name, op, input) in ops {
             let seconds = medianSeconds { rp_unary(Int32(op.rawValue), input, &y, count) }
             let gelems = Double(count) / seconds / 1e9
-            emit([("kernel", name), ("n", count), ("gelems", gelems)],
-                 table: String(format: "%-8@ 128×784        %7.2f Gelem/s", name, gelems))
+            emit(
+                [("kernel", name), ("n", count), ("gelems", gelems)],
+                table: String(format: "%-8@ 128×784        %7.2f Gelem/s", name, gelems))
         }
     }
 
@@ -114,7 +127,8 @@ struct KernelBench: ParsableCommand {
         let key: [UInt32] = [1, 2]
         let seconds = medianSeconds { rp_fill_normal(key, &out, count) }
         let rate = Double(count) / seconds / 1e6
-        emit([("kernel", "normal"), ("n", count), ("threads", threads), ("msamples", rate)],
-             table: String(format: "normal   2^20 floats    %7.0f Msamples/s", rate))
+        emit(
+            [("kernel", "normal"), ("n", count), ("threads", threads), ("msamples", rate)],
+            table: String(format: "normal   2^20 floats    %7.0f Msamples/s", rate))
     }
 }

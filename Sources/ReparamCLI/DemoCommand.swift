@@ -7,13 +7,18 @@ import ReparamLab
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "The headline results in under a minute: pathwise vs score function, samples needed, a discrete comparison, an HTML report.")
+        abstract:
+            "The headline results in under a minute: pathwise vs score function, samples needed, a discrete comparison, an HTML report."
+    )
 
     @Option(help: "Samples for the Gaussian comparison.") var samples = 1_000_000
-    @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir"),
+    @Option(
+        help: ArgumentHelp("Folder for the HTML report.", valueName: "dir"),
         transform: pathArgument) var report = "reparam-demo-report"
     @Option(help: "Seed of the random key.", transform: seedArgument) var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("MNIST folder for the VAE part (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
+    @Option(
+        help: ArgumentHelp(
+            "MNIST folder for the VAE part (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
         transform: pathArgument)
     var data: String?
     @Option(help: "Seconds of VAE training when MNIST is found (0 skips it).") var vaeSeconds = 8.0
@@ -24,7 +29,9 @@ struct DemoCommand: ParsableCommand {
 
     func validate() throws {
         try checkSamples(samples, range: 1_000...50_000_000)
-        guard vaeSeconds >= 0 && vaeSeconds <= 600 else { throw ValidationError("--vae-seconds must be between 0 and 600, got \(vaeSeconds)") }
+        guard vaeSeconds >= 0 && vaeSeconds <= 600 else {
+            throw ValidationError("--vae-seconds must be between 0 and 600, got \(vaeSeconds)")
+        }
         guard (0...1_000_000).contains(flowSteps) else {
             throw ValidationError("--flow-steps must be between 0 and 1000000, got \(flowSteps)")
         }
@@ -41,12 +48,13 @@ struct DemoCommand: ParsableCommand {
         let mnistFolder = vaeSeconds > 0 ? try locateMNIST() : nil
         let started = Date()
         let keys = RandomKey(seed: seed).split(6)
-        print("""
-        Reparam — gradients through random sampling
-        A sample z ~ q_φ has no gradient with respect to φ. Reparam measures every way around that
-        against exact answers; each result below is reproducible with `reparam lab …`.
+        print(
+            """
+            Reparam — gradients through random sampling
+            A sample z ~ q_φ has no gradient with respect to φ. Reparam measures every way around that
+            against exact answers; each result below is reproducible with `reparam lab …`.
 
-        """)
+            """)
         let lab = GaussianLab(function: .square, k: 0, mu: 1, sigma: 0.5)
         var results: [LabResult] = []
         func show(_ result: LabResult, command: String? = nil) {
@@ -54,12 +62,16 @@ struct DemoCommand: ParsableCommand {
             print(result.text + (command.map { "\n(more: `reparam lab \($0) --help`)" } ?? "") + "\n")
         }
         show(lab.compare(samples: samples, key: keys[0]), command: "gaussian")
-        show(lab.samplesNeeded(samples: 200_000, relativeError: 0.1, confidence: 0.95, replicates: 200, key: keys[1]), command: "samples-needed")
+        show(
+            lab.samplesNeeded(samples: 200_000, relativeError: 0.1, confidence: 0.95, replicates: 200, key: keys[1]),
+            command: "samples-needed")
         let sigmas = (0..<7).map { pow(10, -4 + Double($0) / 2) }
         let sweep = lab.sigmaSweep(sigmas: sigmas, samples: 100_000, key: keys[2])
         results.append(sweep)
         print(([sweep.title] + sweep.headline).joined(separator: "\n") + "\n(more: `reparam lab sigma-sweep --help`)\n")
-        show(DiscreteLabProblem.bernoulli.compare(temperatures: [1, 0.5, 0.1], draws: 50_000, warmUp: 300, key: keys[3]), command: "discrete")
+        show(
+            DiscreteLabProblem.bernoulli.compare(
+                temperatures: [1, 0.5, 0.1], draws: 50_000, warmUp: 300, key: keys[3]), command: "discrete")
         results.append(NaiveLab.run(lab: lab, samples: 100_000, key: keys[4]))
         if let mnistFolder { show(try trainVAE(folder: mnistFolder, key: keys[5])) }
         if flowSteps > 0 {
@@ -78,10 +90,16 @@ struct DemoCommand: ParsableCommand {
             print("(more: `reparam pref --help`)\n")
         }
         kernelSummary()
-        let page = try writeReport(HTMLReport(title: "Reparam demo", introduction: [
-            "Every number here was measured by `reparam demo` on this machine and is checked against a closed form or exact enumeration.",
-        ], results: results), to: report)
-        print(String(format: "\nReport: %@ (%.1f s). More: `reparam lab --help`, `reparam bench --help`.", page.path, Date().timeIntervalSince(started)))
+        let page = try writeReport(
+            HTMLReport(
+                title: "Reparam demo",
+                introduction: [
+                    "Every number here was measured by `reparam demo` on this machine and is checked against a closed form or exact enumeration."
+                ], results: results), to: report)
+        print(
+            String(
+                format: "\nReport: %@ (%.1f s). More: `reparam lab --help`, `reparam bench --help`.", page.path,
+                Date().timeIntervalSince(started)))
     }
 
     /// MNIST's folder: missing data is a note (the VAE is skipped) unless --data named a folder.
@@ -108,10 +126,15 @@ struct DemoCommand: ParsableCommand {
     func kernelSummary() {
         let a = RandomKey(seed: 1).normal([128, 784]).scalars, b = RandomKey(seed: 2).normal([784, 400]).scalars
         var c = [Float](repeating: 0, count: 128 * 400)
-        let gemm = medianSeconds(repeats: 5, minimum: 0.02) { rp_sgemm(0, 0, 128, 400, 784, 1, a, 784, b, 400, 0, &c, 400) }
+        let gemm = medianSeconds(repeats: 5, minimum: 0.02) {
+            rp_sgemm(0, 0, 128, 400, 784, 1, a, 784, b, 400, 0, &c, 400)
+        }
         var normals = [Float](repeating: 0, count: 1 << 20)
         let fill = medianSeconds(repeats: 5, minimum: 0.02) { rp_fill_normal([9, 9], &normals, normals.count) }
-        print(String(format: "Kernels (%@, %d thread(s)): GEMM 128·784·400 %.0f GFLOP/s; normal sampling %.0f M/s",
-                     Kernels.isa.description, Kernels.threads, 2 * 128 * 784 * 400 / gemm / 1e9, Double(normals.count) / fill / 1e6))
+        print(
+            String(
+                format: "Kernels (%@, %d thread(s)): GEMM 128·784·400 %.0f GFLOP/s; normal sampling %.0f M/s",
+                Kernels.isa.description, Kernels.threads, 2 * 128 * 784 * 400 / gemm / 1e9,
+                Double(normals.count) / fill / 1e6))
     }
 }

@@ -4,7 +4,7 @@ import Reparam
 import ReparamLab
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension FlowKind: ExpressibleByArgument {}
@@ -44,8 +44,9 @@ struct FlowOptions: ParsableArguments {
     var stepCount: Int { steps ?? 10_000 }
     @Option(parsing: .unconditional, help: "Points (or flow samples, for an energy) per step.") var batch = 256
     @Option(parsing: .unconditional, help: "Adam learning rate.") var lr: Float = 1e-3
-    @Option(help: "Seed of the run's key (layer initialization, batches, noise).",
-            transform: seedArgument) var seed: UInt64 = 0
+    @Option(
+        help: "Seed of the run's key (layer initialization, batches, noise).",
+        transform: seedArgument) var seed: UInt64 = 0
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("Evaluate, log and checkpoint every N steps (default: steps/10).", valueName: "n"))
@@ -96,8 +97,9 @@ struct FlowTaskOptions: ParsableArguments {
         help: ArgumentHelp("Training points, CSV, one point per row (instead of --task).", valueName: "csv"),
         transform: pathArgument)
     var trainFile: String?
-    @Option(name: .customLong("test"), help: ArgumentHelp("Test points, CSV (with --data).", valueName: "csv"),
-            transform: pathArgument)
+    @Option(
+        name: .customLong("test"), help: ArgumentHelp("Test points, CSV (with --data).", valueName: "csv"),
+        transform: pathArgument)
     var testFile: String?
 
     /// Not `validate()`: ArgumentParser would run that for `--resume` too, which needs no task.
@@ -157,14 +159,16 @@ struct FlowTrainCommand: ParsableCommand {
     @Option(help: "planar, radial, realnvp, maf, iaf, spline or spline-ar.") var flow: FlowKind = .spline
     @OptionGroup var options: FlowOptions
     @OptionGroup var kernels: KernelOptions
-    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
+    @Option(
+        help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
         transform: pathArgument)
     var out: String?
     @Option(
         help: ArgumentHelp("Continue the run in this folder (to its --steps, or more with --steps).", valueName: "run"),
-            transform: pathArgument)
+        transform: pathArgument)
     var resume: String?
-    @Option(help: ArgumentHelp("Write an HTML report with density plots into this folder.", valueName: "dir"),
+    @Option(
+        help: ArgumentHelp("Write an HTML report with density plots into this folder.", valueName: "dir"),
         transform: pathArgument)
     var report: String?
     @Flag(help: "Print one JSON object per evaluation; the last line sums up the run.") var json = false
@@ -304,7 +308,8 @@ struct FlowSampleCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Number of points.") var count = 1000
     @Option(help: "Seed of the sampling key.", transform: seedArgument) var seed: UInt64 = 1
-    @Option(help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "file"),
+    @Option(
+        help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "file"),
         transform: pathArgument) var out: String?
 
     func validate() throws {
@@ -332,7 +337,8 @@ struct FlowDensityCommand: ParsableCommand {
         commandName: "density", abstract: "Print log p(x) of a trained flow at points from a CSV file.")
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
-    @Option(help: ArgumentHelp("Points, CSV, one per row.", valueName: "csv"),
+    @Option(
+        help: ArgumentHelp("Points, CSV, one per row.", valueName: "csv"),
         transform: pathArgument) var points: String
 
     func run() throws {
@@ -345,7 +351,7 @@ struct FlowDensityCommand: ParsableCommand {
             throw CommandFailure(
                 description:
                     "\(points) has \(x.shape[1]) coordinates per point; "
-                        + "the flow models \(trainer.configuration.dimension)"
+                    + "the flow models \(trainer.configuration.dimension)"
             )
         }
         let values = trainer.logDensity(x).scalars
@@ -354,11 +360,13 @@ struct FlowDensityCommand: ParsableCommand {
         let bad = values.indices.filter { !values[$0].isFinite }
         if let first = bad.first {
             // Far outside the training data an affine coupling's exp(−s) can overflow: say so.
-            FileHandle.standardError.write(Data("""
-                warning: \(bad.count) of \(values.count) log-densities are not finite \
-                (first: row \(first + 1) of \(points), \
-                \(values[first])); those points lie where the flow's arithmetic overflows.\n
-                """.utf8))
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    warning: \(bad.count) of \(values.count) log-densities are not finite \
+                    (first: row \(first + 1) of \(points), \
+                    \(values[first])); those points lie where the flow's arithmetic overflows.\n
+                    """.utf8))
         }
     }
 }
@@ -387,7 +395,8 @@ struct FlowCompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated flows.", valueName: "list")) var flows = "planar,realnvp,spline"
     @OptionGroup var options: FlowOptions
     @OptionGroup var kernels: KernelOptions
-    @Option(help: ArgumentHelp("Folder for the HTML report.", valueName: "dir"),
+    @Option(
+        help: ArgumentHelp("Folder for the HTML report.", valueName: "dir"),
         transform: pathArgument) var report = "reparam-flow-report"
     @Flag(help: "Print one JSON object per flow.") var json = false
     @OptionGroup var scaleOut: ComparisonSweep
@@ -420,8 +429,12 @@ struct FlowCompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        if try scaleOut.export(from: ["flow", "compare"], to: ["flow", "train"], grid: [("flow", commaList(flows))],
-                               seeds: seeds, fixed: ["out": "{task}/run"], dropping: ["flows", "report"]) { return }
+        if try scaleOut.export(
+            from: ["flow", "compare"], to: ["flow", "train"], grid: [("flow", commaList(flows))],
+            seeds: seeds, fixed: ["out": "{task}/run"], dropping: ["flows", "report"])
+        {
+            return
+        }
         try kernels.applied {
             let (task, data) = try source.load()
             var runs: [(trainer: any FlowTraining, summary: FlowRunSummary)] = []
@@ -448,7 +461,8 @@ struct FlowDataCommand: ParsableCommand {
         help: ArgumentHelp(
             "two-moons, eight-gaussians, checkerboard, rings, pinwheel or swiss-roll.", valueName: "name"))
     var task: String
-    @Option(help: ArgumentHelp("Folder for train.csv and test.csv.", valueName: "dir"),
+    @Option(
+        help: ArgumentHelp("Folder for train.csv and test.csv.", valueName: "dir"),
         transform: pathArgument) var out: String
     @Option(help: "Training points.") var trainCount = 20_000
     @Option(help: "Test points.") var testCount = 10_000

@@ -19,7 +19,8 @@ extension TestFunction: ExpressibleByArgument {}
 /// Flags every lab command shares: output format, report folder, seed.
 struct LabOutput: ParsableArguments {
     @Flag(help: "Print one JSON object per line instead of a table.") var json = false
-    @Option(help: ArgumentHelp("Also write an HTML report with SVG and PNG charts into this folder.", valueName: "dir"),
+    @Option(
+        help: ArgumentHelp("Also write an HTML report with SVG and PNG charts into this folder.", valueName: "dir"),
         transform: pathArgument) var report: String?
     @Option(help: "Seed of the random key.", transform: seedArgument) var seed: UInt64 = 0
 
@@ -55,21 +56,29 @@ func writeReport(_ report: HTMLReport, to folder: String) throws -> URL {
 
 /// f, k, μ and σ of the Gaussian problem.
 struct GaussianProblemOptions: ParsableArguments {
-    @Option(help: "Test function: square = (z−k)², gauss = exp(−k z²), cos = cos(k z).") var function: TestFunction = .square
+    @Option(help: "Test function: square = (z−k)², gauss = exp(−k z²), cos = cos(k z).") var function: TestFunction =
+        .square
     // .unconditional: a negative value such as `--mu -1` is a value, not a flag.
-    @Option(parsing: .unconditional, help: "The function's k (default: 0 for square, 1 for gauss and cos).") var k: Double?
+    @Option(parsing: .unconditional, help: "The function's k (default: 0 for square, 1 for gauss and cos).") var k:
+        Double?
     @Option(parsing: .unconditional, help: "Mean μ of q = N(μ, σ²).") var mu: Double = 1
     @Option(parsing: .unconditional, help: "Standard deviation σ of q (> 0).") var sigma: Double = 0.5
 
     func validate() throws {
         guard mu.isFinite else { throw ValidationError("--mu must be finite, got \(mu)") }
-        guard sigma.isFinite && sigma > 0 else { throw ValidationError("--sigma must be positive and finite, got \(sigma)") }
+        guard sigma.isFinite && sigma > 0 else {
+            throw ValidationError("--sigma must be positive and finite, got \(sigma)")
+        }
         if let k, !k.isFinite { throw ValidationError("--k must be finite, got \(k)") }
-        if function == .gauss, let k, k < 0 { throw ValidationError("--k must be ≥ 0 for gauss (exp(−k z²) grows without bound otherwise), got \(k)") }
+        if function == .gauss, let k, k < 0 {
+            throw ValidationError("--k must be ≥ 0 for gauss (exp(−k z²) grows without bound otherwise), got \(k)")
+        }
         if let problem = lab.rangeProblem { throw ValidationError(problem) }
     }
 
-    var lab: GaussianLab { GaussianLab(function: function, k: k ?? (function == .square ? 0 : 1), mu: mu, sigma: sigma) }
+    var lab: GaussianLab {
+        GaussianLab(function: function, k: k ?? (function == .square ? 0 : 1), mu: mu, sigma: sigma)
+    }
 }
 
 func checkSamples(_ samples: Int, _ name: String = "--samples", range: ClosedRange<Int> = 2...50_000_000) throws {
@@ -81,7 +90,9 @@ func checkSamples(_ samples: Int, _ name: String = "--samples", range: ClosedRan
 struct GaussianLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gaussian",
-        abstract: "Per-sample mean and variance of ∂/∂μ and ∂/∂σ for pathwise and score-function estimators, against closed forms.")
+        abstract:
+            "Per-sample mean and variance of ∂/∂μ and ∂/∂σ for pathwise and score-function estimators, against closed forms."
+    )
 
     @OptionGroup var problem: GaussianProblemOptions
     @Option(help: "Samples per estimator.") var samples = 1_000_000
@@ -110,7 +121,9 @@ struct SigmaSweepCommand: ParsableCommand {
         guard sigmaMin > 0, sigmaMax > sigmaMin, sigmaMax.isFinite else {
             throw ValidationError("need 0 < --sigma-min < --sigma-max, got \(sigmaMin) and \(sigmaMax)")
         }
-        guard (2...50).contains(points) else { throw ValidationError("--points must be between 2 and 50, got \(points)") }
+        guard (2...50).contains(points) else {
+            throw ValidationError("--points must be between 2 and 50, got \(points)")
+        }
         for sigma in [sigmaMin, sigmaMax] {
             var lab = problem.lab
             lab.sigma = sigma
@@ -123,15 +136,20 @@ struct SigmaSweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sigmas = (0..<points).map { exp(log(sigmaMin) + Double($0) / Double(points - 1) * (log(sigmaMax) - log(sigmaMin))) }
-        try output.emit([problem.lab.sigmaSweep(sigmas: sigmas, samples: samples, key: output.key)], title: "Reparam lab: sigma sweep")
+        let sigmas = (0..<points).map {
+            exp(log(sigmaMin) + Double($0) / Double(points - 1) * (log(sigmaMax) - log(sigmaMin)))
+        }
+        try output.emit(
+            [problem.lab.sigmaSweep(sigmas: sigmas, samples: samples, key: output.key)],
+            title: "Reparam lab: sigma sweep")
     }
 }
 
 struct SamplesNeededCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "samples-needed",
-        abstract: "Samples each estimator needs for a relative error target with a given probability, checked by repetition.")
+        abstract:
+            "Samples each estimator needs for a relative error target with a given probability, checked by repetition.")
 
     @OptionGroup var problem: GaussianProblemOptions
     @Option(help: "Samples used to measure each estimator's variance.") var samples = 200_000
@@ -142,28 +160,39 @@ struct SamplesNeededCommand: ParsableCommand {
 
     func validate() throws {
         try checkSamples(samples)
-        guard relativeError > 0 && relativeError < 1 else { throw ValidationError("--relative-error must be in (0, 1), got \(relativeError)") }
-        guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must be in (0, 1), got \(confidence)") }
+        guard relativeError > 0 && relativeError < 1 else {
+            throw ValidationError("--relative-error must be in (0, 1), got \(relativeError)")
+        }
+        guard confidence > 0 && confidence < 1 else {
+            throw ValidationError("--confidence must be in (0, 1), got \(confidence)")
+        }
         try checkSamples(replicates, "--replicates", range: 10...100_000)
     }
 
     func run() throws {
-        try output.emit([problem.lab.samplesNeeded(samples: samples, relativeError: relativeError, confidence: confidence,
-                                                   replicates: replicates, key: output.key)], title: "Reparam lab: samples needed")
+        try output.emit(
+            [
+                problem.lab.samplesNeeded(
+                    samples: samples, relativeError: relativeError, confidence: confidence,
+                    replicates: replicates, key: output.key)
+            ], title: "Reparam lab: samples needed")
     }
 }
 
 struct DiscreteLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "discrete",
-        abstract: "Bias and variance of Gumbel-softmax and ST-Gumbel across temperatures vs REINFORCE, RLOO, NVIL, MuProp, REBAR, RELAX, ARM and DisARM.")
+        abstract:
+            "Bias and variance of Gumbel-softmax and ST-Gumbel across temperatures vs REINFORCE, RLOO, NVIL, MuProp, REBAR, RELAX, ARM and DisARM."
+    )
 
     enum Problem: String, ExpressibleByArgument, CaseIterable { case bernoulli, categorical, both }
 
     @Option(help: "Which problem: bernoulli, categorical or both.") var problem: Problem = .both
     @Option(help: "Draws per estimator.") var draws = 100_000
     @Option(help: "Comma-separated relaxation temperatures.") var temperatures = "2,1,0.5,0.25,0.1,0.05"
-    @Option(help: "Calls of 16 draws that adaptive estimators (NVIL, REBAR, RELAX) adapt for before measuring.") var warmUp = 300
+    @Option(help: "Calls of 16 draws that adaptive estimators (NVIL, REBAR, RELAX) adapt for before measuring.")
+    var warmUp = 300
     @OptionGroup var output: LabOutput
     @OptionGroup var scaleOut: ComparisonSweep
     @Option(parsing: .unconditional, help: "Seeds per temperature in the --sweep spec (0…N−1).") var seeds = 1
@@ -173,10 +202,14 @@ struct DiscreteLabCommand: ParsableCommand {
     func validate() throws {
         try checkSamples(draws, "--draws", range: 2...10_000_000)
         guard commaList(temperatures).count == parsedTemperatures.count,
-              parsedTemperatures.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ValidationError("--temperatures must be a comma-separated list of positive numbers, got '\(temperatures)'")
+            parsedTemperatures.allSatisfy({ $0 > 0 && $0.isFinite })
+        else {
+            throw ValidationError(
+                "--temperatures must be a comma-separated list of positive numbers, got '\(temperatures)'")
         }
-        guard (0...100_000).contains(warmUp) else { throw ValidationError("--warm-up must be between 0 and 100000, got \(warmUp)") }
+        guard (0...100_000).contains(warmUp) else {
+            throw ValidationError("--warm-up must be between 0 and 100000, got \(warmUp)")
+        }
         if seeds != 1 && scaleOut.sweep == nil {
             throw ValidationError("--seeds \(seeds) needs --sweep (in this process the lab runs one seed)")
         }
@@ -185,12 +218,19 @@ struct DiscreteLabCommand: ParsableCommand {
 
     func run() throws {
         // One task per temperature; each prints every estimator's record, which the merge keeps apart.
-        if try scaleOut.export(from: ["lab", "discrete"], to: ["lab", "discrete"],
-                               grid: [("temperatures", commaList(temperatures))], seeds: seeds, fixed: [:],
-                               dropping: ["temperatures", "report"]) { return }
-        let problems: [DiscreteLabProblem] = problem == .both ? [.bernoulli, .categorical] : problem == .bernoulli ? [.bernoulli] : [.categorical]
+        if try scaleOut.export(
+            from: ["lab", "discrete"], to: ["lab", "discrete"],
+            grid: [("temperatures", commaList(temperatures))], seeds: seeds, fixed: [:],
+            dropping: ["temperatures", "report"])
+        {
+            return
+        }
+        let problems: [DiscreteLabProblem] =
+            problem == .both ? [.bernoulli, .categorical] : problem == .bernoulli ? [.bernoulli] : [.categorical]
         let keys = output.key.split(problems.count)
-        let results = zip(problems, keys).map { $0.compare(temperatures: parsedTemperatures, draws: draws, warmUp: warmUp, key: $1) }
+        let results = zip(problems, keys).map {
+            $0.compare(temperatures: parsedTemperatures, draws: draws, warmUp: warmUp, key: $1)
+        }
         try output.emit(results, title: "Reparam lab: discrete")
     }
 }
@@ -207,7 +247,8 @@ struct NaiveLabCommand: ParsableCommand {
     func validate() throws { try checkSamples(samples) }
 
     func run() throws {
-        try output.emit([NaiveLab.run(lab: problem.lab, samples: samples, key: output.key)], title: "Reparam lab: naive")
+        try output.emit(
+            [NaiveLab.run(lab: problem.lab, samples: samples, key: output.key)], title: "Reparam lab: naive")
     }
 }
 
@@ -242,7 +283,8 @@ struct PolicyGradientLabCommand: ParsableCommand {
 
     func validate() throws {
         guard env.hasContinuousActions else {
-            throw ValidationError("--env must have continuous actions (pendulum, mountaincar-continuous), got \(env.rawValue)")
+            throw ValidationError(
+                "--env must have continuous actions (pendulum, mountaincar-continuous), got \(env.rawValue)")
         }
         if runFolder == nil { try checkSamples(trainSteps, "--train-steps", range: 101...1_000_000) }
         try checkSamples(states, "--states", range: 1...100_000)

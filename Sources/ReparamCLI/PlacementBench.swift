@@ -37,7 +37,9 @@ struct PlacementBench: ParsableCommand {
             }
         }
         if !json {
-            print("(~100 ns: the two share an L3 cache; several times that: they do not, and threads pay for every line they pass)")
+            print(
+                "(~100 ns: the two share an L3 cache; several times that: they do not, and threads pay for every line they pass)"
+            )
         }
     }
 }

@@ -32,13 +32,16 @@ struct PreferenceTrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Preference pairs.") var pairs = 100_000
     @Option(
         parsing: .unconditional,
-        help: "Gradient steps (RL methods: one batch of 64 samples each; default 10000 for dpo and ipo, 2000 otherwise).")
+        help:
+            "Gradient steps (RL methods: one batch of 64 samples each; default 10000 for dpo and ipo, 2000 otherwise).")
     var steps: Int?
 
     var stepCount: Int { steps ?? (method.samples ? 2000 : 10_000) }
-    @Option(help: "Seed (the problem: corpus, π_ref, reward, pairs; and the method's draws).",
-            transform: seedArgument) var seed: UInt64 = 0
-    @Option(help: "Folder for an exported CSV of every sequence: π, π_ref, π*, r*.",
+    @Option(
+        help: "Seed (the problem: corpus, π_ref, reward, pairs; and the method's draws).",
+        transform: seedArgument) var seed: UInt64 = 0
+    @Option(
+        help: "Folder for an exported CSV of every sequence: π, π_ref, π*, r*.",
         transform: pathArgument) var export: String?
     @Flag(help: "Print one JSON object as the last line.") var json = false
     @OptionGroup var kernels: KernelOptions
@@ -48,7 +51,9 @@ struct PreferenceTrainCommand: ParsableCommand {
     }
 
     func validate() throws {
-        do { try configuration.validate() } catch let error as PreferenceError { throw ValidationError(error.description) }
+        do { try configuration.validate() } catch let error as PreferenceError {
+            throw ValidationError(error.description)
+        }
         if let export { try checkWritableFolder(export, flag: "--export") }
     }
 
@@ -78,12 +83,18 @@ struct PreferenceTrainCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%@ at β = %g after %d steps (%.1f s, %d sampled tokens)", method.rawValue, beta, stepCount,
-                         result.seconds, result.sampledTokens))
-            print(String(format: "  true reward %.4f (optimum %.4f), KL(π‖π_ref) %.4f (optimum %.4f)", e.trueReward,
-                         o.trueReward, e.klToReference, o.klToReference))
-            print(String(format: "  objective %.4f = %.1f%% of the optimum's %.4f; KL(π*‖π) %.4f nats", e.objective,
-                         100 * e.objective / o.objective, o.objective, e.klToOptimum))
+            print(
+                String(
+                    format: "%@ at β = %g after %d steps (%.1f s, %d sampled tokens)", method.rawValue, beta, stepCount,
+                    result.seconds, result.sampledTokens))
+            print(
+                String(
+                    format: "  true reward %.4f (optimum %.4f), KL(π‖π_ref) %.4f (optimum %.4f)", e.trueReward,
+                    o.trueReward, e.klToReference, o.klToReference))
+            print(
+                String(
+                    format: "  objective %.4f = %.1f%% of the optimum's %.4f; KL(π*‖π) %.4f nats", e.objective,
+                    100 * e.objective / o.objective, o.objective, e.klToOptimum))
         }
     }
 
@@ -91,7 +102,8 @@ struct PreferenceTrainCommand: ParsableCommand {
         let logp = policy.exactLogProbabilities()
         var text = "sequence,policy_probability,reference_probability,optimum_probability,true_reward\n"
         for (i, y) in problem.space.all.enumerated() {
-            text += "\(problem.space.text(y)),\(exp(logp[i])),\(exp(problem.referenceLogProbabilities[i])),"
+            text +=
+                "\(problem.space.text(y)),\(exp(logp[i])),\(exp(problem.referenceLogProbabilities[i])),"
                 + "\(exp(problem.optimumLogProbabilities[i])),\(problem.rewards[i])\n"
         }
         let url = URL(fileURLWithPath: folder).appendingPathComponent("sequences.csv")
@@ -116,7 +128,8 @@ struct PreferenceCompareCommand: ParsableCommand {
             """)
 
     @Option(help: "Comma-separated β values.") var betas = "0.05,0.1,0.5,1"
-    @Option(help: "Comma-separated methods.") var methods = PreferenceMethod.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(help: "Comma-separated methods.") var methods = PreferenceMethod.allCases.map(\.rawValue).joined(
+        separator: ",")
     @Option(parsing: .unconditional, help: "Preference pairs.") var pairs = 100_000
     @Option(parsing: .unconditional, help: "Steps for every method (default: 10000 for dpo/ipo, 2000 otherwise).")
     var steps: Int?
@@ -163,9 +176,13 @@ struct PreferenceCompareCommand: ParsableCommand {
 
     func run() throws {
         let (betas, methods) = (parsedBetas!, parsedMethods!)
-        if try scaleOut.export(from: ["pref", "compare"], to: ["pref", "train"],
-                               grid: [("method", methods.map(\.rawValue)), ("beta", commaList(self.betas))],
-                               seeds: seeds, fixed: [:], dropping: ["methods", "betas", "report"]) { return }
+        if try scaleOut.export(
+            from: ["pref", "compare"], to: ["pref", "train"],
+            grid: [("method", methods.map(\.rawValue)), ("beta", commaList(self.betas))],
+            seeds: seeds, fixed: [:], dropping: ["methods", "betas", "report"])
+        {
+            return
+        }
         FileHandle.standardError.write(Data("building the problem (corpus, π_ref, pairs)…\n".utf8))
         var bar = ProgressBar(total: betas.count * methods.count, unit: "runs", metric: "run")
         bar.start(label: "pref compare", done: 0)

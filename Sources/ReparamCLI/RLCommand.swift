@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Reparam
 import ReparamLab
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension EnvironmentKind: ExpressibleByArgument {}
@@ -45,13 +46,16 @@ struct RLTrainCommand: ParsableCommand {
     var algo: AlgorithmKind?
     @Option(parsing: .unconditional, help: "Environment steps (all copies together); with --resume, the new total.")
     var steps: Int?
-    @Option(help: "Run folder to create: checkpoint.safetensors (after every evaluation), metrics.jsonl.",
+    @Option(
+        help: "Run folder to create: checkpoint.safetensors (after every evaluation), metrics.jsonl.",
         transform: pathArgument)
     var out: String?
-    @Option(help: "Run folder to continue (its saved options apply; --steps may extend it).",
+    @Option(
+        help: "Run folder to continue (its saved options apply; --steps may extend it).",
         transform: pathArgument) var resume: String?
-    @Option(help: "Seed of the run's key (networks, exploration, resets).",
-            transform: seedArgument) var seed: UInt64 = 0
+    @Option(
+        help: "Seed of the run's key (networks, exploration, resets).",
+        transform: seedArgument) var seed: UInt64 = 0
     @Option(
         parsing: .unconditional,
         help: "Environment copies stepped as one batch (default: the tuned number; 1 for sac, td3, ddpg).")
@@ -114,7 +118,8 @@ struct RLTrainCommand: ParsableCommand {
         do {
             result = try kernels.applied {
                 try trainRL(
-                    options, control: control, progress: { step, recent in bar.update(done: step, loss: recent ?? .nan) },
+                    options, control: control,
+                    progress: { step, recent in bar.update(done: step, loss: recent ?? .nan) },
                     evaluated: { record in
                         bar.finish()
                         report(record, options)
@@ -131,7 +136,8 @@ struct RLTrainCommand: ParsableCommand {
         }
         bar.finish()
         if result.stopped {
-            let saved = folder.map { "; saved \($0.checkpoint.path). Continue with --resume \($0.url.path)" }
+            let saved =
+                folder.map { "; saved \($0.checkpoint.path). Continue with --resume \($0.url.path)" }
                 ?? " (no --out, nothing saved)"
             print("\(interruption.name) at step \(result.step)\(saved).")
             throw interruption.exit
@@ -155,8 +161,10 @@ struct RLTrainCommand: ParsableCommand {
             print(jsonLine(record, options))
         } else {
             let train = record.trainingReturn.map { String(format: "%9.1f", $0) } ?? "        —"
-            print(String(format: "%6d %9.1f   %10.1f ± %-10.1f   %@", record.step, record.seconds,
-                         record.evaluation.mean, record.evaluation.standardDeviation, train))
+            print(
+                String(
+                    format: "%6d %9.1f   %10.1f ± %-10.1f   %@", record.step, record.seconds,
+                    record.evaluation.mean, record.evaluation.standardDeviation, train))
         }
         fflush(nil)  // one line per evaluation, also when piped
     }
@@ -203,9 +211,11 @@ struct RLEvalCommand: ParsableCommand {
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%@ on %@ after %d steps: return %.1f ± %.1f over %d episodes (mean length %.1f)",
-                         options.algorithm.rawValue, options.environment.rawValue, step, evaluation.mean,
-                         evaluation.standardDeviation, episodes, Double(evaluation.lengths.reduce(0, +)) / Double(episodes)))
+            print(
+                String(
+                    format: "%@ on %@ after %d steps: return %.1f ± %.1f over %d episodes (mean length %.1f)",
+                    options.algorithm.rawValue, options.environment.rawValue, step, evaluation.mean,
+                    evaluation.standardDeviation, episodes, Double(evaluation.lengths.reduce(0, +)) / Double(episodes)))
         }
     }
 }
@@ -256,20 +266,27 @@ struct RLCompareCommand: ParsableCommand {
                 "--algos must be a comma-separated list of \(AlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")), "
                     + "got '\(algos)'")
         }
-        do { try comparison.validate() } catch let error as RLConfigurationError { throw ValidationError(error.description) }
+        do { try comparison.validate() } catch let error as RLConfigurationError {
+            throw ValidationError(error.description)
+        }
         if let report = output.report { try checkWritableFolder(report, flag: "--report") }
     }
 
     func run() throws {
-        if try scaleOut.export(from: ["rl", "compare"], to: ["rl", "train"],
-                               grid: [("algo", (algorithms ?? []).map(\.rawValue))], seeds: seeds,
-                               fixed: ["out": "{task}/run"], dropping: ["algos", "report"]) { return }
+        if try scaleOut.export(
+            from: ["rl", "compare"], to: ["rl", "train"],
+            grid: [("algo", (algorithms ?? []).map(\.rawValue))], seeds: seeds,
+            fixed: ["out": "{task}/run"], dropping: ["algos", "report"])
+        {
+            return
+        }
         let runs = comparison.runs
         var bar = ProgressBar(total: runs.count * steps, unit: "steps", metric: "return")
         var results: [RLRunResult] = []
         installStopHandlers()
         for (i, options) in runs.enumerated() {
-            bar.start(label: "\(options.algorithm.rawValue) seed \(options.seed) (\(i + 1)/\(runs.count))", done: i * steps)
+            bar.start(
+                label: "\(options.algorithm.rawValue) seed \(options.seed) (\(i + 1)/\(runs.count))", done: i * steps)
             let result = try kernels.applied {
                 try trainRL(
                     options, control: RLRunControl(shouldStop: { interruptRequested != 0 }),

@@ -6,9 +6,11 @@ struct ReparamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reparam",
         abstract: "Gradients through random sampling: estimators, diagnostics and benchmarks.",
-        subcommands: [DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, FlowCommand.self,
-                      RLCommand.self, PreferenceCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self,
-                      InfoCommand.self]
+        subcommands: [
+            DemoCommand.self, LabCommand.self, VAECommand.self, DiscreteVAECommand.self, FlowCommand.self,
+            RLCommand.self, PreferenceCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self,
+            InfoCommand.self,
+        ]
     )
 
     /// The parser reads `--epochs -1` as a flag missing its value and `-1` as an unknown option;
@@ -31,7 +33,8 @@ func joiningNegativeValues(_ arguments: [String]) -> [String] {
         let argument = arguments[i]
         if argument == "--" { return out + arguments[i...] }
         if argument.hasPrefix("--"), argument.count > 2, !argument.contains("="), i + 1 < arguments.count,
-            isNegativeNumber(arguments[i + 1]) {
+            isNegativeNumber(arguments[i + 1])
+        {
             out.append(argument + "=" + arguments[i + 1])
             i += 2
         } else {
@@ -89,8 +92,9 @@ func availableMemoryBytes() -> Double? {
 func checkMemory(_ bytes: Double, what: String, advice: String) throws {
     guard let available = availableMemoryBytes(), bytes > available else { return }
     throw ValidationError(
-        String(format: "%@ needs about %.1f GB of memory; this machine has %.1f GB available. %@",
-               what, bytes / 1e9, available / 1e9, advice))
+        String(
+            format: "%@ needs about %.1f GB of memory; this machine has %.1f GB available. %@",
+            what, bytes / 1e9, available / 1e9, advice))
 }
 
 /// Flags every kernel-running command shares.

@@ -213,7 +213,8 @@ struct SweepRunCommand: ParsableCommand {
             let outcome = try sweepFailure {
                 try runner.runPending(workers: workers, shouldStop: { interruptRequested != 0 }) { c in
                     guard enabled else { return }
-                    let line = "\rsweep: \(c.done)/\(total) done, \(c.running) running, \(c.failed) failed, "
+                    let line =
+                        "\rsweep: \(c.done)/\(total) done, \(c.running) running, \(c.failed) failed, "
                         + "\(c.pending) to go "
                     FileHandle.standardError.write(Data(line.utf8))
                 }

@@ -21,13 +21,14 @@ func medianSeconds(repeats: Int = 7, minimum: Double = 0.05, _ body: () -> Void)
 
 /// One JSON object per line, keys in the given order.
 func jsonLine(_ fields: [(String, Any)]) -> String {
-    "{" + fields.map { key, value in
-        let rendered: String
-        switch value {
-        case let s as String: rendered = "\"\(s)\""
-        case let d as Double: rendered = String(format: "%.3f", d)
-        default: rendered = "\(value)"
-        }
-        return "\"\(key)\":\(rendered)"
-    }.joined(separator: ",") + "}"
+    "{"
+        + fields.map { key, value in
+            let rendered: String
+            switch value {
+            case let s as String: rendered = "\"\(s)\""
+            case let d as Double: rendered = String(format: "%.3f", d)
+            default: rendered = "\(value)"
+            }
+            return "\"\(key)\":\(rendered)"
+        }.joined(separator: ",") + "}"
 }

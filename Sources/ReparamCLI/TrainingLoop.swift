@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Reparam
 import ReparamLab
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The signal (SIGINT or SIGTERM) that asked the run to save and stop, 0 while none has; the
@@ -81,14 +82,20 @@ var interruption: (name: String, exit: ExitCode) {
 /// Epochs until `epochs` with a progress bar, per-epoch lines or JSON, metrics.jsonl, a
 /// checkpoint after each epoch, Ctrl-C or SIGTERM saving and stopping, and non-finite losses stopping with
 /// the last good checkpoint kept.
-func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, train: Tensor, test: Tensor, epochs: Int,
-                                      json: Bool, header: String) throws {
+func runTraining<T: ResumableTrainer>(
+    _ trainer: inout T, folder: RunFolder, train: Tensor, test: Tensor, epochs: Int,
+    json: Bool, header: String
+) throws {
     if trainer.state.epoch >= epochs && trainer.state.batch == 0 {
-        print("\(folder.url.path) has already trained \(trainer.state.epoch) epochs; pass a larger --epochs to continue.")
+        print(
+            "\(folder.url.path) has already trained \(trainer.state.epoch) epochs; pass a larger --epochs to continue.")
         return
     }
     if trainer.state.step > 0 {
-        FileHandle.standardError.write(Data("resuming \(folder.url.path) at epoch \(trainer.state.epoch + 1), batch \(trainer.state.batch) (its saved configuration applies)\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "resuming \(folder.url.path) at epoch \(trainer.state.epoch + 1), batch \(trainer.state.batch) (its saved configuration applies)\n"
+                    .utf8))
     }
     installStopHandlers()
     if !json {
@@ -106,7 +113,8 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
             }
         } catch let error as NonFiniteTrainingError {
             progress.finish()
-            let kept = FileManager.default.fileExists(atPath: folder.checkpoint.path)
+            let kept =
+                FileManager.default.fileExists(atPath: folder.checkpoint.path)
                 ? "The last good checkpoint, \(folder.checkpoint.path), is unchanged."
                 : "No checkpoint was written: it failed before the first epoch ended."
             throw CommandFailure(description: "\(error)\n\(kept) Try a lower --lr.")
@@ -115,8 +123,9 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
         let seconds = Date().timeIntervalSince(started)
         if !completed {
             try save(trainer, folder)
-            print("\(interruption.name) in epoch \(epoch) before batch \(trainer.state.batch); "
-                  + "saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path).")
+            print(
+                "\(interruption.name) in epoch \(epoch) before batch \(trainer.state.batch); "
+                    + "saved \(folder.checkpoint.path). Continue with --resume \(folder.url.path).")
             throw interruption.exit
         }
         let trainLoss = trainer.lastEpochLoss, testLoss = trainer.testLoss(test)
@@ -126,14 +135,24 @@ func runTraining<T: ResumableTrainer>(_ trainer: inout T, folder: RunFolder, tra
         let threads = tuner.candidates.count > 1 ? tuner.meanThreads.map { [("mean_threads", $0)] } ?? [] : []
         tuner.resetCounts()
         let extra = trainer.epochDiagnostics(train) + threads
-        let record = Record([("epoch", .integer(epoch)), ("train_loss", .number(trainLoss)), ("test_loss", .number(testLoss)),
-                             ("seconds", .number(seconds)), ("images_per_second", .number(images / seconds)),
-                             ("step", .integer(trainer.state.step))] + extra.map { ($0.0, .number($0.1)) })
+        let record = Record(
+            [
+                ("epoch", .integer(epoch)), ("train_loss", .number(trainLoss)), ("test_loss", .number(testLoss)),
+                ("seconds", .number(seconds)), ("images_per_second", .number(images / seconds)),
+                ("step", .integer(trainer.state.step)),
+            ] + extra.map { ($0.0, .number($0.1)) })
         try save(trainer, folder)
-        do { try folder.appendMetrics(record.json) } catch { throw CommandFailure(description: "cannot append to \(folder.metrics.path): \(error.localizedDescription)") }
-        if json { print(record.json) } else {
-            print(String(format: "%5d   %10.3f   %9.3f   %7.2f   %8.0f", epoch, trainLoss, testLoss, seconds, images / seconds)
-                  + extra.map { String(format: "   %@ %.4g", $0.0, $0.1) }.joined())
+        do { try folder.appendMetrics(record.json) } catch {
+            throw CommandFailure(description: "cannot append to \(folder.metrics.path): \(error.localizedDescription)")
+        }
+        if json {
+            print(record.json)
+        } else {
+            print(
+                String(
+                    format: "%5d   %10.3f   %9.3f   %7.2f   %8.0f", epoch, trainLoss, testLoss, seconds,
+                    images / seconds)
+                    + extra.map { String(format: "   %@ %.4g", $0.0, $0.1) }.joined())
         }
         fflush(nil)
     }

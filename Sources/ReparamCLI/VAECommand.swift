@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Reparam
 import ReparamLab
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Activation: ExpressibleByArgument {
@@ -67,7 +68,9 @@ struct RunFolder {
     /// The checkpoint through `reader`, with file problems as clean errors.
     func read<C>(_ reader: (URL) throws -> C) throws -> C {
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-            throw CommandFailure(description: "\(url.path) holds no checkpoint.safetensors; is it a run folder written by `train --out`?")
+            throw CommandFailure(
+                description: "\(url.path) holds no checkpoint.safetensors; is it a run folder written by `train --out`?"
+            )
         }
         do { return try reader(checkpoint) } catch { throw CommandFailure(description: "\(error)") }
     }
@@ -78,7 +81,8 @@ struct RunFolder {
     static func create(_ path: String, configuration: some Encodable, replacing: Bool = false) throws -> RunFolder {
         let folder = RunFolder(url: URL(fileURLWithPath: path))
         if !replacing && FileManager.default.fileExists(atPath: folder.checkpoint.path) {
-            throw CommandFailure(description: "\(path) already holds a run; continue it with --resume \(path) or choose another --out")
+            throw CommandFailure(
+                description: "\(path) already holds a run; continue it with --resume \(path) or choose another --out")
         }
         folder.removeStalePartialFiles()
         do {
@@ -93,7 +97,9 @@ struct RunFolder {
     }
 
     func appendMetrics(_ line: String) throws {
-        if !FileManager.default.fileExists(atPath: metrics.path), !FileManager.default.createFile(atPath: metrics.path, contents: nil) {
+        if !FileManager.default.fileExists(atPath: metrics.path),
+            !FileManager.default.createFile(atPath: metrics.path, contents: nil)
+        {
             throw CommandFailure(description: "cannot create \(metrics.path)")
         }
         let handle = try FileHandle(forWritingTo: metrics)
@@ -105,7 +111,9 @@ struct RunFolder {
 
 /// MNIST from --data, REPARAM_DATA or the cache, with file problems as clean errors.
 func loadMNIST(_ data: String?) throws -> MNIST {
-    do { return try MNIST.load(from: try MNIST.locate(explicit: data)) } catch { throw CommandFailure(description: "\(error)") }
+    do { return try MNIST.load(from: try MNIST.locate(explicit: data)) } catch {
+        throw CommandFailure(description: "\(error)")
+    }
 }
 
 struct VAETrainCommand: ParsableCommand {
@@ -113,19 +121,20 @@ struct VAETrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a VAE (or IWAE) on MNIST, checkpointing every epoch.",
         discussion: """
-        The defaults are the pytorch/examples VAE: 784-400-20 ReLU, batch 128, Adam 1e-3, \
-        continuous MNIST, analytic KL.
+            The defaults are the pytorch/examples VAE: 784-400-20 ReLU, batch 128, Adam 1e-3, \
+            continuous MNIST, analytic KL.
 
-        Burda et al.'s IWAE setup, with their full 3280-epoch schedule:
-          reparam vae train --hidden 200,200 --latent 50 --activation tanh \\
-            --initializer glorot --batch 20 --adam-epsilon 1e-4 \\
-            --binarize dynamic --objective iwae --k 5 \\
-            --schedule iwae --epochs 3280 --out runs/iwae-k5
+            Burda et al.'s IWAE setup, with their full 3280-epoch schedule:
+              reparam vae train --hidden 200,200 --latent 50 --activation tanh \\
+                --initializer glorot --batch 20 --adam-epsilon 1e-4 \\
+                --binarize dynamic --objective iwae --k 5 \\
+                --schedule iwae --epochs 3280 --out runs/iwae-k5
 
-        Ctrl-C or SIGTERM saves a checkpoint and stops; `--resume RUN` continues bit-exactly.
-        """)
+            Ctrl-C or SIGTERM saves a checkpoint and stops; `--resume RUN` continues bit-exactly.
+            """)
 
-    @Option(help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
+    @Option(
+        help: ArgumentHelp("MNIST folder (default: REPARAM_DATA, then ~/.cache/reparam/mnist).", valueName: "dir"),
         transform: pathArgument) var data: String?
     @Option(help: "Total epochs to reach (with --resume: continue until this many).") var epochs = 10
     @Option(help: "Comma-separated hidden layer sizes.") var hidden = "400"
@@ -144,18 +153,23 @@ struct VAETrainCommand: ParsableCommand {
     var gradient = ImportanceWeightedGradient.standard
     @Option(help: "Learning-rate schedule: constant, or iwae (3^i epochs at lr·10^(−i/7)).")
     var schedule = LearningRateSchedule.constant
-    @Option(help: """
-        Posterior: diagonal (Gaussian), or that Gaussian through a planar or iaf flow conditioned on the encoder \
-        (needs --objective elbo-mc or iwae).
-        """)
+    @Option(
+        help: """
+            Posterior: diagonal (Gaussian), or that Gaussian through a planar or iaf flow conditioned on the encoder \
+            (needs --objective elbo-mc or iwae).
+            """)
     var posterior: PosteriorKind = .diagonal
-    @Option(help: ArgumentHelp("Layers of the posterior's flow (default 4 with --posterior planar or iaf).",
-                               valueName: "k"))
+    @Option(
+        help: ArgumentHelp(
+            "Layers of the posterior's flow (default 4 with --posterior planar or iaf).",
+            valueName: "k"))
     var flowSteps: Int?
     @Option(help: "Seed of the run's key.", transform: seedArgument) var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
+    @Option(
+        help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
         transform: pathArgument) var out: String?
-    @Option(help: ArgumentHelp("Continue the run in this folder.", valueName: "run"),
+    @Option(
+        help: ArgumentHelp("Continue the run in this folder.", valueName: "run"),
         transform: pathArgument) var resume: String?
     @Flag(help: "Print one JSON object per epoch instead of a table row.") var json = false
 
@@ -170,14 +184,19 @@ struct VAETrainCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard (out == nil) != (resume == nil) else { throw ValidationError("give exactly one of --out RUN (a new run) and --resume RUN") }
-        guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000, got \(epochs)") }
+        guard (out == nil) != (resume == nil) else {
+            throw ValidationError("give exactly one of --out RUN (a new run) and --resume RUN")
+        }
+        guard (1...1_000_000).contains(epochs) else {
+            throw ValidationError("--epochs must be between 1 and 1000000, got \(epochs)")
+        }
         if resume == nil { try checkHidden(hidden, example: "200,200") }
         if resume == nil, let problem = configurationFromFlags.problems.first { throw ValidationError(problem) }
         if resume == nil {
-            try checkMemory(configurationFromFlags.estimatedTrainingBytes,
-                            what: "training with --batch \(batch) and --k \(k) (\(batch * k) samples per step)",
-                            advice: "Lower --batch or --k.")
+            try checkMemory(
+                configurationFromFlags.estimatedTrainingBytes,
+                what: "training with --batch \(batch) and --k \(k) (\(batch * k) samples per step)",
+                advice: "Lower --batch or --k.")
         }
     }
 
@@ -192,10 +211,12 @@ struct VAETrainCommand: ParsableCommand {
             trainer = VAETrainer(configuration: configurationFromFlags)
         }
         let mnist = try loadMNIST(data)
-        try runTraining(&trainer, folder: folder, train: mnist.trainImages, test: trainer.testData(mnist.testImages), epochs: epochs, json: json,
-                        header: "\(trainer.configuration.vaeObjective), "
-                            + "\(trainer.configuration.posteriorDescription) posterior, "
-                            + "\(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
+        try runTraining(
+            &trainer, folder: folder, train: mnist.trainImages, test: trainer.testData(mnist.testImages),
+            epochs: epochs, json: json,
+            header: "\(trainer.configuration.vaeObjective), "
+                + "\(trainer.configuration.posteriorDescription) posterior, "
+                + "\(trainer.model.parameterCount) parameters; losses are −bound per image in nats")
     }
 }
 
@@ -223,8 +244,9 @@ struct ProgressBar {
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let filled = Int(Double(done) / Double(total) * 24)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 24 - filled)
-        let line = String(format: "\r%@ %@ %d/%d  %.0f %@/s  ETA %d:%02d  %@ %.3f ", label, bar, done, total, rate,
-                          unit, Int(eta) / 60, Int(eta) % 60, metric, loss)
+        let line = String(
+            format: "\r%@ %@ %d/%d  %.0f %@/s  ETA %d:%02d  %@ %.3f ", label, bar, done, total, rate,
+            unit, Int(eta) / 60, Int(eta) % 60, metric, loss)
         FileHandle.standardError.write(Data(line.utf8))
     }
 
@@ -236,7 +258,9 @@ struct ProgressBar {
 struct VAEEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Test negative log-likelihood by importance sampling: −L_k with k samples per image (Burda et al.: k = 5000).")
+        abstract:
+            "Test negative log-likelihood by importance sampling: −L_k with k samples per image (Burda et al.: k = 5000)."
+    )
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Importance samples per image.") var k = 5000
@@ -267,50 +291,67 @@ struct VAEEvalCommand: ParsableCommand {
         }
         progress.finish()
         let (mean, se) = meanAndStandardError(values.map { -$0 })
-        let record = Record([("nll", .number(mean)), ("standard_error", .number(se)), ("k", .integer(k)), ("images", .integer(count)),
-                             ("epochs", .integer(checkpoint.state.epoch)), ("seconds", .number(Date().timeIntervalSince(started)))])
-        if json { print(record.json) } else {
-            print(String(format: "test NLL (−L_%d) = %.2f ± %.2f nats over %d images, after %d epochs (%.0f s)", k, mean, se, count,
-                         checkpoint.state.epoch, Date().timeIntervalSince(started)))
+        let record = Record([
+            ("nll", .number(mean)), ("standard_error", .number(se)), ("k", .integer(k)), ("images", .integer(count)),
+            ("epochs", .integer(checkpoint.state.epoch)), ("seconds", .number(Date().timeIntervalSince(started))),
+        ])
+        if json {
+            print(record.json)
+        } else {
+            print(
+                String(
+                    format: "test NLL (−L_%d) = %.2f ± %.2f nats over %d images, after %d epochs (%.0f s)", k, mean, se,
+                    count,
+                    checkpoint.state.epoch, Date().timeIntervalSince(started)))
         }
     }
 }
 
 struct VAESampleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sample", abstract: "A PNG grid of p(x|z) means for z drawn from the prior.")
+    static let configuration = CommandConfiguration(
+        commandName: "sample", abstract: "A PNG grid of p(x|z) means for z drawn from the prior.")
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Images in the grid.") var count = 64
-    @Option(help: ArgumentHelp("PNG file to write (default: RUN/samples.png).", valueName: "file"),
+    @Option(
+        help: ArgumentHelp("PNG file to write (default: RUN/samples.png).", valueName: "file"),
         transform: pathArgument) var out: String?
     @Option(help: "Seed of the prior draws.", transform: seedArgument) var seed: UInt64 = 0
     @Option(help: "Pixels per image pixel.") var scale = 2
 
     func validate() throws {
-        guard (1...1024).contains(count) else { throw ValidationError("--count must be between 1 and 1024, got \(count)") }
+        guard (1...1024).contains(count) else {
+            throw ValidationError("--count must be between 1 and 1024, got \(count)")
+        }
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be between 1 and 16, got \(scale)") }
     }
 
     func run() throws {
         let model = try RunFolder(url: URL(fileURLWithPath: runFolder)).loadCheckpoint().model
         let probabilities = sigmoid(model.decoder(RandomKey(seed: seed).normal([count, model.latentSize])))
-        try writeGrid(probabilities, to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("samples.png").path, columns: 8, scale: scale)
+        try writeGrid(
+            probabilities, to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("samples.png").path,
+            columns: 8, scale: scale)
     }
 }
 
 struct VAEReconstructCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reconstruct", abstract: "A PNG of test images (odd rows) above their reconstructions from the posterior mean (even rows).")
+        commandName: "reconstruct",
+        abstract: "A PNG of test images (odd rows) above their reconstructions from the posterior mean (even rows).")
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run"), transform: pathArgument) var runFolder: String
     @Option(help: "Test images to reconstruct.") var count = 32
-    @Option(help: ArgumentHelp("PNG file to write (default: RUN/reconstructions.png).", valueName: "file"),
+    @Option(
+        help: ArgumentHelp("PNG file to write (default: RUN/reconstructions.png).", valueName: "file"),
         transform: pathArgument) var out: String?
     @Option(help: ArgumentHelp("MNIST folder.", valueName: "dir"), transform: pathArgument) var data: String?
     @Option(help: "Pixels per image pixel.") var scale = 2
 
     func validate() throws {
-        guard (1...512).contains(count) else { throw ValidationError("--count must be between 1 and 512, got \(count)") }
+        guard (1...512).contains(count) else {
+            throw ValidationError("--count must be between 1 and 512, got \(count)")
+        }
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be between 1 and 16, got \(scale)") }
     }
 
@@ -325,8 +366,10 @@ struct VAEReconstructCommand: ParsableCommand {
             let range = Array(start..<min(start + 8, count))
             rows += [images.rows(range), reconstructions.rows(range)]
         }
-        try writeGrid(concat(rows, axis: 0), to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("reconstructions.png").path,
-                      columns: 8, scale: scale)
+        try writeGrid(
+            concat(rows, axis: 0),
+            to: out ?? URL(fileURLWithPath: runFolder).appendingPathComponent("reconstructions.png").path,
+            columns: 8, scale: scale)
     }
 }
 

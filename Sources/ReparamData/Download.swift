@@ -1,7 +1,8 @@
 import CZlib
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Downloads of checksummed files: each is fetched, decompressed in memory, checked against
@@ -19,24 +20,38 @@ public enum Download {
 
     /// The MNIST files and the SHA-256 of their uncompressed IDX contents.
     public static let mnist = [
-        Item(name: "train-images-idx3-ubyte.gz", sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-        Item(name: "train-labels-idx1-ubyte.gz", sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-        Item(name: "t10k-images-idx3-ubyte.gz", sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-        Item(name: "t10k-labels-idx1-ubyte.gz", sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+        Item(
+            name: "train-images-idx3-ubyte.gz",
+            sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+        Item(
+            name: "train-labels-idx1-ubyte.gz",
+            sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+        Item(
+            name: "t10k-images-idx3-ubyte.gz",
+            sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+        Item(
+            name: "t10k-labels-idx1-ubyte.gz",
+            sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
     ]
 
     /// Standard public mirrors of the four MNIST files.
-    public static let mnistMirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]
+    public static let mnistMirrors = [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ]
 
     /// Fetches every item not already present and valid in `folder`, from `mirror` (a base URL).
     /// Returns a line per file saying what happened; throws, naming the file and URL, on a failed
     /// download or checksum, leaving no partial file behind.
-    public static func fetch(_ items: [Item], from mirror: URL, into folder: URL, timeout: TimeInterval = 120,
-                             progress: (String) -> Void = { _ in }) throws {
+    public static func fetch(
+        _ items: [Item], from mirror: URL, into folder: URL, timeout: TimeInterval = 120,
+        progress: (String) -> Void = { _ in }
+    ) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for item in items {
             let destination = folder.appendingPathComponent(item.name)
-            if let existing = try? Data(contentsOf: destination), (try? digest(ofCompressed: existing, name: destination.path)) == item.sha256 {
+            if let existing = try? Data(contentsOf: destination),
+                (try? digest(ofCompressed: existing, name: destination.path)) == item.sha256
+            {
                 progress("\(item.name): already present and verified")
                 continue
             }
@@ -45,7 +60,9 @@ public enum Download {
             let data = try get(url, timeout: timeout)
             let found = try digest(ofCompressed: data, name: url.absoluteString)
             guard found == item.sha256 else {
-                throw DataFileError(file: url.absoluteString, reason: "SHA-256 of the contents is \(found), expected \(item.sha256); nothing was saved")
+                throw DataFileError(
+                    file: url.absoluteString,
+                    reason: "SHA-256 of the contents is \(found), expected \(item.sha256); nothing was saved")
             }
             let temporary = folder.appendingPathComponent(".\(item.name).partial")
             do {
@@ -93,7 +110,10 @@ public enum Download {
             } while status == Z_OK && (stream.avail_in > 0 || stream.avail_out == 0)
         }
         guard status == Z_STREAM_END else {
-            throw DataFileError(file: name, reason: status == Z_OK || status == Z_BUF_ERROR ? "the gzip stream is truncated" : "corrupt gzip data (zlib status \(status))")
+            throw DataFileError(
+                file: name,
+                reason: status == Z_OK || status == Z_BUF_ERROR
+                    ? "the gzip stream is truncated" : "corrupt gzip data (zlib status \(status))")
         }
     }
 
@@ -107,9 +127,11 @@ public enum Download {
         request.timeoutInterval = timeout
         URLSession.shared.dataTask(with: request) { data, response, error in
             if let error {
-                box.result = .failure(DataFileError(file: url.absoluteString, reason: "download failed: \(error.localizedDescription)"))
+                box.result = .failure(
+                    DataFileError(file: url.absoluteString, reason: "download failed: \(error.localizedDescription)"))
             } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                box.result = .failure(DataFileError(file: url.absoluteString, reason: "the server answered HTTP \(http.statusCode)"))
+                box.result = .failure(
+                    DataFileError(file: url.absoluteString, reason: "the server answered HTTP \(http.statusCode)"))
             } else {
                 box.result = .success(data ?? Data())
             }

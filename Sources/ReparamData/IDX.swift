@@ -27,7 +27,8 @@ public enum IDX {
         let name = url.path
         func fail(_ reason: String) -> DataFileError { DataFileError(file: name, reason: reason) }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: name),
-              let fileSize = (attributes[.size] as? NSNumber)?.intValue else { throw fail("cannot read the file (missing or unreadable)") }
+            let fileSize = (attributes[.size] as? NSNumber)?.intValue
+        else { throw fail("cannot read the file (missing or unreadable)") }
         guard fileSize > 0 else { throw fail("the file is empty") }
         guard let file = gzopen(name, "rb") else { throw fail("cannot open the file") }
         defer { gzclose(file) }
@@ -54,8 +55,15 @@ public enum IDX {
         }
 
         let magic = try readExactly(4, "the magic number")
-        guard magic[0] == 0, magic[1] == 0 else { throw fail(String(format: "bad magic number 0x%02x%02x%02x%02x (an IDX file starts with two zero bytes)", magic[0], magic[1], magic[2], magic[3])) }
-        guard magic[2] == 0x08 else { throw fail(String(format: "data type 0x%02x is not unsigned bytes (0x08)", magic[2])) }
+        guard magic[0] == 0, magic[1] == 0 else {
+            throw fail(
+                String(
+                    format: "bad magic number 0x%02x%02x%02x%02x (an IDX file starts with two zero bytes)", magic[0],
+                    magic[1], magic[2], magic[3]))
+        }
+        guard magic[2] == 0x08 else {
+            throw fail(String(format: "data type 0x%02x is not unsigned bytes (0x08)", magic[2]))
+        }
         let rank = Int(magic[3])
         guard (1...4).contains(rank) else { throw fail("rank \(rank) is outside 1…4") }
         let dimensionBytes = try readExactly(4 * rank, "the \(rank) dimensions")
@@ -64,18 +72,24 @@ public enum IDX {
         for (i, d) in shape.enumerated() {
             guard d > 0 else { throw fail("dimension \(i) is \(d); dimensions must be positive") }
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, product <= maximumBytes else { throw fail("dimensions \(shape) hold more than \(maximumBytes) bytes; the header is corrupt") }
+            guard !overflow, product <= maximumBytes else {
+                throw fail("dimensions \(shape) hold more than \(maximumBytes) bytes; the header is corrupt")
+            }
             count = product
         }
         let expected = 4 + 4 * rank + count
         if compressed {
             // gzip's trailer holds the uncompressed size modulo 2³²: check it before allocating.
             if let size = gzipStoredSize(url), size != UInt32(truncatingIfNeeded: expected) {
-                throw fail("the gzip trailer records \(size) uncompressed bytes, but the header \(shape) needs \(expected): truncated or corrupt")
+                throw fail(
+                    "the gzip trailer records \(size) uncompressed bytes, but the header \(shape) needs \(expected): truncated or corrupt"
+                )
             }
         } else if fileSize != expected {
-            throw fail(fileSize < expected ? "truncated: \(fileSize) bytes, its header \(shape) needs \(expected)"
-                                           : "\(fileSize - expected) bytes after the \(expected) its header \(shape) describes")
+            throw fail(
+                fileSize < expected
+                    ? "truncated: \(fileSize) bytes, its header \(shape) needs \(expected)"
+                    : "\(fileSize - expected) bytes after the \(expected) its header \(shape) describes")
         }
         let bytes = try readExactly(count, "the data")
         var extra: UInt8 = 0

@@ -6,8 +6,9 @@ import Foundation
 public enum PNG {
     public static func encode(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> Data {
         precondition(channels == 1 || channels == 3, "PNG: channels must be 1 (grey) or 3 (RGB), got \(channels)")
-        precondition(width > 0 && height > 0 && pixels.count == width * height * channels,
-                     "PNG: \(pixels.count) bytes for \(width)×\(height)×\(channels)")
+        precondition(
+            width > 0 && height > 0 && pixels.count == width * height * channels,
+            "PNG: \(pixels.count) bytes for \(width)×\(height)×\(channels)")
         let rowBytes = width * channels
         var raw = [UInt8]()
         raw.reserveCapacity(height * (rowBytes + 1))
@@ -30,14 +31,18 @@ public enum PNG {
         return out
     }
 
-    private static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 255), UInt8((v >> 8) & 255), UInt8(v & 255)] }
+    private static func bigEndian(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8((v >> 16) & 255), UInt8((v >> 8) & 255), UInt8(v & 255)]
+    }
 }
 
 extension PNG {
     /// Square grey images (rows of `images`, values in [0, 1]) tiled `columns` across with a
     /// dark border, each pixel drawn as a `scale`×`scale` block, as a PNG.
     public static func grid(_ images: [[Float]], side: Int, columns: Int, scale: Int = 1) -> Data {
-        precondition(!images.isEmpty && images.allSatisfy { $0.count == side * side }, "PNG.grid: every image needs \(side)×\(side) values")
+        precondition(
+            !images.isEmpty && images.allSatisfy { $0.count == side * side },
+            "PNG.grid: every image needs \(side)×\(side) values")
         precondition(scale >= 1, "PNG.grid: scale must be at least 1")
         let rows = (images.count + columns - 1) / columns, tile = side * scale, border = 2 * scale, cell = tile + border
         let (width, height) = (columns * cell + border, rows * cell + border)
@@ -46,7 +51,8 @@ extension PNG {
             let (x0, y0) = (border + (index % columns) * cell, border + (index / columns) * cell)
             for y in 0..<tile {
                 for x in 0..<tile {
-                    pixels[(y0 + y) * width + x0 + x] = UInt8((min(max(image[(y / scale) * side + x / scale], 0), 1) * 255).rounded())
+                    pixels[(y0 + y) * width + x0 + x] = UInt8(
+                        (min(max(image[(y / scale) * side + x / scale], 0), 1) * 255).rounded())
                 }
             }
         }

@@ -1,6 +1,8 @@
 /// SHA-256 (FIPS 180-4), streaming: `update` with chunks, then `hexDigest`.
 public struct SHA256 {
-    private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    private var state: [UInt32] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+    ]
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
@@ -25,7 +27,8 @@ public struct SHA256 {
         tail += (0..<8).map { UInt8(truncatingIfNeeded: bits >> (56 - 8 * UInt64($0))) }
         for start in stride(from: 0, to: tail.count, by: 64) { compress(tail[start..<(start + 64)]) }
         pending = []
-        return state.map { word in (0..<8).map { String((word >> (28 - 4 * UInt32($0))) & 0xf, radix: 16) }.joined() }.joined()
+        return state.map { word in (0..<8).map { String((word >> (28 - 4 * UInt32($0))) & 0xf, radix: 16) }.joined() }
+            .joined()
     }
 
     public static func hexDigest<Bytes: Sequence>(of bytes: Bytes) -> String where Bytes.Element == UInt8 {

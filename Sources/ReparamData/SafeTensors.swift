@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import ReparamTensor
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The safetensors file format (as Python's `safetensors` reads it): an 8-byte little-endian
 /// header length, a JSON header naming each tensor's dtype, shape and byte range, then the raw
@@ -24,8 +25,9 @@ public struct SafeTensors {
     public func tensor(_ name: String, shape: [Int], url: URL) throws -> Tensor {
         guard let t = self[name] else { throw DataFileError(file: url.path, reason: "tensor '\(name)' is missing") }
         guard t.shape == shape else {
-            throw DataFileError(file: url.path,
-                                reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
+            throw DataFileError(
+                file: url.path,
+                reason: "tensor '\(name)' has shape \(t.shape), the configuration needs \(shape)")
         }
         if let index = t.scalars.firstIndex(where: { !$0.isFinite }) {
             throw DataFileError(
@@ -44,7 +46,9 @@ public struct SafeTensors {
         var offset = 0
         for (name, tensor) in tensors {
             let end = offset + 4 * tensor.count
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            )
             offset = end
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -62,7 +66,8 @@ public struct SafeTensors {
     /// Writes to a temporary file beside `url` and renames it over `url`, so a crash or full disk
     /// never leaves a half-written file where the last good one was.
     public func write(to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
         do {
             try encoded().write(to: temporary)
             try renameReplacing(temporary, url)
@@ -78,7 +83,9 @@ public struct SafeTensors {
         func fail(_ reason: String) -> DataFileError { DataFileError(file: url.path, reason: reason) }
         guard let data = try? Data(contentsOf: url) else { throw fail("cannot read the file (missing or unreadable)") }
         guard data.count >= 8 else { throw fail("\(data.count) bytes is too short for a safetensors header") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
             throw fail("header length \(headerLength) runs past the file's \(data.count) bytes")
         }
@@ -88,18 +95,22 @@ public struct SafeTensors {
         }
         var metadata: [String: String] = [:]
         if let meta = json["__metadata__"] {
-            guard let strings = meta as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
+            guard let strings = meta as? [String: String] else {
+                throw fail("__metadata__ must map strings to strings")
+            }
             metadata = strings
         }
         var entries: [(name: String, shape: [Int], start: Int, end: Int)] = []
         for (name, value) in json where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw fail("tensor '\(name)' needs dtype, shape and two data_offsets")
             }
             guard dtype == "F32" else { throw fail("tensor '\(name)' has dtype \(dtype); only F32 is supported") }
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] >= offsets[0],
-                  shape.reduce(4, *) == offsets[1] - offsets[0] else {
+                shape.reduce(4, *) == offsets[1] - offsets[0]
+            else {
                 throw fail("tensor '\(name)': shape \(shape) does not fit its byte range \(offsets)")
             }
             entries.append((name, shape, offsets[0], offsets[1]))
@@ -107,7 +118,9 @@ public struct SafeTensors {
         entries.sort { $0.start < $1.start }
         var covered = 0
         for entry in entries {
-            guard entry.start == covered else { throw fail("tensor '\(entry.name)' starts at byte \(entry.start), expected \(covered)") }
+            guard entry.start == covered else {
+                throw fail("tensor '\(entry.name)' starts at byte \(entry.start), expected \(covered)")
+            }
             covered = entry.end
         }
         guard covered == data.count - headerEnd else {
@@ -116,7 +129,9 @@ public struct SafeTensors {
         let tensors = entries.map { entry -> (name: String, tensor: Tensor) in
             let count = (entry.end - entry.start) / 4
             var scalars = [Float](repeating: 0, count: count)
-            scalars.withUnsafeMutableBytes { $0.copyBytes(from: data[(headerEnd + entry.start)..<(headerEnd + entry.end)]) }
+            scalars.withUnsafeMutableBytes {
+                $0.copyBytes(from: data[(headerEnd + entry.start)..<(headerEnd + entry.end)])
+            }
             return (entry.name, Tensor(shape: entry.shape, scalars: scalars))
         }
         return SafeTensors(tensors: tensors, metadata: metadata)
@@ -127,7 +142,9 @@ public struct SafeTensors {
 /// replaceItemAt on Linux can remove the destination before failing.)
 func renameReplacing(_ source: URL, _ destination: URL) throws {
     guard rename(source.path, destination.path) == 0 else {
-        throw DataFileError(file: destination.path, reason: "cannot rename \(source.lastPathComponent) into place: \(String(cString: strerror(errno)))")
+        throw DataFileError(
+            file: destination.path,
+            reason: "cannot rename \(source.lastPathComponent) into place: \(String(cString: strerror(errno)))")
     }
 }
 

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Bernoulli with logits l (p = σ(l)) over {0, 1}. Score-function only: no `rsample`;
 /// see RelaxedBernoulli for a differentiable relaxation.
@@ -23,8 +23,9 @@ public struct Bernoulli: DiscreteDistribution, HasEntropy {
 
     public func validate(value: Tensor) throws {
         if let index = value.scalars.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw DistributionError(distribution: "Bernoulli", parameter: "value", index: index,
-                                    value: value.scalars[index], requirement: "must be 0 or 1")
+            throw DistributionError(
+                distribution: "Bernoulli", parameter: "value", index: index,
+                value: value.scalars[index], requirement: "must be 0 or 1")
         }
     }
 

@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Beta(α, β) on (0, 1): drawn as G₁/(G₁ + G₂) with Gᵢ ~ Gamma, σ(log G₁ − log G₂) in log
@@ -31,7 +32,7 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
 
     /// log G₁ − log G₂, the logit of a draw (finite where the draw rounds to 0 or 1); its gradient
     /// flows through the two Gammas' implicit gradients.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         let shape = withoutDerivative(at: self).batchShape
         let keys = withoutDerivative(at: key.split(2))
@@ -47,7 +48,7 @@ public struct Beta: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         return Tensor(shape: sampleShape + shape, scalars: zip(logG1, logG2).map { Float(1 / (1 + exp($1 - $0))) })
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let z = withoutDerivative(at: sample(key, sampleShape: sampleShape))
         let density = withoutDerivative(at: exp(logProb(z)))

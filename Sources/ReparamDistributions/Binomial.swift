@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Binomial(count n, logits l) on {0, …, n}: lnC(n, k) + k·l − n·softplus(l). Score-function only.
@@ -18,7 +19,8 @@ public struct Binomial: DiscreteDistribution, HasEntropy {
 
     public static func validated(count: Int, probabilities: Tensor) throws -> Binomial {
         guard count >= 0 else {
-            throw DistributionError(distribution: "Binomial", parameter: "count", index: 0, value: Float(count), requirement: "must be ≥ 0")
+            throw DistributionError(
+                distribution: "Binomial", parameter: "count", index: 0, value: Float(count), requirement: "must be ≥ 0")
         }
         try check(probabilities, "probabilities", of: "Binomial", .probability)
         return Binomial(count: count, logits: log(probabilities) - log1p(-probabilities))
@@ -34,9 +36,11 @@ public struct Binomial: DiscreteDistribution, HasEntropy {
         let u = key.uniform([count] + shape).scalars
         let p = probabilities.broadcasted(to: shape).scalars
         let size = p.count
-        return Tensor(shape: shape, scalars: (0..<size).map { i in
-            Float((0..<count).reduce(0) { $0 + (u[$1 * size + i] < p[i] ? 1 : 0) })
-        })
+        return Tensor(
+            shape: shape,
+            scalars: (0..<size).map { i in
+                Float((0..<count).reduce(0) { $0 + (u[$1 * size + i] < p[i] ? 1 : 0) })
+            })
     }
 
     /// lnΓ(n+1) − lnΓ(k+1) − lnΓ(n−k+1) + k·l − n·softplus(l)
@@ -56,7 +60,8 @@ public struct Binomial: DiscreteDistribution, HasEntropy {
 
     public func enumerateSupport() -> Tensor? {
         let batch = batchShape.reduce(1, *)
-        return Tensor(shape: [count + 1] + batchShape, scalars: (0...count).flatMap { Array(repeating: Float($0), count: batch) })
+        return Tensor(
+            shape: [count + 1] + batchShape, scalars: (0...count).flatMap { Array(repeating: Float($0), count: batch) })
     }
 
     public var mean: Tensor { Float(count) * probabilities }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Cauchy(loc μ, scale s), density 1/(πs(1 + z²)). Pathwise by the inverse CDF:
 /// z = μ + s·tan(π(u − ½)). Mean and variance do not exist (NaN).
@@ -15,7 +15,7 @@ public struct Cauchy: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
         self.scale = scale
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let u = key.openUniform(sampleShape + withoutDerivative(at: self).batchShape)
         return loc + scale * tan(Float.pi * (u - 0.5))
@@ -53,7 +53,9 @@ public struct Cauchy: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
 
     /// log 4πs
     @differentiable(reverse)
-    public func entropy() -> Tensor { expand(log(scale) + 2.5310242469692907, to: withoutDerivative(at: self).batchShape) }
+    public func entropy() -> Tensor {
+        expand(log(scale) + 2.5310242469692907, to: withoutDerivative(at: self).batchShape)
+    }
 
     public var mean: Tensor { Tensor(repeating: .nan, shape: batchShape) }
     public var variance: Tensor { Tensor(repeating: .nan, shape: batchShape) }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// χ²(k) = Gamma(k/2, rate ½).
 public struct Chi2: ImplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -21,7 +21,7 @@ public struct Chi2: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { degreesOfFreedom.shape }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { gamma.rsample(key, sampleShape: sampleShape) }
     @differentiable(reverse)
     public func logProb(_ value: Tensor) -> Tensor { gamma.logProb(value) }

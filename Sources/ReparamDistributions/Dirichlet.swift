@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Dirichlet(α) on the simplex (eventShape [K]): y = G/ΣG for Gₖ ~ Gamma(αₖ, 1), formed in log
 /// space, log y = log G − logΣexp(log G), so α ≪ 1 does not collapse to a corner or to 1/K.
@@ -13,8 +13,9 @@ public struct Dirichlet: ImplicitlyReparameterizable, HasEntropy {
 
     public static func validated(concentration: Tensor) throws -> Dirichlet {
         guard concentration.rank >= 1, concentration.shape.last! >= 2 else {
-            throw DistributionError(distribution: "Dirichlet", parameter: "concentration", index: 0, value: .nan,
-                                    requirement: "shape \(concentration.shape) needs a last axis of at least 2 categories")
+            throw DistributionError(
+                distribution: "Dirichlet", parameter: "concentration", index: 0, value: .nan,
+                requirement: "shape \(concentration.shape) needs a last axis of at least 2 categories")
         }
         try check(concentration, "concentration", of: "Dirichlet", .positive)
         return Dirichlet(concentration: concentration)
@@ -26,14 +27,16 @@ public struct Dirichlet: ImplicitlyReparameterizable, HasEntropy {
     public var eventShape: [Int] { [concentration.shape.last!] }
 
     /// log y, finite even where yₖ underflows.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleLog(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         let logG = standardGammaLogSample(concentration, key: key, sampleShape: sampleShape)
         return logG - logG.logSumExp(alongAxes: [-1], keepDims: true)
     }
 
-    @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { exp(rsampleLog(key, sampleShape: sampleShape)) }
+    @differentiable(reverse,wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        exp(rsampleLog(key, sampleShape: sampleShape))
+    }
 
     /// Σ(αₖ − 1) log yₖ + lnΓ(Σα) − Σ lnΓ(αₖ)
     @differentiable(reverse)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A probability distribution over tensors.
 ///
@@ -32,7 +32,7 @@ public protocol Distribution: Differentiable {
 /// parameter-free noise ε drawn from the key, so ∇θ E[f(z)] = E[∇θ f(g(θ, ε))].
 public protocol Reparameterizable: Distribution {
     /// A draw whose gradient flows to the parameters.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor
 }
 
@@ -86,7 +86,7 @@ extension Distribution {
 
 extension Reparameterizable {
     /// One reparameterized draw of batchShape + eventShape.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey) -> Tensor { rsample(key, sampleShape: []) }
 
     /// Reparameterized draws are ordinary draws when no gradient is wanted.

@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 // The Gamma log density and entropy cancel large terms (lnΓ(1000) ≈ 5905 against α log βx)
 // down to a few units, which Float cannot do to 2e-5; these evaluate in Double and carry their
@@ -22,16 +22,21 @@ func gammaLogDensityForward(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor) -> (va
         }
         guard x > 0 else { return (-.infinity, 0, 0, 0) }
         let logBX = Special.log(b * x)
-        return (a * logBX - Special.log(x) - b * x - Special.lgamma(a), logBX - Special.digamma(a), a / b - x,
-                (a - 1) / x - b)
+        return (
+            a * logBX - Special.log(x) - b * x - Special.lgamma(a), logBX - Special.digamma(a), a / b - x,
+            (a - 1) / x - b
+        )
     }
 }
 
 /// f and its partials (f, ∂f/∂a, ∂f/∂b, ∂f/∂c) elementwise over the broadcast of a, b and c, each
 /// element computed by `element` in Double and rounded to Float once.
-func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, _ c: Tensor, of family: String,
-                             _ element: (Double, Double, Double) -> (Double, Double, Double, Double))
-    -> (value: Tensor, Tensor, Tensor, Tensor) {
+func elementwiseWithPartials(
+    _ a: Tensor, _ b: Tensor, _ c: Tensor, of family: String,
+    _ element: (Double, Double, Double) -> (Double, Double, Double, Double)
+)
+    -> (value: Tensor, Tensor, Tensor, Tensor)
+{
     let shape = joinedShape(a.shape, b.shape, c.shape, of: family)
     let x = a.broadcasted(to: shape).scalars, y = b.broadcasted(to: shape).scalars
     let z = c.broadcasted(to: shape).scalars
@@ -45,9 +50,12 @@ func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, _ c: Tensor, of family: S
 }
 
 /// The two-argument form of `elementwiseWithPartials`: (f, ∂f/∂a, ∂f/∂b).
-func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, of family: String,
-                             _ element: (Double, Double) -> (Double, Double, Double))
-    -> (value: Tensor, Tensor, Tensor) {
+func elementwiseWithPartials(
+    _ a: Tensor, _ b: Tensor, of family: String,
+    _ element: (Double, Double) -> (Double, Double, Double)
+)
+    -> (value: Tensor, Tensor, Tensor)
+{
     let shape = joinedShape(a.shape, b.shape, of: family)
     let x = a.broadcasted(to: shape).scalars, y = b.broadcasted(to: shape).scalars
     var value = [Float](), da = [Float](), db = [Float]()
@@ -61,29 +69,38 @@ func elementwiseWithPartials(_ a: Tensor, _ b: Tensor, of family: String,
 
 @derivative(of: gammaLogDensity)
 func vjpGammaLogDensity(_ alpha: Tensor, _ rate: Tensor, _ x: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     pullbackFromPartials(gammaLogDensityForward(alpha, rate, x), alpha.shape, rate.shape, x.shape)
 }
 
 /// The value and pullback of f(a, b, c) on broadcast tensors from its partials, computed beside
 /// the value: each cotangent is g·∂f summed back to its argument's shape.
 func pullbackFromPartials(_ forward: (value: Tensor, Tensor, Tensor, Tensor), _ a: [Int], _ b: [Int], _ c: [Int])
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     let (value, da, db, dc) = forward
-    return (value, { g in
-        if g.isShapelessZero { return (.zero, .zero, .zero) }
-        return ((g * da).unbroadcast(to: a), (g * db).unbroadcast(to: b), (g * dc).unbroadcast(to: c))
-    })
+    return (
+        value,
+        { g in
+            if g.isShapelessZero { return (.zero, .zero, .zero) }
+            return ((g * da).unbroadcast(to: a), (g * db).unbroadcast(to: b), (g * dc).unbroadcast(to: c))
+        }
+    )
 }
 
 /// The two-argument form of `pullbackFromPartials`.
 func pullbackFromPartials(_ forward: (value: Tensor, Tensor, Tensor), _ a: [Int], _ b: [Int])
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
     let (value, da, db) = forward
-    return (value, { g in
-        if g.isShapelessZero { return (.zero, .zero) }
-        return ((g * da).unbroadcast(to: a), (g * db).unbroadcast(to: b))
-    })
+    return (
+        value,
+        { g in
+            if g.isShapelessZero { return (.zero, .zero) }
+            return ((g * da).unbroadcast(to: a), (g * db).unbroadcast(to: b))
+        }
+    )
 }
 
 /// Weibull log density log(k/λ) + (k − 1)·log r − rᵏ with r = x/λ, in Double, −∞ below 0. At
@@ -96,23 +113,29 @@ func weibullLogDensity(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor) ->
 }
 
 func weibullLogDensityForward(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor)
-    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    -> (value: Tensor, Tensor, Tensor, Tensor)
+{
     elementwiseWithPartials(concentration, scale, x, of: "Weibull") { k, lambda, x in
         if x < 0 || (x == 0 && k > 1) { return (-.infinity, 0, 0, 0) }
         if x == 0 {  // the limits from inside
             let exponential = k == 1
-            return (exponential ? -Special.log(lambda) : .infinity, -.infinity, -k / lambda,
-                    exponential ? -1 / lambda : -.infinity)
+            return (
+                exponential ? -Special.log(lambda) : .infinity, -.infinity, -k / lambda,
+                exponential ? -1 / lambda : -.infinity
+            )
         }
         let logR = Special.log(x / lambda), rk = Special.exp(k * logR)
-        return (Special.log(k / lambda) + (k - 1) * logR - rk, 1 / k + (1 - rk) * logR, k * (rk - 1) / lambda,
-                (k - 1 - k * rk) / x)
+        return (
+            Special.log(k / lambda) + (k - 1) * logR - rk, 1 / k + (1 - rk) * logR, k * (rk - 1) / lambda,
+            (k - 1 - k * rk) / x
+        )
     }
 }
 
 @derivative(of: weibullLogDensity)
 func vjpWeibullLogDensity(_ concentration: Tensor, _ scale: Tensor, _ x: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     pullbackFromPartials(weibullLogDensityForward(concentration, scale, x), concentration.shape, scale.shape, x.shape)
 }
 
@@ -148,21 +171,26 @@ func poissonLogMassForward(_ k: Tensor, _ rate: Tensor) -> (value: Tensor, dK: T
         dK.append(Float(Special.log(ld) - Special.digamma(kd + 1)))
         dRate.append(Float(kd / ld - 1))
     }
-    return (Tensor(shape: shape, scalars: value), Tensor(shape: shape, scalars: dK), Tensor(shape: shape, scalars: dRate))
+    return (
+        Tensor(shape: shape, scalars: value), Tensor(shape: shape, scalars: dK), Tensor(shape: shape, scalars: dRate)
+    )
 }
 
 @derivative(of: poissonLogMass)
 func vjpPoissonLogMass(_ k: Tensor, _ rate: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
     let (value, dK, dRate) = poissonLogMassForward(k, rate)
-    return (value, { g in
-        if g.isShapelessZero { return (.zero, .zero) }
-        return ((g * dK).unbroadcast(to: k.shape), (g * dRate).unbroadcast(to: rate.shape))
-    })
+    return (
+        value,
+        { g in
+            if g.isShapelessZero { return (.zero, .zero) }
+            return ((g * dK).unbroadcast(to: k.shape), (g * dRate).unbroadcast(to: rate.shape))
+        }
+    )
 }
 
 /// log C(n, k) = lnΓ(n+1) − lnΓ(k+1) − lnΓ(n−k+1) elementwise in Double;
 /// ∂/∂k = ψ(n−k+1) − ψ(k+1).
-@differentiable(reverse, wrt: k)
+@differentiable(reverse,wrt: k)
 func logBinomialCoefficient(_ n: Float, _ k: Tensor) -> Tensor {
     k.map { ki in
         let (nd, kd) = (Double(n), Double(ki))
@@ -187,14 +215,17 @@ func betaLogDensityForward(_ a: Tensor, _ b: Tensor, _ x: Tensor) -> (value: Ten
     elementwiseWithPartials(a, b, x, of: "Beta") { a, b, x in
         guard x > 0 && x < 1 else { return (-.infinity, 0, 0, 0) }
         let both = Special.digamma(a + b)
-        return (Special.logBetaDensity(a, b, x), Special.log(x) - Special.digamma(a) + both,
-                Special.log1p(-x) - Special.digamma(b) + both, (a - 1) / x - (b - 1) / (1 - x))
+        return (
+            Special.logBetaDensity(a, b, x), Special.log(x) - Special.digamma(a) + both,
+            Special.log1p(-x) - Special.digamma(b) + both, (a - 1) / x - (b - 1) / (1 - x)
+        )
     }
 }
 
 @derivative(of: betaLogDensity)
 func vjpBetaLogDensity(_ a: Tensor, _ b: Tensor, _ x: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     pullbackFromPartials(betaLogDensityForward(a, b, x), a.shape, b.shape, x.shape)
 }
 

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Exponential(rate λ), density λe^{−λx} on x ≥ 0. Pathwise: z = E/λ, E ~ Exp(1).
 public struct Exponential: ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -21,7 +21,7 @@ public struct Exponential: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { rate.shape }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         key.exponential(sampleShape + withoutDerivative(at: self).batchShape) / rate
     }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Gamma(concentration α, rate β), density β^α x^{α−1} e^{−βx}/Γ(α) on x > 0.
 /// Implicitly reparameterized: z = G/β with G ~ Gamma(α, 1) and dG/dα = −(∂P(α, G)/∂α)/p(G; α).
@@ -31,7 +31,7 @@ public struct Gamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { joinedShape(concentration.shape, rate.shape, of: "Gamma") }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let alpha = expand(concentration, to: withoutDerivative(at: self).batchShape)
         return standardGammaSample(alpha, key: key, sampleShape: sampleShape) / rate

@@ -1,9 +1,10 @@
-import _Differentiation
 import CReparamKernels
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// log G for G ~ Gamma(αᵢ, 1), one per element of `alphas`, computed in Double.
@@ -47,13 +48,14 @@ func standardGammaLogSamples(_ alphas: [Float], key: RandomKey) -> [Double] {
 
 /// G ~ Gamma(α, 1) elementwise (shape sampleShape + α.shape), differentiable in α by implicit
 /// reparameterization: dG/dα = −(∂P(α, G)/∂α) / p(G; α), the CDF level held fixed.
-@differentiable(reverse, wrt: alpha)
+@differentiable(reverse,wrt: alpha)
 public func standardGammaSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int] = []) -> Tensor {
     standardGammaForward(alpha, key: key, sampleShape: sampleShape).sample
 }
 
 func standardGammaForward(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
-    -> (sample: Tensor, logSample: [Double], samples: [Double]) {
+    -> (sample: Tensor, logSample: [Double], samples: [Double])
+{
     let shape = sampleShape + alpha.shape
     let repeats = sampleShape.reduce(1, *)
     let alphas = (0..<repeats).flatMap { _ in alpha.scalars }
@@ -64,23 +66,29 @@ func standardGammaForward(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
 
 @derivative(of: standardGammaSample, wrt: alpha)
 @usableFromInline func vjpStandardGammaSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
-    -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    -> (value: Tensor, pullback: (Tensor) -> Tensor)
+{
     let (sample, logs, samples) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
     let derivative = Tensor(shape: sample.shape, scalars: gammaDerivatives(alpha, logs, samples, logForm: false))
-    return (sample, { v in
-        if v.isShapelessZero { return .zero }
-        let perElement = v * derivative
-        // Sum over the sample dimensions only (an empty axis list would mean every axis).
-        return sampleShape.isEmpty ? perElement : perElement.sum(alongAxes: Array(0..<sampleShape.count)).reshaped(to: alpha.shape)
-    })
+    return (
+        sample,
+        { v in
+            if v.isShapelessZero { return .zero }
+            let perElement = v * derivative
+            // Sum over the sample dimensions only (an empty axis list would mean every axis).
+            return sampleShape.isEmpty
+                ? perElement : perElement.sum(alongAxes: Array(0..<sampleShape.count)).reshaped(to: alpha.shape)
+        }
+    )
 }
 
 /// dG/dα (or, in log form, (dG/dα)/G) for draws given as log G and G, by the C kernel.
 func gammaDerivatives(_ alpha: Tensor, _ logs: [Double], _ samples: [Double], logForm: Bool) -> [Float] {
     [Float](unsafeUninitializedCapacity: logs.count) { buffer, initialized in
         alpha.withUnsafeScalars { a in
-            rp_gamma_log_sample_derivatives(a.baseAddress, a.count, logs, samples, logs.count,
-                                            logForm ? buffer.baseAddress : nil, logForm ? nil : buffer.baseAddress)
+            rp_gamma_log_sample_derivatives(
+                a.baseAddress, a.count, logs, samples, logs.count,
+                logForm ? buffer.baseAddress : nil, logForm ? nil : buffer.baseAddress)
         }
         initialized = logs.count
     }
@@ -119,28 +127,38 @@ public func gammaQuantile(_ a: Tensor, _ p: Tensor) -> Tensor {
 func gammaQuantileForward(_ a: Tensor, _ p: Tensor, upper: Bool = false) -> Tensor {
     let shape = joinedShape(a.shape, p.shape, of: upper ? "gammaUpperQuantile" : "gammaQuantile")
     let av = a.broadcasted(to: shape).scalars, pv = p.broadcasted(to: shape).scalars
-    return Tensor(shape: shape, scalars: zip(av, pv).map {
-        Float(Special.gammaQuantile(Double($0), upper ? 1 - Double($1) : Double($1)))
-    })
+    return Tensor(
+        shape: shape,
+        scalars: zip(av, pv).map {
+            Float(Special.gammaQuantile(Double($0), upper ? 1 - Double($1) : Double($1)))
+        })
 }
 
 @derivative(of: gammaQuantile)
-@usableFromInline func vjpGammaQuantile(_ a: Tensor, _ p: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+@usableFromInline func vjpGammaQuantile(_ a: Tensor, _ p: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)
+) {
     gammaQuantilePullback(a, p, gammaQuantileForward(a, p), probabilitySign: 1)
 }
 
 /// The pullback of a Gamma quantile x at a probability level p (sign +1) or upper-tail level q
 /// (sign −1): ∂/∂p = ±1/density, ∂/∂a = dx/da at the fixed level.
 func gammaQuantilePullback(_ a: Tensor, _ p: Tensor, _ x: Tensor, probabilitySign: Float)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
     let av = a.broadcasted(to: x.shape).scalars
     let density = zip(av, x.scalars).map { exp(Special.logGammaDensity(Double($0), Double($1))) }
     let dp = Tensor(shape: x.shape, scalars: density.map { probabilitySign * Float(1 / $0) })
-    let da = Tensor(shape: x.shape, scalars: zip(av, x.scalars).map { Float(Special.gammaSampleDerivative(Double($0), Double($1))) })
-    return (x, { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        return ((v * da).unbroadcast(to: a.shape), (v * dp).unbroadcast(to: p.shape))
-    })
+    let da = Tensor(
+        shape: x.shape, scalars: zip(av, x.scalars).map { Float(Special.gammaSampleDerivative(Double($0), Double($1))) }
+    )
+    return (
+        x,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero) }
+            return ((v * da).unbroadcast(to: a.shape), (v * dp).unbroadcast(to: p.shape))
+        }
+    )
 }
 
 /// The x with Q(a, x) = q (the upper tail) elementwise: the Gamma quantile at 1 − q, with 1 − q
@@ -153,13 +171,14 @@ public func gammaUpperQuantile(_ a: Tensor, _ q: Tensor) -> Tensor {
 
 @derivative(of: gammaUpperQuantile)
 @usableFromInline func vjpGammaUpperQuantile(_ a: Tensor, _ q: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
     gammaQuantilePullback(a, q, gammaQuantileForward(a, q, upper: true), probabilitySign: -1)
 }
 
 /// log G for G ~ Gamma(α, 1), differentiable in α: d log G/dα = (dG/dα)/G, computed in log space
 /// so that α ≪ 1, where G itself underflows, keeps a finite value and gradient.
-@differentiable(reverse, wrt: alpha)
+@differentiable(reverse,wrt: alpha)
 public func standardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int] = []) -> Tensor {
     let logs = standardGammaForward(alpha, key: key, sampleShape: sampleShape).logSample
     return Tensor(shape: sampleShape + alpha.shape, scalars: logs.map(Float.init))
@@ -167,12 +186,18 @@ public func standardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape:
 
 @derivative(of: standardGammaLogSample, wrt: alpha)
 @usableFromInline func vjpStandardGammaLogSample(_ alpha: Tensor, key: RandomKey, sampleShape: [Int])
-    -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    -> (value: Tensor, pullback: (Tensor) -> Tensor)
+{
     let (_, logs, samples) = standardGammaForward(alpha, key: key, sampleShape: sampleShape)
-    let derivative = Tensor(shape: sampleShape + alpha.shape, scalars: gammaDerivatives(alpha, logs, samples, logForm: true))
-    return (Tensor(shape: derivative.shape, scalars: logs.map(Float.init)), { v in
-        if v.isShapelessZero { return .zero }
-        let perElement = v * derivative
-        return sampleShape.isEmpty ? perElement : perElement.sum(alongAxes: Array(0..<sampleShape.count)).reshaped(to: alpha.shape)
-    })
+    let derivative = Tensor(
+        shape: sampleShape + alpha.shape, scalars: gammaDerivatives(alpha, logs, samples, logForm: true))
+    return (
+        Tensor(shape: derivative.shape, scalars: logs.map(Float.init)),
+        { v in
+            if v.isShapelessZero { return .zero }
+            let perElement = v * derivative
+            return sampleShape.isEmpty
+                ? perElement : perElement.sum(alongAxes: Array(0..<sampleShape.count)).reshaped(to: alpha.shape)
+        }
+    )
 }

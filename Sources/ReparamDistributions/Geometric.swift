@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Geometric(probability p): failures before the first success, k ∈ {0, 1, …}:
@@ -27,9 +28,11 @@ public struct Geometric: DiscreteDistribution, HasEntropy {
     public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let u = key.uniform(sampleShape + batchShape)
         let logFail = logSigmoid(-logits).broadcasted(to: u.shape).scalars
-        return Tensor(shape: u.shape, scalars: zip(u.scalars, logFail).map { ui, lf in
-            lf == 0 ? .infinity : (logf(ui + 0x1p-25) / lf).rounded(.down)
-        })
+        return Tensor(
+            shape: u.shape,
+            scalars: zip(u.scalars, logFail).map { ui, lf in
+                lf == 0 ? .infinity : (logf(ui + 0x1p-25) / lf).rounded(.down)
+            })
     }
 
     /// k·log σ(−l) + log σ(l)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Gumbel(loc μ, scale β), CDF exp(−e^{−(x−μ)/β}). Pathwise: z = μ + β·g, g standard Gumbel.
 public struct Gumbel: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -14,7 +14,7 @@ public struct Gumbel: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
         self.scale = scale
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         loc + scale * key.gumbel(sampleShape + withoutDerivative(at: self).batchShape)
     }
@@ -44,7 +44,9 @@ public struct Gumbel: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
 
     /// log β + γ + 1
     @differentiable(reverse)
-    public func entropy() -> Tensor { expand(log(scale) + (eulerGamma + 1), to: withoutDerivative(at: self).batchShape) }
+    public func entropy() -> Tensor {
+        expand(log(scale) + (eulerGamma + 1), to: withoutDerivative(at: self).batchShape)
+    }
 
     public var mean: Tensor { expand(loc + scale * eulerGamma, to: batchShape) }
     public var variance: Tensor { expand(square(scale) * (Float.pi * Float.pi / 6), to: batchShape) }

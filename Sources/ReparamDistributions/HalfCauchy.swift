@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// HalfCauchy(scale s): |Cauchy(0, s)|. Pathwise: z = s·tan(πu/2), u ~ U(0, 1).
 /// Mean and variance do not exist (∞).
@@ -22,7 +22,7 @@ public struct HalfCauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { scale.shape }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         scale * tan(key.openUniform(sampleShape + withoutDerivative(at: self).batchShape) * (Float.pi / 2))
     }
@@ -30,7 +30,9 @@ public struct HalfCauchy: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     /// log(2/π) − log s − log(1 + (x/s)²) on x ≥ 0
     @differentiable(reverse)
     public func logProb(_ value: Tensor) -> Tensor {
-        restricted(-log1p(square(value / scale)) - log(scale) - 0.45158270528945486, to: withoutDerivative(at: value)) { $0 >= 0 }
+        restricted(-log1p(square(value / scale)) - log(scale) - 0.45158270528945486, to: withoutDerivative(at: value)) {
+            $0 >= 0
+        }
     }
 
     /// (2/π)·atan(x/s) (0 below 0)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// HalfNormal(scale σ): |N(0, σ²)|. Pathwise: z = σ|ε|.
 public struct HalfNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -21,7 +21,7 @@ public struct HalfNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { scale.shape }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         scale * key.normal(sampleShape + withoutDerivative(at: self).batchShape).map { Swift.abs($0) }
     }
@@ -29,7 +29,9 @@ public struct HalfNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     /// ½ log(2/π) − log σ − x²/(2σ²) on x ≥ 0 (log(π/2) = 0.4515827…)
     @differentiable(reverse)
     public func logProb(_ value: Tensor) -> Tensor {
-        restricted(-0.5 * square(value / scale) - log(scale) - 0.5 * 0.45158270528945486, to: withoutDerivative(at: value)) { $0 >= 0 }
+        restricted(
+            -0.5 * square(value / scale) - log(scale) - 0.5 * 0.45158270528945486, to: withoutDerivative(at: value)
+        ) { $0 >= 0 }
     }
 
     /// erf(x/(σ√2)) (0 below 0)

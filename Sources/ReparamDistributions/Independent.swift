@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Reinterprets the last `reinterpretedDimensions` batch dimensions of `base` as event
 /// dimensions: logProb sums over them. A diagonal Gaussian is Independent(Normal, 1).
@@ -9,10 +9,11 @@ public struct Independent<Base: Distribution>: Distribution {
     public var base: Base
     @noDerivative public let reinterpretedDimensions: Int
 
-    @differentiable(reverse, wrt: base)
+    @differentiable(reverse,wrt: base)
     public init(_ base: Base, reinterpretedDimensions: Int = 1) {
-        precondition(reinterpretedDimensions >= 0 && reinterpretedDimensions <= base.batchShape.count,
-                     "Independent: cannot reinterpret \(reinterpretedDimensions) of the batch dimensions \(base.batchShape)")
+        precondition(
+            reinterpretedDimensions >= 0 && reinterpretedDimensions <= base.batchShape.count,
+            "Independent: cannot reinterpret \(reinterpretedDimensions) of the batch dimensions \(base.batchShape)")
         self.base = base
         self.reinterpretedDimensions = reinterpretedDimensions
     }
@@ -20,9 +21,10 @@ public struct Independent<Base: Distribution>: Distribution {
     /// Checked construction: at most as many reinterpreted dimensions as the base has batch ones.
     public static func validated(_ base: Base, reinterpretedDimensions: Int = 1) throws -> Independent {
         guard reinterpretedDimensions >= 0 && reinterpretedDimensions <= base.batchShape.count else {
-            throw DistributionError(distribution: "Independent", parameter: "reinterpretedDimensions", index: 0,
-                                    value: Float(reinterpretedDimensions),
-                                    requirement: "must lie in 0…\(base.batchShape.count), the base's batch rank (batch \(base.batchShape))")
+            throw DistributionError(
+                distribution: "Independent", parameter: "reinterpretedDimensions", index: 0,
+                value: Float(reinterpretedDimensions),
+                requirement: "must lie in 0…\(base.batchShape.count), the base's batch rank (batch \(base.batchShape))")
         }
         return Independent(base, reinterpretedDimensions: reinterpretedDimensions)
     }
@@ -40,7 +42,7 @@ public struct Independent<Base: Distribution>: Distribution {
 }
 
 extension Independent: Reparameterizable where Base: Reparameterizable {
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { base.rsample(key, sampleShape: sampleShape) }
 }
 

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// InverseGamma(concentration α, scale β): β/G for G ~ Gamma(α, 1), density
 /// β^α x^{−α−1} e^{−β/x}/Γ(α). Implicitly reparameterized through G.
@@ -25,7 +25,7 @@ public struct InverseGamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { joinedShape(concentration.shape, scale.shape, of: "InverseGamma") }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let alpha = expand(concentration, to: withoutDerivative(at: self).batchShape)
         return scale / standardGammaSample(alpha, key: key, sampleShape: sampleShape)
@@ -34,7 +34,8 @@ public struct InverseGamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     /// α log β − lnΓ(α) − (α + 1) log x − β/x on x > 0
     @differentiable(reverse)
     public func logProb(_ value: Tensor) -> Tensor {
-        let formula = concentration * log(scale) - lgamma(concentration) - (concentration + 1) * log(value) - scale / value
+        let formula =
+            concentration * log(scale) - lgamma(concentration) - (concentration + 1) * log(value) - scale / value
         return restricted(formula, to: withoutDerivative(at: value)) { $0 > 0 }
     }
 
@@ -68,12 +69,16 @@ public struct InverseGamma: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     /// β/(α − 1) for α > 1, else ∞.
     public var mean: Tensor {
         let m = scale / (concentration - 1)
-        return select(concentration.map { $0 > 1 ? 1 : 0 }.broadcasted(to: m.shape), m, Tensor(repeating: .infinity, shape: m.shape))
+        return select(
+            concentration.map { $0 > 1 ? 1 : 0 }.broadcasted(to: m.shape), m,
+            Tensor(repeating: .infinity, shape: m.shape))
     }
 
     /// β²/((α − 1)²(α − 2)) for α > 2, else ∞.
     public var variance: Tensor {
         let v = square(scale) / (square(concentration - 1) * (concentration - 2))
-        return select(concentration.map { $0 > 2 ? 1 : 0 }.broadcasted(to: v.shape), v, Tensor(repeating: .infinity, shape: v.shape))
+        return select(
+            concentration.map { $0 > 2 ? 1 : 0 }.broadcasted(to: v.shape), v,
+            Tensor(repeating: .infinity, shape: v.shape))
     }
 }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 // KL(p ‖ q) = E_p[log p − log q]. Closed forms are overloads of `klDivergence`, one per pair
 // (the registry is the overload set); each is differentiable in both distributions' parameters.
@@ -49,7 +49,9 @@ public func klDivergence(_ p: Uniform, _ q: Uniform) -> Tensor {
 func containment(_ p: Uniform, _ q: Uniform, shape: [Int]) -> Tensor {
     let (pl, ph) = (p.low.broadcasted(to: shape), p.high.broadcasted(to: shape))
     let (ql, qh) = (q.low.broadcasted(to: shape), q.high.broadcasted(to: shape))
-    return Tensor(shape: shape, scalars: (0..<pl.count).map { ql.scalars[$0] <= pl.scalars[$0] && ph.scalars[$0] <= qh.scalars[$0] ? 1 : 0 })
+    return Tensor(
+        shape: shape,
+        scalars: (0..<pl.count).map { ql.scalars[$0] <= pl.scalars[$0] && ph.scalars[$0] <= qh.scalars[$0] ? 1 : 0 })
 }
 
 /// log(β₂/β₁) + γ(β₁/β₂ − 1) + (μ₁ − μ₂)/β₂ + e^{(μ₂ − μ₁)/β₂}·Γ(1 + β₁/β₂) − 1
@@ -61,7 +63,9 @@ public func klDivergence(_ p: Gumbel, _ q: Gumbel) -> Tensor {
 }
 
 /// No closed form is registered for this pair.
-@available(*, unavailable, message: "no closed-form KL is registered for this pair; use monteCarloKL(p, q, key:samples:)")
+@available(
+    *, unavailable, message: "no closed-form KL is registered for this pair; use monteCarloKL(p, q, key:samples:)"
+)
 public func klDivergence<P: Distribution, Q: Distribution>(_ p: P, _ q: Q) -> Tensor {
     fatalError("unavailable")
 }
@@ -69,7 +73,8 @@ public func klDivergence<P: Distribution, Q: Distribution>(_ p: P, _ q: Q) -> Te
 /// KL(p ‖ q) ≈ mean over `samples` draws z ~ p of log p(z) − log q(z), with its standard error.
 /// Works for any pair sharing a support; not differentiable (the draws carry no gradient).
 public func monteCarloKL<P: Distribution, Q: Distribution>(_ p: P, _ q: Q, key: RandomKey, samples: Int)
-    -> (estimate: Tensor, standardError: Tensor) {
+    -> (estimate: Tensor, standardError: Tensor)
+{
     precondition(samples >= 2, "monteCarloKL: needs at least 2 samples, got \(samples)")
     let z = p.sample(key, sampleShape: [samples])
     let terms = p.logProb(z) - q.logProb(z)
@@ -80,8 +85,10 @@ public func monteCarloKL<P: Distribution, Q: Distribution>(_ p: P, _ q: Q, key: 
 
 /// KL(p ‖ q) by reparameterized draws from p: differentiable in both, unbiased, for pairs with
 /// no closed form (e.g. a VAE posterior against a non-Gaussian prior).
-@differentiable(reverse, wrt: (p, q))
-public func monteCarloKL<P: Reparameterizable, Q: Distribution>(_ p: P, _ q: Q, reparameterizedWith key: RandomKey, samples: Int) -> Tensor {
+@differentiable(reverse,wrt: (p, q))
+public func monteCarloKL<P: Reparameterizable, Q: Distribution>(
+    _ p: P, _ q: Q, reparameterizedWith key: RandomKey, samples: Int
+) -> Tensor {
     let z = p.rsample(key, sampleShape: [samples])
     return (p.logProb(z) - q.logProb(z)).mean(alongAxes: [0])
 }
@@ -138,6 +145,7 @@ public func klDivergence(_ p: Beta, _ q: Beta) -> Tensor {
 public func klDivergence(_ p: Dirichlet, _ q: Dirichlet) -> Tensor {
     let a0 = p.concentration.sum(alongAxes: [-1]), b0 = q.concentration.sum(alongAxes: [-1])
     let digammaTotal = digamma(p.concentration.sum(alongAxes: [-1], keepDims: true))
-    return lgamma(a0) - lgamma(p.concentration).sum(alongAxes: [-1]) - lgamma(b0) + lgamma(q.concentration).sum(alongAxes: [-1])
+    return lgamma(a0) - lgamma(p.concentration).sum(alongAxes: [-1]) - lgamma(b0)
+        + lgamma(q.concentration).sum(alongAxes: [-1])
         + ((p.concentration - q.concentration) * (digamma(p.concentration) - digammaTotal)).sum(alongAxes: [-1])
 }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Laplace(loc, scale), density e^{−|x−μ|/b}/(2b). Pathwise by the inverse CDF:
 /// z = μ − b·sign(u)·log(1 − 2|u|), u uniform on (−½, ½).
@@ -15,7 +15,7 @@ public struct Laplace: LocationScaleFamily, ExplicitlyReparameterizable, HasEntr
         self.scale = scale
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let noise = key.openUniform(sampleShape + withoutDerivative(at: self).batchShape).map { u -> Float in
             let centered = u - 0.5
@@ -75,5 +75,5 @@ public struct Laplace: LocationScaleFamily, ExplicitlyReparameterizable, HasEntr
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

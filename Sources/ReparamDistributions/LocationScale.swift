@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// A family with a location and a scale (z = loc + scale·ε for standard noise ε): the shared
 /// construction, validation and shapes; each family keeps only its own math.

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// LogNormal(loc μ, scale σ): log z ~ N(μ, σ²). Pathwise: z = exp(μ + σε). Sampling and the
 /// density go through `TransformedDistribution(Normal, Exp)`.
@@ -34,7 +34,7 @@ public struct LogNormal: ExplicitlyReparameterizable, HasEntropy, HasCDF {
         TransformedDistribution(base: base, bijector: Exp())
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         transformed.rsample(key, sampleShape: sampleShape)
     }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Logistic(loc μ, scale s), CDF σ((x − μ)/s). Pathwise: z = μ + s·logit(u), u ~ U(0, 1).
 public struct Logistic: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -14,7 +14,7 @@ public struct Logistic: LocationScaleFamily, ExplicitlyReparameterizable, HasEnt
         self.scale = scale
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let u = key.openUniform(sampleShape + withoutDerivative(at: self).batchShape)
         return loc + scale * (log(u) - log1p(-u))

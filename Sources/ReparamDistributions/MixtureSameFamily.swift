@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A mixture of K 1-D components of one family: weights softmax(mixtureLogits) [batch…, K],
 /// components with batchShape [batch…, K]. Reparameterized implicitly through the mixture
@@ -17,15 +17,19 @@ public struct MixtureSameFamily<Component: HasCDF>: ImplicitlyReparameterizable 
 
     public static func validated(mixtureLogits: Tensor, components: Component) throws -> MixtureSameFamily {
         guard components.eventShape.isEmpty, components.batchShape.last == mixtureLogits.shape.last else {
-            throw DistributionError(distribution: "MixtureSameFamily", parameter: "components", index: 0, value: .nan,
-                                    requirement: "1-D components with batch \(components.batchShape) must end in the \(mixtureLogits.shape.last ?? 0) mixture weights")
+            throw DistributionError(
+                distribution: "MixtureSameFamily", parameter: "components", index: 0, value: .nan,
+                requirement:
+                    "1-D components with batch \(components.batchShape) must end in the \(mixtureLogits.shape.last ?? 0) mixture weights"
+            )
         }
         _ = try Categorical.validated(logits: mixtureLogits)
         return MixtureSameFamily(mixtureLogits: mixtureLogits, components: components)
     }
 
     public var batchShape: [Int] {
-        joinedShape(Array(mixtureLogits.shape.dropLast()), Array(components.batchShape.dropLast()), of: "MixtureSameFamily")
+        joinedShape(
+            Array(mixtureLogits.shape.dropLast()), Array(components.batchShape.dropLast()), of: "MixtureSameFamily")
     }
     public var eventShape: [Int] { [] }
 
@@ -33,17 +37,19 @@ public struct MixtureSameFamily<Component: HasCDF>: ImplicitlyReparameterizable 
     public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let keys = key.split(2)
         let batch = batchShape, componentBatch = Array(components.batchShape.dropLast())
-        let chosen = Categorical(logits: mixtureLogits).sample(keys[0], sampleShape: sampleShape).broadcasted(to: sampleShape + batch)
+        let chosen = Categorical(logits: mixtureLogits).sample(keys[0], sampleShape: sampleShape).broadcasted(
+            to: sampleShape + batch)
         // Components shared across leading batch dimensions draw once per batch element, never
         // one draw broadcast (which would correlate the elements).
-        precondition(batch.suffix(componentBatch.count).elementsEqual(componentBatch),
-                     "MixtureSameFamily: component batch \(componentBatch) must be a suffix of the batch \(batch)")
+        precondition(
+            batch.suffix(componentBatch.count).elementsEqual(componentBatch),
+            "MixtureSameFamily: component batch \(componentBatch) must be a suffix of the batch \(batch)")
         let extra = Array(batch.prefix(batch.count - componentBatch.count))
         let all = components.sample(keys[1], sampleShape: sampleShape + extra)
         return all.gather(lastAxisIndices: chosen.scalars.map { Int($0) })
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let z = withoutDerivative(at: sample(key, sampleShape: sampleShape))
         let density = withoutDerivative(at: exp(logProb(z)))
@@ -60,7 +66,8 @@ public struct MixtureSameFamily<Component: HasCDF>: ImplicitlyReparameterizable 
     /// Σₖ wₖ Fₖ(x)
     @differentiable(reverse)
     public func cdf(_ value: Tensor) -> Tensor {
-        (softmax(mixtureLogits) * components.cdf(value.reshaped(to: withoutDerivative(at: value.shape) + [1]))).sum(alongAxes: [-1])
+        (softmax(mixtureLogits) * components.cdf(value.reshaped(to: withoutDerivative(at: value.shape) + [1]))).sum(
+            alongAxes: [-1])
     }
 
     public var mean: Tensor { (softmax(mixtureLogits) * components.mean).sum(alongAxes: [-1]) }

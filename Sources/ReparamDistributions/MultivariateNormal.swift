@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// N(loc, L·Lᵀ) over vectors (eventShape [D]) with a lower-triangular Cholesky factor
 /// `scaleTril` [D, D] (positive diagonal). Pathwise: z = loc + L·ε.
@@ -43,8 +43,9 @@ public struct MultivariateNormal: ExplicitlyReparameterizable, HasEntropy {
     public static func validated(loc: Tensor, covariance: Tensor) throws -> MultivariateNormal {
         let d = loc.shape.last ?? 0
         guard covariance.shape == [d, d], d > 0 else {
-            throw DistributionError(distribution: "MultivariateNormal", parameter: "covariance", index: 0, value: .nan,
-                                    requirement: "shape \(covariance.shape) must be [\(d), \(d)] for loc \(loc.shape)")
+            throw DistributionError(
+                distribution: "MultivariateNormal", parameter: "covariance", index: 0, value: .nan,
+                requirement: "shape \(covariance.shape) must be [\(d), \(d)] for loc \(loc.shape)")
         }
         try check(loc, "loc", of: "MultivariateNormal", .finite)
         try check(covariance, "covariance", of: "MultivariateNormal", .finite)
@@ -52,14 +53,16 @@ public struct MultivariateNormal: ExplicitlyReparameterizable, HasEntropy {
             for j in 0..<i {
                 let (upper, lower) = (covariance.scalars[j * d + i], covariance.scalars[i * d + j])
                 if Swift.abs(upper - lower) > 1e-5 * Swift.max(1, Swift.abs(lower)) {
-                    throw DistributionError(distribution: "MultivariateNormal", parameter: "covariance", index: j * d + i, value: upper,
-                                            requirement: "must be symmetric: element [\(j)][\(i)] differs from [\(i)][\(j)] = \(lower)")
+                    throw DistributionError(
+                        distribution: "MultivariateNormal", parameter: "covariance", index: j * d + i, value: upper,
+                        requirement: "must be symmetric: element [\(j)][\(i)] differs from [\(i)][\(j)] = \(lower)")
                 }
             }
         }
         if case .failure(let failure) = choleskyFactor(covariance) {
-            throw DistributionError(distribution: "MultivariateNormal", parameter: "covariance (Cholesky pivot)", index: failure.pivot,
-                                    value: Float(failure.value), requirement: "must be positive definite")
+            throw DistributionError(
+                distribution: "MultivariateNormal", parameter: "covariance (Cholesky pivot)", index: failure.pivot,
+                value: Float(failure.value), requirement: "must be positive definite")
         }
         return MultivariateNormal.covariance(loc: loc, covariance)
     }
@@ -67,14 +70,16 @@ public struct MultivariateNormal: ExplicitlyReparameterizable, HasEntropy {
     public static func validated(loc: Tensor, scaleTril: Tensor) throws -> MultivariateNormal {
         let d = loc.shape.last ?? 0
         guard scaleTril.shape == [d, d], d > 0 else {
-            throw DistributionError(distribution: "MultivariateNormal", parameter: "scaleTril", index: 0, value: .nan,
-                                    requirement: "shape \(scaleTril.shape) must be [\(d), \(d)] for loc \(loc.shape)")
+            throw DistributionError(
+                distribution: "MultivariateNormal", parameter: "scaleTril", index: 0, value: .nan,
+                requirement: "shape \(scaleTril.shape) must be [\(d), \(d)] for loc \(loc.shape)")
         }
         try check(loc, "loc", of: "MultivariateNormal", .finite)
         try check(scaleTril, "scaleTril", of: "MultivariateNormal", .finite)
         for i in 0..<d where !(scaleTril.scalars[i * d + i] > 0) {
-            throw DistributionError(distribution: "MultivariateNormal", parameter: "scaleTril diagonal", index: i,
-                                    value: scaleTril.scalars[i * d + i], requirement: "must be positive")
+            throw DistributionError(
+                distribution: "MultivariateNormal", parameter: "scaleTril diagonal", index: i,
+                value: scaleTril.scalars[i * d + i], requirement: "must be positive")
         }
         return MultivariateNormal(loc: loc, scaleTril: scaleTril)
     }
@@ -87,11 +92,12 @@ public struct MultivariateNormal: ExplicitlyReparameterizable, HasEntropy {
     @differentiable(reverse)
     var lower: Tensor {
         let d = withoutDerivative(at: scaleTril.shape[0])
-        let mask = withoutDerivative(at: Tensor(shape: [d, d], scalars: (0..<(d * d)).map { $0 % d <= $0 / d ? 1 : 0 }))
+        let mask = withoutDerivative(
+            at: Tensor(shape: [d, d], scalars: (0..<(d * d)).map { $0 % d <= $0 / d ? 1 : 0 }))
         return scaleTril * mask
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let d = withoutDerivative(at: dimension)
         let shape = withoutDerivative(at: sampleShape + loc.shape)
@@ -122,7 +128,9 @@ public struct MultivariateNormal: ExplicitlyReparameterizable, HasEntropy {
     /// (D/2)(1 + log 2π) + Σ log Lᵢᵢ
     @differentiable(reverse)
     public func entropy() -> Tensor {
-        expand(halfLogDeterminant + withoutDerivative(at: Float(dimension) * (0.5 + halfLogTwoPi)), to: withoutDerivative(at: self).batchShape)
+        expand(
+            halfLogDeterminant + withoutDerivative(at: Float(dimension) * (0.5 + halfLogTwoPi)),
+            to: withoutDerivative(at: self).batchShape)
     }
 
     public var mean: Tensor { loc }
@@ -136,7 +144,8 @@ public func klDivergence(_ p: MultivariateNormal, _ q: MultivariateNormal) -> Te
     let d = withoutDerivative(at: p.dimension)
     let trace = square(solveLowerTriangular(q.lower, p.lower)).sum()
     let difference = (q.loc - p.loc).reshaped(to: [-1, d]).transposed()
-    let outer = withoutDerivative(at: Array(expand(q.loc - p.loc, to: withoutDerivative(at: (q.loc - p.loc).shape)).shape.dropLast()))
+    let outer = withoutDerivative(
+        at: Array(expand(q.loc - p.loc, to: withoutDerivative(at: (q.loc - p.loc).shape)).shape.dropLast()))
     let mahalanobis = square(solveLowerTriangular(q.lower, difference)).sum(alongAxes: [0]).reshaped(to: outer)
     return 0.5 * (trace + mahalanobis - withoutDerivative(at: Float(d))) + q.halfLogDeterminant - p.halfLogDeterminant
 }

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// N(loc, scale²). Pathwise: z = loc + scale·ε, ε ~ N(0, 1).
 public struct Normal: LocationScaleFamily, ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -14,7 +14,7 @@ public struct Normal: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
         self.scale = scale
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         loc + scale * key.normal(sampleShape + withoutDerivative(at: self).batchShape)
     }
@@ -53,7 +53,9 @@ public struct Normal: LocationScaleFamily, ExplicitlyReparameterizable, HasEntro
 
     /// ½ + ½ log 2π + log σ
     @differentiable(reverse)
-    public func entropy() -> Tensor { expand(log(scale) + (0.5 + halfLogTwoPi), to: withoutDerivative(at: self).batchShape) }
+    public func entropy() -> Tensor {
+        expand(log(scale) + (0.5 + halfLogTwoPi), to: withoutDerivative(at: self).batchShape)
+    }
 
     public var mean: Tensor { expand(loc, to: withoutDerivative(at: self).batchShape) }
     public var variance: Tensor { expand(square(scale), to: withoutDerivative(at: self).batchShape) }

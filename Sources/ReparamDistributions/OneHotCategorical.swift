@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// OneHotCategorical: the Categorical's value as a one-hot vector (eventShape [K]).
 public struct OneHotCategorical: DiscreteDistribution, HasEntropy {
@@ -18,7 +18,8 @@ public struct OneHotCategorical: DiscreteDistribution, HasEntropy {
 
     public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let indices = Categorical(logits: logits).sample(key, sampleShape: sampleShape)
-        return Tensor.oneHot(indices.scalars.map { Int($0) }, depth: logits.shape.last!).reshaped(to: indices.shape + eventShape)
+        return Tensor.oneHot(indices.scalars.map { Int($0) }, depth: logits.shape.last!).reshaped(
+            to: indices.shape + eventShape)
     }
 
     /// Σ x·log softmax(l) over the event axis

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Pareto(scale xₘ, alpha α), density α·xₘ^α / x^{α+1} on x ≥ xₘ. Pathwise: z = xₘ·e^{E/α}.
 public struct Pareto: ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -30,7 +30,7 @@ public struct Pareto: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { joinedShape(scale.shape, alpha.shape, of: "Pareto") }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         scale * exp(key.exponential(sampleShape + withoutDerivative(at: self).batchShape) / alpha)
     }
@@ -82,12 +82,14 @@ public struct Pareto: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     /// α·xₘ/(α − 1) for α > 1, else ∞.
     public var mean: Tensor {
         let m = alpha * scale / (alpha - 1)
-        return select(alpha.map { $0 > 1 ? 1 : 0 }.broadcasted(to: m.shape), m, Tensor(repeating: .infinity, shape: m.shape))
+        return select(
+            alpha.map { $0 > 1 ? 1 : 0 }.broadcasted(to: m.shape), m, Tensor(repeating: .infinity, shape: m.shape))
     }
 
     /// xₘ²·α/((α − 1)²(α − 2)) for α > 2, else ∞.
     public var variance: Tensor {
         let v = square(scale) * alpha / (square(alpha - 1) * (alpha - 2))
-        return select(alpha.map { $0 > 2 ? 1 : 0 }.broadcasted(to: v.shape), v, Tensor(repeating: .infinity, shape: v.shape))
+        return select(
+            alpha.map { $0 > 2 ? 1 : 0 }.broadcasted(to: v.shape), v, Tensor(repeating: .infinity, shape: v.shape))
     }
 }

@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Poisson(rate λ) on {0, 1, …}: k log λ − λ − lnΓ(k + 1). Score-function only.
@@ -19,8 +20,9 @@ public struct Poisson: DiscreteDistribution, HasEntropy {
 
     public func validate(value: Tensor) throws {
         if let index = value.scalars.firstIndex(where: { $0 < 0 || $0 != $0.rounded() || !$0.isFinite }) {
-            throw DistributionError(distribution: "Poisson", parameter: "value", index: index, value: value.scalars[index],
-                                    requirement: "must be a whole number ≥ 0")
+            throw DistributionError(
+                distribution: "Poisson", parameter: "value", index: index, value: value.scalars[index],
+                requirement: "must be a whole number ≥ 0")
         }
     }
 
@@ -32,9 +34,11 @@ public struct Poisson: DiscreteDistribution, HasEntropy {
     public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let u = key.uniform(sampleShape + batchShape)
         let rates = rate.broadcasted(to: u.shape).scalars
-        return Tensor(shape: u.shape, scalars: zip(u.scalars, rates).map { ui, lambda in
-            Float(Poisson.quantile(Double(ui) + 0x1p-25, rate: Double(lambda)))
-        })
+        return Tensor(
+            shape: u.shape,
+            scalars: zip(u.scalars, rates).map { ui, lambda in
+                Float(Poisson.quantile(Double(ui) + 0x1p-25, rate: Double(lambda)))
+            })
     }
 
     static func quantile(_ u: Double, rate lambda: Double) -> Int {
@@ -63,8 +67,10 @@ public struct Poisson: DiscreteDistribution, HasEntropy {
     /// −Σₖ p(k) log p(k), summed over k up to λ + 20√λ + 20 (the rest is below 1e-80).
     @differentiable(reverse)
     public func entropy() -> Tensor {
-        let top = withoutDerivative(at: Int((rate.scalars.max() ?? 0) + 20 * (rate.scalars.max() ?? 0).squareRoot() + 20))
-        let ks = withoutDerivative(at: Tensor(shape: [top + 1] + Array(repeating: 1, count: rate.rank), scalars: (0...top).map(Float.init)))
+        let top = withoutDerivative(
+            at: Int((rate.scalars.max() ?? 0) + 20 * (rate.scalars.max() ?? 0).squareRoot() + 20))
+        let ks = withoutDerivative(
+            at: Tensor(shape: [top + 1] + Array(repeating: 1, count: rate.rank), scalars: (0...top).map(Float.init)))
         let logP = poissonLogMass(ks, rate)
         return -(exp(logP) * logP).sum(alongAxes: [0])
     }

@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Binary Concrete: y = σ((l + L)/T) with L = log u − log(1 − u) logistic noise, i.e.
@@ -12,7 +13,7 @@ public struct RelaxedBernoulli: Relaxation {
     public var logits: Tensor
     @noDerivative public let temperature: Float
 
-    @differentiable(reverse, wrt: logits)
+    @differentiable(reverse,wrt: logits)
     public init(temperature: Float, logits: Tensor) {
         self.temperature = temperature
         self.logits = logits
@@ -38,18 +39,18 @@ public struct RelaxedBernoulli: Relaxation {
     }
 
     /// s = (l + L)/T, the logit of the sample (finite where y rounds to 0 or 1).
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleLogit(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         logit.rsample(key, sampleShape: sampleShape)
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         transformed.rsample(key, sampleShape: sampleShape)
     }
 
     /// 1 where y > ½, else 0, forward; the relaxed gradient backward.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleStraightThrough(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         let y = rsample(key, sampleShape: sampleShape)
         return y + withoutDerivative(at: y.map { $0 > 0.5 ? 1 : 0 } - y)

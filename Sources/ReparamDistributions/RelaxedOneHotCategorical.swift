@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Gumbel-softmax / Concrete (Maddison et al., Jang et al.): y = softmax((l + g)/T) on the
@@ -16,7 +17,7 @@ public struct RelaxedOneHotCategorical: Relaxation {
     public var logits: Tensor
     @noDerivative public let temperature: Float
 
-    @differentiable(reverse, wrt: logits)
+    @differentiable(reverse,wrt: logits)
     public init(temperature: Float, logits: Tensor) {
         self.temperature = temperature
         self.logits = logits
@@ -24,24 +25,27 @@ public struct RelaxedOneHotCategorical: Relaxation {
 
     public static func validated(temperature: Float, logits: Tensor) throws -> RelaxedOneHotCategorical {
         try checkTemperature(temperature, of: "RelaxedOneHotCategorical")
-        return RelaxedOneHotCategorical(temperature: temperature, logits: try Categorical.validated(logits: logits).logits)
+        return RelaxedOneHotCategorical(
+            temperature: temperature, logits: try Categorical.validated(logits: logits).logits)
     }
 
     public var batchShape: [Int] { Array(logits.shape.dropLast()) }
     public var eventShape: [Int] { [logits.shape.last!] }
 
     /// log y = logSoftmax((l + g)/T): finite even where y underflows.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleLog(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         let g = key.gumbel(sampleShape + withoutDerivative(at: logits.shape))
         return logSoftmax((logits + g) / temperature)
     }
 
-    @differentiable(reverse, wrt: self)
-    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor { exp(rsampleLog(key, sampleShape: sampleShape)) }
+    @differentiable(reverse,wrt: self)
+    public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
+        exp(rsampleLog(key, sampleShape: sampleShape))
+    }
 
     /// Hard one-hot argmax forward, the relaxed sample's gradient backward (straight-through).
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleStraightThrough(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         straightThroughOneHot(rsample(key, sampleShape: sampleShape))
     }
@@ -53,7 +57,8 @@ public struct RelaxedOneHotCategorical: Relaxation {
         let k = withoutDerivative(at: Float(logits.shape.last!))
         let scaled = logits - temperature * logSample
         let constant = withoutDerivative(at: Float(lgamma(Double(k))) + (k - 1) * logf(temperature))
-        return (logits - (temperature + 1) * logSample).sum(alongAxes: [-1]) - k * scaled.logSumExp(alongAxes: [-1]) + constant
+        return (logits - (temperature + 1) * logSample).sum(alongAxes: [-1]) - k * scaled.logSumExp(alongAxes: [-1])
+            + constant
     }
 
     @differentiable(reverse)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Student's t(ν, loc μ, scale σ). Reparameterized as z = μ + σ·ε·√(ν/(2G)) with ε ~ N(0, 1)
 /// and G ~ Gamma(ν/2, 1): pathwise in μ and σ, implicit (through G) in ν.
@@ -17,7 +17,8 @@ public struct StudentT: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     }
 
     public static func validated(degreesOfFreedom: Tensor, loc: Tensor, scale: Tensor) throws -> StudentT {
-        _ = try checkShapes([("degreesOfFreedom", degreesOfFreedom.shape), ("loc", loc.shape), ("scale", scale.shape)], of: "StudentT")
+        _ = try checkShapes(
+            [("degreesOfFreedom", degreesOfFreedom.shape), ("loc", loc.shape), ("scale", scale.shape)], of: "StudentT")
         try check(degreesOfFreedom, "degreesOfFreedom", of: "StudentT", .positive)
         try check(loc, "loc", of: "StudentT", .finite)
         try check(scale, "scale", of: "StudentT", .positive)
@@ -29,7 +30,7 @@ public struct StudentT: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { joinedShape(degreesOfFreedom.shape, loc.shape, scale.shape, of: "StudentT") }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let shape = withoutDerivative(at: self).batchShape
         let keys = withoutDerivative(at: key.split(2))
@@ -50,8 +51,9 @@ public struct StudentT: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         let shape = withoutDerivative(at: z.shape)
         let moderate = select(large, withoutDerivative(at: Tensor.zeros(shape)), z)
         let huge = select(large, z, withoutDerivative(at: Tensor(repeating: 1, shape: shape)))
-        let logTerm = select(large, expand(2 * log(abs(huge)) - log(nu), to: shape),
-                             expand(log1p(square(moderate) / nu), to: shape))
+        let logTerm = select(
+            large, expand(2 * log(abs(huge)) - log(nu), to: shape),
+            expand(log1p(square(moderate) / nu), to: shape))
         return lgamma((nu + 1) / 2) - lgamma(nu / 2) - 0.5 * log(nu * Float.pi) - log(scale) - (nu + 1) / 2 * logTerm
     }
 
@@ -80,14 +82,17 @@ public struct StudentT: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     /// μ for ν > 1, else NaN.
     public var mean: Tensor {
         let m = expand(loc, to: batchShape)
-        return select(degreesOfFreedom.map { $0 > 1 ? 1 : 0 }.broadcasted(to: m.shape), m, Tensor(repeating: .nan, shape: m.shape))
+        return select(
+            degreesOfFreedom.map { $0 > 1 ? 1 : 0 }.broadcasted(to: m.shape), m, Tensor(repeating: .nan, shape: m.shape)
+        )
     }
 
     /// σ²ν/(ν − 2) for ν > 2, ∞ for 1 < ν ≤ 2, NaN otherwise.
     public var variance: Tensor {
         let v = expand(square(scale) * degreesOfFreedom / (degreesOfFreedom - 2), to: batchShape)
         let nu = degreesOfFreedom.broadcasted(to: v.shape).scalars
-        return Tensor(shape: v.shape, scalars: (0..<v.count).map { nu[$0] > 2 ? v.scalars[$0] : (nu[$0] > 1 ? .infinity : .nan) })
+        return Tensor(
+            shape: v.shape, scalars: (0..<v.count).map { nu[$0] > 2 ? v.scalars[$0] : (nu[$0] > 1 ? .infinity : .nan) })
     }
 }
 
@@ -103,13 +108,17 @@ func studentTStandardQuantileForward(_ nu: Tensor, _ p: Tensor) -> (value: Tenso
     elementwiseWithPartials(nu, p, of: "StudentT") { v, p in
         guard p >= 0 && p <= 1 && v > 0 else { return (.nan, .nan, .nan) }
         if p == 0.5 {  // t = 0: ∂t/∂p = 1/f(0) = √(νπ)·Γ(ν/2)/Γ((ν+1)/2)
-            return (0, 0, Special.exp(0.5 * Special.log(v * Double.pi) + Special.lgamma(v / 2) - Special.lgamma((v + 1) / 2)))
+            return (
+                0, 0,
+                Special.exp(0.5 * Special.log(v * Double.pi) + Special.lgamma(v / 2) - Special.lgamma((v + 1) / 2))
+            )
         }
         let q = Swift.min(p, 1 - p), sign: Double = p < 0.5 ? -1 : 1
         if q == 0 { return (sign * .infinity, 0, .infinity) }
         let x = Special.betaQuantile(v / 2, 0.5, 2 * q)
         let t = sign * (v * (1 - x) / x).squareRoot()
-        let logDensity = Special.lgamma((v + 1) / 2) - Special.lgamma(v / 2) - 0.5 * Special.log(v * Double.pi)
+        let logDensity =
+            Special.lgamma((v + 1) / 2) - Special.lgamma(v / 2) - 0.5 * Special.log(v * Double.pi)
             - (v + 1) / 2 * Special.log1p(t * t / v)
         let dp = Special.exp(-logDensity)
         let denominator = (v + t * t) * (v + t * t)
@@ -139,7 +148,8 @@ func studentTStandardCDFForward(_ nu: Tensor, _ z: Tensor) -> (value: Tensor, Te
         let zz = z * z, x = v / (v + zz)
         let incomplete = Special.regularizedIncompleteBeta(v / 2, 0.5, x)
         let tail = 0.5 * incomplete.value
-        let logDensity = Special.lgamma((v + 1) / 2) - Special.lgamma(v / 2) - 0.5 * Special.log(v * Double.pi)
+        let logDensity =
+            Special.lgamma((v + 1) / 2) - Special.lgamma(v / 2) - 0.5 * Special.log(v * Double.pi)
             - (v + 1) / 2 * Special.log1p(zz / v)
         let slope = x > 0 ? Special.exp(Special.logBetaDensity(v / 2, 0.5, x)) : 0
         let dTail = 0.5 * (0.5 * incomplete.derivativeA + (zz > 0 ? slope * zz / ((v + zz) * (v + zz)) : 0))

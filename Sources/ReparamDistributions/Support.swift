@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 let halfLogTwoPi: Float = 0.918938533204672741780
 let eulerGamma: Float = 0.577215664901532860607
@@ -22,7 +23,7 @@ func joinedShape(_ shapes: [Int]..., of distribution: String) -> [Int] {
 }
 
 /// `formula` where `inSupport(value)` holds, −∞ elsewhere (the log density outside the support).
-@differentiable(reverse, wrt: formula)
+@differentiable(reverse,wrt: formula)
 func restricted(_ formula: Tensor, to value: Tensor, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
     let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 }.broadcasted(to: formula.shape))
     let outside = withoutDerivative(at: Tensor(repeating: -.infinity, shape: formula.shape))
@@ -30,7 +31,7 @@ func restricted(_ formula: Tensor, to value: Tensor, _ inSupport: @escaping (Flo
 }
 
 /// `cdf` where `inSupport(value)` holds, 0 elsewhere (a CDF below its support).
-@differentiable(reverse, wrt: cdf)
+@differentiable(reverse,wrt: cdf)
 func zeroOutside(_ cdf: Tensor, to value: Tensor, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
     let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 }.broadcasted(to: cdf.shape))
     return select(mask, cdf, withoutDerivative(at: Tensor.zeros(cdf.shape)))
@@ -39,14 +40,14 @@ func zeroOutside(_ cdf: Tensor, to value: Tensor, _ inSupport: @escaping (Float)
 /// `value` where `inSupport(value)` holds, `point` (inside the support) elsewhere. A formula fed
 /// this instead of `value` sees no point where it is undefined, so the branch that `zeroOutside`
 /// then drops holds no NaN that its gradient could carry (0 · NaN is NaN).
-@differentiable(reverse, wrt: value)
+@differentiable(reverse,wrt: value)
 func movedInside(_ value: Tensor, to point: Float, _ inSupport: @escaping (Float) -> Bool) -> Tensor {
     let mask = withoutDerivative(at: value.map { inSupport($0) ? 1 : 0 })
     return select(mask, value, withoutDerivative(at: Tensor(repeating: point, shape: value.shape)))
 }
 
 /// `x` repeated to `shape` (differentiable: the gradient sums back).
-@differentiable(reverse, wrt: x)
+@differentiable(reverse,wrt: x)
 func expand(_ x: Tensor, to shape: [Int]) -> Tensor {
     if x.shape == shape { return x }
     return x + withoutDerivative(at: Tensor.zeros(shape))

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// y = tanh(x), x ~ N(loc, scale²): the squashed Gaussian of bounded-action policies (SAC),
 /// `TransformedDistribution(Normal, Tanh)`.
@@ -26,8 +26,9 @@ public struct TanhNormal: ExplicitlyReparameterizable {
     public func validate(value: Tensor) throws {
         try check(value.map { Swift.abs($0) }, "|value|", of: "TanhNormal", .above(-1))
         if let index = value.scalars.firstIndex(where: { !($0 > -1 && $0 < 1) }) {
-            throw DistributionError(distribution: "TanhNormal", parameter: "value", index: index, value: value.scalars[index],
-                                    requirement: "must lie in (−1, 1)")
+            throw DistributionError(
+                distribution: "TanhNormal", parameter: "value", index: index, value: value.scalars[index],
+                requirement: "must lie in (−1, 1)")
         }
     }
 
@@ -42,13 +43,13 @@ public struct TanhNormal: ExplicitlyReparameterizable {
         TransformedDistribution(base: base, bijector: Tanh())
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         transformed.rsample(key, sampleShape: sampleShape)
     }
 
     /// (y, log p(y)) from one pre-squash draw x, without inverting tanh.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleWithLogProb(_ key: RandomKey, sampleShape: [Int] = []) -> Tensor {
         let draw = transformed.rsampleWithLogProb(key, sampleShape: sampleShape)
         let shape = [1] + withoutDerivative(at: draw.value.shape)

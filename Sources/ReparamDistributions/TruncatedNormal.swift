@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// N(loc, scale²) restricted to [low, high]. Draws by the inverse CDF in Double, on the side of
 /// the interval that keeps precision; gradients by implicit reparameterization through the
@@ -22,10 +22,14 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
     }
 
     public static func validated(loc: Tensor, scale: Tensor, low: Tensor, high: Tensor) throws -> TruncatedNormal {
-        let shape = try checkShapes([("loc", loc.shape), ("scale", scale.shape), ("low", low.shape), ("high", high.shape)], of: "TruncatedNormal")
+        let shape = try checkShapes(
+            [("loc", loc.shape), ("scale", scale.shape), ("low", low.shape), ("high", high.shape)],
+            of: "TruncatedNormal")
         try check(loc, "loc", of: "TruncatedNormal", .finite)
         try check(scale, "scale", of: "TruncatedNormal", .positive)
-        let width = Tensor(shape: shape, scalars: zip(high.broadcasted(to: shape).scalars, low.broadcasted(to: shape).scalars).map { $0 - $1 })
+        let width = Tensor(
+            shape: shape,
+            scalars: zip(high.broadcasted(to: shape).scalars, low.broadcasted(to: shape).scalars).map { $0 - $1 })
         try check(width, "high − low", of: "TruncatedNormal", .positive)
         return TruncatedNormal(loc: loc, scale: scale, low: low, high: high)
     }
@@ -38,19 +42,23 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         let u = key.uniform(shape).scalars
         let m = loc.broadcasted(to: shape).scalars, s = scale.broadcasted(to: shape).scalars
         let a = low.broadcasted(to: shape).scalars, b = high.broadcasted(to: shape).scalars
-        return Tensor(shape: shape, scalars: (0..<u.count).map { i in
-            var alpha = (Double(a[i]) - Double(m[i])) / Double(s[i]), beta = (Double(b[i]) - Double(m[i])) / Double(s[i])
-            let flip = alpha > 0  // work in the left half, where Φ keeps its relative precision
-            if flip { (alpha, beta) = (-beta, -alpha) }
-            let pa = 0.5 * Special.erfc(-alpha / 2.0.squareRoot()), pb = 0.5 * Special.erfc(-beta / 2.0.squareRoot())
-            let p = pa + (Double(u[i]) + 0x1p-25) * (pb - pa)
-            var xi = -2.0.squareRoot() * Special.erfcinv(2 * p)  // Φ⁻¹(p), exact for tiny p
-            xi = Swift.min(Swift.max(xi, alpha), beta)
-            return Float(Double(m[i]) + Double(s[i]) * (flip ? -xi : xi))
-        })
+        return Tensor(
+            shape: shape,
+            scalars: (0..<u.count).map { i in
+                var alpha = (Double(a[i]) - Double(m[i])) / Double(s[i]),
+                    beta = (Double(b[i]) - Double(m[i])) / Double(s[i])
+                let flip = alpha > 0  // work in the left half, where Φ keeps its relative precision
+                if flip { (alpha, beta) = (-beta, -alpha) }
+                let pa = 0.5 * Special.erfc(-alpha / 2.0.squareRoot()),
+                    pb = 0.5 * Special.erfc(-beta / 2.0.squareRoot())
+                let p = pa + (Double(u[i]) + 0x1p-25) * (pb - pa)
+                var xi = -2.0.squareRoot() * Special.erfcinv(2 * p)  // Φ⁻¹(p), exact for tiny p
+                xi = Swift.min(Swift.max(xi, alpha), beta)
+                return Float(Double(m[i]) + Double(s[i]) * (flip ? -xi : xi))
+            })
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let z = withoutDerivative(at: sample(key, sampleShape: sampleShape))
         let density = withoutDerivative(at: exp(logProb(z)))
@@ -71,9 +79,15 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         let (alpha, beta) = standardBounds
         let formula = truncatedNormalStandardLogDensity(alpha, beta, (value - loc) / scale) - log(scale) - halfLogTwoPi
         let shape = withoutDerivative(at: formula.shape)
-        let v = withoutDerivative(at: value.broadcasted(to: shape)), lo = withoutDerivative(at: low.broadcasted(to: shape))
+        let v = withoutDerivative(at: value.broadcasted(to: shape)),
+            lo = withoutDerivative(at: low.broadcasted(to: shape))
         let hi = withoutDerivative(at: high.broadcasted(to: shape))
-        let inside = withoutDerivative(at: Tensor(shape: shape, scalars: (0..<v.count).map { v.scalars[$0] >= lo.scalars[$0] && v.scalars[$0] <= hi.scalars[$0] ? 1 : 0 }))
+        let inside = withoutDerivative(
+            at: Tensor(
+                shape: shape,
+                scalars: (0..<v.count).map {
+                    v.scalars[$0] >= lo.scalars[$0] && v.scalars[$0] <= hi.scalars[$0] ? 1 : 0
+                }))
         return select(inside, formula, withoutDerivative(at: Tensor(repeating: -.infinity, shape: shape)))
     }
 
@@ -119,23 +133,27 @@ public struct TruncatedNormal: ImplicitlyReparameterizable, HasEntropy, HasCDF {
         let a = low.broadcasted(to: shape).scalars, b = high.broadcasted(to: shape).scalars
         var means = [Float](), variances = [Float]()
         for i in 0..<m.count {
-            var alpha = (Double(a[i]) - Double(m[i])) / Double(s[i]), beta = (Double(b[i]) - Double(m[i])) / Double(s[i])
+            var alpha = (Double(a[i]) - Double(m[i])) / Double(s[i]),
+                beta = (Double(b[i]) - Double(m[i])) / Double(s[i])
             let flip = alpha > 0
             if flip { (alpha, beta) = (-beta, -alpha) }
             let z = 0.5 * Special.erfc(-beta / 2.0.squareRoot()) - 0.5 * Special.erfc(-alpha / 2.0.squareRoot())
-            func phi(_ x: Double) -> Double { x.isInfinite ? 0 : Foundation_exp(-0.5 * x * x) / (2 * Double.pi).squareRoot() }
+            func phi(_ x: Double) -> Double {
+                x.isInfinite ? 0 : Foundation_exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+            }
             func times(_ x: Double) -> Double { x.isInfinite ? 0 : x * phi(x) }
             let ratio = (phi(alpha) - phi(beta)) / z
             means.append(Float(Double(m[i]) + Double(s[i]) * (flip ? -ratio : ratio)))
-            variances.append(Float(Double(s[i]) * Double(s[i]) * (1 + (times(alpha) - times(beta)) / z - ratio * ratio)))
+            variances.append(
+                Float(Double(s[i]) * Double(s[i]) * (1 + (times(alpha) - times(beta)) / z - ratio * ratio)))
         }
         return (Tensor(shape: shape, scalars: means), Tensor(shape: shape, scalars: variances))
     }
 }
 
 #if canImport(Glibc)
-import Glibc
-private func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
+    import Glibc
+    private func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
 #endif
 
 // The standardized truncated normal in Double, log space where it matters: Z = Φ(β) − Φ(α) is
@@ -167,7 +185,8 @@ func truncatedNormalStandardLogDensity(_ alpha: Tensor, _ beta: Tensor, _ xi: Te
 }
 
 func truncatedNormalStandardLogDensityForward(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
-    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    -> (value: Tensor, Tensor, Tensor, Tensor)
+{
     elementwiseWithPartials(alpha, beta, xi, of: "TruncatedNormal") { a, b, x in
         let logZ = logInterval(a, b)
         return (-0.5 * x * x - logZ, densityOverMass(a, logZ), -densityOverMass(b, logZ), -x)
@@ -176,7 +195,8 @@ func truncatedNormalStandardLogDensityForward(_ alpha: Tensor, _ beta: Tensor, _
 
 @derivative(of: truncatedNormalStandardLogDensity)
 func vjpTruncatedNormalStandardLogDensity(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     pullbackFromPartials(truncatedNormalStandardLogDensityForward(alpha, beta, xi), alpha.shape, beta.shape, xi.shape)
 }
 
@@ -187,7 +207,8 @@ func truncatedNormalStandardCDF(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor) -
 }
 
 func truncatedNormalStandardCDFForward(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
-    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    -> (value: Tensor, Tensor, Tensor, Tensor)
+{
     elementwiseWithPartials(alpha, beta, xi, of: "TruncatedNormal") { a, b, x in
         if x <= a { return (0, 0, 0, 0) }
         if x >= b { return (1, 0, 0, 0) }
@@ -200,7 +221,8 @@ func truncatedNormalStandardCDFForward(_ alpha: Tensor, _ beta: Tensor, _ xi: Te
 
 @derivative(of: truncatedNormalStandardCDF)
 func vjpTruncatedNormalStandardCDF(_ alpha: Tensor, _ beta: Tensor, _ xi: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     pullbackFromPartials(truncatedNormalStandardCDFForward(alpha, beta, xi), alpha.shape, beta.shape, xi.shape)
 }
 
@@ -213,7 +235,8 @@ func truncatedNormalStandardQuantile(_ alpha: Tensor, _ beta: Tensor, _ p: Tenso
 }
 
 func truncatedNormalStandardQuantileForward(_ alpha: Tensor, _ beta: Tensor, _ p: Tensor)
-    -> (value: Tensor, Tensor, Tensor, Tensor) {
+    -> (value: Tensor, Tensor, Tensor, Tensor)
+{
     elementwiseWithPartials(alpha, beta, p, of: "TruncatedNormal") { a, b, p in
         guard p >= 0 && p <= 1 else { return (.nan, .nan, .nan, .nan) }
         let flip = a > 0
@@ -233,7 +256,8 @@ func truncatedNormalStandardQuantileForward(_ alpha: Tensor, _ beta: Tensor, _ p
 
 @derivative(of: truncatedNormalStandardQuantile)
 func vjpTruncatedNormalStandardQuantile(_ alpha: Tensor, _ beta: Tensor, _ p: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     pullbackFromPartials(truncatedNormalStandardQuantileForward(alpha, beta, p), alpha.shape, beta.shape, p.shape)
 }
 
@@ -258,6 +282,7 @@ func truncatedNormalStandardEntropyForward(_ alpha: Tensor, _ beta: Tensor) -> (
 
 @derivative(of: truncatedNormalStandardEntropy)
 func vjpTruncatedNormalStandardEntropy(_ alpha: Tensor, _ beta: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
     pullbackFromPartials(truncatedNormalStandardEntropyForward(alpha, beta), alpha.shape, beta.shape)
 }

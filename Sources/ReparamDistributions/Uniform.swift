@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Uniform(low, high). Pathwise: z = low + (high − low)·u, u ~ U[0, 1).
 public struct Uniform: ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -29,19 +29,24 @@ public struct Uniform: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public func validate(value: Tensor) throws {
         let shape = batchShape
         guard let joined = Tensor.broadcastShape(value.shape, shape) else {
-            throw DistributionError(distribution: "Uniform", parameter: "value", index: 0, value: .nan,
-                                    requirement: "shape \(value.shape) does not broadcast with \(shape)")
+            throw DistributionError(
+                distribution: "Uniform", parameter: "value", index: 0, value: .nan,
+                requirement: "shape \(value.shape) does not broadcast with \(shape)")
         }
         let v = value.broadcasted(to: joined)
         let lo = low.broadcasted(to: joined), hi = high.broadcasted(to: joined)
-        try check(Tensor(shape: joined, scalars: (0..<v.count).map { v.scalars[$0] - lo.scalars[$0] }), "value − low", of: "Uniform", .nonNegative)
-        try check(Tensor(shape: joined, scalars: (0..<v.count).map { hi.scalars[$0] - v.scalars[$0] }), "high − value", of: "Uniform", .positive)
+        try check(
+            Tensor(shape: joined, scalars: (0..<v.count).map { v.scalars[$0] - lo.scalars[$0] }), "value − low",
+            of: "Uniform", .nonNegative)
+        try check(
+            Tensor(shape: joined, scalars: (0..<v.count).map { hi.scalars[$0] - v.scalars[$0] }), "high − value",
+            of: "Uniform", .positive)
     }
 
     public var batchShape: [Int] { joinedShape(low.shape, high.shape, of: "Uniform") }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         low + (high - low) * key.uniform(sampleShape + withoutDerivative(at: self).batchShape)
     }
@@ -57,7 +62,9 @@ public struct Uniform: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     func insideMask(_ value: Tensor) -> Tensor {
         let shape = joinedShape(value.shape, batchShape, of: "Uniform")
         let v = value.broadcasted(to: shape), lo = low.broadcasted(to: shape), hi = high.broadcasted(to: shape)
-        return Tensor(shape: shape, scalars: (0..<v.count).map { v.scalars[$0] >= lo.scalars[$0] && v.scalars[$0] < hi.scalars[$0] ? 1 : 0 })
+        return Tensor(
+            shape: shape,
+            scalars: (0..<v.count).map { v.scalars[$0] >= lo.scalars[$0] && v.scalars[$0] < hi.scalars[$0] ? 1 : 0 })
     }
 
     /// clamp((x − low)/(high − low), 0, 1)

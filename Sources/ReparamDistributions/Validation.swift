@@ -73,8 +73,9 @@ enum Requirement {
 func check(_ tensor: Tensor, _ parameter: String, of distribution: String, _ requirement: Requirement) throws {
     guard DistributionValidation.isEnabled else { return }
     if let index = tensor.scalars.firstIndex(where: { !requirement.holds($0) }) {
-        throw DistributionError(distribution: distribution, parameter: parameter, index: index,
-                                value: tensor.scalars[index], requirement: requirement.text)
+        throw DistributionError(
+            distribution: distribution, parameter: parameter, index: index,
+            value: tensor.scalars[index], requirement: requirement.text)
     }
 }
 
@@ -83,8 +84,9 @@ func checkShapes(_ shapes: [(String, [Int])], of distribution: String) throws ->
     var shape: [Int] = []
     for (name, s) in shapes {
         guard let joined = Tensor.broadcastShape(shape, s) else {
-            throw DistributionError(distribution: distribution, parameter: name, index: 0, value: .nan,
-                                    requirement: "shape \(s) does not broadcast with \(shape)")
+            throw DistributionError(
+                distribution: distribution, parameter: name, index: 0, value: .nan,
+                requirement: "shape \(s) does not broadcast with \(shape)")
         }
         shape = joined
     }
@@ -93,8 +95,9 @@ func checkShapes(_ shapes: [(String, [Int])], of distribution: String) throws ->
 
 func checkTemperature(_ temperature: Float, of distribution: String) throws {
     guard temperature.isFinite && temperature > 0 else {
-        throw DistributionError(distribution: distribution, parameter: "temperature", index: 0, value: temperature,
-                                requirement: "must be positive and finite")
+        throw DistributionError(
+            distribution: distribution, parameter: "temperature", index: 0, value: temperature,
+            requirement: "must be positive and finite")
     }
 }
 
@@ -106,8 +109,9 @@ func checkSimplex(_ probabilities: Tensor, of distribution: String) throws {
     for row in 0..<(probabilities.count / k) {
         let total = probabilities.scalars[(row * k)..<((row + 1) * k)].reduce(0, +)
         if Swift.abs(total - 1) > 1e-5 {
-            throw DistributionError(distribution: distribution, parameter: "probabilities (row sum)", index: row, value: total,
-                                    requirement: "each row must sum to 1")
+            throw DistributionError(
+                distribution: distribution, parameter: "probabilities (row sum)", index: row, value: total,
+                requirement: "each row must sum to 1")
         }
     }
 }

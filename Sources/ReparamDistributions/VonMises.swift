@@ -1,8 +1,9 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// von Mises(loc μ, concentration κ) on the circle, density e^{κ cos(x−μ)}/(2π I₀(κ)) on
@@ -67,12 +68,13 @@ public struct VonMises: ImplicitlyReparameterizable, HasEntropy {
         wrapToCircle(loc + centeredDraws(key, sampleShape: sampleShape), around: loc)
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let theta = withoutDerivative(at: centeredDraws(key, sampleShape: sampleShape))
         let kappa = expand(concentration, to: withoutDerivative(at: theta.shape))
         let density = withoutDerivative(at: exp(centeredLogDensity(theta, kappa)))
-        let reparameterized = implicitlyReparameterized(theta, cdfAtSample: centeredVonMisesCDF(theta, kappa), density: density)
+        let reparameterized = implicitlyReparameterized(
+            theta, cdfAtSample: centeredVonMisesCDF(theta, kappa), density: density)
         return wrapToCircle(loc + reparameterized, around: loc)
     }
 
@@ -97,7 +99,8 @@ public struct VonMises: ImplicitlyReparameterizable, HasEntropy {
     /// log(2π I₀(κ)) − κ I₁(κ)/I₀(κ)
     @differentiable(reverse)
     public func entropy() -> Tensor {
-        1.8378770664093453 + log(besselI0e(concentration)) + concentration - concentration * besselI1e(concentration) / besselI0e(concentration)
+        1.8378770664093453 + log(besselI0e(concentration)) + concentration - concentration * besselI1e(concentration)
+            / besselI0e(concentration)
     }
 
     /// The circular mean μ.
@@ -107,13 +110,16 @@ public struct VonMises: ImplicitlyReparameterizable, HasEntropy {
 }
 
 /// z shifted by whole turns into [center − π, center + π) (derivative 1: the shift is constant).
-@differentiable(reverse, wrt: z)
+@differentiable(reverse,wrt: z)
 func wrapToCircle(_ z: Tensor, around center: Tensor) -> Tensor {
     let shape = withoutDerivative(at: z.shape)
     let c = withoutDerivative(at: center.broadcasted(to: shape))
-    let turns = withoutDerivative(at: Tensor(shape: shape, scalars: (0..<z.count).map { i in
-        -2 * Float.pi * ((z.scalars[i] - c.scalars[i] + Float.pi) / (2 * Float.pi)).rounded(.down)
-    }))
+    let turns = withoutDerivative(
+        at: Tensor(
+            shape: shape,
+            scalars: (0..<z.count).map { i in
+                -2 * Float.pi * ((z.scalars[i] - c.scalars[i] + Float.pi) / (2 * Float.pi)).rounded(.down)
+            }))
     return z + turns
 }
 
@@ -133,18 +139,24 @@ func vonMisesCDFForward(_ theta: Tensor, _ kappa: Tensor) -> (value: Tensor, dTh
         dKappa.append(Float(fKappa))
         dTheta.append(Float(density))
     }
-    return (Tensor(shape: theta.shape, scalars: value), Tensor(shape: theta.shape, scalars: dTheta), Tensor(shape: theta.shape, scalars: dKappa))
+    return (
+        Tensor(shape: theta.shape, scalars: value), Tensor(shape: theta.shape, scalars: dTheta),
+        Tensor(shape: theta.shape, scalars: dKappa)
+    )
 }
 
 @derivative(of: centeredVonMisesCDF)
-func vjpCenteredVonMisesCDF(_ theta: Tensor, _ kappa: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+func vjpCenteredVonMisesCDF(_ theta: Tensor, _ kappa: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
     let (value, dTheta, dKappa) = vonMisesCDFForward(theta, kappa)
     return (value, { v in v.isShapelessZero ? (.zero, .zero) : (v * dTheta, v * dKappa) })
 }
 
 extension Special {
     /// (F(θ; κ), ∂F/∂κ, q(θ; κ)) for the centered von Mises on [−π, π].
-    public static func vonMisesCDF(_ theta: Double, kappa: Double) -> (value: Double, derivativeKappa: Double, density: Double) {
+    public static func vonMisesCDF(_ theta: Double, kappa: Double) -> (
+        value: Double, derivativeKappa: Double, density: Double
+    ) {
         let t = Swift.min(Swift.max(theta, -Double.pi), Double.pi)
         let scale = 1 / (2 * Double.pi * scaledBesselI(0, kappa))
         let ratio = scaledBesselI(1, kappa) / scaledBesselI(0, kappa)
@@ -158,19 +170,28 @@ extension Special {
         return (0.5 + sign * mass, sign * massKappa, integrand(t).0)
     }
 
-    static func adaptiveSimpson(_ f: (Double) -> (Double, Double), _ a: Double, _ b: Double, tolerance: Double) -> (Double, Double) {
+    static func adaptiveSimpson(_ f: (Double) -> (Double, Double), _ a: Double, _ b: Double, tolerance: Double) -> (
+        Double, Double
+    ) {
         if b <= a { return (0, 0) }
-        func simpson(_ a: Double, _ fa: (Double, Double), _ b: Double, _ fb: (Double, Double), _ fm: (Double, Double)) -> (Double, Double) {
+        func simpson(_ a: Double, _ fa: (Double, Double), _ b: Double, _ fb: (Double, Double), _ fm: (Double, Double))
+            -> (Double, Double)
+        {
             ((b - a) / 6 * (fa.0 + 4 * fm.0 + fb.0), (b - a) / 6 * (fa.1 + 4 * fm.1 + fb.1))
         }
-        func recurse(_ a: Double, _ fa: (Double, Double), _ b: Double, _ fb: (Double, Double), _ fm: (Double, Double),
-                     _ whole: (Double, Double), _ tolerance: Double, _ depth: Int) -> (Double, Double) {
+        func recurse(
+            _ a: Double, _ fa: (Double, Double), _ b: Double, _ fb: (Double, Double), _ fm: (Double, Double),
+            _ whole: (Double, Double), _ tolerance: Double, _ depth: Int
+        ) -> (Double, Double) {
             let m = (a + b) / 2, lm = (a + m) / 2, rm = (m + b) / 2
             let flm = f(lm), frm = f(rm)
             let left = simpson(a, fa, m, fm, flm), right = simpson(m, fm, b, fb, frm)
             let error = Swift.max(Swift.abs(left.0 + right.0 - whole.0), Swift.abs(left.1 + right.1 - whole.1))
             if depth <= 0 || error <= 15 * tolerance {
-                return (left.0 + right.0 + (left.0 + right.0 - whole.0) / 15, left.1 + right.1 + (left.1 + right.1 - whole.1) / 15)
+                return (
+                    left.0 + right.0 + (left.0 + right.0 - whole.0) / 15,
+                    left.1 + right.1 + (left.1 + right.1 - whole.1) / 15
+                )
             }
             let l = recurse(a, fa, m, fm, flm, left, tolerance / 2, depth - 1)
             let r = recurse(m, fm, b, fb, frm, right, tolerance / 2, depth - 1)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Weibull(scale λ, concentration k), CDF 1 − e^{−(x/λ)^k}. Pathwise: z = λ·E^{1/k}, E ~ Exp(1).
 public struct Weibull: ExplicitlyReparameterizable, HasEntropy, HasCDF {
@@ -30,7 +30,7 @@ public struct Weibull: ExplicitlyReparameterizable, HasEntropy, HasCDF {
     public var batchShape: [Int] { joinedShape(scale.shape, concentration.shape, of: "Weibull") }
     public var eventShape: [Int] { [] }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         let e = key.exponential(sampleShape + withoutDerivative(at: self).batchShape)
         return scale * exp(log(e) / concentration)

@@ -1,8 +1,8 @@
-import _Differentiation
 import Foundation
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// The control variate of REBAR and RELAX, a function of the continuous pre-threshold noise z:
 /// c(z) = η·f(σ_λ(z)) + r_ψ(z), where σ_λ is the relaxation at temperature λ and r_ψ a small
@@ -27,15 +27,20 @@ public struct ControlVariate: Differentiable, ParameterListing {
     }
 
     public var parameterPaths: [ParameterPath<ControlVariate>] {
-        [ParameterPath(name: "scale", value: \.scale, gradient: \.scale),
-         ParameterPath(name: "logTemperature", value: \.logTemperature, gradient: \.logTemperature)]
-            + (usesNetwork ? network.parameterPaths.map { $0.nested(in: "network", value: \.network, gradient: \.network) } : [])
+        [
+            ParameterPath(name: "scale", value: \.scale, gradient: \.scale),
+            ParameterPath(name: "logTemperature", value: \.logTemperature, gradient: \.logTemperature),
+        ]
+            + (usesNetwork
+                ? network.parameterPaths.map { $0.nested(in: "network", value: \.network, gradient: \.network) } : [])
     }
 
     /// c(z) for z shaped [draws] + θ.shape: [draws, batch].
-    @differentiable(reverse, wrt: (self, z))
-    public func callAsFunction(_ z: Tensor, latent: DiscreteLatent,
-                               objective: @differentiable(reverse) (Tensor) -> Tensor) -> Tensor {
+    @differentiable(reverse,wrt: (self, z))
+    public func callAsFunction(
+        _ z: Tensor, latent: DiscreteLatent,
+        objective: @differentiable(reverse) (Tensor) -> Tensor
+    ) -> Tensor {
         let scaled = z * exp(-logTemperature)
         let relaxed = latent == .bernoulli ? sigmoid(scaled) : softmax(scaled)
         let value = scale * objective(relaxed)

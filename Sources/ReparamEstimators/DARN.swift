@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// DARN (Gregor et al. 2014; a column of Jang et al. 2017, Table 1): the score-function estimator
 /// with each unit's learning signal f(b) − f(b̄) replaced by its first-order Taylor term at the
@@ -18,14 +18,17 @@ public struct DARN: DiscreteGradientEstimator {
 
     public var kind: EstimatorKind { .darn }
 
-    public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                         key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate {
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let (f, gradientAtSample) = objective.valueAndGradient(b)
         let centre = latent == .bernoulli ? Float(0.5) : 1 / Float(logits.shape.last!)
         let taylorTerms = gradientAtSample * (b - centre)
         // Bernoulli: each unit has its own signal; categorical: a variable's signal sums its classes.
         let signal = latent == .bernoulli ? taylorTerms : taylorTerms.sum(alongAxes: [-1], keepDims: true)
-        return DiscreteGradientEstimate(objective: f, perDraw: signal * latent.score(b, logits: logits), evaluationsPerDraw: 1, points: b)
+        return DiscreteGradientEstimate(
+            objective: f, perDraw: signal * latent.score(b, logits: logits), evaluationsPerDraw: 1, points: b)
     }
 }

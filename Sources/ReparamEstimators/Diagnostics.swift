@@ -18,11 +18,15 @@ public struct GradientDiagnostics: Sendable {
 
     /// Summarizes rows of independent estimates (`estimates` is [draws, parameters], in Double
     /// accumulators).
-    public init(estimator: String, parameters: [String], estimates: Tensor, exact: [Double]? = nil,
-                evaluationsPerDraw: Int = 1, seconds: Double = 0) {
-        precondition(estimates.rank == 2 && estimates.shape[1] == parameters.count && estimates.shape[0] >= 2,
-                     "GradientDiagnostics: estimates \(estimates.shape) must be [draws ≥ 2, \(parameters.count)]")
-        precondition(exact == nil || exact!.count == parameters.count, "GradientDiagnostics: exact has the wrong length")
+    public init(
+        estimator: String, parameters: [String], estimates: Tensor, exact: [Double]? = nil,
+        evaluationsPerDraw: Int = 1, seconds: Double = 0
+    ) {
+        precondition(
+            estimates.rank == 2 && estimates.shape[1] == parameters.count && estimates.shape[0] >= 2,
+            "GradientDiagnostics: estimates \(estimates.shape) must be [draws ≥ 2, \(parameters.count)]")
+        precondition(
+            exact == nil || exact!.count == parameters.count, "GradientDiagnostics: exact has the wrong length")
         let (n, p) = (estimates.shape[0], estimates.shape[1])
         var mean = [Double](repeating: 0, count: p), m2 = [Double](repeating: 0, count: p)
         estimates.withUnsafeScalars { s in
@@ -66,7 +70,9 @@ public struct GradientDiagnostics: Sendable {
         let sd = variance[j].squareRoot()
         func coverage(_ n: Double) -> Double {
             let s = sd / n.squareRoot()
-            return 0.5 * (Special.erf((target - offset) / (s * 2.0.squareRoot())) + Special.erf((target + offset) / (s * 2.0.squareRoot())))
+            return 0.5
+                * (Special.erf((target - offset) / (s * 2.0.squareRoot()))
+                    + Special.erf((target + offset) / (s * 2.0.squareRoot())))
         }
         if sd == 0 || coverage(1) >= confidence { return Double(evaluationsPerDraw) }
         var (low, high) = (1.0, 2.0)

@@ -1,7 +1,7 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// One call's result: per-draw estimates of ∇θ E_{q_θ}[f(b)] (rows are independent estimates,
 /// so their spread is the estimator's variance) and the objective at the hard samples drawn.
@@ -20,12 +20,15 @@ public struct DiscreteGradientEstimate {
 
     public var gradient: Tensor { perDraw.mean(alongAxes: [0]) }
 
-    public init(objective: Tensor, perDraw: Tensor, evaluationsPerDraw: Int, points: Tensor, pointWeights: Tensor? = nil) {
+    public init(
+        objective: Tensor, perDraw: Tensor, evaluationsPerDraw: Int, points: Tensor, pointWeights: Tensor? = nil
+    ) {
         self.objective = objective
         self.perDraw = perDraw
         self.evaluationsPerDraw = evaluationsPerDraw
         self.points = points
-        self.pointWeights = pointWeights ?? Tensor(repeating: 1 / Float(points.shape[0]), shape: Array(points.shape.prefix(2)))
+        self.pointWeights =
+            pointWeights ?? Tensor(repeating: 1 / Float(points.shape[0]), shape: Array(points.shape.prefix(2)))
     }
 }
 
@@ -55,8 +58,10 @@ public protocol DiscreteGradientEstimator {
     var stateTensors: [String: Tensor] { get }
     /// Restores `stateTensors`; throws `EstimatorStateError` naming a missing or misshapen tensor.
     mutating func restoreState(_ tensors: [String: Tensor]) throws
-    mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                           key: RandomKey, draws: Int) -> DiscreteGradientEstimate
+    mutating func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate
 }
 
 extension DiscreteGradientEstimator {

@@ -1,8 +1,8 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// The discrete latent a set of logits θ parameterizes.
 ///
@@ -50,16 +50,17 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
     /// The Gumbel-softmax / binary-Concrete relaxation of θ + noise at temperature T: the map from
     /// noise to sample of `RelaxedBernoulli` and `RelaxedOneHotCategorical`, on noise the hard
     /// sample shares.
-    @differentiable(reverse, wrt: perturbed)
+    @differentiable(reverse,wrt: perturbed)
     public func relax(_ perturbed: Tensor, temperature: Float) -> Tensor {
         self == .bernoulli ? sigmoid(perturbed / temperature) : softmax(perturbed / temperature)
     }
 
     /// log q(b) per draw and batch row for samples b shaped [draws] + θ.shape: [draws, batch].
-    @differentiable(reverse, wrt: logits)
+    @differentiable(reverse,wrt: logits)
     public func logProbability(_ b: Tensor, logits: Tensor) -> Tensor {
         // The families sum over their event axis (a categorical's classes); the rest are the units.
-        let perUnit = self == .bernoulli ? Bernoulli(logits: logits).logProb(b) : OneHotCategorical(logits: logits).logProb(b)
+        let perUnit =
+            self == .bernoulli ? Bernoulli(logits: logits).logProb(b) : OneHotCategorical(logits: logits).logProb(b)
         return perUnit.sum(alongAxes: [2])
     }
 
@@ -76,9 +77,11 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
         case .bernoulli:
             let units = latentShape[0]
             precondition(units <= 20, "enumerate: 2^\(units) configurations is too many")
-            return Tensor(shape: [1 << units, units], scalars: (0..<(1 << units)).flatMap { code in
-                (0..<units).map { Float((code >> $0) & 1) }
-            })
+            return Tensor(
+                shape: [1 << units, units],
+                scalars: (0..<(1 << units)).flatMap { code in
+                    (0..<units).map { Float((code >> $0) & 1) }
+                })
         case .categorical:
             let (variables, classes) = (latentShape[0], latentShape[1])
             let count = (0..<variables).reduce(1) { value, _ in value * classes }
@@ -96,9 +99,10 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
     }
 
     /// log q(b) of each configuration for one batch row's logits (shape latentShape).
-    @differentiable(reverse, wrt: logits)
+    @differentiable(reverse,wrt: logits)
     public func logProbability(of configurations: Tensor, logits: Tensor) -> Tensor {
-        let logQ = self == .bernoulli
+        let logQ =
+            self == .bernoulli
             ? Bernoulli(logits: logits).logProb(configurations)
             : OneHotCategorical(logits: logits).logProb(configurations)
         return logQ.rank == 1 ? logQ : logQ.sum(alongAxes: withoutDerivative(at: Array(1..<logQ.rank)))
@@ -109,10 +113,15 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
     public func exactGradient(logits: Tensor, objective: DiscreteObjective) -> (value: Float, gradient: Tensor) {
         precondition(logits.shape[0] == 1, "exactGradient: enumerates one batch row; logits \(logits.shape)")
         let configurations = enumerate(latentShape: Array(logits.shape.dropFirst()))
-        let f = objective.evaluate(configurations.reshaped(to: [configurations.shape[0], 1] + configurations.shape.dropFirst()))
-            .reshaped(to: [configurations.shape[0]])
+        let f = objective.evaluate(
+            configurations.reshaped(to: [configurations.shape[0], 1] + configurations.shape.dropFirst())
+        )
+        .reshaped(to: [configurations.shape[0]])
         return valueWithGradient(at: logits) { θ in
-            (exp(logProbability(of: configurations, logits: θ.reshaped(to: withoutDerivative(at: Array(θ.shape.dropFirst()))))) * f).sum().sumToFloat()
+            (exp(
+                logProbability(
+                    of: configurations, logits: θ.reshaped(to: withoutDerivative(at: Array(θ.shape.dropFirst()))))) * f)
+                .sum().sumToFloat()
         }
     }
 }

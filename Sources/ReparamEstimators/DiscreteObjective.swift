@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// The function f whose expectation E_{q_θ}[f(b)] is differentiated, with one value per batch
 /// row: samples shaped [draws] + θ.shape give values shaped [draws, batch].
@@ -36,9 +36,11 @@ public struct DiscreteObjective {
     /// points and `valueAndGradient` (a pullback of ones) where an estimator needs the gradient.
     /// A model whose f holds parameters (a decoder) keeps their gradient from that same pass
     /// instead of running f again for it.
-    public init(_ f: @escaping @differentiable(reverse) (Tensor) -> Tensor, context: Tensor? = nil,
-                evaluate: @escaping (Tensor) -> Tensor,
-                valueAndGradient: @escaping (Tensor) -> (value: Tensor, gradient: Tensor)) {
+    public init(
+        _ f: @escaping @differentiable(reverse) (Tensor) -> Tensor, context: Tensor? = nil,
+        evaluate: @escaping (Tensor) -> Tensor,
+        valueAndGradient: @escaping (Tensor) -> (value: Tensor, gradient: Tensor)
+    ) {
         self.evaluate = evaluate
         self.relaxed = f
         self.context = context

@@ -81,8 +81,10 @@ public enum EstimatorKind: String, CaseIterable, Codable, Sendable, CustomString
     public func make(_ settings: EstimatorSettings) -> any DiscreteGradientEstimator {
         // NVIL's learned baseline, for nvil and for muprop-nvil (on MuProp's residual).
         func learnedBaseline() -> NVIL {
-            NVIL(contextSize: settings.baselineInputs, hidden: settings.baselineHidden, learningRate: settings.learningRate,
-                 normalizesVariance: false, key: settings.key)
+            NVIL(
+                contextSize: settings.baselineInputs, hidden: settings.baselineHidden,
+                learningRate: settings.learningRate,
+                normalizesVariance: false, key: settings.key)
         }
         switch self {
         case .gumbelSoftmax: return GumbelSoftmax(schedule: settings.temperature)
@@ -98,8 +100,9 @@ public enum EstimatorKind: String, CaseIterable, Codable, Sendable, CustomString
         case .mupropNVIL: return MuProp(baseline: learnedBaseline())
         case .rebar: return RELAX.rebar(learningRate: settings.learningRate, key: settings.key)
         case .relax:
-            return RELAX.relax(latentSize: settings.latentSize, hidden: settings.controlVariateHidden,
-                               learningRate: settings.learningRate, key: settings.key)
+            return RELAX.relax(
+                latentSize: settings.latentSize, hidden: settings.controlVariateHidden,
+                learningRate: settings.learningRate, key: settings.key)
         case .arm: return ARM()
         case .disarm: return DisARM()
         }

@@ -31,7 +31,9 @@ extension NVIL {
     }
 
     public mutating func restoreState(_ tensors: [String: Tensor]) throws {
-        guard let scalars = tensors["centering"], scalars.count == 2 else { throw EstimatorStateError(description: "NVIL state: 'centering' is missing") }
+        guard let scalars = tensors["centering"], scalars.count == 2 else {
+            throw EstimatorStateError(description: "NVIL state: 'centering' is missing")
+        }
         (centering, signalVariance) = (scalars.scalars[0], scalars.scalars[1])
         try restoreParameters(&baseline, tensors, prefix: "baseline.")
         optimizer.state = try restoredOptimizer(tensors, prefix: "optimizer.", count: baseline.parameterPaths.count)
@@ -48,12 +50,15 @@ extension MuProp {
 
 extension RELAX {
     public var stateTensors: [String: Tensor] {
-        savedParameters(controlVariate, prefix: "controlVariate.").merging(savedOptimizer(optimizer.state, prefix: "optimizer.")) { a, _ in a }
+        savedParameters(controlVariate, prefix: "controlVariate.").merging(
+            savedOptimizer(optimizer.state, prefix: "optimizer.")
+        ) { a, _ in a }
     }
 
     public mutating func restoreState(_ tensors: [String: Tensor]) throws {
         try restoreParameters(&controlVariate, tensors, prefix: "controlVariate.")
-        optimizer.state = try restoredOptimizer(tensors, prefix: "optimizer.", count: controlVariate.parameterPaths.count)
+        optimizer.state = try restoredOptimizer(
+            tensors, prefix: "optimizer.", count: controlVariate.parameterPaths.count)
     }
 }
 
@@ -61,10 +66,13 @@ func savedParameters<Model: ParameterListing>(_ model: Model, prefix: String) ->
     Dictionary(uniqueKeysWithValues: model.parameterPaths.map { (prefix + $0.name, model[keyPath: $0.value]) })
 }
 
-func restoreParameters<Model: ParameterListing>(_ model: inout Model, _ tensors: [String: Tensor], prefix: String) throws {
+func restoreParameters<Model: ParameterListing>(_ model: inout Model, _ tensors: [String: Tensor], prefix: String)
+    throws
+{
     for path in model.parameterPaths {
         guard let t = tensors[prefix + path.name], t.shape == model[keyPath: path.value].shape else {
-            throw EstimatorStateError(description: "estimator state: '\(prefix + path.name)' is missing or has the wrong shape")
+            throw EstimatorStateError(
+                description: "estimator state: '\(prefix + path.name)' is missing or has the wrong shape")
         }
         model[keyPath: path.value] = t
     }
@@ -72,12 +80,16 @@ func restoreParameters<Model: ParameterListing>(_ model: inout Model, _ tensors:
 
 func savedOptimizer(_ state: AdamState, prefix: String) -> [String: Tensor] {
     var out = [prefix + "step": Tensor([Float(state.step)])]
-    for (i, (m, v)) in zip(state.first, state.second).enumerated() { (out[prefix + "first.\(i)"], out[prefix + "second.\(i)"]) = (m, v) }
+    for (i, (m, v)) in zip(state.first, state.second).enumerated() {
+        (out[prefix + "first.\(i)"], out[prefix + "second.\(i)"]) = (m, v)
+    }
     return out
 }
 
 func restoredOptimizer(_ tensors: [String: Tensor], prefix: String, count: Int) throws -> AdamState {
-    guard let step = tensors[prefix + "step"]?.scalars.first else { throw EstimatorStateError(description: "estimator state: '\(prefix)step' is missing") }
+    guard let step = tensors[prefix + "step"]?.scalars.first else {
+        throw EstimatorStateError(description: "estimator state: '\(prefix)step' is missing")
+    }
     if step == 0 { return AdamState(step: 0, first: [], second: []) }
     var first: [Tensor] = [], second: [Tensor] = []
     for i in 0..<count {

@@ -1,7 +1,7 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Gumbel-softmax / binary Concrete (Jang et al. 2017; Maddison et al. 2017): the gradient of
 /// f at the relaxed sample y = softmax((θ + g)/T) (σ((θ + L)/T) for Bernoulli, L logistic).
@@ -23,7 +23,8 @@ public struct GumbelSoftmax: TemperatureScheduled {
     /// τ from `schedule`, starting at its step-0 value; `prepare(forStep:)` moves it on.
     public init(schedule: TemperatureSchedule, straightThrough: Bool = false) {
         let temperature = schedule.temperature(atStep: 0)
-        precondition(temperature > 0 && temperature.isFinite, "GumbelSoftmax: temperature must be positive, got \(temperature)")
+        precondition(
+            temperature > 0 && temperature.isFinite, "GumbelSoftmax: temperature must be positive, got \(temperature)")
         self.temperature = temperature
         self.schedule = schedule
         self.straightThrough = straightThrough
@@ -32,8 +33,10 @@ public struct GumbelSoftmax: TemperatureScheduled {
     public var kind: EstimatorKind { straightThrough ? .stGumbel : .gumbelSoftmax }
     public var settings: [(name: String, value: String)] { [("τ", "\(temperature)")] }
 
-    public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                         key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate {
         let noise = latent.noise(key, shape: [draws] + logits.shape)
         let temperature = temperature
         let (y, relaxedPullback) = valueWithPullback(at: perDraw(logits, draws)) { θ in
@@ -42,7 +45,8 @@ public struct GumbelSoftmax: TemperatureScheduled {
         let hard = latent.hardSample(perturbed: withoutDerivative(at: perDraw(logits, draws)) + noise)
         let point = straightThrough ? hard : y
         let (_, gradientAtPoint) = objective.valueAndGradient(point)
-        return DiscreteGradientEstimate(objective: objective.evaluate(hard), perDraw: relaxedPullback(gradientAtPoint),
-                                        evaluationsPerDraw: 1, points: point)
+        return DiscreteGradientEstimate(
+            objective: objective.evaluate(hard), perDraw: relaxedPullback(gradientAtPoint),
+            evaluationsPerDraw: 1, points: point)
     }
 }

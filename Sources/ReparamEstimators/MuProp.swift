@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// MuProp (Gu et al. 2016): the first-order Taylor expansion of f around the mean-field point
 /// μ̄ = E[b] as a control variate, with its expectation added back analytically:
@@ -17,15 +17,18 @@ public struct MuProp: DiscreteGradientEstimator {
     public var kind: EstimatorKind { baseline == nil ? .muprop : .mupropNVIL }
     public var isUnbiased: Bool { baseline?.isUnbiased ?? true }
 
-    public mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                                  key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public mutating func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate {
         let (meanField, meanPullback) = valueWithPullback(at: logits) { θ in latent.mean(θ) }
         let (fAtMean, gradientAtMean) = objective.valueAndGradient(meanField.reshaped(to: [1] + logits.shape))
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let f = objective.evaluate(b)
         let raw = f - (fAtMean + latent.sumOverLatent(gradientAtMean * (b - meanField)))
         let residual = baseline?.centred(raw, context: objective.context ?? Tensor.ones([logits.shape[0], 1])) ?? raw
-        let estimates = weighted(latent.score(b, logits: logits), by: residual)
+        let estimates =
+            weighted(latent.score(b, logits: logits), by: residual)
             + meanPullback(gradientAtMean.reshaped(to: logits.shape))
         return DiscreteGradientEstimate(objective: f, perDraw: estimates, evaluationsPerDraw: 2, points: b)
     }

@@ -1,8 +1,8 @@
-import _Differentiation
 import Foundation
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// NVIL (Mnih & Gregor 2014): REINFORCE with a learned, input-dependent baseline C_ψ(x), a
 /// running centering c, and variance normalization:
@@ -22,8 +22,10 @@ public struct NVIL: DiscreteGradientEstimator {
     var signalVariance: Float = 1
 
     /// `contextSize` features of x feed a tanh MLP with one hidden layer of `hidden` units.
-    public init(contextSize: Int = 1, hidden: Int = 16, learningRate: Float = 1e-2, decay: Float = 0.9,
-                normalizesVariance: Bool = true, key: RandomKey) {
+    public init(
+        contextSize: Int = 1, hidden: Int = 16, learningRate: Float = 1e-2, decay: Float = 0.9,
+        normalizesVariance: Bool = true, key: RandomKey
+    ) {
         baseline = MLP(sizes: [contextSize, hidden, 1], hidden: .tanh, key: key)
         optimizer = Adam(for: baseline, learningRate: learningRate)
         self.decay = decay
@@ -33,13 +35,16 @@ public struct NVIL: DiscreteGradientEstimator {
     public var kind: EstimatorKind { .nvil }
     public var isUnbiased: Bool { !normalizesVariance }
 
-    public mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                                  key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public mutating func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate {
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let f = objective.evaluate(b)
         let signal = centred(f, context: objective.context ?? Tensor.ones([logits.shape[0], 1]))
-        return DiscreteGradientEstimate(objective: f, perDraw: weighted(latent.score(b, logits: logits), by: signal),
-                                        evaluationsPerDraw: 1, points: b)
+        return DiscreteGradientEstimate(
+            objective: f, perDraw: weighted(latent.score(b, logits: logits), by: signal),
+            evaluationsPerDraw: 1, points: b)
     }
 
     /// (s − c − C_ψ(x)) / max(1, √v) for a learning signal s of shape [draws, batch], before
@@ -58,9 +63,11 @@ public struct NVIL: DiscreteGradientEstimator {
         centering = decay * centering + (1 - decay) * mean
         signalVariance = decay * signalVariance + (1 - decay) * variance
         let target = f - centering
-        let gradient = MLP.TangentVector.zero + _Differentiation.gradient(at: baseline) { net in
-            square(target - net(context).reshaped(to: [context.shape[0]])).mean().sumToFloat()
-        }
+        let gradient =
+            MLP.TangentVector.zero
+            + _Differentiation.gradient(at: baseline) { net in
+                square(target - net(context).reshaped(to: [context.shape[0]])).mean().sumToFloat()
+            }
         // A non-finite baseline gradient skips this fit; the estimate above is unaffected.
         try? optimizer.update(&baseline, along: gradient)
     }

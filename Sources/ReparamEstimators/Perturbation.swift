@@ -1,5 +1,5 @@
-import _Differentiation
 import ReparamTensor
+import _Differentiation
 
 /// The continuous noise behind a discrete sample, as REBAR and RELAX use it.
 ///
@@ -7,7 +7,7 @@ import ReparamTensor
 /// standard Gumbel, b = onehot(argmax z); the normalization only shifts z, which neither the
 /// argmax nor the softmax relaxation sees.
 enum Perturbation {
-    @differentiable(reverse, wrt: θ)
+    @differentiable(reverse,wrt: θ)
     static func z(_ θ: Tensor, noise: Tensor, latent: DiscreteLatent) -> Tensor {
         latent == .bernoulli ? θ + noise : logSoftmax(θ) + noise
     }
@@ -18,7 +18,7 @@ enum Perturbation {
     /// z̃ = log(p·v / (1 − v(1−p))) — z = θ + logit(u) with u uniform on (1−p, 1) or (0, 1−p).
     /// Categorical: the maximum z̃_b = −log(−log v_b) is Gumbel, the others are Gumbels with
     /// location log pₖ truncated below it: z̃ₖ = −log(−log vₖ / pₖ − log v_b).
-    @differentiable(reverse, wrt: θ)
+    @differentiable(reverse,wrt: θ)
     static func conditional(_ θ: Tensor, b: Tensor, v: Tensor, latent: DiscreteLatent) -> Tensor {
         if latent == .bernoulli {
             let p = sigmoid(θ), logP = logSigmoid(θ), logNotP = logSigmoid(-θ)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A baseline b subtracted from f in the score-function estimator (f(b) − b)·∇θ log q(b).
 /// Any b that does not depend on the current draw leaves the estimator unbiased.
@@ -35,8 +35,10 @@ public struct REINFORCE: DiscreteGradientEstimator {
     public var kind: EstimatorKind { .reinforce }
     public var settings: [(name: String, value: String)] { baseline == .none ? [] : [("baseline", "\(baseline)")] }
 
-    public mutating func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                                  key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public mutating func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate {
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let f = objective.evaluate(b)
         let s = latent.score(b, logits: logits)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A baseline for per-draw score-function rows, computed for each draw from the other n − 1
 /// draws so it never depends on the draw it corrects (which keeps every row unbiased).
@@ -15,8 +15,9 @@ public enum HeldOutBaseline: String, CaseIterable, Sendable {
 /// Per-draw score-function estimates (fᵢ − bᵢ)·sᵢ from values f [n] and score rows s [n, P]
 /// (sᵢ = ∇ log q(zᵢ)), the baseline held out as `HeldOutBaseline` describes. Sums in Double.
 public func scoreFunctionRows(values f: Tensor, scores s: Tensor, baseline: HeldOutBaseline) -> Tensor {
-    precondition(s.rank == 2 && f.count == s.shape[0] && f.count >= 2,
-                 "scoreFunctionRows: values \(f.shape) and scores \(s.shape) must be [n ≥ 2] and [n, P]")
+    precondition(
+        s.rank == 2 && f.count == s.shape[0] && f.count >= 2,
+        "scoreFunctionRows: values \(f.shape) and scores \(s.shape) must be [n ≥ 2] and [n, P]")
     let (n, p) = (s.shape[0], s.shape[1])
     let values = f.scalars.map(Double.init), scores = s.scalars.map(Double.init)
     var out = [Float](repeating: 0, count: n * p)

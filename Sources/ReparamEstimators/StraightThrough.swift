@@ -1,7 +1,7 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Straight-through (Bengio et al. 2013; "ST" in Jang et al. 2017, Table 1): f and ∂f/∂b at a
 /// hard sample b ~ q, pulled back through the mean μ(θ) = E[b] (σ(θ) for Bernoulli, softmax(θ)
@@ -29,7 +29,9 @@ public struct StraightThrough: TemperatureScheduled {
 
     init(schedule: TemperatureSchedule, annealed: Bool) {
         let temperature = schedule.temperature(atStep: 0)
-        precondition(temperature > 0 && temperature.isFinite, "StraightThrough: temperature must be positive, got \(temperature)")
+        precondition(
+            temperature > 0 && temperature.isFinite, "StraightThrough: temperature must be positive, got \(temperature)"
+        )
         self.temperature = temperature
         self.schedule = schedule
         self.annealed = annealed
@@ -38,12 +40,15 @@ public struct StraightThrough: TemperatureScheduled {
     public var kind: EstimatorKind { annealed ? .annealedST : .straightThrough }
     public var settings: [(name: String, value: String)] { annealed ? [("τ", "\(temperature)")] : [] }
 
-    public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                         key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate {
         let slope = 1 / temperature
         let (_, meanPullback) = valueWithPullback(at: perDraw(logits, draws)) { θ in latent.mean(θ * slope) }
         let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
         let (f, gradientAtSample) = objective.valueAndGradient(b)
-        return DiscreteGradientEstimate(objective: f, perDraw: meanPullback(gradientAtSample), evaluationsPerDraw: 1, points: b)
+        return DiscreteGradientEstimate(
+            objective: f, perDraw: meanPullback(gradientAtSample), evaluationsPerDraw: 1, points: b)
     }
 }

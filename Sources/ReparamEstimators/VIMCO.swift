@@ -1,7 +1,7 @@
-import _Differentiation
 import Foundation
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// VIMCO (Mnih & Rezende 2016) for the K-sample bound L = log (1/K) Σₖ exp f(bₖ), f a log
 /// weight. Each sample's learning signal is L minus the bound with f(bₖ) replaced by the
@@ -18,10 +18,13 @@ public struct VIMCO: DiscreteGradientEstimator {
     public var kind: EstimatorKind { .vimco }
     public var settings: [(name: String, value: String)] { [("k", "\(samples)")] }
 
-    public func estimate(logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
-                         key: RandomKey, draws: Int) -> DiscreteGradientEstimate {
+    public func estimate(
+        logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
+        key: RandomKey, draws: Int
+    ) -> DiscreteGradientEstimate {
         let k = samples, batch = logits.shape[0]
-        let b = latent.hardSample(perturbed: perDraw(logits, draws * k) + latent.noise(key, shape: [draws * k] + logits.shape))
+        let b = latent.hardSample(
+            perturbed: perDraw(logits, draws * k) + latent.noise(key, shape: [draws * k] + logits.shape))
         let f = objective.evaluate(b).scalars.map(Double.init)
         var bound = [Float](repeating: 0, count: draws * batch)
         var signals = [Float](repeating: 0, count: draws * k * batch), weights = signals
@@ -32,7 +35,9 @@ public struct VIMCO: DiscreteGradientEstimator {
                 bound[draw * batch + row] = Float(total)
                 let sum = values.reduce(0, +)
                 // f's own parameters get Σₖ w̃ₖ ∇f(bₖ), w̃ the normalized importance weights.
-                for i in 0..<k { weights[(draw * k + i) * batch + row] = Float(Foundation.exp(values[i] - total) / Double(k * draws)) }
+                for i in 0..<k {
+                    weights[(draw * k + i) * batch + row] = Float(Foundation.exp(values[i] - total) / Double(k * draws))
+                }
                 for i in 0..<k {
                     var others = values
                     others[i] = (sum - values[i]) / Double(k - 1)
@@ -41,9 +46,10 @@ public struct VIMCO: DiscreteGradientEstimator {
             }
         }
         let terms = weighted(latent.score(b, logits: logits), by: Tensor(shape: [draws * k, batch], scalars: signals))
-        return DiscreteGradientEstimate(objective: Tensor(shape: [draws, batch], scalars: bound),
-                                        perDraw: terms.reshaped(to: [draws, k] + logits.shape).sum(alongAxes: [1]),
-                                        evaluationsPerDraw: k, points: b, pointWeights: Tensor(shape: [draws * k, batch], scalars: weights))
+        return DiscreteGradientEstimate(
+            objective: Tensor(shape: [draws, batch], scalars: bound),
+            perDraw: terms.reshaped(to: [draws, k] + logits.shape).sum(alongAxes: [1]),
+            evaluationsPerDraw: k, points: b, pointWeights: Tensor(shape: [draws * k, batch], scalars: weights))
     }
 }
 

@@ -21,7 +21,7 @@ public enum Energy: String, CaseIterable, Codable, Sendable {
     static let wall: Float = 0.05
 
     /// U(z) for rows z [n, 2] → [n], differentiable in z.
-    @differentiable(reverse, wrt: z)
+    @differentiable(reverse,wrt: z)
     public func callAsFunction(_ z: Tensor) -> Tensor {
         let z1 = z.slice(axis: 1, 0..<1)
         let z2 = z.slice(axis: 1, 1..<2)

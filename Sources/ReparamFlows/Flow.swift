@@ -30,7 +30,7 @@ public struct Flow<Layer: FlowLayer>: Differentiable {
     public func logProb(_ x: Tensor) -> Tensor { distribution.logProb(x) }
 
     /// n reparameterized draws with their log-densities.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleWithLogProb(_ key: RandomKey, count n: Int) -> SampleWithLogProb {
         distribution.rsampleWithLogProb(key, sampleShape: [n])
     }

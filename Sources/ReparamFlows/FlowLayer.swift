@@ -82,7 +82,7 @@ public struct CouplingSplit: Sendable, Equatable {
     public var transformed: Range<Int> { swapped ? 0..<(dimension / 2) : (dimension / 2)..<dimension }
 
     /// The two parts put back in column order.
-    @differentiable(reverse, wrt: (conditioning, transformed))
+    @differentiable(reverse,wrt: (conditioning, transformed))
     func assembled(_ conditioning: Tensor, _ transformed: Tensor) -> Tensor {
         swapped ? concat([transformed, conditioning], axis: 1) : concat([conditioning, transformed], axis: 1)
     }

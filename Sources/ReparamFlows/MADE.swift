@@ -82,7 +82,9 @@ public struct MADE: Differentiable {
     /// [n, d] (and context [n, c]) → [n, d, p].
     @differentiable(reverse)
     public func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
-        var h = withoutDerivative(at: contextSize) == 0 ? x
+        var h =
+            withoutDerivative(at: contextSize) == 0
+            ? x
             : concat(withoutDerivative(at: reversedOrder) ? [x, context] : [context, x], axis: 1)
         for i in withoutDerivative(at: layers.indices) {
             h = maskedDense(h, layers[i].weight, layers[i].bias, activation: layers[i].activation, mask: masks[i])

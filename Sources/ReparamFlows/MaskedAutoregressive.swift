@@ -1,9 +1,9 @@
+import CReparamKernels
 import ReparamDistributions
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
 import _Differentiation
-import CReparamKernels
 
 /// The masked autoregressive flow layer (MAF, Papamakarios et al. 2017) with nflows' stable
 /// affine form: from data x to noise, z_i = x_i·σ_i + μ_i with (μ_i, s_i) = MADE(x_<i) and
@@ -74,8 +74,9 @@ func affineAutoregressiveStep(_ parameters: Tensor, _ x: Tensor) -> ValueAndLogD
 }
 
 private func affineAutoregressiveForward(_ parameters: Tensor, _ x: Tensor) -> (result: ValueAndLogDet, sig: Tensor) {
-    precondition(x.rank == 2 && parameters.shape == [x.shape[0], x.shape[1], 2],
-                 "affine autoregressive step: parameters \(parameters.shape) do not fit x \(x.shape)")
+    precondition(
+        x.rank == 2 && parameters.shape == [x.shape[0], x.shape[1], 2],
+        "affine autoregressive step: parameters \(parameters.shape) do not fit x \(x.shape)")
     let (n, d) = (x.shape[0], x.shape[1])
     var (y, sig, logDet) = (Tensor.zeros([n, d]), Tensor.zeros([n, d]), Tensor.zeros([n]))
     parameters.withUnsafeScalars { pp in
@@ -83,8 +84,9 @@ private func affineAutoregressiveForward(_ parameters: Tensor, _ x: Tensor) -> (
             y.withUnsafeMutableScalars { py in
                 sig.withUnsafeMutableScalars { ps in
                     logDet.withUnsafeMutableScalars { pl in
-                        rp_affine_autoregressive(pp.baseAddress, px.baseAddress, n, d, py.baseAddress, ps.baseAddress,
-                                                 pl.baseAddress)
+                        rp_affine_autoregressive(
+                            pp.baseAddress, px.baseAddress, n, d, py.baseAddress, ps.baseAddress,
+                            pl.baseAddress)
                     }
                 }
             }
@@ -95,29 +97,34 @@ private func affineAutoregressiveForward(_ parameters: Tensor, _ x: Tensor) -> (
 
 @derivative(of: affineAutoregressiveStep)
 func vjpAffineAutoregressiveStep(_ parameters: Tensor, _ x: Tensor)
-    -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (Tensor, Tensor)) {
+    -> (value: ValueAndLogDet, pullback: (ValueAndLogDet.TangentVector) -> (Tensor, Tensor))
+{
     let (result, sig) = affineAutoregressiveForward(parameters, x)
-    return (result, { v in
-        if v.value.isShapelessZero && v.logDet.isShapelessZero { return (.zero, .zero) }
-        let (n, d) = (x.shape[0], x.shape[1])
-        var (gp, gx) = (Tensor.zeros([n, d, 2]), Tensor.zeros([n, d]))
-        func optional<R>(_ t: Tensor, _ body: (UnsafePointer<Float>?) -> R) -> R {
-            t.isShapelessZero ? body(nil) : t.withUnsafeScalars { body($0.baseAddress) }
-        }
-        x.withUnsafeScalars { px in
-            sig.withUnsafeScalars { ps in
-                optional(v.value) { gy in
-                    optional(v.logDet) { gl in
-                        gp.withUnsafeMutableScalars { pgp in
-                            gx.withUnsafeMutableScalars { pgx in
-                                rp_affine_autoregressive_backward(px.baseAddress, ps.baseAddress, gy, gl, n, d,
-                                                                  pgp.baseAddress, pgx.baseAddress)
+    return (
+        result,
+        { v in
+            if v.value.isShapelessZero && v.logDet.isShapelessZero { return (.zero, .zero) }
+            let (n, d) = (x.shape[0], x.shape[1])
+            var (gp, gx) = (Tensor.zeros([n, d, 2]), Tensor.zeros([n, d]))
+            func optional<R>(_ t: Tensor, _ body: (UnsafePointer<Float>?) -> R) -> R {
+                t.isShapelessZero ? body(nil) : t.withUnsafeScalars { body($0.baseAddress) }
+            }
+            x.withUnsafeScalars { px in
+                sig.withUnsafeScalars { ps in
+                    optional(v.value) { gy in
+                        optional(v.logDet) { gl in
+                            gp.withUnsafeMutableScalars { pgp in
+                                gx.withUnsafeMutableScalars { pgx in
+                                    rp_affine_autoregressive_backward(
+                                        px.baseAddress, ps.baseAddress, gy, gl, n, d,
+                                        pgp.baseAddress, pgx.baseAddress)
+                                }
                             }
                         }
                     }
                 }
             }
+            return (gp, gx)
         }
-        return (gp, gx)
-    })
+    )
 }

@@ -5,7 +5,7 @@ import ReparamTensor
 import _Differentiation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Planar flow (Rezende & Mohamed 2015): f(z) = z + û·tanh(wᵀz + b), with

@@ -33,7 +33,7 @@ public struct SplineKnots: Differentiable {
         self.derivatives = concat([ones, SplineKnots.minimumDerivative + softplus(derivatives), ones], axis: 1)
     }
 
-    @differentiable(reverse, wrt: unnormalized)
+    @differentiable(reverse,wrt: unnormalized)
     static func knots(_ unnormalized: Tensor, minimum: Float, _ cumulative: Tensor, _ bound: Float) -> Tensor {
         let bins = Float(withoutDerivative(at: unnormalized.shape[1]))
         let fractions = minimum + (1 - minimum * bins) * softmax(unnormalized, axis: -1)
@@ -51,7 +51,7 @@ public struct SplineKnots: Differentiable {
 /// y = s(x) elementwise for x [n] and one spline per element (identity outside [−B, B]), with
 /// log|dy/dx| per element; `inverse` gives x = s⁻¹(y) and log|dx/dy|. Analytic gradients with
 /// respect to x and the knots (kernel: rp_rq_spline).
-@differentiable(reverse, wrt: (x, knots))
+@differentiable(reverse,wrt: (x, knots))
 public func rationalQuadraticSpline(_ x: Tensor, _ knots: SplineKnots, inverse: Bool) -> ValueAndLogDet {
     splineForward(x, knots, inverse: inverse)
 }

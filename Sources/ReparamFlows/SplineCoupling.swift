@@ -55,7 +55,7 @@ public struct SplineCoupling: FlowLayer {
 
 /// Knots for `count` splines from parameters holding 3K − 1 values per spline (widths, heights,
 /// derivatives), contiguous per spline; widths and heights are divided by `scale` first.
-@differentiable(reverse, wrt: parameters)
+@differentiable(reverse,wrt: parameters)
 func splineKnots(_ parameters: Tensor, count: Int, bins: Int, bound: Float, scale: Float) -> SplineKnots {
     let p = parameters.reshaped(to: [count, 3 * bins - 1])
     return SplineKnots(

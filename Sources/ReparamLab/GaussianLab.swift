@@ -136,9 +136,13 @@ public struct GaussianLab: Sendable {
     // MARK: Measured
 
     /// `samples` independent per-draw estimates [samples, 2] of (∂/∂μ, ∂/∂σ), and the seconds taken.
-    public func measure(_ estimator: GaussianEstimator, samples: Int, key: RandomKey) -> (estimates: Tensor, seconds: Double) {
+    public func measure(_ estimator: GaussianEstimator, samples: Int, key: RandomKey) -> (
+        estimates: Tensor, seconds: Double
+    ) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let q = Normal(loc: Tensor(repeating: Float(mu), shape: [samples]), scale: Tensor(repeating: Float(sigma), shape: [samples]))
+        let q = Normal(
+            loc: Tensor(repeating: Float(mu), shape: [samples]),
+            scale: Tensor(repeating: Float(sigma), shape: [samples]))
         let f = function.differentiable(k: Float(k))
         let estimates: Tensor
         if estimator == .pathwise {
@@ -147,7 +151,8 @@ public struct GaussianLab: Sendable {
         } else {
             let z = q.sample(key)
             let s = gradient(at: q) { q in q.logProb(z).sumToFloat() }
-            let baseline: HeldOutBaseline = estimator == .score ? .none : estimator == .scoreMeanBaseline ? .mean : .optimalConstant
+            let baseline: HeldOutBaseline =
+                estimator == .score ? .none : estimator == .scoreMeanBaseline ? .mean : .optimalConstant
             estimates = scoreFunctionRows(values: f(z), scores: GaussianLab.columns(s.loc, s.scale), baseline: baseline)
         }
         return (estimates, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -155,8 +160,9 @@ public struct GaussianLab: Sendable {
 
     public func diagnose(_ estimator: GaussianEstimator, samples: Int, key: RandomKey) -> GradientDiagnostics {
         let (estimates, seconds) = measure(estimator, samples: samples, key: key)
-        return GradientDiagnostics(estimator: estimator.rawValue, parameters: GaussianLab.parameters, estimates: estimates,
-                                   exact: exactGradient, seconds: seconds)
+        return GradientDiagnostics(
+            estimator: estimator.rawValue, parameters: GaussianLab.parameters, estimates: estimates,
+            exact: exactGradient, seconds: seconds)
     }
 
     static func columns(_ a: Tensor, _ b: Tensor) -> Tensor {

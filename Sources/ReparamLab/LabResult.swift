@@ -25,7 +25,9 @@ public enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByFloatL
 public struct Record: Sendable {
     public var fields: [(String, JSONValue)]
     public init(_ fields: [(String, JSONValue)]) { self.fields = fields }
-    public var json: String { "{" + fields.map { JSONValue.string($0.0).encoded + ":" + $0.1.encoded }.joined(separator: ",") + "}" }
+    public var json: String {
+        "{" + fields.map { JSONValue.string($0.0).encoded + ":" + $0.1.encoded }.joined(separator: ",") + "}"
+    }
 }
 
 /// A plain-text table with right-aligned numeric columns.
@@ -46,7 +48,8 @@ public struct Table: Sendable {
                 return j == 0 ? cell + pad : pad + cell
             }.joined(separator: "  ")
         }
-        return ([line(header), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] + rows.map(line))
+        return
+            ([line(header), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] + rows.map(line))
             .joined(separator: "\n")
     }
 }
@@ -62,9 +65,11 @@ public struct LabResult: Sendable {
     public var heatmaps: [Heatmap]
     public var notes: [String]
 
-    public init(title: String, headline: [String], table: Table, records: [Record], charts: [Chart],
-                heatmaps: [Heatmap] = [],
-                notes: [String] = []) {
+    public init(
+        title: String, headline: [String], table: Table, records: [Record], charts: [Chart],
+        heatmaps: [Heatmap] = [],
+        notes: [String] = []
+    ) {
         self.title = title
         self.headline = headline
         self.table = table
@@ -75,7 +80,8 @@ public struct LabResult: Sendable {
     }
 
     public var text: String {
-        ([title, String(repeating: "═", count: title.count)] + headline + ["", table.text] + (notes.isEmpty ? [] : [""] + notes))
+        ([title, String(repeating: "═", count: title.count)] + headline + ["", table.text]
+            + (notes.isEmpty ? [] : [""] + notes))
             .joined(separator: "\n")
     }
 }

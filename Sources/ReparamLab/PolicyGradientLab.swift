@@ -29,13 +29,15 @@ public enum PolicyGradientLab {
                 formatted(n / needed[0]), formatted(deviation.relative), formatted(deviation.noise),
                 formatted(m.secondsPerSample * 1e6),
             ])
-            records.append(Record([
-                ("experiment", "policy-gradient"), ("estimator", .string(m.kind.rawValue)), ("samples", .integer(samples)),
-                ("states", .integer(problem.states.shape[0])), ("total_variance", .number(m.totalVariance)),
-                ("gradient_norm", .number(reference.meanNorm)), ("snr", .number(snr)),
-                ("samples_for_10_percent", .number(n)), ("relative_deviation", .number(deviation.relative)),
-                ("deviation_noise", .number(deviation.noise)), ("seconds_per_sample", .number(m.secondsPerSample)),
-            ]))
+            records.append(
+                Record([
+                    ("experiment", "policy-gradient"), ("estimator", .string(m.kind.rawValue)),
+                    ("samples", .integer(samples)),
+                    ("states", .integer(problem.states.shape[0])), ("total_variance", .number(m.totalVariance)),
+                    ("gradient_norm", .number(reference.meanNorm)), ("snr", .number(snr)),
+                    ("samples_for_10_percent", .number(n)), ("relative_deviation", .number(deviation.relative)),
+                    ("deviation_noise", .number(deviation.noise)), ("seconds_per_sample", .number(m.secondsPerSample)),
+                ]))
         }
         let sizes = (0...24).map { pow(10, Double($0) / 4) }
         let scale = reference.meanNorm

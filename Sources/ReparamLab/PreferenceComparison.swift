@@ -37,20 +37,25 @@ public enum PreferenceComparison {
                 formatted(r.evaluation.objective), formatted(r.optimum.objective),
                 formatted(r.optimum.objective - r.evaluation.objective), formatted(r.seconds), String(r.sampledTokens),
             ])
-            records.append(Record([
-                ("experiment", "pref-compare"), ("method", .string(r.method.rawValue)), ("beta", .number(r.beta)),
-                ("true_reward", .number(r.evaluation.trueReward)), ("kl_to_reference", .number(r.evaluation.klToReference)),
-                ("kl_to_optimum", .number(r.evaluation.klToOptimum)), ("objective", .number(r.evaluation.objective)),
-                ("optimum_reward", .number(r.optimum.trueReward)), ("optimum_objective", .number(r.optimum.objective)),
-                ("seconds", .number(r.seconds)), ("sampled_tokens", .integer(r.sampledTokens)),
-            ]))
+            records.append(
+                Record([
+                    ("experiment", "pref-compare"), ("method", .string(r.method.rawValue)), ("beta", .number(r.beta)),
+                    ("true_reward", .number(r.evaluation.trueReward)),
+                    ("kl_to_reference", .number(r.evaluation.klToReference)),
+                    ("kl_to_optimum", .number(r.evaluation.klToOptimum)),
+                    ("objective", .number(r.evaluation.objective)),
+                    ("optimum_reward", .number(r.optimum.trueReward)),
+                    ("optimum_objective", .number(r.optimum.objective)),
+                    ("seconds", .number(r.seconds)), ("sampled_tokens", .integer(r.sampledTokens)),
+                ]))
         }
         let betas = (0...48).map { pow(10, -2 + Double($0) / 16) }
         let curve = problem.frontier(betas: betas).map { (x: $0.kl, y: $0.reward) }.sorted { $0.x < $1.x }
         let methods = PreferenceMethod.allCases.filter { m in results.contains { $0.method == m } }
         let chart = Chart(
             name: "preference-frontier", title: "True reward against KL to the reference policy",
-            caption: "Each point: one method at one β. Line: the exact optimum π*_β ∝ π_ref·exp(r*/β) for β from 0.01 to 10.",
+            caption:
+                "Each point: one method at one β. Line: the exact optimum π*_β ∝ π_ref·exp(r*/β) for β from 0.01 to 10.",
             xLabel: "KL(policy, reference) in nats", yLabel: "expected true reward",
             series: [Chart.Series(name: "exact optimum", points: curve, markers: false)]
                 + methods.map { m in
@@ -65,13 +70,16 @@ public enum PreferenceComparison {
         let summary = methods.map { m -> (PreferenceMethod, Double, Double, Int) in
             let mine = results.filter { $0.method == m }
             let gap = mine.map { $0.optimum.objective - $0.evaluation.objective }.reduce(0, +) / Double(mine.count)
-            return (m, gap, mine.map(\.seconds).reduce(0, +) / Double(mine.count), mine.map(\.sampledTokens).reduce(0, +))
+            return (
+                m, gap, mine.map(\.seconds).reduce(0, +) / Double(mine.count), mine.map(\.sampledTokens).reduce(0, +)
+            )
         }
         return LabResult(
             title: "Preference optimization against the exact optimum",
             headline: summary.map { m, gap, seconds, tokens in
-                String(format: "%@: mean gap to the optimum's objective %.4f, %.1f s per run, %d tokens sampled in all",
-                       m.rawValue, gap, seconds, tokens)
+                String(
+                    format: "%@: mean gap to the optimum's objective %.4f, %.1f s per run, %d tokens sampled in all",
+                    m.rawValue, gap, seconds, tokens)
             },
             table: table, records: records, charts: [chart],
             notes: [
@@ -86,8 +94,9 @@ public enum PreferenceComparison {
 extension PreferenceComparison {
     /// The demo's piece: DPO and RLOO at β = 0.1 on a smaller problem (20,000 pairs).
     public static func demo(seed: UInt64) throws -> LabResult {
-        let problem = PreferenceProblem(beta: 0.1, pairCount: 20_000, corpusSize: 10_000, referenceSteps: 800,
-                                        key: RandomKey(seed: seed))
+        let problem = PreferenceProblem(
+            beta: 0.1, pairCount: 20_000, corpusSize: 10_000, referenceSteps: 800,
+            key: RandomKey(seed: seed))
         let runs = try [(PreferenceMethod.dpo, 1500), (.rloo, 600)].map { method, steps in
             try trainPreference(
                 PreferenceConfiguration(method: method, beta: 0.1, pairs: 20_000, steps: steps, seed: seed),
@@ -98,17 +107,22 @@ extension PreferenceComparison {
             "method", "true reward", "KL(π‖π_ref)", "KL(π*‖π)", "objective", "seconds", "sampled tokens",
         ])
         table.rows = runs.map { r in
-            [r.method.rawValue, formatted(r.evaluation.trueReward), formatted(r.evaluation.klToReference),
-             formatted(r.evaluation.klToOptimum), formatted(r.evaluation.objective), formatted(r.seconds),
-             String(r.sampledTokens)]
+            [
+                r.method.rawValue, formatted(r.evaluation.trueReward), formatted(r.evaluation.klToReference),
+                formatted(r.evaluation.klToOptimum), formatted(r.evaluation.objective), formatted(r.seconds),
+                String(r.sampledTokens),
+            ]
         }
         let optimum = problem.optimum
-        table.rows.append(["exact optimum", formatted(optimum.trueReward), formatted(optimum.klToReference), "0",
-                           formatted(optimum.objective), "—", "—"])
+        table.rows.append([
+            "exact optimum", formatted(optimum.trueReward), formatted(optimum.klToReference), "0",
+            formatted(optimum.objective), "—", "—",
+        ])
         return LabResult(
-            title: "Preference optimization at β = 0.1: DPO (no sampling) and RLOO (sampling) against the exact optimum",
+            title:
+                "Preference optimization at β = 0.1: DPO (no sampling) and RLOO (sampling) against the exact optimum",
             headline: [
-                "All \(problem.space.count) sequences enumerated; `reparam pref compare` runs every method at several β.",
+                "All \(problem.space.count) sequences enumerated; `reparam pref compare` runs every method at several β."
             ],
             table: table, records: [], charts: [])
     }

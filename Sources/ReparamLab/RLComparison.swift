@@ -63,12 +63,14 @@ public struct RLComparison {
             ])
             for (seed, records_) in mine.enumerated() {
                 for record in records_ {
-                    records.append(Record([
-                        ("experiment", "rl-compare"), ("env", .string(environment.rawValue)),
-                        ("algo", .string(algorithm.rawValue)), ("seed", .integer(seed)), ("step", .integer(record.step)),
-                        ("seconds", .number(record.seconds)), ("eval_return_mean", .number(record.evaluation.mean)),
-                        ("eval_return_std", .number(record.evaluation.standardDeviation)),
-                    ]))
+                    records.append(
+                        Record([
+                            ("experiment", "rl-compare"), ("env", .string(environment.rawValue)),
+                            ("algo", .string(algorithm.rawValue)), ("seed", .integer(seed)),
+                            ("step", .integer(record.step)),
+                            ("seconds", .number(record.seconds)), ("eval_return_mean", .number(record.evaluation.mean)),
+                            ("eval_return_std", .number(record.evaluation.standardDeviation)),
+                        ]))
                 }
             }
             // The k-th evaluation of every seed (REINFORCE's steps differ slightly between seeds).
@@ -78,22 +80,27 @@ public struct RLComparison {
                 let step = mine.map { Double($0[k].step) }.reduce(0, +) / Double(mine.count)
                 return (step, returns.reduce(0, +) / Double(returns.count), returns.min()!, returns.max()!)
             }
-            series.append(Chart.Series(name: algorithm.rawValue, points: points.map { ($0.step, $0.mean) }, color: index))
+            series.append(
+                Chart.Series(name: algorithm.rawValue, points: points.map { ($0.step, $0.mean) }, color: index))
             if seeds > 1 {
                 let bounds = [("min", points.map { ($0.step, $0.low) }), ("max", points.map { ($0.step, $0.high) })]
                 for (label, values) in bounds {
-                    series.append(Chart.Series(
-                        name: "\(algorithm.rawValue) \(label)", points: values, dashed: true, markers: false, color: index))
+                    series.append(
+                        Chart.Series(
+                            name: "\(algorithm.rawValue) \(label)", points: values, dashed: true, markers: false,
+                            color: index))
                 }
             }
         }
         let chart = Chart(
             name: "rl-\(environment.rawValue)-curves", title: "\(environment.gymnasiumID): evaluation return",
-            caption: "Deterministic policy, \(evaluationEpisodes) episodes per evaluation; solid: mean over \(seeds) seeds, "
+            caption:
+                "Deterministic policy, \(evaluationEpisodes) episodes per evaluation; solid: mean over \(seeds) seeds, "
                 + "dashed: the lowest and highest seed (min, max).",
             xLabel: "environment steps", yLabel: "return", series: series)
         return LabResult(
-            title: "\(environment.gymnasiumID): \(algorithms.map(\.rawValue).joined(separator: ", ")) over \(seeds) seeds",
+            title:
+                "\(environment.gymnasiumID): \(algorithms.map(\.rawValue).joined(separator: ", ")) over \(seeds) seeds",
             headline: ["\(steps) steps each, the zoo's tuned settings; final = the last evaluation of each seed."],
             table: table, records: records, charts: [chart])
     }

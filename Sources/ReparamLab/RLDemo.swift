@@ -13,24 +13,30 @@ public enum RLDemo {
             let run = try trainRL(options)
             var table = Table(header: ["step", "seconds", "eval return (mean ± std)"])
             table.rows = run.records.map {
-                [String($0.step), formatted($0.seconds),
-                 "\(formatted($0.evaluation.mean)) ± \(formatted($0.evaluation.standardDeviation))"]
+                [
+                    String($0.step), formatted($0.seconds),
+                    "\(formatted($0.evaluation.mean)) ± \(formatted($0.evaluation.standardDeviation))",
+                ]
             }
             let last = run.records.last!
-            results.append(LabResult(
-                title: "PPO on CartPole-v1 (score-function policy gradient)",
-                headline: [String(
-                    format: "%d steps in %.1f s with the zoo's tuned settings; final return %.0f of 500 "
-                        + "(`reparam rl train --env cartpole --algo ppo --steps 100000`).",
-                    last.step, last.seconds, last.evaluation.mean)],
-                table: table, records: [], charts: []))
+            results.append(
+                LabResult(
+                    title: "PPO on CartPole-v1 (score-function policy gradient)",
+                    headline: [
+                        String(
+                            format: "%d steps in %.1f s with the zoo's tuned settings; final return %.0f of 500 "
+                                + "(`reparam rl train --env cartpole --algo ppo --steps 100000`).",
+                            last.step, last.seconds, last.evaluation.mean)
+                    ],
+                    table: table, records: [], charts: []))
         }
         if sacSteps > 0 {
             let problem = try PolicyGradientProblem.trainingSAC(
                 on: .pendulum, trainingSteps: sacSteps, seed: seed, states: 128, baselineDraws: 32)
-            results.append(PolicyGradientLab.compare(
-                problem, samples: 200, key: RandomKey(seed: seed).fold(in: 1 << 53),
-                source: "SAC trained \(sacSteps) steps on Pendulum-v1; `reparam lab policy-gradient` trains 5000"))
+            results.append(
+                PolicyGradientLab.compare(
+                    problem, samples: 200, key: RandomKey(seed: seed).fold(in: 1 << 53),
+                    source: "SAC trained \(sacSteps) steps on Pendulum-v1; `reparam lab policy-gradient` trains 5000"))
         }
         return results
     }

@@ -29,17 +29,30 @@ public enum VAEDemo {
         let epochs = Double(step * 128) / Double(mnist.trainImages.shape[0])
         let chart = Chart(
             name: "vae-training", title: "VAE on MNIST: training −ELBO per image",
-            caption: "A few seconds of the pytorch/examples VAE (784-400-20, ReLU, Adam 1e-3, batch 128): running mean of the training loss over 50 steps. Test −ELBO went from \(formatted(before)) to \(formatted(after)) nats.",
-            xLabel: "step", yLabel: "−ELBO per image (nats)", series: [Chart.Series(name: "train", points: curve, markers: false)])
-        let table = Table(header: ["steps", "epochs", "seconds", "images/s", "test −ELBO before", "test −ELBO after"],
-                          rows: [[String(step), String(format: "%.2f", epochs), String(format: "%.1f", trainingSeconds),
-                                  String(format: "%.0f", Double(step * 128) / trainingSeconds), formatted(before), formatted(after)]])
+            caption:
+                "A few seconds of the pytorch/examples VAE (784-400-20, ReLU, Adam 1e-3, batch 128): running mean of the training loss over 50 steps. Test −ELBO went from \(formatted(before)) to \(formatted(after)) nats.",
+            xLabel: "step", yLabel: "−ELBO per image (nats)",
+            series: [Chart.Series(name: "train", points: curve, markers: false)])
+        let table = Table(
+            header: ["steps", "epochs", "seconds", "images/s", "test −ELBO before", "test −ELBO after"],
+            rows: [
+                [
+                    String(step), String(format: "%.2f", epochs), String(format: "%.1f", trainingSeconds),
+                    String(format: "%.0f", Double(step * 128) / trainingSeconds), formatted(before), formatted(after),
+                ]
+            ])
         return LabResult(
             title: "VAE on MNIST (a few seconds)",
-            headline: ["Gaussian posterior trained by the pathwise gradient, Bernoulli decoder, continuous MNIST; test −ELBO per image in nats (lower is better)."],
+            headline: [
+                "Gaussian posterior trained by the pathwise gradient, Bernoulli decoder, continuous MNIST; test −ELBO per image in nats (lower is better)."
+            ],
             table: table,
-            records: [Record([("steps", .integer(step)), ("epochs", .number(epochs)), ("seconds", .number(trainingSeconds)),
-                              ("test_loss_before", .number(before)), ("test_loss_after", .number(after))])],
+            records: [
+                Record([
+                    ("steps", .integer(step)), ("epochs", .number(epochs)), ("seconds", .number(trainingSeconds)),
+                    ("test_loss_before", .number(before)), ("test_loss_after", .number(after)),
+                ])
+            ],
             charts: [chart])
     }
 }

@@ -1,10 +1,10 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamEstimators
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A VAE with discrete latents (Jang et al. 2017): `variables` Bernoulli units, or `variables`
 /// categorical variables with `classes` classes each, a uniform prior, and a Bernoulli-logits
@@ -18,12 +18,15 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     @noDerivative public let variables: Int
     @noDerivative public let classes: Int
 
-    public init(latent: DiscreteLatent, variables: Int, classes: Int, inputSize: Int = 784, hidden: [Int] = [512, 256],
-                activation: Activation = .relu, initializer: Initializer = .pytorchDefault, key: RandomKey) {
+    public init(
+        latent: DiscreteLatent, variables: Int, classes: Int, inputSize: Int = 784, hidden: [Int] = [512, 256],
+        activation: Activation = .relu, initializer: Initializer = .pytorchDefault, key: RandomKey
+    ) {
         let size = latent == .bernoulli ? variables : variables * classes
         let keys = key.split(2)
         encoder = MLP(sizes: [inputSize] + hidden + [size], hidden: activation, initializer: initializer, key: keys[0])
-        decoder = MLP(sizes: [size] + hidden.reversed() + [inputSize], hidden: activation, initializer: initializer, key: keys[1])
+        decoder = MLP(
+            sizes: [size] + hidden.reversed() + [inputSize], hidden: activation, initializer: initializer, key: keys[1])
         self.latent = latent
         self.variables = variables
         self.classes = latent == .bernoulli ? 2 : classes
@@ -35,20 +38,25 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     }
 
     /// q(b|x)'s logits: [batch, variables] or [batch, variables, classes].
-    @differentiable(reverse, wrt: encoder)
-    public static func logits(_ encoder: MLP, _ x: Tensor, latent: DiscreteLatent, variables: Int, classes: Int) -> Tensor {
+    @differentiable(reverse,wrt: encoder)
+    public static func logits(_ encoder: MLP, _ x: Tensor, latent: DiscreteLatent, variables: Int, classes: Int)
+        -> Tensor
+    {
         let flat = encoder(x)
         return latent == .bernoulli ? flat : flat.reshaped(to: withoutDerivative(at: [x.shape[0], variables, classes]))
     }
 
-    public func logits(_ x: Tensor) -> Tensor { DiscreteVAE.logits(encoder, x, latent: latent, variables: variables, classes: classes) }
+    public func logits(_ x: Tensor) -> Tensor {
+        DiscreteVAE.logits(encoder, x, latent: latent, variables: variables, classes: classes)
+    }
 
     /// log p(x|b) for latents shaped [n, batch] + latent shape: [n, batch].
-    @differentiable(reverse, wrt: (decoder, z))
+    @differentiable(reverse,wrt: (decoder, z))
     public static func logLikelihood(_ decoder: MLP, _ z: Tensor, _ x: Tensor) -> Tensor {
         let (n, batch) = withoutDerivative(at: (z.shape[0], z.shape[1]))
         let logits = decoder(z.reshaped(to: withoutDerivative(at: [n * batch, z.count / (n * batch)])))
-        let targets = withoutDerivative(at: x.broadcasted(to: [n, batch, x.shape[1]]).reshaped(to: [n * batch, x.shape[1]]))
+        let targets = withoutDerivative(
+            at: x.broadcasted(to: [n, batch, x.shape[1]]).reshaped(to: [n * batch, x.shape[1]]))
         return (targets * logits - softplus(logits)).sum(alongAxes: [1]).reshaped(to: [n, batch])
     }
 
@@ -77,7 +85,8 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
         let θ = logits(x)
         let perturbed = θ.reshaped(to: [1] + θ.shape) + latent.noise(key, shape: [1] + θ.shape)
         let z = temperature.map { latent.relax(perturbed, temperature: $0) } ?? latent.hardSample(perturbed: perturbed)
-        return -DiscreteVAE.logLikelihood(decoder, z, x).reshaped(to: [x.shape[0]]) + DiscreteVAE.klToUniform(θ, latent: latent, classes: classes)
+        return -DiscreteVAE.logLikelihood(decoder, z, x).reshaped(to: [x.shape[0]])
+            + DiscreteVAE.klToUniform(θ, latent: latent, classes: classes)
     }
 
     /// One gradient estimate of the per-image training loss (averaged over the batch) from
@@ -85,27 +94,40 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     /// decoder's gradient at the estimator's evaluation points. VIMCO instead optimizes its
     /// K-sample bound on log p(x), whose log weights include −log q(b|x). Returns the loss at the
     /// hard samples drawn (−ELBO, or −L_K for VIMCO).
-    public func lossAndGradient<E: DiscreteGradientEstimator>(_ x: Tensor, estimator: inout E, key: RandomKey, draws: Int = 1)
-        -> (loss: Float, gradient: TangentVector) {
+    public func lossAndGradient<E: DiscreteGradientEstimator>(
+        _ x: Tensor, estimator: inout E, key: RandomKey, draws: Int = 1
+    )
+        -> (loss: Float, gradient: TangentVector)
+    {
         lossAndGradient(x, estimator: &estimator, key: key, draws: draws, sharingDecoderPass: true)
     }
 
     /// `sharingDecoderPass: false` always runs the decoder again for its own gradient (the tests'
     /// reference for the shared pass).
-    func lossAndGradient<E: DiscreteGradientEstimator>(_ x: Tensor, estimator: inout E, key: RandomKey, draws: Int,
-                                                        sharingDecoderPass: Bool)
-        -> (loss: Float, gradient: TangentVector) {
+    func lossAndGradient<E: DiscreteGradientEstimator>(
+        _ x: Tensor, estimator: inout E, key: RandomKey, draws: Int,
+        sharingDecoderPass: Bool
+    )
+        -> (loss: Float, gradient: TangentVector)
+    {
         let (latent, variables, classes) = (self.latent, self.variables, self.classes)
-        let (θ, encoderPullback) = valueWithPullback(at: encoder) { e in DiscreteVAE.logits(e, x, latent: latent, variables: variables, classes: classes) }
+        let (θ, encoderPullback) = valueWithPullback(at: encoder) { e in
+            DiscreteVAE.logits(e, x, latent: latent, variables: variables, classes: classes)
+        }
         let decoder = self.decoder, batch = Float(x.shape[0])
         let multiSample = estimator.estimatesImportanceWeightedBound
         // VIMCO's log weight: log p(x|b) + log p(b) − log q(b|x), with q held fixed inside f.
         let logPrior = -Float(variables) * Float(Foundation.log(Double(classes)))
-        let f: (Tensor) -> Tensor = multiSample
-            ? { z in DiscreteVAE.logLikelihood(decoder, z, x) + logPrior - DiscreteVAE.logProbability(z, logits: θ, latent: latent) }
+        let f: (Tensor) -> Tensor =
+            multiSample
+            ? { z in
+                DiscreteVAE.logLikelihood(decoder, z, x) + logPrior
+                    - DiscreteVAE.logProbability(z, logits: θ, latent: latent)
+            }
             : { z in DiscreteVAE.logLikelihood(decoder, z, x) }
         let pass = DecoderPass()
-        let objective = !estimator.needsDifferentiableObjective
+        let objective =
+            !estimator.needsDifferentiableObjective
             ? DiscreteObjective(blackBox: f, context: x)
             : sharingDecoderPass
                 ? DiscreteVAE.sharedObjective(decoder, x, pass)
@@ -119,7 +141,9 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             let w = weights.reshaped(to: weights.shape + Array(repeating: 1, count: θ.rank - 1))
             logitsCotangent = logitsCotangent + (w * latent.score(points, logits: θ)).sum(alongAxes: [0])
         } else {
-            let (kl, klPullback) = valueWithPullback(at: θ) { θ in DiscreteVAE.klToUniform(θ, latent: latent, classes: classes).sum() }
+            let (kl, klPullback) = valueWithPullback(at: θ) { θ in
+                DiscreteVAE.klToUniform(θ, latent: latent, classes: classes).sum()
+            }
             logitsCotangent = logitsCotangent + klPullback(Tensor(1))
             loss += kl.scalarValue
         }
@@ -133,7 +157,9 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
                 -(weights * DiscreteVAE.logLikelihood(d, points, x)).sumToFloat() / batch
             }
         }
-        return (loss / batch, TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient))
+        return (
+            loss / batch, TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient)
+        )
     }
 
     /// log p(x|z) as an objective whose gradient pass also keeps the decoder's gradient (in `pass`),
@@ -151,7 +177,7 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     }
 
     /// log q(b|x) for samples shaped [n, batch] + latent shape: [n, batch].
-    @differentiable(reverse, wrt: logits)
+    @differentiable(reverse,wrt: logits)
     static func logProbability(_ b: Tensor, logits: Tensor, latent: DiscreteLatent) -> Tensor {
         latent.logProbability(b, logits: logits)
     }

@@ -1,4 +1,3 @@
-import _Differentiation
 import Foundation
 import ReparamData
 import ReparamDistributions
@@ -6,6 +5,7 @@ import ReparamEstimators
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Everything that defines a discrete-VAE run (saved with each checkpoint).
 public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
@@ -51,11 +51,17 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     public var problems: [String] {
         var out: [String] = []
         if variables < 1 || variables > 10_000 { out.append("--variables must be 1…10000, got \(variables)") }
-        if latent == .categorical && (classes < 2 || classes > 1000) { out.append("--classes must be 2…1000, got \(classes)") }
-        if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("--hidden sizes must be 1…100000, got \(hidden)") }
+        if latent == .categorical && (classes < 2 || classes > 1000) {
+            out.append("--classes must be 2…1000, got \(classes)")
+        }
+        if hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) {
+            out.append("--hidden sizes must be 1…100000, got \(hidden)")
+        }
         if activation == .identity { out.append("--activation must be relu, tanh or sigmoid, got 'identity'") }
         if batchSize < 1 || batchSize > 100_000 { out.append("--batch must be 1…100000, got \(batchSize)") }
-        if !(learningRate > 0 && learningRate.isFinite) { out.append("--lr must be positive and finite, got \(learningRate)") }
+        if !(learningRate > 0 && learningRate.isFinite) {
+            out.append("--lr must be positive and finite, got \(learningRate)")
+        }
         out += estimator.problems(latent: latent, settings: estimatorSettings(key: RandomKey(seed: seed)))
         if !(temperature > 0 && temperature.isFinite) {
             out.append("--temperature must be positive and finite, got \(temperature)")
@@ -76,8 +82,9 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     }
 
     public func makeModel(key: RandomKey) -> DiscreteVAE {
-        DiscreteVAE(latent: latent, variables: variables, classes: classes, hidden: hidden,
-                    activation: activation, initializer: initializer ?? .pytorchDefault, key: key)
+        DiscreteVAE(
+            latent: latent, variables: variables, classes: classes, hidden: hidden,
+            activation: activation, initializer: initializer ?? .pytorchDefault, key: key)
     }
 
     /// What the estimator is built with. NVIL's baseline reads the image (784 pixels) through 100
@@ -90,12 +97,16 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
         settings.temperature = temperatureSchedule
         settings.samples = samples
         (settings.baselineInputs, settings.baselineHidden) = (784, 100)
-        (settings.latentSize, settings.controlVariateHidden) = (latent == .bernoulli ? variables : variables * classes, 100)
+        (settings.latentSize, settings.controlVariateHidden) = (
+            latent == .bernoulli ? variables : variables * classes, 100
+        )
         settings.learningRate = learningRate
         return settings
     }
 
-    public func makeEstimator(key: RandomKey) -> any DiscreteGradientEstimator { estimator.make(estimatorSettings(key: key)) }
+    public func makeEstimator(key: RandomKey) -> any DiscreteGradientEstimator {
+        estimator.make(estimatorSettings(key: key))
+    }
 }
 
 /// Trains a discrete VAE with one gradient estimator, resumable bit-exactly like `VAETrainer`.
@@ -112,7 +123,8 @@ public struct DiscreteVAETrainer {
     public let threadTuner = ThreadTuner()
 
     public init(configuration: DiscreteVAEConfiguration) {
-        precondition(configuration.problems.isEmpty, "DiscreteVAETrainer: \(configuration.problems.joined(separator: "; "))")
+        precondition(
+            configuration.problems.isEmpty, "DiscreteVAETrainer: \(configuration.problems.joined(separator: "; "))")
         self.configuration = configuration
         runKey = RandomKey(seed: configuration.seed)
         model = configuration.makeModel(key: runKey.fold(in: 0))
@@ -122,12 +134,16 @@ public struct DiscreteVAETrainer {
     }
 
     public var epochLoss: Double { state.epochImages > 0 ? state.epochLossSum / Double(state.epochImages) : .nan }
-    public func batchesPerEpoch(_ images: Tensor) -> Int { (images.shape[0] + configuration.batchSize - 1) / configuration.batchSize }
+    public func batchesPerEpoch(_ images: Tensor) -> Int {
+        (images.shape[0] + configuration.batchSize - 1) / configuration.batchSize
+    }
     public var temperature: Float { configuration.temperatureSchedule.temperature(atStep: state.step) }
 
     /// Runs the current epoch from its next batch; see `VAETrainer.runEpoch`.
-    public mutating func runEpoch(_ images: Tensor, shouldStop: () -> Bool = { false },
-                                  afterBatch: (DiscreteVAETrainer) -> Void = { _ in }) throws -> Bool {
+    public mutating func runEpoch(
+        _ images: Tensor, shouldStop: () -> Bool = { false },
+        afterBatch: (DiscreteVAETrainer) -> Void = { _ in }
+    ) throws -> Bool {
         try runEpochLoop(&self, images, shouldStop: shouldStop, afterBatch: afterBatch)
     }
 
@@ -144,8 +160,10 @@ public struct DiscreteVAETrainer {
     }
 
     /// Opens the existential estimator for the generic model call.
-    static func lossAndGradient<E: DiscreteGradientEstimator>(_ model: DiscreteVAE, _ batch: Tensor, _ estimator: inout E,
-                                                             _ key: RandomKey) -> (Float, DiscreteVAE.TangentVector) {
+    static func lossAndGradient<E: DiscreteGradientEstimator>(
+        _ model: DiscreteVAE, _ batch: Tensor, _ estimator: inout E,
+        _ key: RandomKey
+    ) -> (Float, DiscreteVAE.TangentVector) {
         model.lossAndGradient(batch, estimator: &estimator, key: key)
     }
 
@@ -156,7 +174,9 @@ public struct DiscreteVAETrainer {
     /// (sample standard deviation of the per-image averages / √images). Hard samples by default;
     /// `relaxedAt: τ` evaluates the relaxed objective instead (see `DiscreteVAE.negativeELBO`).
     /// The first draw uses `testLoss`'s keys, so samples = 1 reproduces it.
-    public func evaluate(_ images: Tensor, samples: Int = 1, relaxedAt temperature: Float? = nil) -> (mean: Double, standardError: Double) {
+    public func evaluate(_ images: Tensor, samples: Int = 1, relaxedAt temperature: Float? = nil) -> (
+        mean: Double, standardError: Double
+    ) {
         precondition(samples >= 1, "evaluate: samples must be at least 1, got \(samples)")
         var perImage: [Double] = []
         perImage.reserveCapacity(images.shape[0])
@@ -164,7 +184,9 @@ public struct DiscreteVAETrainer {
             let key = runKey.fold(in: 4).fold(in: UInt64(i))
             var sum = [Double](repeating: 0, count: batch.shape[0])
             for s in 0..<samples {
-                let loss = model.negativeELBO(batch, key: s == 0 ? key : key.fold(in: UInt64(s)), relaxedAt: temperature).scalars
+                let loss = model.negativeELBO(
+                    batch, key: s == 0 ? key : key.fold(in: UInt64(s)), relaxedAt: temperature
+                ).scalars
                 for j in sum.indices { sum[j] += Double(loss[j]) }
             }
             perImage += sum.map { $0 / Double(samples) }
@@ -175,24 +197,30 @@ public struct DiscreteVAETrainer {
     /// How much of its code the encoder uses on `images`, binarized as the test set is.
     public func latentUsage(_ images: Tensor) -> LatentUsage { model.latentUsage(testData(images)) }
 
-    public func testData(_ images: Tensor) -> Tensor { configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images }
+    public func testData(_ images: Tensor) -> Tensor {
+        configuration.binarize ? binarized(images, key: runKey.fold(in: 5)) : images
+    }
 
     /// The estimator's variance on `batch` now: mean over logit coordinates of the per-draw
     /// variance of ∂E[log p(x|b)]/∂logits, from `draws` draws of a copy (the state does not adapt).
     public func gradientVariance(_ batch: Tensor, draws: Int = 32) -> Double {
         var current = estimator
         current.prepare(forStep: state.step)
-        return DiscreteVAETrainer.variance(model, batch, current, draws, runKey.fold(in: 7).fold(in: UInt64(state.step)))
+        return DiscreteVAETrainer.variance(
+            model, batch, current, draws, runKey.fold(in: 7).fold(in: UInt64(state.step)))
     }
 
-    static func variance<E: DiscreteGradientEstimator>(_ model: DiscreteVAE, _ batch: Tensor, _ estimator: E, _ draws: Int,
-                                                      _ key: RandomKey) -> Double {
+    static func variance<E: DiscreteGradientEstimator>(
+        _ model: DiscreteVAE, _ batch: Tensor, _ estimator: E, _ draws: Int,
+        _ key: RandomKey
+    ) -> Double {
         var copy = estimator
         let θ = model.logits(batch), decoder = model.decoder
         let objective = DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, batch) }, context: batch)
         let estimate = copy.estimate(logits: θ, latent: model.latent, objective: objective, key: key, draws: draws)
-        let d = GradientDiagnostics(estimator: copy.name, parameters: (0..<θ.count).map(String.init),
-                                    estimates: estimate.perDraw.reshaped(to: [draws, θ.count]))
+        let d = GradientDiagnostics(
+            estimator: copy.name, parameters: (0..<θ.count).map(String.init),
+            estimates: estimate.perDraw.reshaped(to: [draws, θ.count]))
         return d.variance.reduce(0, +) / Double(d.variance.count)
     }
 }

@@ -34,9 +34,12 @@ extension DiscreteVAETrainer: ResumableTrainer {
     /// The estimator's gradient variance on the first 100 training images, and the temperature
     /// when the estimator follows its schedule.
     public func epochDiagnostics(_ images: Tensor) -> [(String, Double)] {
-        let batch = configuration.binarize ? binarized(images.rows(Array(0..<Swift.min(100, images.shape[0]))), key: runKey.fold(in: 8))
-                                           : images.rows(Array(0..<Swift.min(100, images.shape[0])))
-        return [("gradient_variance", gradientVariance(batch))] + (configuration.estimator.annealsTemperature ? [("temperature", Double(temperature))] : [])
+        let batch =
+            configuration.binarize
+            ? binarized(images.rows(Array(0..<Swift.min(100, images.shape[0]))), key: runKey.fold(in: 8))
+            : images.rows(Array(0..<Swift.min(100, images.shape[0])))
+        return [("gradient_variance", gradientVariance(batch))]
+            + (configuration.estimator.annealsTemperature ? [("temperature", Double(temperature))] : [])
     }
 }
 
@@ -67,8 +70,10 @@ extension TrainingState {
 /// The epoch loop both trainers share: the epoch's shuffled order from the run key, batches
 /// from `state.batch` on (binarized per step when the run binarizes), and the end-of-epoch reset.
 /// Returns false when `shouldStop` ended it early; the state then points at the next batch.
-func runEpochLoop<T: BatchStepping>(_ trainer: inout T, _ images: Tensor, shouldStop: () -> Bool,
-                                    afterBatch: (T) -> Void) throws -> Bool {
+func runEpochLoop<T: BatchStepping>(
+    _ trainer: inout T, _ images: Tensor, shouldStop: () -> Bool,
+    afterBatch: (T) -> Void
+) throws -> Bool {
     let n = images.shape[0], size = trainer.batchSize
     let order = epochOrder(runKey: trainer.runKey, epoch: trainer.state.epoch, count: n)
     trainer.prepareEpoch()
@@ -76,12 +81,15 @@ func runEpochLoop<T: BatchStepping>(_ trainer: inout T, _ images: Tensor, should
         if shouldStop() { return false }
         let start = trainer.state.batch * size
         var batch = images.rows(Array(order[start..<Swift.min(start + size, n)]))
-        if trainer.binarizes { batch = binarized(batch, key: trainer.runKey.fold(in: 3).fold(in: UInt64(trainer.state.step))) }
+        if trainer.binarizes {
+            batch = binarized(batch, key: trainer.runKey.fold(in: 3).fold(in: UInt64(trainer.state.step)))
+        }
         let tuner = trainer.threadTuner
         try tuner.run { try trainer.step(batch) }
         afterBatch(trainer)
     }
-    trainer.lastEpochLoss = trainer.state.epochImages > 0 ? trainer.state.epochLossSum / Double(trainer.state.epochImages) : .nan
+    trainer.lastEpochLoss =
+        trainer.state.epochImages > 0 ? trainer.state.epochLossSum / Double(trainer.state.epochImages) : .nan
     trainer.state.epoch += 1
     (trainer.state.batch, trainer.state.epochLossSum, trainer.state.epochImages) = (0, 0, 0)
     return true
@@ -94,8 +102,10 @@ func epochOrder(runKey: RandomKey, epoch: Int, count: Int) -> [Int] {
 }
 
 /// One Adam step, with a non-finite gradient reported as the training step that produced it.
-func applyAdam<Model: ParameterListing>(_ optimizer: inout Adam<Model>, _ model: inout Model, _ gradient: Model.TangentVector,
-                                        step: Int) throws {
+func applyAdam<Model: ParameterListing>(
+    _ optimizer: inout Adam<Model>, _ model: inout Model, _ gradient: Model.TangentVector,
+    step: Int
+) throws {
     // Adam checks the gradient first and changes nothing when it is not finite.
     try optimizer.update(&model, along: gradient, step: step)
 }

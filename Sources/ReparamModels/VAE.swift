@@ -1,8 +1,8 @@
-import _Differentiation
 import ReparamFlows
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A variational autoencoder with a Gaussian posterior q(z|x) = N(μ(x), diag σ²(x)), or that
 /// Gaussian pushed through a flow conditioned on the encoder, a standard normal prior and a
@@ -16,15 +16,21 @@ public struct VAE: Differentiable, ParameterListing {
     public var flow: PosteriorFlow
     @noDerivative public let latentSize: Int
 
-    public init(inputSize: Int = 784, hidden: [Int] = [400], latentSize: Int = 20, activation: Activation = .relu,
-                initializer: Initializer = .pytorchDefault, posterior: PosteriorKind = .diagonal, flowSteps: Int = 0,
-                key: RandomKey) {
+    public init(
+        inputSize: Int = 784, hidden: [Int] = [400], latentSize: Int = 20, activation: Activation = .relu,
+        initializer: Initializer = .pytorchDefault, posterior: PosteriorKind = .diagonal, flowSteps: Int = 0,
+        key: RandomKey
+    ) {
         let keys = key.split(3)
-        flow = PosteriorFlow(kind: posterior, latentSize: latentSize, steps: flowSteps, hidden: hidden.last!,
-                             activation: activation, key: keys[2])
-        encoder = MLP(sizes: [inputSize] + hidden + [2 * latentSize + flow.contextSize], hidden: activation,
-                      initializer: initializer, key: keys[0])
-        decoder = MLP(sizes: [latentSize] + hidden.reversed() + [inputSize], hidden: activation, initializer: initializer, key: keys[1])
+        flow = PosteriorFlow(
+            kind: posterior, latentSize: latentSize, steps: flowSteps, hidden: hidden.last!,
+            activation: activation, key: keys[2])
+        encoder = MLP(
+            sizes: [inputSize] + hidden + [2 * latentSize + flow.contextSize], hidden: activation,
+            initializer: initializer, key: keys[0])
+        decoder = MLP(
+            sizes: [latentSize] + hidden.reversed() + [inputSize], hidden: activation, initializer: initializer,
+            key: keys[1])
         self.latentSize = latentSize
     }
 
@@ -39,7 +45,7 @@ public struct VAE: Differentiable, ParameterListing {
 
     /// −ELBO per image, averaged over the batch: −E_q[log p(x|z)] + KL(q(z|x) ‖ N(0, I)), with the
     /// KL in closed form, −½Σ(1 + log σ² − μ² − σ²), and one reparameterized z = μ + σ·noise.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func negativeELBO(_ x: Tensor, noise: Tensor) -> Float {
         let h = encoder(x)
         let latent = withoutDerivative(at: latentSize)

@@ -47,7 +47,9 @@ public struct VAECheckpoint {
         let metadata = try CheckpointMetadata<VAEConfiguration>(file, expecting: format, url: url)
         if metadata.configuration.posteriorKind == .iaf { try MADE.checkLayout(of: file.metadata, file: url.path) }
         var model = metadata.configuration.makeModel(key: RandomKey(seed: 0))
-        let optimizer = try restoreCheckpointTensors(&model, optimizerStep: metadata.optimizerStep, from: file, url: url)
-        return VAECheckpoint(configuration: metadata.configuration, state: metadata.state, model: model, optimizer: optimizer)
+        let optimizer = try restoreCheckpointTensors(
+            &model, optimizerStep: metadata.optimizerStep, from: file, url: url)
+        return VAECheckpoint(
+            configuration: metadata.configuration, state: metadata.state, model: model, optimizer: optimizer)
     }
 }

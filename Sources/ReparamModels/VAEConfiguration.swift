@@ -44,17 +44,23 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     public var problems: [String] {
         var out: [String] = []
         if inputSize <= 0 { out.append("input size must be positive, got \(inputSize)") }
-        if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) { out.append("--hidden sizes must be 1…100000, got \(hidden)") }
+        if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 100_000 }) {
+            out.append("--hidden sizes must be 1…100000, got \(hidden)")
+        }
         if latent <= 0 || latent > 10_000 { out.append("--latent must be 1…10000, got \(latent)") }
         if activation == .identity { out.append("--activation must be relu, tanh or sigmoid, got 'identity'") }
         if batchSize <= 0 || batchSize > 1_000_000 { out.append("--batch must be 1…1000000, got \(batchSize)") }
-        if !(learningRate > 0 && learningRate.isFinite) { out.append("--lr must be positive and finite, got \(learningRate)") }
+        if !(learningRate > 0 && learningRate.isFinite) {
+            out.append("--lr must be positive and finite, got \(learningRate)")
+        }
         // A subnormal ε would be flushed to zero in Adam's update (see Kernels.flushesSubnormals).
         if !(adamEpsilon >= .leastNormalMagnitude && adamEpsilon.isFinite) {
             out.append("--adam-epsilon must be finite and at least \(Float.leastNormalMagnitude), got \(adamEpsilon)")
         }
         if samples < 1 || samples > 10_000 { out.append("--k must be 1…10000, got \(samples)") }
-        if objective != .iwae && samples != 1 { out.append("k = \(samples) needs --objective iwae (the ELBO uses one sample)") }
+        if objective != .iwae && samples != 1 {
+            out.append("k = \(samples) needs --objective iwae (the ELBO uses one sample)")
+        }
         if objective == .elbo && gradient != .standard {
             out.append("--gradient \(gradient.rawValue) needs --objective iwae or elbo-mc")
         }
@@ -66,12 +72,14 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
                 out.append("--posterior \(posteriorKind.rawValue) needs --flow-steps 1…1000, got \(flowSteps ?? 0)")
             }
             if objective == .elbo {
-                out.append("--posterior \(posteriorKind.rawValue) needs --objective elbo-mc or iwae: "
-                           + "a flow posterior's KL has no closed form")
+                out.append(
+                    "--posterior \(posteriorKind.rawValue) needs --objective elbo-mc or iwae: "
+                        + "a flow posterior's KL has no closed form")
             }
             if gradient != .standard {
-                out.append("--gradient \(gradient.rawValue) needs q's density at a given z; "
-                           + "with a flow posterior only the standard gradient is available")
+                out.append(
+                    "--gradient \(gradient.rawValue) needs q's density at a given z; "
+                        + "with a flow posterior only the standard gradient is available")
             }
         }
         return out
@@ -100,7 +108,8 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     public static func iwaeEpochs(stages: Int) -> Int { (0..<stages).reduce(0) { $0 + Int(pow(3, Double($1))) } }
 
     public func makeModel(key: RandomKey) -> VAE {
-        VAE(inputSize: inputSize, hidden: hidden, latentSize: latent, activation: activation,
+        VAE(
+            inputSize: inputSize, hidden: hidden, latentSize: latent, activation: activation,
             initializer: initializer, posterior: posteriorKind,
             flowSteps: flowSteps ?? 0, key: key)
     }

@@ -1,10 +1,10 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamEstimators
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// What a VAE is trained to maximize.
 public enum VAEObjective: Equatable, Sendable, CustomStringConvertible {
@@ -17,7 +17,9 @@ public enum VAEObjective: Equatable, Sendable, CustomStringConvertible {
     var isAnalyticELBO: Bool { self == .elbo(analyticKL: true) }
     /// Samples per image (1 for the ELBO).
     public var samples: Int { if case .iwae(let k, _) = self { return k } else { return 1 } }
-    var gradientEstimator: ImportanceWeightedGradient { if case .iwae(_, let g) = self { return g } else { return .standard } }
+    var gradientEstimator: ImportanceWeightedGradient {
+        if case .iwae(_, let g) = self { return g } else { return .standard }
+    }
 
     public var description: String {
         switch self {
@@ -30,7 +32,7 @@ public enum VAEObjective: Equatable, Sendable, CustomStringConvertible {
 extension VAE {
     /// The negative bound per image, averaged over the batch; its gradient is the objective's
     /// estimator. Noise comes from `key`.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func loss(_ x: Tensor, objective: VAEObjective, key: RandomKey) -> Float {
         // An if on plain values: autodiff does not support switching over enum payloads.
         if withoutDerivative(at: objective.isAnalyticELBO) {
@@ -41,18 +43,19 @@ extension VAE {
     }
 
     /// The encoder's Gaussian N(μ(x), diag σ²(x)) over the latent axis.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     func posterior(_ x: Tensor) -> Independent<Normal> { gaussian(encoder(x)) }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     func gaussian(_ h: Tensor) -> Independent<Normal> {
         let latent = withoutDerivative(at: latentSize)
-        return Independent(Normal(loc: h.slice(axis: 1, 0..<latent), scale: exp(0.5 * h.slice(axis: 1, latent..<(2 * latent)))))
+        return Independent(
+            Normal(loc: h.slice(axis: 1, 0..<latent), scale: exp(0.5 * h.slice(axis: 1, latent..<(2 * latent)))))
     }
 
     /// k draws of q(z|x) [k, n, latent] with log q [k, n]: the Gaussian pushed through the flow,
     /// its context the encoder's outputs after μ and log σ².
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     func flowPosteriorSamples(_ x: Tensor, key: RandomKey, samples k: Int) -> SampleWithLogProb {
         let h = encoder(x)
         let latent = withoutDerivative(at: latentSize), width = withoutDerivative(at: h.shape[1])
@@ -62,20 +65,22 @@ extension VAE {
 
     /// log (1/K) Σₖ p(x, zₖ)/q(zₖ|x) per image, zₖ ~ q(z|x); K = 1 is the ELBO with Monte Carlo KL.
     /// With a flow posterior, log q comes from the forward pass (standard gradient only).
-    @differentiable(reverse, wrt: self)
-    func importanceWeighted(_ x: Tensor, key: RandomKey, samples k: Int, gradient: ImportanceWeightedGradient) -> Tensor {
+    @differentiable(reverse,wrt: self)
+    func importanceWeighted(_ x: Tensor, key: RandomKey, samples k: Int, gradient: ImportanceWeightedGradient) -> Tensor
+    {
         if withoutDerivative(at: hasFlow) {
             let draw = flowPosteriorSamples(x, key: key, samples: k)
             let logWeights = VAE.logJoint(decoder, draw.value, x) - draw.logProb
             return logWeights.logSumExp(alongAxes: [0]) - Float(Foundation.log(Double(k)))
         }
-        return importanceWeightedBound(q: posterior(x), model: decoder,
-                                       logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
-                                       key: key, samples: k, gradient: gradient)
+        return importanceWeightedBound(
+            q: posterior(x), model: decoder,
+            logJoint: { decoder, z in VAE.logJoint(decoder, z, x) },
+            key: key, samples: k, gradient: gradient)
     }
 
     /// log p(x|z) + log N(z; 0, I) for z shaped [K, batch, latent]: [K, batch].
-    @differentiable(reverse, wrt: (decoder, z))
+    @differentiable(reverse,wrt: (decoder, z))
     static func logJoint(_ decoder: MLP, _ z: Tensor, _ x: Tensor) -> Tensor {
         let (k, batch, latent) = withoutDerivative(at: (z.shape[0], z.shape[1], z.shape[2]))
         let logits = decoder(z.reshaped(to: [k * batch, latent]))
@@ -122,10 +127,12 @@ public func binarized(_ images: Tensor, key: RandomKey) -> Tensor {
     // A plain loop over the buffers (it vectorizes); zip and map cost a closure call per pixel.
     return u.withUnsafeScalars { pu in
         images.withUnsafeScalars { pp in
-            Tensor(shape: images.shape, scalars: [Float](unsafeUninitializedCapacity: pu.count) { out, count in
-                for i in 0..<pu.count { out[i] = pu[i] < pp[i] ? 1 : 0 }
-                count = pu.count
-            })
+            Tensor(
+                shape: images.shape,
+                scalars: [Float](unsafeUninitializedCapacity: pu.count) { out, count in
+                    for i in 0..<pu.count { out[i] = pu[i] < pp[i] ? 1 : 0 }
+                    count = pu.count
+                })
         }
     }
 }

@@ -44,7 +44,7 @@ public struct PosteriorFlow: Differentiable {
 
     /// k reparameterized draws z_K [k, n, d] of q(z|x) with their log-densities [k, n], from the
     /// Gaussian `base` and the context [n, c].
-    @differentiable(reverse, wrt: (self, base, context))
+    @differentiable(reverse,wrt: (self, base, context))
     public func rsampleWithLogProb(
         base: Independent<Normal>, context: Tensor, key: RandomKey, samples k: Int
     ) -> SampleWithLogProb {

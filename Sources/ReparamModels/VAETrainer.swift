@@ -1,8 +1,8 @@
-import _Differentiation
 import Foundation
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// A loss or parameter that stopped being finite, by step and name.
 /// Trains a VAE one batch at a time from a run key, so a run can stop anywhere and continue
@@ -45,13 +45,17 @@ public struct VAETrainer {
     public private(set) var lastStepLoss = Float.nan
 
     /// Batches in one epoch of `images` rows.
-    public func batchesPerEpoch(_ images: Tensor) -> Int { (images.shape[0] + configuration.batchSize - 1) / configuration.batchSize }
+    public func batchesPerEpoch(_ images: Tensor) -> Int {
+        (images.shape[0] + configuration.batchSize - 1) / configuration.batchSize
+    }
 
     /// Runs the current epoch from its next batch. Stops early, with the state pointing at the
     /// next batch, when `shouldStop` says so; returns whether the epoch completed. Throws
     /// `NonFiniteTrainingError` (the model and state are then those of the last good step).
-    public mutating func runEpoch(_ images: Tensor, shouldStop: () -> Bool = { false },
-                                  afterBatch: (VAETrainer) -> Void = { _ in }) throws -> Bool {
+    public mutating func runEpoch(
+        _ images: Tensor, shouldStop: () -> Bool = { false },
+        afterBatch: (VAETrainer) -> Void = { _ in }
+    ) throws -> Bool {
         try runEpochLoop(&self, images, shouldStop: shouldStop, afterBatch: afterBatch)
     }
 
@@ -59,7 +63,8 @@ public struct VAETrainer {
         let objective = configuration.vaeObjective, key = runKey.fold(in: 2).fold(in: UInt64(state.step))
         let (loss, gradient) = valueWithGradient(at: model) { m in m.loss(batch, objective: objective, key: key) }
         guard loss.isFinite else {
-            throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss); " + VAETrainer.firstNonFinite(model, gradient))
+            throw NonFiniteTrainingError(
+                step: state.step, detail: "the loss is \(loss); " + VAETrainer.firstNonFinite(model, gradient))
         }
         try applyAdam(&optimizer, &model, gradient, step: state.step)
         lastStepLoss = loss
@@ -75,7 +80,9 @@ public struct VAETrainer {
         }
         for path in model.parameterPaths {
             let g = model.gradient(path, in: gradient)
-            if let i = g.scalars.firstIndex(where: { !$0.isFinite }) { return "the gradient of \(path.name)[\(i)] is \(g.scalars[i])" }
+            if let i = g.scalars.firstIndex(where: { !$0.isFinite }) {
+                return "the gradient of \(path.name)[\(i)] is \(g.scalars[i])"
+            }
         }
         return "every parameter and gradient is finite (the data or the bound overflowed)"
     }
@@ -86,7 +93,9 @@ public struct VAETrainer {
         let objective = configuration.vaeObjective, data = testData(images)
         var total = 0.0
         for (i, batch) in Batches(data, batchSize: 1000).enumerated() {
-            total += Double(model.loss(batch, objective: objective, key: runKey.fold(in: 4).fold(in: UInt64(i)))) * Double(batch.shape[0])
+            total +=
+                Double(model.loss(batch, objective: objective, key: runKey.fold(in: 4).fold(in: UInt64(i))))
+                * Double(batch.shape[0])
         }
         return total / Double(images.shape[0])
     }

@@ -1,7 +1,7 @@
-import _Differentiation
 import CReparamKernels
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// Activations that `Dense` fuses into its bias add; raw values are the names configurations save.
 public enum Activation: String, Sendable, CaseIterable, Codable {
@@ -25,24 +25,27 @@ public struct Dense: Differentiable {
     @noDerivative public let activation: Activation
 
     public init(weight: Tensor, bias: Tensor, activation: Activation = .identity) {
-        precondition(weight.rank == 2 && bias.shape == [weight.shape[1]],
-                     "Dense: weight \(weight.shape) and bias \(bias.shape) do not fit ([in, out] and [out])")
+        precondition(
+            weight.rank == 2 && bias.shape == [weight.shape[1]],
+            "Dense: weight \(weight.shape) and bias \(bias.shape) do not fit ([in, out] and [out])")
         self.weight = weight
         self.bias = bias
         self.activation = activation
     }
 
     /// A layer initialized like PyTorch's `nn.Linear` (or with `initializer`).
-    public init(inputSize: Int, outputSize: Int, activation: Activation = .identity,
-                initializer: Initializer = .pytorchDefault, key: RandomKey) {
+    public init(
+        inputSize: Int, outputSize: Int, activation: Activation = .identity,
+        initializer: Initializer = .pytorchDefault, key: RandomKey
+    ) {
         precondition(inputSize > 0 && outputSize > 0, "Dense: sizes must be positive, got \(inputSize) → \(outputSize)")
         let (weight, bias) = initializer.parameters(inputs: inputSize, outputs: outputSize, key: key)
         self.init(weight: weight, bias: bias, activation: activation)
     }
 
     @differentiable(reverse)
-    @differentiable(reverse, wrt: self)
-    @differentiable(reverse, wrt: x)
+    @differentiable(reverse,wrt: self)
+    @differentiable(reverse,wrt: x)
     public func callAsFunction(_ x: Tensor) -> Tensor {
         dense(x, weight, bias, activation: activation)
     }
@@ -51,24 +54,26 @@ public struct Dense: Differentiable {
 /// act(x·W + b) as one primitive: one GEMM that adds the bias and applies the activation as it
 /// stores each tile; the pullback differentiates the activation from its output, so no
 /// pre-activation is kept.
-@differentiable(reverse, wrt: (x, weight, bias))
-@differentiable(reverse, wrt: (weight, bias))
-@differentiable(reverse, wrt: x)
+@differentiable(reverse,wrt: (x, weight, bias))
+@differentiable(reverse,wrt: (weight, bias))
+@differentiable(reverse,wrt: x)
 public func dense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation) -> Tensor {
     denseForward(x, weight, bias, activation)
 }
 
 func denseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activation: Activation) -> Tensor {
-    precondition(x.rank == 2 && x.shape[1] == weight.shape[0],
-                 "Dense: input \(x.shape) does not fit weight \(weight.shape) (expected [batch, \(weight.shape[0])])")
+    precondition(
+        x.rank == 2 && x.shape[1] == weight.shape[0],
+        "Dense: input \(x.shape) does not fit weight \(weight.shape) (expected [batch, \(weight.shape[0])])")
     let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[1])
     precondition(bias.shape == [n], "Dense: bias \(bias.shape) does not fit weight \(weight.shape) (expected [\(n)])")
     let scalars = [Float](unsafeUninitializedCapacity: m * n) { out, initialized in
         x.withUnsafeScalars { px in
             weight.withUnsafeScalars { pw in
                 bias.withUnsafeScalars { pb in
-                    rp_sgemm_bias_activation(0, 0, Int32(m), Int32(n), Int32(k), px.baseAddress, Int32(k), pw.baseAddress,
-                                             Int32(n), pb.baseAddress, activation.kernelCode, out.baseAddress, Int32(n))
+                    rp_sgemm_bias_activation(
+                        0, 0, Int32(m), Int32(n), Int32(k), px.baseAddress, Int32(k), pw.baseAddress,
+                        Int32(n), pb.baseAddress, activation.kernelCode, out.baseAddress, Int32(n))
                 }
             }
         }
@@ -93,37 +98,49 @@ func activationCotangent(_ v: Tensor, _ y: Tensor, _ activation: Activation) -> 
 
 @derivative(of: dense, wrt: (x, weight, bias))
 @usableFromInline func vjpDense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     let y = denseForward(x, weight, bias, activation)
-    return (y, { v in
-        if v.isShapelessZero { return (.zero, .zero, .zero) }
-        let g = activationCotangent(v, y, activation)
-        // ∂x = g·Wᵀ and ∂W = xᵀ·g are independent and equal in work (m·n·k each): one per core
-        // beats splitting each product, above all for the small ones that stay on one thread.
-        let (dx, (dw, db)) = Kernels.concurrently(
-            { matmul(g, weight, transposeB: true) }, { (matmul(x, g, transposeA: true), g.sum(alongAxes: [0])) })
-        return (dx, dw, db)
-    })
+    return (
+        y,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero, .zero) }
+            let g = activationCotangent(v, y, activation)
+            // ∂x = g·Wᵀ and ∂W = xᵀ·g are independent and equal in work (m·n·k each): one per core
+            // beats splitting each product, above all for the small ones that stay on one thread.
+            let (dx, (dw, db)) = Kernels.concurrently(
+                { matmul(g, weight, transposeB: true) }, { (matmul(x, g, transposeA: true), g.sum(alongAxes: [0])) })
+            return (dx, dw, db)
+        }
+    )
 }
 
 @derivative(of: dense, wrt: (weight, bias))
 @usableFromInline func vjpDenseParameters(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
     let y = denseForward(x, weight, bias, activation)
-    return (y, { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        let g = activationCotangent(v, y, activation)
-        return (matmul(x, g, transposeA: true), g.sum(alongAxes: [0]))
-    })
+    return (
+        y,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero) }
+            let g = activationCotangent(v, y, activation)
+            return (matmul(x, g, transposeA: true), g.sum(alongAxes: [0]))
+        }
+    )
 }
 
 /// The input-only derivative: a layer held fixed (a critic that an actor's loss differentiates
 /// through) costs one GEMM per pullback instead of three.
 @derivative(of: dense, wrt: x)
 @usableFromInline func vjpDenseInput(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation)
-    -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    -> (value: Tensor, pullback: (Tensor) -> Tensor)
+{
     let y = denseForward(x, weight, bias, activation)
-    return (y, { v in
-        v.isShapelessZero ? .zero : matmul(activationCotangent(v, y, activation), weight, transposeB: true)
-    })
+    return (
+        y,
+        { v in
+            v.isShapelessZero ? .zero : matmul(activationCotangent(v, y, activation), weight, transposeB: true)
+        }
+    )
 }

@@ -18,8 +18,10 @@ public enum Initializer: Sendable, Equatable {
         switch self {
         case .pytorchDefault:
             let bound = 1 / Float(inputs).squareRoot()
-            return (keys[0].uniform([inputs, outputs], low: -bound, high: bound),
-                    keys[1].uniform([outputs], low: -bound, high: bound))
+            return (
+                keys[0].uniform([inputs, outputs], low: -bound, high: bound),
+                keys[1].uniform([outputs], low: -bound, high: bound)
+            )
         case .glorotUniform:
             let bound = (6 / Float(inputs + outputs)).squareRoot()
             return (keys[0].uniform([inputs, outputs], low: -bound, high: bound), .zeros([outputs]))
@@ -52,7 +54,8 @@ extension Initializer: Codable, CustomStringConvertible {
         case "kaiming": self = .kaimingUniform
         default:
             guard name.hasPrefix("orthogonal("), name.hasSuffix(")"),
-                  let gain = Float(name.dropFirst("orthogonal(".count).dropLast()), gain > 0, gain.isFinite else { return nil }
+                let gain = Float(name.dropFirst("orthogonal(".count).dropLast()), gain > 0, gain.isFinite
+            else { return nil }
             self = .orthogonal(gain: gain)
         }
     }
@@ -62,7 +65,8 @@ extension Initializer: Codable, CustomStringConvertible {
         let name = try container.decode(String.self)
         guard let initializer = Initializer(named: name) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "'\(name)' is not an initializer (pytorch, glorot, kaiming, orthogonal(GAIN))")
+                in: container,
+                debugDescription: "'\(name)' is not an initializer (pytorch, glorot, kaiming, orthogonal(GAIN))")
         }
         self = initializer
     }

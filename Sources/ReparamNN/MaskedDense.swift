@@ -1,6 +1,6 @@
-import _Differentiation
 import CReparamKernels
 import ReparamTensor
+import _Differentiation
 
 /// A fixed 0/1 mask on a dense layer's weight [inputs, outputs], with the extents the masked
 /// products use to skip its zeros: for each output column the run of input rows it may connect
@@ -36,7 +36,8 @@ public struct WeightMask: Sendable {
         }
         self.mask = mask
         (self.rowBegin, self.rowEnd, self.columnBegin, self.columnEnd) = (rowBegin, rowEnd, columnBegin, columnEnd)
-        isRuns = (0..<columns).allSatisfy { columnOnes[$0] == Swift.max(0, Int(rowEnd[$0] - rowBegin[$0])) }
+        isRuns =
+            (0..<columns).allSatisfy { columnOnes[$0] == Swift.max(0, Int(rowEnd[$0] - rowBegin[$0])) }
             && (0..<rows).allSatisfy { rowOnes[$0] == Swift.max(0, Int(columnEnd[$0] - columnBegin[$0])) }
     }
 
@@ -49,16 +50,20 @@ public struct WeightMask: Sendable {
 
 /// act(x·(W ⊙ M) + b) for a fixed mask M (a MADE layer), with products that skip the mask's
 /// zeros. The weight gradient is masked too (zero off the mask).
-@differentiable(reverse, wrt: (x, weight, bias))
+@differentiable(reverse,wrt: (x, weight, bias))
 public func maskedDense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation, mask: WeightMask)
-    -> Tensor {
+    -> Tensor
+{
     maskedDenseForward(x, weight, bias, activation, mask)
 }
 
-func maskedDenseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activation: Activation,
-                        _ mask: WeightMask) -> Tensor {
-    precondition(x.rank == 2 && x.shape[1] == weight.shape[0] && weight.shape == mask.mask.shape,
-                 "maskedDense: input \(x.shape), weight \(weight.shape) and mask \(mask.mask.shape) do not fit")
+func maskedDenseForward(
+    _ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activation: Activation,
+    _ mask: WeightMask
+) -> Tensor {
+    precondition(
+        x.rank == 2 && x.shape[1] == weight.shape[0] && weight.shape == mask.mask.shape,
+        "maskedDense: input \(x.shape), weight \(weight.shape) and mask \(mask.mask.shape) do not fit")
     let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[1])
     precondition(bias.shape == [n], "maskedDense: bias \(bias.shape) does not fit weight \(weight.shape)")
     let weight = mask.isRuns ? weight : weight * mask.mask  // else zeros inside the runs remain
@@ -66,9 +71,10 @@ func maskedDenseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activat
         x.withUnsafeScalars { px in
             weight.withUnsafeScalars { pw in
                 bias.withUnsafeScalars { pb in
-                    rp_sgemm_extents(0, 0, Int32(m), Int32(n), Int32(k), 1, px.baseAddress, Int32(k), pw.baseAddress,
-                                     Int32(n), 0, out, Int32(n), pb.baseAddress, activation.kernelCode,
-                                     mask.rowBegin, mask.rowEnd, nil, nil)
+                    rp_sgemm_extents(
+                        0, 0, Int32(m), Int32(n), Int32(k), 1, px.baseAddress, Int32(k), pw.baseAddress,
+                        Int32(n), 0, out, Int32(n), pb.baseAddress, activation.kernelCode,
+                        mask.rowBegin, mask.rowEnd, nil, nil)
                 }
             }
         }
@@ -76,40 +82,50 @@ func maskedDenseForward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, _ activat
 }
 
 @derivative(of: maskedDense, wrt: (x, weight, bias))
-@usableFromInline func vjpMaskedDense(_ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation,
-                                      mask: WeightMask)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+@usableFromInline func vjpMaskedDense(
+    _ x: Tensor, _ weight: Tensor, _ bias: Tensor, activation: Activation,
+    mask: WeightMask
+)
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     let y = maskedDenseForward(x, weight, bias, activation, mask)
-    return (y, { v in
-        if v.isShapelessZero { return (.zero, .zero, .zero) }
-        let g = activationCotangent(v, y, activation)
-        let (batch, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[1])
-        let weight = mask.isRuns ? weight : weight * mask.mask
-        // ∂x = g·Wᵀ: input i meets only its row's run of columns. ∂W = xᵀ·g on the mask's rows per
-        // column. Equal work, one per core, as in `dense`.
-        let (dx, (dw, db)) = Kernels.concurrently({
-            Tensor.filled([batch, inputs]) { out, _ in
-                g.withUnsafeScalars { pg in
-                    weight.withUnsafeScalars { pw in
-                        rp_sgemm_extents(0, 1, Int32(batch), Int32(inputs), Int32(outputs), 1, pg.baseAddress,
-                                         Int32(outputs), pw.baseAddress, Int32(outputs), 0, out, Int32(inputs), nil,
-                                         0, mask.columnBegin, mask.columnEnd, nil, nil)
+    return (
+        y,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero, .zero) }
+            let g = activationCotangent(v, y, activation)
+            let (batch, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[1])
+            let weight = mask.isRuns ? weight : weight * mask.mask
+            // ∂x = g·Wᵀ: input i meets only its row's run of columns. ∂W = xᵀ·g on the mask's rows per
+            // column. Equal work, one per core, as in `dense`.
+            let (dx, (dw, db)) = Kernels.concurrently(
+                {
+                    Tensor.filled([batch, inputs]) { out, _ in
+                        g.withUnsafeScalars { pg in
+                            weight.withUnsafeScalars { pw in
+                                rp_sgemm_extents(
+                                    0, 1, Int32(batch), Int32(inputs), Int32(outputs), 1, pg.baseAddress,
+                                    Int32(outputs), pw.baseAddress, Int32(outputs), 0, out, Int32(inputs), nil,
+                                    0, mask.columnBegin, mask.columnEnd, nil, nil)
+                            }
+                        }
                     }
-                }
-            }
-        }, {
-            var dw = Tensor.filled([inputs, outputs]) { out, _ in
-                x.withUnsafeScalars { px in
-                    g.withUnsafeScalars { pg in
-                        rp_sgemm_extents(1, 0, Int32(inputs), Int32(outputs), Int32(batch), 1, px.baseAddress,
-                                         Int32(inputs), pg.baseAddress, Int32(outputs), 0, out, Int32(outputs), nil, 0,
-                                         nil, nil, mask.rowBegin, mask.rowEnd)
+                },
+                {
+                    var dw = Tensor.filled([inputs, outputs]) { out, _ in
+                        x.withUnsafeScalars { px in
+                            g.withUnsafeScalars { pg in
+                                rp_sgemm_extents(
+                                    1, 0, Int32(inputs), Int32(outputs), Int32(batch), 1, px.baseAddress,
+                                    Int32(inputs), pg.baseAddress, Int32(outputs), 0, out, Int32(outputs), nil, 0,
+                                    nil, nil, mask.rowBegin, mask.rowEnd)
+                            }
+                        }
                     }
-                }
-            }
-            if !mask.isRuns { dw = dw * mask.mask }
-            return (dw, g.sum(alongAxes: [0]))
-        })
-        return (dx, dw, db)
-    })
+                    if !mask.isRuns { dw = dw * mask.mask }
+                    return (dw, g.sum(alongAxes: [0]))
+                })
+            return (dx, dw, db)
+        }
+    )
 }

@@ -1,6 +1,6 @@
-import _Differentiation
 import CReparamKernels
 import ReparamTensor
+import _Differentiation
 
 /// Updates a model in place from its gradient. Throws `NonFiniteGradientError` (and changes
 /// nothing) when a gradient holds NaN or ±inf.
@@ -42,8 +42,9 @@ public struct SGD<Model: ParameterListing>: Optimizer {
     var velocity: [Tensor] = []
 
     public init(for model: Model, learningRate: Float = 0.01, momentum: Float = 0, weightDecay: Float = 0) {
-        precondition(learningRate > 0 && momentum >= 0 && momentum < 1 && weightDecay >= 0,
-                     "SGD: need learningRate > 0, 0 ≤ momentum < 1, weightDecay ≥ 0")
+        precondition(
+            learningRate > 0 && momentum >= 0 && momentum < 1 && weightDecay >= 0,
+            "SGD: need learningRate > 0, 0 ≤ momentum < 1, weightDecay ≥ 0")
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
@@ -76,8 +77,9 @@ public struct RMSprop<Model: ParameterListing>: Optimizer {
     let paths: [ParameterPath<Model>]
 
     public init(for model: Model, learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8) {
-        precondition(learningRate > 0 && (0..<1).contains(alpha) && epsilon > 0,
-                     "RMSprop: need learningRate > 0, 0 ≤ alpha < 1, epsilon > 0")
+        precondition(
+            learningRate > 0 && (0..<1).contains(alpha) && epsilon > 0,
+            "RMSprop: need learningRate > 0, 0 ≤ alpha < 1, epsilon > 0")
         (self.learningRate, self.alpha, self.epsilon) = (learningRate, alpha, epsilon)
         paths = model.parameterPaths
     }
@@ -99,11 +101,14 @@ public struct Adam<Model: ParameterListing>: MomentOptimizer {
     public var moments: AdaptiveMoments
     public let paths: [ParameterPath<Model>]
 
-    public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, weightDecay: Float = 0) {
+    public init(
+        for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8, weightDecay: Float = 0
+    ) {
         paths = model.parameterPaths
-        moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                  coupledDecay: weightDecay, decoupledDecay: 0)
+        moments = AdaptiveMoments(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            coupledDecay: weightDecay, decoupledDecay: 0)
     }
 }
 
@@ -112,11 +117,14 @@ public struct AdamW<Model: ParameterListing>: MomentOptimizer {
     public var moments: AdaptiveMoments
     public let paths: [ParameterPath<Model>]
 
-    public init(for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+    public init(
+        for model: Model, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8, weightDecay: Float = 0.01
+    ) {
         paths = model.parameterPaths
-        moments = AdaptiveMoments(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                  coupledDecay: 0, decoupledDecay: weightDecay)
+        moments = AdaptiveMoments(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            coupledDecay: 0, decoupledDecay: weightDecay)
     }
 }
 
@@ -164,7 +172,9 @@ extension AdaptiveMoments {
     var resumable: AdamState {
         get { AdamState(step: step, first: first, second: second) }
         set {
-            precondition(newValue.first.count == newValue.second.count, "Adam state: \(newValue.first.count) first moments but \(newValue.second.count) second")
+            precondition(
+                newValue.first.count == newValue.second.count,
+                "Adam state: \(newValue.first.count) first moments but \(newValue.second.count) second")
             (step, first, second) = (newValue.step, newValue.first, newValue.second)
             (beta1Power, beta2Power) = (1, 1)
             for _ in 0..<newValue.step {
@@ -185,9 +195,12 @@ public struct AdaptiveMoments: Sendable {
 
     init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, coupledDecay: Float, decoupledDecay: Float) {
         precondition(learningRate > 0, "Adam: learningRate must be positive, got \(learningRate)")
-        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must lie in [0, 1), got \(beta1), \(beta2)")
-        precondition(epsilon >= .leastNormalMagnitude && coupledDecay >= 0 && decoupledDecay >= 0,
-                     "Adam: epsilon must be a normal positive float (≥ 2⁻¹²⁶) and decay non-negative")
+        precondition(
+            (0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must lie in [0, 1), got \(beta1), \(beta2)"
+        )
+        precondition(
+            epsilon >= .leastNormalMagnitude && coupledDecay >= 0 && decoupledDecay >= 0,
+            "Adam: epsilon must be a normal positive float (≥ 2⁻¹²⁶) and decay non-negative")
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -196,8 +209,10 @@ public struct AdaptiveMoments: Sendable {
         self.decoupledDecay = decoupledDecay
     }
 
-    mutating func step<Model: ParameterListing>(_ model: inout Model, _ gradient: Model.TangentVector,
-                                                paths: [ParameterPath<Model>]) throws {
+    mutating func step<Model: ParameterListing>(
+        _ model: inout Model, _ gradient: Model.TangentVector,
+        paths: [ParameterPath<Model>]
+    ) throws {
         try model.checkFinite(gradient, paths: paths)
         if first.count != paths.count {
             first = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) }
@@ -226,9 +241,10 @@ public struct AdaptiveMoments: Sendable {
             gradients.withUnsafeScalarBuffers { pg in
                 first.withUnsafeMutableScalarBuffers { pm in
                     second.withUnsafeMutableScalarBuffers { pv in
-                        rp_adam_update_many(Int32(paths.count), pp.map { $0.baseAddress }, pg.map { $0.baseAddress },
-                                            pm.map { $0.baseAddress }, pv.map { $0.baseAddress }, sizes, learningRate,
-                                            beta1, beta2, epsilon, bias1, bias2, decoupledDecay)
+                        rp_adam_update_many(
+                            Int32(paths.count), pp.map { $0.baseAddress }, pg.map { $0.baseAddress },
+                            pm.map { $0.baseAddress }, pv.map { $0.baseAddress }, sizes, learningRate,
+                            beta1, beta2, epsilon, bias1, bias2, decoupledDecay)
                     }
                 }
             }

@@ -1,6 +1,6 @@
-import _Differentiation
 import CReparamKernels
 import ReparamTensor
+import _Differentiation
 
 /// Where one trainable tensor lives: in the model, and in the model's gradient.
 public struct ParameterPath<Model: Differentiable> {
@@ -8,18 +8,24 @@ public struct ParameterPath<Model: Differentiable> {
     public let value: WritableKeyPath<Model, Tensor>
     public let gradient: WritableKeyPath<Model.TangentVector, Tensor>
 
-    public init(name: String, value: WritableKeyPath<Model, Tensor>, gradient: WritableKeyPath<Model.TangentVector, Tensor>) {
+    public init(
+        name: String, value: WritableKeyPath<Model, Tensor>, gradient: WritableKeyPath<Model.TangentVector, Tensor>
+    ) {
         self.name = name
         self.value = value
         self.gradient = gradient
     }
 
     /// This path seen from a model that stores `Model` at `value` / `gradient`.
-    public func nested<Outer: Differentiable>(in outerName: String, value outerValue: WritableKeyPath<Outer, Model>,
-                                              gradient outerGradient: WritableKeyPath<Outer.TangentVector, Model.TangentVector>)
-        -> ParameterPath<Outer> {
-        ParameterPath<Outer>(name: outerName + "." + name, value: outerValue.appending(path: value),
-                             gradient: outerGradient.appending(path: gradient))
+    public func nested<Outer: Differentiable>(
+        in outerName: String, value outerValue: WritableKeyPath<Outer, Model>,
+        gradient outerGradient: WritableKeyPath<Outer.TangentVector, Model.TangentVector>
+    )
+        -> ParameterPath<Outer>
+    {
+        ParameterPath<Outer>(
+            name: outerName + "." + name, value: outerValue.appending(path: value),
+            gradient: outerGradient.appending(path: gradient))
     }
 }
 
@@ -31,15 +37,19 @@ public protocol ParameterListing: Differentiable {
 
 extension Dense: ParameterListing {
     public var parameterPaths: [ParameterPath<Dense>] {
-        [ParameterPath(name: "weight", value: \.weight, gradient: \.weight),
-         ParameterPath(name: "bias", value: \.bias, gradient: \.bias)]
+        [
+            ParameterPath(name: "weight", value: \.weight, gradient: \.weight),
+            ParameterPath(name: "bias", value: \.bias, gradient: \.bias),
+        ]
     }
 }
 
 extension MLP: ParameterListing {
     public var parameterPaths: [ParameterPath<MLP>] {
         layers.indices.flatMap { i in
-            layers[i].parameterPaths.map { $0.nested(in: "layers[\(i)]", value: \MLP.layers[i], gradient: \MLP.TangentVector.layers.base[i]) }
+            layers[i].parameterPaths.map {
+                $0.nested(in: "layers[\(i)]", value: \MLP.layers[i], gradient: \MLP.TangentVector.layers.base[i])
+            }
         }
     }
 }
@@ -83,10 +93,12 @@ extension ParameterListing {
         // One pass over all tensors: checked one by one, a model's many small tensors each stayed on
         // one thread (about 1% of the main thread's time in a flow-VAE step, all of it serial).
         let gradients = paths.map { gradient[keyPath: $0.gradient] }
-        let bad = Int(gradients.withUnsafeScalarBuffers { buffers in
-            rp_first_nonfinite_many(Int32(buffers.count), buffers.map { UnsafePointer($0.baseAddress) },
-                                    buffers.map(\.count))
-        })
+        let bad = Int(
+            gradients.withUnsafeScalarBuffers { buffers in
+                rp_first_nonfinite_many(
+                    Int32(buffers.count), buffers.map { UnsafePointer($0.baseAddress) },
+                    buffers.map(\.count))
+            })
         guard bad >= 0 else { return }
         let scalars = gradients[bad].scalars
         let index = scalars.firstIndex { !$0.isFinite } ?? 0

@@ -39,7 +39,7 @@ public struct PairBatch {
 }
 
 /// The mean DPO or IPO loss of a minibatch of pairs.
-@differentiable(reverse, wrt: policy)
+@differentiable(reverse,wrt: policy)
 public func directPreferenceLoss(
     _ policy: SequencePolicy, _ batch: PairBatch, beta: Float, loss: DirectPreferenceLoss
 ) -> Tensor {

@@ -12,8 +12,10 @@ public struct HiddenReward: Sendable, Codable, Equatable {
         let keys = key.split(2)
         tokenScores = [0] + keys[0].normal([space.contentTokens]).scalars.map { 0.5 * Double($0) }
         var generator = keys[1].makeGenerator()
-        bigram = [Int.random(in: 1...space.contentTokens, using: &generator),
-                  Int.random(in: 1...space.contentTokens, using: &generator)]
+        bigram = [
+            Int.random(in: 1...space.contentTokens, using: &generator),
+            Int.random(in: 1...space.contentTokens, using: &generator),
+        ]
         self.bonus = bonus
     }
 

@@ -46,7 +46,7 @@ public func tokenAdvantages(rewards: [Float], values: [Float], mask: [Float], la
 }
 
 /// The clipped per-token surrogate and the value head's regression, averaged over tokens.
-@differentiable(reverse, wrt: policy)
+@differentiable(reverse,wrt: policy)
 func ppoTokenLoss(
     _ policy: SequencePolicy, _ batch: SequenceBatch, oldLogProbabilities: Tensor, advantages: Tensor, returns: Tensor,
     mask: Tensor, clip: Float, valueCoefficient: Float
@@ -84,7 +84,8 @@ func ppoStep(
     let size = n / c.ppoMinibatches
     let (oldAll, advantagesAll, returnsAll, maskAll) = (
         old.logProbabilities, Tensor(shape: [n, length], scalars: advantages),
-        Tensor(shape: [n, length], scalars: returns), Tensor(shape: [n, length], scalars: mask))
+        Tensor(shape: [n, length], scalars: returns), Tensor(shape: [n, length], scalars: mask)
+    )
     var rows = Array(0..<n)
     for epoch in 0..<c.ppoEpochs {
         rows.shuffle(using: &generator)
@@ -92,10 +93,13 @@ func ppoStep(
             let selected = Array(rows[(m * size)..<((m + 1) * size)])
             let minibatch = batch.rows(selected)
             let (oldLogp, a, r, mk) = (
-                oldAll.rows(selected), advantagesAll.rows(selected), returnsAll.rows(selected), maskAll.rows(selected))
+                oldAll.rows(selected), advantagesAll.rows(selected), returnsAll.rows(selected), maskAll.rows(selected)
+            )
             let g = gradient(at: policy) { p in
-                ppoTokenLoss(p, minibatch, oldLogProbabilities: oldLogp, advantages: a, returns: r, mask: mk,
-                             clip: c.ppoClip, valueCoefficient: c.valueCoefficient).item
+                ppoTokenLoss(
+                    p, minibatch, oldLogProbabilities: oldLogp, advantages: a, returns: r, mask: mk,
+                    clip: c.ppoClip, valueCoefficient: c.valueCoefficient
+                ).item
             }
             try adam.update(&policy, along: g, step: (step * c.ppoEpochs + epoch) * c.ppoMinibatches + m)
         }

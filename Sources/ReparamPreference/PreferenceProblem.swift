@@ -63,7 +63,8 @@ public struct PreferenceProblem {
     public func with(beta newBeta: Double) -> PreferenceProblem {
         var copy = self
         copy.beta = newBeta
-        (copy.optimumLogProbabilities, copy.logPartition) = Self.optimum(referenceLogProbabilities, rewards, beta: newBeta)
+        (copy.optimumLogProbabilities, copy.logPartition) = Self.optimum(
+            referenceLogProbabilities, rewards, beta: newBeta)
         return copy
     }
 
@@ -114,8 +115,9 @@ public struct PreferenceProblem {
         var generator = key.fold(in: 1).makeGenerator()
         var recent: [Double] = []
         for step in 0..<steps {
-            let batch = SequenceBatch((0..<256).map { _ in corpus[Int.random(in: 0..<corpus.count, using: &generator)] },
-                                      space: space)
+            let batch = SequenceBatch(
+                (0..<256).map { _ in corpus[Int.random(in: 0..<corpus.count, using: &generator)] },
+                space: space)
             let (loss, gradient) = valueWithGradient(at: policy) { p in -p.logProbabilities(batch).mean().item }
             try? adam.update(&policy, along: gradient, step: step)
             recent = Array((recent + [Double(loss)]).suffix(100))

@@ -132,8 +132,9 @@ public func trainPreference(
             let batch = SequenceBatch(draw.sequences, space: problem.space)
             let score = rewardModel(rewardModel.features(draw.sequences)).scalars.map(Double.init)
             if c.method == .ppo {
-                try ppoStep(&policy, &adam, batch: batch, score: score, problem: problem, configuration: c, step: step,
-                            generator: &generator)
+                try ppoStep(
+                    &policy, &adam, batch: batch, score: score, problem: problem, configuration: c, step: step,
+                    generator: &generator)
             } else {
                 let referenceLogp = problem.reference.logProbabilities(batch).scalars
                 // The KL-penalized return of each sample; its score-function gradient is unbiased

@@ -32,7 +32,7 @@ public struct RewardModel: Differentiable {
     }
 
     /// r_φ for features [B, F]: [B].
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func callAsFunction(_ features: Tensor) -> Tensor {
         network(features).reshaped(to: [withoutDerivative(at: features.shape[0])])
     }

@@ -24,12 +24,12 @@ public struct SequencePolicy: Differentiable {
     public var hidden: Int { cell.weight.shape[1] }
 
     /// One step: the next state from the previous token's one-hot [B, V+1] and the state [B, H].
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     func step(_ input: Tensor, _ state: Tensor) -> Tensor { cell(concat([input, state], axis: 1)) }
 
     /// log π(y_t | y_<t) for every position of every sequence, [B, maxLength] (0 where a sequence
     /// has ended; the forced end after `maxLength` tokens has probability 1 and no entry).
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func tokenLogProbabilities(_ batch: SequenceBatch) -> Tensor {
         var state = Tensor(repeating: 0, shape: [batch.size, withoutDerivative(at: self).hidden])
         var columns: [Tensor] = []
@@ -42,13 +42,13 @@ public struct SequencePolicy: Differentiable {
     }
 
     /// log π(y) per sequence, [B].
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func logProbabilities(_ batch: SequenceBatch) -> Tensor {
         tokenLogProbabilities(batch).sum(alongAxes: [1])
     }
 
     /// Token log-probabilities and values v(h_t) before each token, [B, maxLength] each.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func tokenLogProbabilitiesAndValues(_ batch: SequenceBatch) -> TokenEvaluation {
         var state = Tensor(repeating: 0, shape: [batch.size, withoutDerivative(at: self).hidden])
         var logps: [Tensor] = [], values: [Tensor] = []

@@ -54,7 +54,9 @@ public struct RandomKey: Hashable, Sendable, CustomStringConvertible {
     /// A `RandomNumberGenerator` that walks this key's generator stream.
     public func makeGenerator() -> PhiloxGenerator { PhiloxGenerator(key: self) }
 
-    private func fill(_ shape: [Int], _ kernel: (UnsafePointer<UInt32>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    private func fill(_ shape: [Int], _ kernel: (UnsafePointer<UInt32>, UnsafeMutablePointer<Float>, Int) -> Void)
+        -> Tensor
+    {
         let count = shape.reduce(1, *)
         let keyWords = [words.0, words.1]
         let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -108,8 +110,11 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
             pending = nil
             return value
         }
-        let b = key.block((UInt32(truncatingIfNeeded: blockIndex), UInt32(truncatingIfNeeded: blockIndex >> 32), 0,
-                           RandomKey.generatorTag))
+        let b = key.block(
+            (
+                UInt32(truncatingIfNeeded: blockIndex), UInt32(truncatingIfNeeded: blockIndex >> 32), 0,
+                RandomKey.generatorTag
+            ))
         blockIndex &+= 1
         pending = UInt64(b.2) | UInt64(b.3) << 32
         return UInt64(b.0) | UInt64(b.1) << 32

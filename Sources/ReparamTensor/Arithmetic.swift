@@ -1,10 +1,11 @@
-import _Differentiation
 import CReparamKernels
+import _Differentiation
 
 /// Elementwise `a op b` with broadcasting (no gradients; the differentiable operators wrap it).
 func broadcastBinary(_ op: rp_binary_op, _ a: Tensor, _ b: Tensor, name: String) -> Tensor {
-    precondition(!a.isShapelessZero && !b.isShapelessZero,
-                 "\(name): an operand is the shapeless zero tangent; call expanded(to:) on it first")
+    precondition(
+        !a.isShapelessZero && !b.isShapelessZero,
+        "\(name): an operand is the shapeless zero tangent; call expanded(to:) on it first")
     let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape, op: name)
     precondition(shape.count <= 8, "\(name): rank \(shape.count) exceeds the supported 8")
     let dims = shape.map(Int64.init)
@@ -12,8 +13,9 @@ func broadcastBinary(_ op: rp_binary_op, _ a: Tensor, _ b: Tensor, name: String)
     return Tensor.filled(shape) { out, _ in
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
-                rp_binary(Int32(op.rawValue), Int32(shape.count), dims, pa.baseAddress, aStrides,
-                          pb.baseAddress, bStrides, out)
+                rp_binary(
+                    Int32(op.rawValue), Int32(shape.count), dims, pa.baseAddress, aStrides,
+                    pb.baseAddress, bStrides, out)
             }
         }
     }
@@ -57,46 +59,62 @@ extension Tensor {
 
     @derivative(of: +)
     @usableFromInline static func vjpAdd(_ a: Tensor, _ b: Tensor)
-        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+    {
         let y = a + b
         let (sa, sb, sy) = (a.shape, b.shape, y.shape)
-        return (y, { v in
-            if v.isShapelessZero { return (.zero, .zero) }
-            let g = v.expanded(to: sy)
-            return (g.unbroadcast(to: sa), g.unbroadcast(to: sb))
-        })
+        return (
+            y,
+            { v in
+                if v.isShapelessZero { return (.zero, .zero) }
+                let g = v.expanded(to: sy)
+                return (g.unbroadcast(to: sa), g.unbroadcast(to: sb))
+            }
+        )
     }
 
     @derivative(of: -)
     @usableFromInline static func vjpSubtract(_ a: Tensor, _ b: Tensor)
-        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+    {
         let y = a - b
         let (sa, sb, sy) = (a.shape, b.shape, y.shape)
-        return (y, { v in
-            if v.isShapelessZero { return (.zero, .zero) }
-            let g = v.expanded(to: sy)
-            return (g.unbroadcast(to: sa), (-g).unbroadcast(to: sb))
-        })
+        return (
+            y,
+            { v in
+                if v.isShapelessZero { return (.zero, .zero) }
+                let g = v.expanded(to: sy)
+                return (g.unbroadcast(to: sa), (-g).unbroadcast(to: sb))
+            }
+        )
     }
 
     @derivative(of: *)
     @usableFromInline static func vjpMultiply(_ a: Tensor, _ b: Tensor)
-        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
-        (a * b, { v in
-            if v.isShapelessZero { return (.zero, .zero) }
-            return ((v * b).unbroadcast(to: a.shape), (v * a).unbroadcast(to: b.shape))
-        })
+        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+    {
+        (
+            a * b,
+            { v in
+                if v.isShapelessZero { return (.zero, .zero) }
+                return ((v * b).unbroadcast(to: a.shape), (v * a).unbroadcast(to: b.shape))
+            }
+        )
     }
 
     @derivative(of: /)
     @usableFromInline static func vjpDivide(_ a: Tensor, _ b: Tensor)
-        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+    {
         let y = a / b
-        return (y, { v in
-            if v.isShapelessZero { return (.zero, .zero) }
-            let ga = v / b
-            return (ga.unbroadcast(to: a.shape), (-ga * y).unbroadcast(to: b.shape))
-        })
+        return (
+            y,
+            { v in
+                if v.isShapelessZero { return (.zero, .zero) }
+                let ga = v / b
+                return (ga.unbroadcast(to: a.shape), (-ga * y).unbroadcast(to: b.shape))
+            }
+        )
     }
 
     @derivative(of: -)

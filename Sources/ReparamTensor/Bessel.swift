@@ -37,17 +37,35 @@ extension Special {
 /// e^{−|x|}·I₁(x) elementwise; derivative i0e(x) − i1e(x)/x − sign(x)·i1e(x) (½ at 0).
 @differentiable(reverse) public func besselI1e(_ x: Tensor) -> Tensor { x.mapDouble { Special.scaledBesselI(1, $0) } }
 
-@derivative(of: besselI0e) @usableFromInline func vjpBesselI0e(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
-    (besselI0e(x), { v in
-        v.isShapelessZero ? .zero : v * x.mapDouble { Special.scaledBesselI(1, $0) - ($0 > 0 ? 1 : ($0 < 0 ? -1 : 0)) * Special.scaledBesselI(0, $0) }
-    })
-}
-@derivative(of: besselI1e) @usableFromInline func vjpBesselI1e(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
-    (besselI1e(x), { v in
-        v.isShapelessZero ? .zero : v * x.mapDouble { t in
-            if t == 0 { return 0.5 }
-            let i1 = Special.scaledBesselI(1, t)
-            return Special.scaledBesselI(0, t) - i1 / t - (t > 0 ? 1 : -1) * i1
+@derivative(of: besselI0e) @usableFromInline func vjpBesselI0e(_ x: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> Tensor
+) {
+    (
+        besselI0e(x),
+        { v in
+            v.isShapelessZero
+                ? .zero
+                : v
+                    * x.mapDouble {
+                        Special.scaledBesselI(1, $0) - ($0 > 0 ? 1 : ($0 < 0 ? -1 : 0)) * Special.scaledBesselI(0, $0)
+                    }
         }
-    })
+    )
+}
+@derivative(of: besselI1e) @usableFromInline func vjpBesselI1e(_ x: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> Tensor
+) {
+    (
+        besselI1e(x),
+        { v in
+            v.isShapelessZero
+                ? .zero
+                : v
+                    * x.mapDouble { t in
+                        if t == 0 { return 0.5 }
+                        let i1 = Special.scaledBesselI(1, t)
+                        return Special.scaledBesselI(0, t) - i1 / t - (t > 0 ? 1 : -1) * i1
+                    }
+        }
+    )
 }

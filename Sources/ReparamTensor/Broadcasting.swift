@@ -71,15 +71,17 @@ extension Tensor {
     /// This tensor repeated along broadcast dimensions to `target` (no gradient).
     public func broadcasted(to target: [Int]) -> Tensor {
         if shape == target { return self }
-        precondition(Tensor.broadcastShape(shape, target) == target, "broadcast: shape \(shape) cannot broadcast to \(target)")
+        precondition(
+            Tensor.broadcastShape(shape, target) == target, "broadcast: shape \(shape) cannot broadcast to \(target)")
         let dims = target.map(Int64.init)
         let strides = broadcastStrides(shape, to: target), none = [Int64](repeating: 0, count: target.count)
         let negativeZero: [Float] = [-0.0]  // −0 + x is exactly x
         return Tensor.filled(target) { out, _ in
             scalars.withUnsafeBufferPointer { pa in
                 negativeZero.withUnsafeBufferPointer { pz in
-                    rp_binary(Int32(RP_BINARY_ADD.rawValue), Int32(target.count), dims, pa.baseAddress, strides,
-                              pz.baseAddress, none, out)
+                    rp_binary(
+                        Int32(RP_BINARY_ADD.rawValue), Int32(target.count), dims, pa.baseAddress, strides,
+                        pz.baseAddress, none, out)
                 }
             }
         }

@@ -1,5 +1,5 @@
-import _Differentiation
 import CReparamKernels
+import _Differentiation
 
 extension Tensor {
     /// y = op(x) elementwise through the vectorized kernels.
@@ -55,21 +55,44 @@ extension Tensor {
 /// |x|; its derivative at 0 is taken as 0.
 @differentiable(reverse) public func abs(_ x: Tensor) -> Tensor { x.applying(RP_UNARY_ABS) }
 
-@derivative(of: exp) @usableFromInline func vjpExp(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_EXP, x) }
-@derivative(of: log) @usableFromInline func vjpLog(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_LOG, x) }
-@derivative(of: log1p) @usableFromInline func vjpLog1p(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_LOG1P, x) }
-@derivative(of: expm1) @usableFromInline func vjpExpm1(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_EXPM1, x) }
-@derivative(of: tanh) @usableFromInline func vjpTanh(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_TANH, x) }
-@derivative(of: sigmoid) @usableFromInline func vjpSigmoid(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_SIGMOID, x) }
-@derivative(of: softplus) @usableFromInline func vjpSoftplus(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_SOFTPLUS, x) }
-@derivative(of: logSigmoid) @usableFromInline func vjpLogSigmoid(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_LOG_SIGMOID, x) }
-@derivative(of: relu) @usableFromInline func vjpRelu(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_RELU, x) }
-@derivative(of: square) @usableFromInline func vjpSquare(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_SQUARE, x) }
-@derivative(of: sqrt) @usableFromInline func vjpSqrt(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_SQRT, x) }
-@derivative(of: abs) @usableFromInline func vjpAbs(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) { Tensor.unaryVJP(RP_UNARY_ABS, x) }
+@derivative(of: exp) @usableFromInline func vjpExp(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_EXP, x)
+}
+@derivative(of: log) @usableFromInline func vjpLog(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_LOG, x)
+}
+@derivative(of: log1p) @usableFromInline func vjpLog1p(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_LOG1P, x)
+}
+@derivative(of: expm1) @usableFromInline func vjpExpm1(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_EXPM1, x)
+}
+@derivative(of: tanh) @usableFromInline func vjpTanh(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_TANH, x)
+}
+@derivative(of: sigmoid) @usableFromInline func vjpSigmoid(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor)
+{ Tensor.unaryVJP(RP_UNARY_SIGMOID, x) }
+@derivative(of: softplus) @usableFromInline func vjpSoftplus(_ x: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> Tensor
+) { Tensor.unaryVJP(RP_UNARY_SOFTPLUS, x) }
+@derivative(of: logSigmoid) @usableFromInline func vjpLogSigmoid(_ x: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> Tensor
+) { Tensor.unaryVJP(RP_UNARY_LOG_SIGMOID, x) }
+@derivative(of: relu) @usableFromInline func vjpRelu(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_RELU, x)
+}
+@derivative(of: square) @usableFromInline func vjpSquare(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_SQUARE, x)
+}
+@derivative(of: sqrt) @usableFromInline func vjpSqrt(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_SQRT, x)
+}
+@derivative(of: abs) @usableFromInline func vjpAbs(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    Tensor.unaryVJP(RP_UNARY_ABS, x)
+}
 
 /// xᵖ for a constant exponent.
-@differentiable(reverse, wrt: x)
+@differentiable(reverse,wrt: x)
 public func pow(_ x: Tensor, _ p: Float) -> Tensor {
     Tensor.filled(x.shape) { out, n in x.scalars.withUnsafeBufferPointer { rp_pow_scalar($0.baseAddress, p, out, n) } }
 }
@@ -88,16 +111,19 @@ public func pow(_ x: Tensor, _ y: Tensor) -> Tensor {
 @derivative(of: pow)
 @usableFromInline func vjpPow(_ x: Tensor, _ y: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
     let z = pow(x, y)
-    return (z, { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        let gx = v * y * pow(x, y - 1)
-        let logX = x.map { $0 == 0 ? 0 : libmLogf($0) }
-        return (gx.unbroadcast(to: x.shape), (v * z * logX).unbroadcast(to: y.shape))
-    })
+    return (
+        z,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero) }
+            let gx = v * y * pow(x, y - 1)
+            let logX = x.map { $0 == 0 ? 0 : libmLogf($0) }
+            return (gx.unbroadcast(to: x.shape), (v * z * logX).unbroadcast(to: y.shape))
+        }
+    )
 }
 
 /// min(max(x, lower), upper); the gradient passes only where lower ≤ x ≤ upper.
-@differentiable(reverse, wrt: x)
+@differentiable(reverse,wrt: x)
 public func clamp(_ x: Tensor, min lower: Float, max upper: Float) -> Tensor {
     precondition(lower <= upper, "clamp: lower bound \(lower) exceeds upper bound \(upper)")
     return Tensor.filled(x.shape) { out, n in
@@ -107,16 +133,22 @@ public func clamp(_ x: Tensor, min lower: Float, max upper: Float) -> Tensor {
 
 @derivative(of: clamp, wrt: x)
 @usableFromInline func vjpClamp(_ x: Tensor, min lower: Float, max upper: Float)
-    -> (value: Tensor, pullback: (Tensor) -> Tensor) {
-    (clamp(x, min: lower, max: upper), { v in
-        if v.isShapelessZero { return .zero }
-        let g = v.expanded(to: x.shape)
-        return Tensor.filled(x.shape) { out, n in
-            x.scalars.withUnsafeBufferPointer { px in
-                g.scalars.withUnsafeBufferPointer { rp_clamp_backward(px.baseAddress, lower, upper, $0.baseAddress, out, n) }
+    -> (value: Tensor, pullback: (Tensor) -> Tensor)
+{
+    (
+        clamp(x, min: lower, max: upper),
+        { v in
+            if v.isShapelessZero { return .zero }
+            let g = v.expanded(to: x.shape)
+            return Tensor.filled(x.shape) { out, n in
+                x.scalars.withUnsafeBufferPointer { px in
+                    g.scalars.withUnsafeBufferPointer {
+                        rp_clamp_backward(px.baseAddress, lower, upper, $0.baseAddress, out, n)
+                    }
+                }
             }
         }
-    })
+    )
 }
 
 extension Tensor {

@@ -99,11 +99,14 @@ extension Special {
     let y = erfinv(x)
     return (y, { v in v.isShapelessZero ? .zero : v * y.mapDouble { Double.pi.squareRoot() / 2 * libmExp($0 * $0) } })
 }
-@derivative(of: erfcinv) @usableFromInline func vjpErfcinv(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+@derivative(of: erfcinv) @usableFromInline func vjpErfcinv(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor)
+{
     let y = erfcinv(x)
     return (y, { v in v.isShapelessZero ? .zero : v * y.mapDouble { -Double.pi.squareRoot() / 2 * libmExp($0 * $0) } })
 }
-@derivative(of: logNormalCDF) @usableFromInline func vjpLogNormalCDF(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+@derivative(of: logNormalCDF) @usableFromInline func vjpLogNormalCDF(_ x: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> Tensor
+) {
     (logNormalCDF(x), { v in v.isShapelessZero ? .zero : v * x.mapDouble(Special.normalHazardRatio) })
 }
 @derivative(of: atan) @usableFromInline func vjpAtan(_ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {

@@ -7,7 +7,8 @@ extension Special {
     /// where x < (a + 1)/(a + b + 2), else 1 − I_{1−x}(b, a). The parameter derivatives come from
     /// evaluating the same expression on dual numbers, once per parameter.
     public static func regularizedIncompleteBeta(_ a: Double, _ b: Double, _ x: Double)
-        -> (value: Double, derivativeA: Double, derivativeB: Double) {
+        -> (value: Double, derivativeA: Double, derivativeB: Double)
+    {
         if a.isNaN || b.isNaN || x.isNaN || a <= 0 || b <= 0 { return (.nan, .nan, .nan) }
         if x <= 0 { return (0, 0, 0) }
         if x >= 1 { return (1, 0, 0) }
@@ -21,7 +22,8 @@ extension Special {
 
     static func incompleteBetaSeries(_ a: Dual, _ b: Dual, _ xv: Double) -> Dual {
         let x = Dual(xv), one = Dual(1), tiny = 1e-300
-        let logPrefactor = a * x.log() + b * Dual(libmLog1p(-xv)) - a.log() - (a.lgamma() + b.lgamma() - (a + b).lgamma())
+        let logPrefactor =
+            a * x.log() + b * Dual(libmLog1p(-xv)) - a.log() - (a.lgamma() + b.lgamma() - (a + b).lgamma())
         let qab = a + b, qap = a + one, qam = a - one
         var c = one, d = one - qab * x / qap
         if Swift.abs(d.value) < tiny { d = Dual(tiny) }
@@ -45,7 +47,11 @@ extension Special {
             d = one / d
             let step = d * c
             h = h * step
-            if Swift.abs(step.value - 1) < 1e-16 && Swift.abs(step.derivative) < 1e-16 * Swift.max(1, Swift.abs(h.derivative)) { break }
+            if Swift.abs(step.value - 1) < 1e-16
+                && Swift.abs(step.derivative) < 1e-16 * Swift.max(1, Swift.abs(h.derivative))
+            {
+                break
+            }
             m += 1
         }
         return logPrefactor.exp() * h
@@ -72,7 +78,9 @@ extension Special {
             let density = libmExp(logBetaDensity(a, b, x))
             var next = density > 0 && density.isFinite ? x - f / density : .nan
             if !(next > low && next < high) {
-                next = low > 0 && high / low > 4 ? (low * high).squareRoot() : (low == 0 ? Swift.min(0.5 * high, x / 16) : 0.5 * (low + high))
+                next =
+                    low > 0 && high / low > 4
+                    ? (low * high).squareRoot() : (low == 0 ? Swift.min(0.5 * high, x / 16) : 0.5 * (low + high))
             }
             if Swift.abs(next - x) <= 1e-15 * Swift.max(x, 1e-300) || high - low <= 1e-300 { return next }
             x = next
@@ -88,9 +96,12 @@ public func regularizedIncompleteBeta(_ a: Tensor, _ b: Tensor, _ x: Tensor) -> 
     incompleteBetaForward(a, b, x).value
 }
 
-func incompleteBetaForward(_ a: Tensor, _ b: Tensor, _ x: Tensor) -> (value: Tensor, da: Tensor, db: Tensor, dx: Tensor) {
-    let shape = broadcastShape(broadcastShape(a.shape, b.shape, op: "regularizedIncompleteBeta"), x.shape, op: "regularizedIncompleteBeta")
-    let av = a.broadcasted(to: shape).scalars, bv = b.broadcasted(to: shape).scalars, xv = x.broadcasted(to: shape).scalars
+func incompleteBetaForward(_ a: Tensor, _ b: Tensor, _ x: Tensor) -> (value: Tensor, da: Tensor, db: Tensor, dx: Tensor)
+{
+    let shape = broadcastShape(
+        broadcastShape(a.shape, b.shape, op: "regularizedIncompleteBeta"), x.shape, op: "regularizedIncompleteBeta")
+    let av = a.broadcasted(to: shape).scalars, bv = b.broadcasted(to: shape).scalars,
+        xv = x.broadcasted(to: shape).scalars
     var value = [Float](), da = [Float](), db = [Float](), dx = [Float]()
     for i in 0..<av.count {
         let (ai, bi, xi) = (Double(av[i]), Double(bv[i]), Double(xv[i]))
@@ -106,12 +117,18 @@ func incompleteBetaForward(_ a: Tensor, _ b: Tensor, _ x: Tensor) -> (value: Ten
 
 @derivative(of: regularizedIncompleteBeta)
 @usableFromInline func vjpRegularizedIncompleteBeta(_ a: Tensor, _ b: Tensor, _ x: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     let (value, da, db, dx) = incompleteBetaForward(a, b, x)
-    return (value, { v in
-        if v.isShapelessZero { return (.zero, .zero, .zero) }
-        return ((v * da).unbroadcast(to: a.shape), (v * db).unbroadcast(to: b.shape), (v * dx).unbroadcast(to: x.shape))
-    })
+    return (
+        value,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero, .zero) }
+            return (
+                (v * da).unbroadcast(to: a.shape), (v * db).unbroadcast(to: b.shape), (v * dx).unbroadcast(to: x.shape)
+            )
+        }
+    )
 }
 
 /// Beta(a, b) quantile elementwise; ∂/∂p = 1/density, ∂/∂a = −(∂I/∂a)/density, likewise b.
@@ -122,18 +139,28 @@ public func betaQuantile(_ a: Tensor, _ b: Tensor, _ p: Tensor) -> Tensor {
 
 func betaQuantileForward(_ a: Tensor, _ b: Tensor, _ p: Tensor) -> Tensor {
     let shape = broadcastShape(broadcastShape(a.shape, b.shape, op: "betaQuantile"), p.shape, op: "betaQuantile")
-    let av = a.broadcasted(to: shape).scalars, bv = b.broadcasted(to: shape).scalars, pv = p.broadcasted(to: shape).scalars
-    return Tensor(shape: shape, scalars: (0..<av.count).map { Float(Special.betaQuantile(Double(av[$0]), Double(bv[$0]), Double(pv[$0]))) })
+    let av = a.broadcasted(to: shape).scalars, bv = b.broadcasted(to: shape).scalars,
+        pv = p.broadcasted(to: shape).scalars
+    return Tensor(
+        shape: shape,
+        scalars: (0..<av.count).map { Float(Special.betaQuantile(Double(av[$0]), Double(bv[$0]), Double(pv[$0]))) })
 }
 
 @derivative(of: betaQuantile)
 @usableFromInline func vjpBetaQuantile(_ a: Tensor, _ b: Tensor, _ p: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor))
+{
     let x = betaQuantileForward(a, b, p)
     let (_, da, db, density) = incompleteBetaForward(a, b, x)
-    return (x, { v in
-        if v.isShapelessZero { return (.zero, .zero, .zero) }
-        let scaled = v / density
-        return ((-scaled * da).unbroadcast(to: a.shape), (-scaled * db).unbroadcast(to: b.shape), scaled.unbroadcast(to: p.shape))
-    })
+    return (
+        x,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero, .zero) }
+            let scaled = v / density
+            return (
+                (-scaled * da).unbroadcast(to: a.shape), (-scaled * db).unbroadcast(to: b.shape),
+                scaled.unbroadcast(to: p.shape)
+            )
+        }
+    )
 }

@@ -1,5 +1,5 @@
-import _Differentiation
 import CReparamKernels
+import _Differentiation
 
 /// A value and its derivative with respect to one parameter (forward mode), for special
 /// functions whose parameter derivative has no convenient closed form.
@@ -14,7 +14,9 @@ struct Dual {
 
     static func + (a: Dual, b: Dual) -> Dual { Dual(a.value + b.value, a.derivative + b.derivative) }
     static func - (a: Dual, b: Dual) -> Dual { Dual(a.value - b.value, a.derivative - b.derivative) }
-    static func * (a: Dual, b: Dual) -> Dual { Dual(a.value * b.value, a.derivative * b.value + a.value * b.derivative) }
+    static func * (a: Dual, b: Dual) -> Dual {
+        Dual(a.value * b.value, a.derivative * b.value + a.value * b.derivative)
+    }
     /// q = a/b, q′ = (a′ − q·b′)/b: no b², which underflows for the tiny values Lentz uses.
     static func / (a: Dual, b: Dual) -> Dual {
         let q = a.value / b.value
@@ -55,7 +57,11 @@ extension Special {
             while n < 10_000 {
                 term = term * xd / (ad + Dual(n))
                 total = total + term
-                if Swift.abs(term.value) < Swift.abs(total.value) * 1e-17 && Swift.abs(term.derivative) <= Swift.abs(total.derivative) * 1e-17 { break }
+                if Swift.abs(term.value) < Swift.abs(total.value) * 1e-17
+                    && Swift.abs(term.derivative) <= Swift.abs(total.derivative) * 1e-17
+                {
+                    break
+                }
                 n += 1
             }
             let prefactor = (ad * xd.log() - xd - (ad + Dual(1)).lgamma()).exp()
@@ -77,7 +83,11 @@ extension Special {
             d = Dual(1) / d
             let step = d * c
             h = h * step
-            if Swift.abs(step.value - 1) < 1e-16 && Swift.abs(step.derivative) < 1e-16 * Swift.max(1, Swift.abs(h.derivative)) { break }
+            if Swift.abs(step.value - 1) < 1e-16
+                && Swift.abs(step.derivative) < 1e-16 * Swift.max(1, Swift.abs(h.derivative))
+            {
+                break
+            }
             i += 1
         }
         let q = (ad * xd.log() - xd - ad.lgamma()).exp() * h
@@ -124,12 +134,17 @@ func incompleteGammaForward(_ a: Tensor, _ x: Tensor, upper: Bool) -> (value: Te
 }
 
 @derivative(of: regularizedGammaP)
-@usableFromInline func vjpRegularizedGammaP(_ a: Tensor, _ x: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+@usableFromInline func vjpRegularizedGammaP(_ a: Tensor, _ x: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)
+) {
     let (value, da, dx) = regularizedGammaPForward(a, x)
-    return (value, { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        return ((v * da).unbroadcast(to: a.shape), (v * dx).unbroadcast(to: x.shape))
-    })
+    return (
+        value,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero) }
+            return ((v * da).unbroadcast(to: a.shape), (v * dx).unbroadcast(to: x.shape))
+        }
+    )
 }
 
 /// Q(a, x) = 1 − P(a, x) elementwise (broadcasting), precise in the upper tail; ∂/∂x is minus the
@@ -145,10 +160,14 @@ func regularizedGammaQForward(_ a: Tensor, _ x: Tensor) -> (value: Tensor, da: T
 
 @derivative(of: regularizedGammaQ)
 @usableFromInline func vjpRegularizedGammaQ(_ a: Tensor, _ x: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
     let (value, da, dx) = regularizedGammaQForward(a, x)
-    return (value, { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        return ((v * da).unbroadcast(to: a.shape), (v * dx).unbroadcast(to: x.shape))
-    })
+    return (
+        value,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero) }
+            return ((v * da).unbroadcast(to: a.shape), (v * dx).unbroadcast(to: x.shape))
+        }
+    )
 }

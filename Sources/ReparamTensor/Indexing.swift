@@ -1,5 +1,5 @@
-import _Differentiation
 import CReparamKernels
+import _Differentiation
 
 extension Tensor {
     /// result[i…] = self[i…, indices[i…]]: picks one element along the last axis per position,
@@ -16,18 +16,23 @@ extension Tensor {
         for (row, index) in indices.enumerated() where index < 0 || index >= width {
             preconditionFailure("gather: index \(index) at position \(row) is outside 0..<\(width)")
         }
-        return Tensor(shape: Array(shape.dropLast()), scalars: indices.enumerated().map { scalars[$0.offset * width + $0.element] })
+        return Tensor(
+            shape: Array(shape.dropLast()),
+            scalars: indices.enumerated().map { scalars[$0.offset * width + $0.element] })
     }
 
     @derivative(of: gather)
     @usableFromInline func vjpGather(lastAxisIndices indices: [Int]) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         let full = shape, width = shape[rank - 1]
-        return (gatherForward(indices), { v in
-            if v.isShapelessZero { return .zero }
-            var grad = [Float](repeating: 0, count: full.reduce(1, *))
-            for (row, index) in indices.enumerated() { grad[row * width + index] = v.scalars[row] }
-            return Tensor(shape: full, scalars: grad)
-        })
+        return (
+            gatherForward(indices),
+            { v in
+                if v.isShapelessZero { return .zero }
+                var grad = [Float](repeating: 0, count: full.reduce(1, *))
+                for (row, index) in indices.enumerated() { grad[row * width + index] = v.scalars[row] }
+                return Tensor(shape: full, scalars: grad)
+            }
+        )
     }
 
     /// Rows `indices` of the first axis (e.g. a minibatch); repeated rows accumulate gradient.
@@ -47,28 +52,34 @@ extension Tensor {
         let rows = indices.map(Int64.init)
         return Tensor.filled(newShape) { out, _ in
             guard width > 0 else { return }
-            scalars.withUnsafeBufferPointer { src in rp_gather_rows(src.baseAddress, rows, rows.count, Int64(width), out) }
+            scalars.withUnsafeBufferPointer { src in
+                rp_gather_rows(src.baseAddress, rows, rows.count, Int64(width), out)
+            }
         }
     }
 
     @derivative(of: rows)
     @usableFromInline func vjpRows(_ indices: [Int]) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         let full = shape, width = count / Swift.max(shape[0], 1)
-        return (rowsForward(indices), { v in
-            if v.isShapelessZero { return .zero }
-            var grad = [Float](repeating: 0, count: full.reduce(1, *))
-            for (i, row) in indices.enumerated() {
-                for j in 0..<width { grad[row * width + j] += v.scalars[i * width + j] }
+        return (
+            rowsForward(indices),
+            { v in
+                if v.isShapelessZero { return .zero }
+                var grad = [Float](repeating: 0, count: full.reduce(1, *))
+                for (i, row) in indices.enumerated() {
+                    for j in 0..<width { grad[row * width + j] += v.scalars[i * width + j] }
+                }
+                return Tensor(shape: full, scalars: grad)
             }
-            return Tensor(shape: full, scalars: grad)
-        })
+        )
     }
 
     /// One-hot rows: shape [indices.count, depth] with a 1 at each index.
     public static func oneHot(_ indices: [Int], depth: Int) -> Tensor {
         var scalars = [Float](repeating: 0, count: indices.count * depth)
         for (row, index) in indices.enumerated() {
-            precondition(index >= 0 && index < depth, "oneHot: index \(index) at position \(row) is outside 0..<\(depth)")
+            precondition(
+                index >= 0 && index < depth, "oneHot: index \(index) at position \(row) is outside 0..<\(depth)")
             scalars[row * depth + index] = 1
         }
         return Tensor(shape: [indices.count, depth], scalars: scalars)
@@ -77,23 +88,29 @@ extension Tensor {
 
 /// Elementwise choice: `a` where `condition` is non-zero, else `b`; all three the same shape.
 /// Unlike c·a + (1−c)·b, an infinite or NaN value in the branch not taken does not leak.
-@differentiable(reverse, wrt: (a, b))
+@differentiable(reverse,wrt: (a, b))
 public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
     selectForward(condition, a, b)
 }
 
 func selectForward(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(condition.shape == a.shape && a.shape == b.shape,
-                 "select: condition \(condition.shape), a \(a.shape) and b \(b.shape) must have one shape")
-    return Tensor(shape: a.shape, scalars: (0..<a.count).map { condition.scalars[$0] != 0 ? a.scalars[$0] : b.scalars[$0] })
+    precondition(
+        condition.shape == a.shape && a.shape == b.shape,
+        "select: condition \(condition.shape), a \(a.shape) and b \(b.shape) must have one shape")
+    return Tensor(
+        shape: a.shape, scalars: (0..<a.count).map { condition.scalars[$0] != 0 ? a.scalars[$0] : b.scalars[$0] })
 }
 
 @derivative(of: select, wrt: (a, b))
 @usableFromInline func vjpSelect(_ condition: Tensor, _ a: Tensor, _ b: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
-    (selectForward(condition, a, b), { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        let zeros = Tensor.zeros(a.shape)
-        return (selectForward(condition, v, zeros), selectForward(condition, zeros, v))
-    })
+    -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor))
+{
+    (
+        selectForward(condition, a, b),
+        { v in
+            if v.isShapelessZero { return (.zero, .zero) }
+            let zeros = Tensor.zeros(a.shape)
+            return (selectForward(condition, v, zeros), selectForward(condition, zeros, v))
+        }
+    )
 }

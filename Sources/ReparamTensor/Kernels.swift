@@ -48,13 +48,16 @@ public enum Kernels {
 
     /// Runs `body` with settings pinned for the calling thread (and the pool work it starts);
     /// a setting left nil keeps the enclosing choice. The previous overrides return afterwards.
-    public static func withOverrides<R>(isa: ISA? = nil, threads: Int? = nil, parallelThreshold: Int? = nil,
-                                        sparseDensityLimit: Float? = nil, _ body: () throws -> R) rethrows -> R {
+    public static func withOverrides<R>(
+        isa: ISA? = nil, threads: Int? = nil, parallelThreshold: Int? = nil,
+        sparseDensityLimit: Float? = nil, _ body: () throws -> R
+    ) rethrows -> R {
         var outerISA: Int32 = -1, outerThreads: Int32 = -1, outerThreshold: Int64 = -1
         rp_get_thread_overrides(&outerISA, &outerThreads, &outerThreshold)
         let outerSparse = rp_thread_sparse_density_limit()
-        rp_set_thread_overrides(isa?.rawValue ?? outerISA, threads.map { Int32(clamping: $0) } ?? outerThreads,
-                                parallelThreshold.map(Int64.init) ?? outerThreshold)
+        rp_set_thread_overrides(
+            isa?.rawValue ?? outerISA, threads.map { Int32(clamping: $0) } ?? outerThreads,
+            parallelThreshold.map(Int64.init) ?? outerThreshold)
         rp_set_thread_sparse_density_limit(sparseDensityLimit ?? outerSparse)
         defer {
             rp_set_thread_overrides(outerISA, outerThreads, outerThreshold)
@@ -78,14 +81,16 @@ extension Kernels {
                 let pair = ConcurrentPair(
                     tasks: [{ a = first() }, { b = second() }], isa: isa, threads: threads, threshold: threshold)
                 withExtendedLifetime(pair) {
-                    rp_run_concurrently(2, { context, task in
-                        let pair = Unmanaged<ConcurrentPair>.fromOpaque(context!).takeUnretainedValue()
-                        var (isa, threads, threshold): (Int32, Int32, Int64) = (-1, -1, -1)
-                        rp_get_thread_overrides(&isa, &threads, &threshold)
-                        rp_set_thread_overrides(pair.isa, pair.threads, pair.threshold)
-                        pair.tasks[Int(task)]()
-                        rp_set_thread_overrides(isa, threads, threshold)
-                    }, Unmanaged.passUnretained(pair).toOpaque())
+                    rp_run_concurrently(
+                        2,
+                        { context, task in
+                            let pair = Unmanaged<ConcurrentPair>.fromOpaque(context!).takeUnretainedValue()
+                            var (isa, threads, threshold): (Int32, Int32, Int64) = (-1, -1, -1)
+                            rp_get_thread_overrides(&isa, &threads, &threshold)
+                            rp_set_thread_overrides(pair.isa, pair.threads, pair.threshold)
+                            pair.tasks[Int(task)]()
+                            rp_set_thread_overrides(isa, threads, threshold)
+                        }, Unmanaged.passUnretained(pair).toOpaque())
                 }
             }
         }

@@ -1,5 +1,5 @@
-import _Differentiation
 import CReparamKernels
+import _Differentiation
 
 extension Tensor {
     /// The single element as a differentiable `Float` — the bridge from a tensor to a loss that
@@ -28,14 +28,15 @@ extension Tensor {
 
 /// Σ −log p(x | logits) for Bernoulli observations x ∈ [0, 1]: Σ softplus(l) − x·l, in one fused
 /// pass that also prepares ∂/∂l = σ(l) − x. Shapes must match.
-@differentiable(reverse, wrt: logits)
+@differentiable(reverse,wrt: logits)
 public func bernoulliLogitsNLL(logits: Tensor, targets: Tensor) -> Float {
     bernoulliLogitsNLLForward(logits, targets, gradient: nil)
 }
 
 func bernoulliLogitsNLLForward(_ logits: Tensor, _ targets: Tensor, gradient: UnsafeMutablePointer<Float>?) -> Float {
-    precondition(logits.shape == targets.shape,
-                 "bernoulliLogitsNLL: logits \(logits.shape) and targets \(targets.shape) differ in shape")
+    precondition(
+        logits.shape == targets.shape,
+        "bernoulliLogitsNLL: logits \(logits.shape) and targets \(targets.shape) differ in shape")
     return logits.scalars.withUnsafeBufferPointer { pl in
         targets.scalars.withUnsafeBufferPointer { px in
             Float(rp_bernoulli_logits_nll(pl.baseAddress, px.baseAddress, pl.count, gradient, 1))
@@ -44,7 +45,9 @@ func bernoulliLogitsNLLForward(_ logits: Tensor, _ targets: Tensor, gradient: Un
 }
 
 @derivative(of: bernoulliLogitsNLL, wrt: logits)
-@usableFromInline func vjpBernoulliLogitsNLL(logits: Tensor, targets: Tensor) -> (value: Float, pullback: (Float) -> Tensor) {
+@usableFromInline func vjpBernoulliLogitsNLL(logits: Tensor, targets: Tensor) -> (
+    value: Float, pullback: (Float) -> Tensor
+) {
     var value: Float = 0
     let gradient = Tensor.filled(logits.shape) { out, _ in
         value = bernoulliLogitsNLLForward(logits, targets, gradient: out)
@@ -54,16 +57,19 @@ func bernoulliLogitsNLLForward(_ logits: Tensor, _ targets: Tensor, gradient: Un
 
 /// −log p(x | logits) per row of matrices [rows, columns]: Σ_j softplus(l) − x·l, fused as in
 /// `bernoulliLogitsNLL`, with ∂/∂l = σ(l) − x prepared in the same pass.
-@differentiable(reverse, wrt: logits)
+@differentiable(reverse,wrt: logits)
 public func bernoulliLogitsNLLRows(logits: Tensor, targets: Tensor) -> Tensor {
     bernoulliLogitsNLLRowsForward(logits, targets, gradient: nil)
 }
 
-func bernoulliLogitsNLLRowsForward(_ logits: Tensor, _ targets: Tensor,
-                                   gradient: UnsafeMutablePointer<Float>?) -> Tensor {
-    precondition(logits.rank == 2 && logits.shape == targets.shape,
-                 "bernoulliLogitsNLLRows: logits \(logits.shape) and targets \(targets.shape) "
-                    + "must be equal-shaped matrices")
+func bernoulliLogitsNLLRowsForward(
+    _ logits: Tensor, _ targets: Tensor,
+    gradient: UnsafeMutablePointer<Float>?
+) -> Tensor {
+    precondition(
+        logits.rank == 2 && logits.shape == targets.shape,
+        "bernoulliLogitsNLLRows: logits \(logits.shape) and targets \(targets.shape) "
+            + "must be equal-shaped matrices")
     let (rows, columns) = (logits.shape[0], logits.shape[1])
     return Tensor.filled([rows]) { out, _ in
         logits.withUnsafeScalars { pl in
@@ -76,7 +82,8 @@ func bernoulliLogitsNLLRowsForward(_ logits: Tensor, _ targets: Tensor,
 
 @derivative(of: bernoulliLogitsNLLRows, wrt: logits)
 @usableFromInline func vjpBernoulliLogitsNLLRows(logits: Tensor, targets: Tensor)
-    -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    -> (value: Tensor, pullback: (Tensor) -> Tensor)
+{
     var value = Tensor.zero
     let gradient = Tensor.filled(logits.shape) { out, _ in
         value = bernoulliLogitsNLLRowsForward(logits, targets, gradient: out)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Scalar libm entry points under names that do not collide with the Tensor overloads.
@@ -16,4 +16,3 @@ import Darwin
 @inline(__always) func libmLog1p(_ x: Double) -> Double { log1p(x) }
 @inline(__always) func libmAtan(_ x: Double) -> Double { atan(x) }
 @inline(__always) func libmTan(_ x: Double) -> Double { tan(x) }
-

@@ -1,5 +1,5 @@
-import _Differentiation
 import CReparamKernels
+import _Differentiation
 
 extension Tensor {
     /// Σ over `axes` (all axes when empty); negative axes count from the end.
@@ -51,52 +51,70 @@ extension Tensor {
     func logSumExpForward(_ axes: [Int], keepDims: Bool) -> Tensor {
         let (peak, _, logTotal) = shiftedLogSumExp(axes)
         let result = logTotal + peak
-        return keepDims ? result : result.reshaped(to: shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+        return keepDims
+            ? result : result.reshaped(to: shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
     }
 
     @derivative(of: sum)
-    @usableFromInline func vjpSum(alongAxes axes: [Int], keepDims: Bool) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    @usableFromInline func vjpSum(alongAxes axes: [Int], keepDims: Bool) -> (
+        value: Tensor, pullback: (Tensor) -> Tensor
+    ) {
         let normalized = axesOrAll(axes, op: "sum")
         let kept = keptShape(normalized), full = shape
-        return (sum(alongAxes: axes, keepDims: keepDims), { v in
-            if v.isShapelessZero { return .zero }
-            return v.reshaped(to: kept).broadcasted(to: full)
-        })
+        return (
+            sum(alongAxes: axes, keepDims: keepDims),
+            { v in
+                if v.isShapelessZero { return .zero }
+                return v.reshaped(to: kept).broadcasted(to: full)
+            }
+        )
     }
 
     @derivative(of: max)
-    @usableFromInline func vjpMax(alongAxes axes: [Int], keepDims: Bool) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    @usableFromInline func vjpMax(alongAxes axes: [Int], keepDims: Bool) -> (
+        value: Tensor, pullback: (Tensor) -> Tensor
+    ) {
         let normalized = axesOrAll(axes, op: "max")
         let kept = keptShape(normalized)
         let peak = reduced(RP_REDUCE_MAX, axes: normalized, keepDims: true)
-        return (keepDims ? peak : peak.reshaped(to: shape.enumerated().filter { !normalized.contains($0.offset) }.map(\.element)), { v in
-            if v.isShapelessZero { return .zero }
-            let isPeak = broadcastBinary(RP_BINARY_SUB, self, peak, name: "max′").map { $0 == 0 ? 1 : 0 }
-            let ties = isPeak.reduced(RP_REDUCE_SUM, axes: normalized, keepDims: true)
-            return isPeak * (v.reshaped(to: kept) / ties)
-        })
+        return (
+            keepDims
+                ? peak
+                : peak.reshaped(to: shape.enumerated().filter { !normalized.contains($0.offset) }.map(\.element)),
+            { v in
+                if v.isShapelessZero { return .zero }
+                let isPeak = broadcastBinary(RP_BINARY_SUB, self, peak, name: "max′").map { $0 == 0 ? 1 : 0 }
+                let ties = isPeak.reduced(RP_REDUCE_SUM, axes: normalized, keepDims: true)
+                return isPeak * (v.reshaped(to: kept) / ties)
+            }
+        )
     }
 
     @derivative(of: logSumExp)
-    @usableFromInline func vjpLogSumExp(alongAxes axes: [Int], keepDims: Bool) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+    @usableFromInline func vjpLogSumExp(alongAxes axes: [Int], keepDims: Bool) -> (
+        value: Tensor, pullback: (Tensor) -> Tensor
+    ) {
         let normalized = axesOrAll(axes, op: "logSumExp")
         let kept = keptShape(normalized)
         let y = logSumExpForward(normalized, keepDims: keepDims)
-        return (y, { v in
-            if v.isShapelessZero { return .zero }
-            return v.reshaped(to: kept) * exp(self - y.reshaped(to: kept))
-        })
+        return (
+            y,
+            { v in
+                if v.isShapelessZero { return .zero }
+                return v.reshaped(to: kept) * exp(self - y.reshaped(to: kept))
+            }
+        )
     }
 }
 
 /// Softmax along `axis`: exp(x − logΣexp x).
-@differentiable(reverse, wrt: x)
+@differentiable(reverse,wrt: x)
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     exp(logSoftmaxForward(x, axis: axis))
 }
 
 /// Log-softmax along `axis`: x − logΣexp x, stable for any logits.
-@differentiable(reverse, wrt: x)
+@differentiable(reverse,wrt: x)
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     logSoftmaxForward(x, axis: axis)
 }
@@ -111,20 +129,26 @@ func logSoftmaxForward(_ x: Tensor, axis: Int) -> Tensor {
 @usableFromInline func vjpSoftmax(_ x: Tensor, axis: Int) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     let axes = x.normalizedAxes([axis], op: "softmax")
     let y = softmax(x, axis: axis)
-    return (y, { v in
-        if v.isShapelessZero { return .zero }
-        let weighted = (v * y).reduced(RP_REDUCE_SUM, axes: axes, keepDims: true)
-        return y * (v - weighted)
-    })
+    return (
+        y,
+        { v in
+            if v.isShapelessZero { return .zero }
+            let weighted = (v * y).reduced(RP_REDUCE_SUM, axes: axes, keepDims: true)
+            return y * (v - weighted)
+        }
+    )
 }
 
 @derivative(of: logSoftmax, wrt: x)
 @usableFromInline func vjpLogSoftmax(_ x: Tensor, axis: Int) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     let axes = x.normalizedAxes([axis], op: "logSoftmax")
     let y = logSoftmaxForward(x, axis: axis)
-    return (y, { v in
-        if v.isShapelessZero { return .zero }
-        let total = v.expanded(to: x.shape).reduced(RP_REDUCE_SUM, axes: axes, keepDims: true)
-        return v - exp(y) * total
-    })
+    return (
+        y,
+        { v in
+            if v.isShapelessZero { return .zero }
+            let total = v.expanded(to: x.shape).reduced(RP_REDUCE_SUM, axes: axes, keepDims: true)
+            return v - exp(y) * total
+        }
+    )
 }

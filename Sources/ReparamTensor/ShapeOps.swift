@@ -10,8 +10,9 @@ extension Tensor {
             precondition(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) to \(newShape)")
             resolved[hole] = count / known
         }
-        precondition(resolved.reduce(1, *) == count && resolved.allSatisfy { $0 >= 0 },
-                     "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
+        precondition(
+            resolved.reduce(1, *) == count && resolved.allSatisfy { $0 >= 0 },
+            "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
         var result = self
         result.shape = resolved
         return result
@@ -35,8 +36,9 @@ extension Tensor {
             precondition(rank >= 2, "transposed: needs rank ≥ 2 without a permutation, shape is \(shape)")
             return Array(0..<(rank - 2)) + [rank - 1, rank - 2]
         }
-        precondition(permutation.sorted() == Array(0..<rank),
-                     "transposed: \(permutation) is not a permutation of the \(rank) axes of \(shape)")
+        precondition(
+            permutation.sorted() == Array(0..<rank),
+            "transposed: \(permutation) is not a permutation of the \(rank) axes of \(shape)")
         return permutation
     }
 
@@ -77,16 +79,18 @@ extension Tensor {
     @differentiable(reverse)
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let a = normalizedAxes([axis], op: "slice")[0]
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
-                     "slice: range \(range) is outside 0..<\(shape[a]) on axis \(axis) of \(shape)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= shape[a],
+            "slice: range \(range) is outside 0..<\(shape[a]) on axis \(axis) of \(shape)")
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         var newShape = shape
         newShape[a] = range.count
         let (stride, run) = (shape[a] * inner, range.count * inner)
         return Tensor.filled(newShape) { out, _ in
             scalars.withUnsafeBufferPointer { src in
-                copyRuns(from: src.baseAddress! + range.lowerBound * inner, stride: stride, to: out, stride: run,
-                         run: run, count: outer)
+                copyRuns(
+                    from: src.baseAddress! + range.lowerBound * inner, stride: stride, to: out, stride: run,
+                    run: run, count: outer)
             }
         }
     }
@@ -95,23 +99,28 @@ extension Tensor {
     @usableFromInline func vjpSlice(axis: Int, _ range: Range<Int>) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         let a = normalizedAxes([axis], op: "slice")[0]
         let full = shape
-        return (slice(axis: axis, range), { v in
-            if v.isShapelessZero { return .zero }
-            // v written into zeros of the full shape: one buffer, no zero pieces to join.
-            let inner = full[(a + 1)...].reduce(1, *), outer = full[..<a].reduce(1, *)
-            var gradient = Tensor.zeros(full)
-            if range.isEmpty || outer == 0 || inner == 0 { return gradient }
-            precondition(v.count == outer * range.count * inner,
-                         "slice pullback: cotangent \(v.shape) does not fit \(full)")
-            gradient.withUnsafeMutableScalars { out in
-                v.withUnsafeScalars { src in
-                    copyRuns(from: src.baseAddress!, stride: range.count * inner,
-                             to: out.baseAddress! + range.lowerBound * inner,
-                             stride: full[a] * inner, run: range.count * inner, count: outer)
+        return (
+            slice(axis: axis, range),
+            { v in
+                if v.isShapelessZero { return .zero }
+                // v written into zeros of the full shape: one buffer, no zero pieces to join.
+                let inner = full[(a + 1)...].reduce(1, *), outer = full[..<a].reduce(1, *)
+                var gradient = Tensor.zeros(full)
+                if range.isEmpty || outer == 0 || inner == 0 { return gradient }
+                precondition(
+                    v.count == outer * range.count * inner,
+                    "slice pullback: cotangent \(v.shape) does not fit \(full)")
+                gradient.withUnsafeMutableScalars { out in
+                    v.withUnsafeScalars { src in
+                        copyRuns(
+                            from: src.baseAddress!, stride: range.count * inner,
+                            to: out.baseAddress! + range.lowerBound * inner,
+                            stride: full[a] * inner, run: range.count * inner, count: outer)
+                    }
                 }
+                return gradient
             }
-            return gradient
-        })
+        )
     }
 }
 
@@ -132,7 +141,8 @@ func concatForward(_ tensors: [Tensor], axis: Int) -> Tensor {
         }
         expected[a] = 0
         got[a] = 0
-        precondition(expected == got, "concat: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape) (axis \(axis))")
+        precondition(
+            expected == got, "concat: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape) (axis \(axis))")
     }
     let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
     var newShape = first.shape
@@ -154,8 +164,10 @@ func concatForward(_ tensors: [Tensor], axis: Int) -> Tensor {
 /// short run (a column of a narrow matrix) is copied element by element: a memmove call per
 /// element cost more than the copy.
 @inline(__always)
-func copyRuns(from source: UnsafePointer<Float>, stride sourceStride: Int, to destination: UnsafeMutablePointer<Float>,
-              stride destinationStride: Int, run: Int, count: Int) {
+func copyRuns(
+    from source: UnsafePointer<Float>, stride sourceStride: Int, to destination: UnsafeMutablePointer<Float>,
+    stride destinationStride: Int, run: Int, count: Int
+) {
     if run <= 8 {
         for o in 0..<count {
             for j in 0..<run { destination[o * destinationStride + j] = source[o * sourceStride + j] }
@@ -167,17 +179,21 @@ func copyRuns(from source: UnsafePointer<Float>, stride sourceStride: Int, to de
 
 @derivative(of: concat)
 @usableFromInline func vjpConcat(_ tensors: [Tensor], axis: Int)
-    -> (value: Tensor, pullback: (Tensor) -> Array<Tensor>.TangentVector) {
+    -> (value: Tensor, pullback: (Tensor) -> Array<Tensor>.TangentVector)
+{
     let a = tensors[0].normalizedAxes([axis], op: "concat")[0]
     let lengths = tensors.map { $0.shape[a] }
     let shapes = tensors.map(\.shape)
-    return (concatForward(tensors, axis: axis), { v in
-        var start = 0
-        var pieces: [Tensor] = []
-        for (length, shape) in zip(lengths, shapes) {
-            pieces.append(v.isShapelessZero ? .zeros(shape) : v.slice(axis: a, start..<(start + length)))
-            start += length
+    return (
+        concatForward(tensors, axis: axis),
+        { v in
+            var start = 0
+            var pieces: [Tensor] = []
+            for (length, shape) in zip(lengths, shapes) {
+                pieces.append(v.isShapelessZero ? .zeros(shape) : v.slice(axis: a, start..<(start + length)))
+                start += length
+            }
+            return Array<Tensor>.TangentVector(pieces)
         }
-        return Array<Tensor>.TangentVector(pieces)
-    })
+    )
 }

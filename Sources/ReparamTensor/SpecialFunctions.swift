@@ -14,7 +14,8 @@ public enum Special {
         var value = 0.0, z = x
         while z < 10 { value -= 1 / z; z += 1 }
         let w = 1 / (z * z)
-        let series = w * (1.0 / 12 - w * (1.0 / 120 - w * (1.0 / 252 - w * (1.0 / 240 - w * (1.0 / 132 - w * 691.0 / 32760)))))
+        let series =
+            w * (1.0 / 12 - w * (1.0 / 120 - w * (1.0 / 252 - w * (1.0 / 240 - w * (1.0 / 132 - w * 691.0 / 32760)))))
         return value + libmLog(z) - 0.5 / z - series
     }
 

@@ -1,5 +1,5 @@
-import _Differentiation
 import CReparamKernels
+import _Differentiation
 
 /// Set once, before the first kernel result is allocated: see rp_configure_allocator.
 let allocatorConfigured: Bool = rp_configure_allocator() != 0
@@ -20,8 +20,9 @@ public struct Tensor: Equatable, CustomStringConvertible, Sendable {
     /// A tensor of the given shape; `scalars.count` must equal the product of `shape`.
     public init(shape: [Int], scalars: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
-        precondition(shape.reduce(1, *) == scalars.count,
-                     "Tensor: shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+        precondition(
+            shape.reduce(1, *) == scalars.count,
+            "Tensor: shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.shape = shape
         self.scalars = scalars
         self.isShapelessZero = false
@@ -107,7 +108,9 @@ extension Tensor: Differentiable {
 
 extension Tensor {
     /// Mutable access to the elements in place (copying first only if storage is shared).
-    public mutating func withUnsafeMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    public mutating func withUnsafeMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows
+        -> R
+    {
         try scalars.withUnsafeMutableBufferPointer { try body($0) }
     }
 

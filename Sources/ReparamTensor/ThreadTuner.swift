@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs a long series of like-sized pieces of work (training steps) on the number of kernel
@@ -37,8 +37,10 @@ public final class ThreadTuner {
 
     /// A tuner over `threads` and its halvings. `enabled` defaults to the environment's choice;
     /// `now` (seconds, monotonic) is there for tests.
-    public init(threads: Int = Kernels.threads, period: Int = 200, trials: Int = 4,
-                enabled: Bool = ThreadTuner.enabledByEnvironment, now: @escaping () -> Double = ThreadTuner.seconds) {
+    public init(
+        threads: Int = Kernels.threads, period: Int = 200, trials: Int = 4,
+        enabled: Bool = ThreadTuner.enabledByEnvironment, now: @escaping () -> Double = ThreadTuner.seconds
+    ) {
         var counts = [Swift.max(1, threads)]
         while enabled && counts.last! > 1 { counts.append(counts.last! / 2) }
         candidates = counts

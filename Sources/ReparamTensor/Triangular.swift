@@ -11,7 +11,8 @@ public func solveLowerTriangular(_ l: Tensor, _ b: Tensor) -> Tensor {
 /// Solves L·X = B (transposed: Lᵀ·X = B) by substitution, column by column.
 func triangularSolve(_ l: Tensor, _ b: Tensor, transposed: Bool) -> Tensor {
     precondition(l.rank == 2 && l.shape[0] == l.shape[1], "solveLowerTriangular: L must be square, got \(l.shape)")
-    precondition(b.rank == 2 && b.shape[0] == l.shape[0], "solveLowerTriangular: B \(b.shape) does not match L \(l.shape)")
+    precondition(
+        b.rank == 2 && b.shape[0] == l.shape[0], "solveLowerTriangular: B \(b.shape) does not match L \(l.shape)")
     let d = l.shape[0], n = b.shape[1]
     var x = b.scalars
     let lv = l.scalars
@@ -34,16 +35,21 @@ func triangularSolve(_ l: Tensor, _ b: Tensor, transposed: Bool) -> Tensor {
 }
 
 @derivative(of: solveLowerTriangular)
-@usableFromInline func vjpSolveLowerTriangular(_ l: Tensor, _ b: Tensor) -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)) {
+@usableFromInline func vjpSolveLowerTriangular(_ l: Tensor, _ b: Tensor) -> (
+    value: Tensor, pullback: (Tensor) -> (Tensor, Tensor)
+) {
     let x = triangularSolve(l, b, transposed: false)
-    return (x, { v in
-        if v.isShapelessZero { return (.zero, .zero) }
-        let gradB = triangularSolve(l, v.expanded(to: x.shape), transposed: true)
-        let full = matmul(gradB, x, transposeB: true)
-        let d = l.shape[0]
-        let lower = Tensor(shape: [d, d], scalars: (0..<(d * d)).map { $0 % d <= $0 / d ? -full.scalars[$0] : 0 })
-        return (lower, gradB)
-    })
+    return (
+        x,
+        { v in
+            if v.isShapelessZero { return (.zero, .zero) }
+            let gradB = triangularSolve(l, v.expanded(to: x.shape), transposed: true)
+            let full = matmul(gradB, x, transposeB: true)
+            let d = l.shape[0]
+            let lower = Tensor(shape: [d, d], scalars: (0..<(d * d)).map { $0 % d <= $0 / d ? -full.scalars[$0] : 0 })
+            return (lower, gradB)
+        }
+    )
 }
 
 /// The lower-triangular L with L·Lᵀ = A for a symmetric positive-definite A [D, D]
@@ -58,7 +64,9 @@ func choleskyForward(_ a: Tensor) -> Tensor {
     switch choleskyFactor(a) {
     case .success(let l): return l
     case .failure(let failure):
-        preconditionFailure("cholesky: the matrix is not positive definite (pivot \(failure.pivot) is \(failure.value)); validate it with choleskyFactor")
+        preconditionFailure(
+            "cholesky: the matrix is not positive definite (pivot \(failure.pivot) is \(failure.value)); validate it with choleskyFactor"
+        )
     }
 }
 
@@ -93,15 +101,20 @@ public func choleskyFactor(_ a: Tensor) -> Result<Tensor, CholeskyFailure> {
 @usableFromInline func vjpCholesky(_ a: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
     let l = choleskyForward(a)
     let d = a.shape[0]
-    return (l, { v in
-        if v.isShapelessZero { return .zero }
-        let product = matmul(l, v.expanded(to: [d, d]), transposeA: true)
-        let phi = Tensor(shape: [d, d], scalars: (0..<(d * d)).map { index in
-            let (i, j) = (index / d, index % d)
-            return j < i ? product.scalars[index] : (j == i ? 0.5 * product.scalars[index] : 0)
-        })
-        let x = triangularSolve(l, phi, transposed: true)                          // L⁻ᵀ·Φ
-        let s = triangularSolve(l, x.transposed(), transposed: true).transposed()  // (L⁻ᵀ·Φ)·L⁻¹
-        return 0.5 * (s + s.transposed())
-    })
+    return (
+        l,
+        { v in
+            if v.isShapelessZero { return .zero }
+            let product = matmul(l, v.expanded(to: [d, d]), transposeA: true)
+            let phi = Tensor(
+                shape: [d, d],
+                scalars: (0..<(d * d)).map { index in
+                    let (i, j) = (index / d, index % d)
+                    return j < i ? product.scalars[index] : (j == i ? 0.5 * product.scalars[index] : 0)
+                })
+            let x = triangularSolve(l, phi, transposed: true)  // L⁻ᵀ·Φ
+            let s = triangularSolve(l, x.transposed(), transposed: true).transposed()  // (L⁻ᵀ·Φ)·L⁻¹
+            return 0.5 * (s + s.transposed())
+        }
+    )
 }

@@ -20,12 +20,14 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
 
 @Suite struct ArgumentTests {
     @Test func negativeNumbersAfterAnOptionBecomeItsValue() {
-        #expect(joiningNegativeValues(["vae", "train", "--epochs", "-1", "--lr", "-1e-3", "--json"])
-            == ["vae", "train", "--epochs=-1", "--lr=-1e-3", "--json"])
+        #expect(
+            joiningNegativeValues(["vae", "train", "--epochs", "-1", "--lr", "-1e-3", "--json"])
+                == ["vae", "train", "--epochs=-1", "--lr=-1e-3", "--json"])
         #expect(joiningNegativeValues(["--mu", "-inf", "--sigma", "-NaN"]) == ["--mu=-inf", "--sigma=-NaN"])
         // Not numbers, an option already joined, a short flag and everything after "--" stay as given.
-        #expect(joiningNegativeValues(["--out", "-x", "--k=-2", "-h", "--", "--a", "-1"])
-            == ["--out", "-x", "--k=-2", "-h", "--", "--a", "-1"])
+        #expect(
+            joiningNegativeValues(["--out", "-x", "--k=-2", "-h", "--", "--a", "-1"])
+                == ["--out", "-x", "--k=-2", "-h", "--", "--a", "-1"])
     }
 
     /// Each bad value is refused before any work, with a message naming the flag and the value.
@@ -52,24 +54,48 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         // Names of estimators and configuration choices parse into types; an unknown one is refused
         // with the valid values, a combination that does not apply with the reason.
         (["dvae", "train", "--out", "r", "--estimator", "rlooo"], ["--estimator", "'rlooo'", "rloo", "disarm"]),
-        (["dvae", "compare", "--out", scratch, "--estimators", "rloo,nope"], ["--estimators", "'nope'", "gumbel-softmax"]),
-        (["dvae", "train", "--out", "r", "--estimator", "disarm"], ["disarm needs Bernoulli latents", "--latent bernoulli"]),
-        (["dvae", "train", "--out", "r", "--estimator", "rloo", "--k", "1"], ["--estimator rloo", "--k 2…1000", "got 1"]),
-        (["dvae", "train", "--out", "r", "--latent", "gaussian"], ["--latent", "'gaussian'", "bernoulli", "categorical"]),
+        (
+            ["dvae", "compare", "--out", scratch, "--estimators", "rloo,nope"],
+            ["--estimators", "'nope'", "gumbel-softmax"]
+        ),
+        (
+            ["dvae", "train", "--out", "r", "--estimator", "disarm"],
+            ["disarm needs Bernoulli latents", "--latent bernoulli"]
+        ),
+        (
+            ["dvae", "train", "--out", "r", "--estimator", "rloo", "--k", "1"],
+            ["--estimator rloo", "--k 2…1000", "got 1"]
+        ),
+        (
+            ["dvae", "train", "--out", "r", "--latent", "gaussian"],
+            ["--latent", "'gaussian'", "bernoulli", "categorical"]
+        ),
         (["dvae", "train", "--out", "r", "--initializer", "xavier"], ["--initializer", "'xavier'", "glorot"]),
         (["vae", "train", "--out", "r", "--initializer", "orthogonal(-1)"], ["--initializer", "'orthogonal(-1)'"]),
         (["vae", "train", "--out", "r", "--objective", "elbo2"], ["--objective", "'elbo2'", "elbo-mc", "iwae"]),
-        (["vae", "train", "--out", "r", "--activation", "identity"], ["--activation", "relu, tanh or sigmoid", "'identity'"]),
+        (
+            ["vae", "train", "--out", "r", "--activation", "identity"],
+            ["--activation", "relu, tanh or sigmoid", "'identity'"]
+        ),
         (["vae", "train", "--out", "r", "--gradient", "dreg"], ["--gradient dreg", "--objective iwae or elbo-mc"]),
         (["vae", "train", "--out", "r", "--schedule", "cosine"], ["--schedule", "'cosine'", "constant", "iwae"]),
         (["vae", "train", "--out", "r", "--binarize", "yes"], ["--binarize", "'yes'", "none", "dynamic"]),
         // 10¹⁰ samples per step: more memory than any machine has, refused before allocating.
-        (["vae", "train", "--out", "r", "--objective", "iwae", "--k", "10000", "--batch", "1000000"],
-         ["--batch 1000000", "--k 10000", "GB of memory"]),
-        (["dvae", "train", "--out", "r", "--estimator", "rloo", "--k", "1000", "--batch", "100000", "--variables", "10000"],
-         ["--batch 100000", "--k 1000", "--variables 10000", "GB of memory"]),
-        (["flow", "train", "--task", "two-moons", "--flow", "realnvp", "--batch", "100000000"],
-         ["--batch 100000000", "GB of memory"]),
+        (
+            ["vae", "train", "--out", "r", "--objective", "iwae", "--k", "10000", "--batch", "1000000"],
+            ["--batch 1000000", "--k 10000", "GB of memory"]
+        ),
+        (
+            [
+                "dvae", "train", "--out", "r", "--estimator", "rloo", "--k", "1000", "--batch", "100000", "--variables",
+                "10000",
+            ],
+            ["--batch 100000", "--k 1000", "--variables 10000", "GB of memory"]
+        ),
+        (
+            ["flow", "train", "--task", "two-moons", "--flow", "realnvp", "--batch", "100000000"],
+            ["--batch 100000000", "GB of memory"]
+        ),
     ])
     func badValuesAreNamed(arguments: [String], phrases: [String]) {
         let message = refusal(arguments)
@@ -84,7 +110,10 @@ private let scratch = FileManager.default.temporaryDirectory.appendingPathCompon
         #expect(refusal(["lab", "gaussian", "--mu", "-0.5"]) == nil)
         #expect(refusal(["dvae", "compare", "--out", scratch, "--estimators", "rloo,gumbel-softmax"]) == nil)
         #expect(refusal(["dvae", "train", "--out", "r", "--latent", "bernoulli", "--estimator", "disarm"]) == nil)
-        #expect(refusal(["vae", "train", "--out", "r", "--initializer", "orthogonal(1.41)", "--objective", "iwae",
-                         "--k", "5", "--gradient", "dreg", "--schedule", "iwae", "--activation", "tanh"]) == nil)
+        #expect(
+            refusal([
+                "vae", "train", "--out", "r", "--initializer", "orthogonal(1.41)", "--objective", "iwae",
+                "--k", "5", "--gradient", "dreg", "--schedule", "iwae", "--activation", "tanh",
+            ]) == nil)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // The command line fuzzed as a user's mistakes would: every option of every command (found in the
@@ -35,7 +35,7 @@ private struct Outcome: Sendable {
     var crashed: Bool {
         bySignal || timedOut
             || ["Fatal error", "Stack dump", "Current stack trace", "Illegal instruction", "Segmentation fault"]
-            .contains { standardError.contains($0) }
+                .contains { standardError.contains($0) }
     }
 
     var firstLine: String { standardError.split(separator: "\n").first.map(String.init) ?? "" }
@@ -46,8 +46,10 @@ private struct Outcome: Sendable {
 ///
 /// Spawned with SIGINT and SIGTERM unblocked and at their default action: a test runner may block
 /// or ignore them, and a child would inherit that and never see the signals this suite sends.
-private func execute(_ arguments: [String], in folder: URL, timeout: TimeInterval = 120,
-                     signals: [(delay: TimeInterval, signal: Int32)] = []) throws -> Outcome {
+private func execute(
+    _ arguments: [String], in folder: URL, timeout: TimeInterval = 120,
+    signals: [(delay: TimeInterval, signal: Int32)] = []
+) throws -> Outcome {
     let errorFile = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: errorFile) }
     var actions = posix_spawn_file_actions_t()
@@ -70,7 +72,8 @@ private func execute(_ arguments: [String], in folder: URL, timeout: TimeInterva
     environment["REPARAM_DATA"] = folder.appendingPathComponent("no-data").path
     let path = try #require(executable).path
     // sh changes into `folder` (relative paths such as --out abc land there) and execs the command.
-    let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder.path, path] + arguments).map { strdup($0) } + [nil]
+    let argv =
+        (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder.path, path] + arguments).map { strdup($0) } + [nil]
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { (argv + envp).forEach { free($0) } }
     var pid = pid_t()
@@ -95,8 +98,9 @@ private func execute(_ arguments: [String], in folder: URL, timeout: TimeInterva
     // The wait-status macros are not imported: low 7 bits = the terminating signal (0 for an exit).
     let signalled = status & 0x7F != 0
     let text = String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self)
-    return Outcome(status: signalled ? status & 0x7F : (status >> 8) & 0xFF, bySignal: signalled,
-                   timedOut: timedOut, standardError: text)
+    return Outcome(
+        status: signalled ? status & 0x7F : (status >> 8) & 0xFF, bySignal: signalled,
+        timedOut: timedOut, standardError: text)
 }
 
 /// Results written from concurrent iterations, each to its own slot.
@@ -145,27 +149,48 @@ private final class Workspace: Sendable {
             try Data(bytes + values).write(to: mnist.appendingPathComponent(name))
         }
         for (prefix, count) in [("train", 200), ("t10k", 100)] {
-            try idx("\(prefix)-images-idx3-ubyte", [UInt32(count), 28, 28],
-                    (0..<(count * 784)).map { _ in next() < 50 ? next() : 0 })
+            try idx(
+                "\(prefix)-images-idx3-ubyte", [UInt32(count), 28, 28],
+                (0..<(count * 784)).map { _ in next() < 50 ? next() : 0 })
             try idx("\(prefix)-labels-idx1-ubyte", [UInt32(count)], (0..<count).map { _ in next() % 10 })
         }
         try Data("x,y\n0.1,0.2\n-0.3,1.5\n".utf8).write(to: folder.appendingPathComponent("points.csv"))
         try Data(sweepSpec(output: "sweep-out", seeds: 1).utf8).write(to: folder.appendingPathComponent("sweep.json"))
         let trainings: [(String, [String])] = [
-            ("vae", ["vae", "train", "--data", mnist.path, "--epochs", "1", "--hidden", "8", "--latent", "2",
-                     "--batch", "50"]),
-            ("dvae", ["dvae", "train", "--data", mnist.path, "--epochs", "1", "--hidden", "8", "--variables", "4",
-                      "--batch", "50"]),
-            ("flow", ["flow", "train", "--task", "two-moons", "--flow", "realnvp", "--layers", "2", "--hidden", "8",
-                      "--steps", "20"]),
+            (
+                "vae",
+                [
+                    "vae", "train", "--data", mnist.path, "--epochs", "1", "--hidden", "8", "--latent", "2",
+                    "--batch", "50",
+                ]
+            ),
+            (
+                "dvae",
+                [
+                    "dvae", "train", "--data", mnist.path, "--epochs", "1", "--hidden", "8", "--variables", "4",
+                    "--batch", "50",
+                ]
+            ),
+            (
+                "flow",
+                [
+                    "flow", "train", "--task", "two-moons", "--flow", "realnvp", "--layers", "2", "--hidden", "8",
+                    "--steps", "20",
+                ]
+            ),
             ("rl", ["rl", "train", "--env", "cartpole", "--algo", "reinforce", "--steps", "300"]),
         ]
         for (kind, arguments) in trainings {
-            let outcome = try execute(arguments + ["--out", folder.appendingPathComponent("run-\(kind)").path],
-                                      in: folder)
+            let outcome = try execute(
+                arguments + ["--out", folder.appendingPathComponent("run-\(kind)").path],
+                in: folder)
             guard outcome.status == 0 && !outcome.crashed else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey:
-                    "preparing the \(kind) run failed: \(outcome.standardError)"])
+                throw CocoaError(
+                    .fileWriteUnknown,
+                    userInfo: [
+                        NSLocalizedDescriptionKey:
+                            "preparing the \(kind) run failed: \(outcome.standardError)"
+                    ])
             }
         }
     }
@@ -176,30 +201,44 @@ private final class Workspace: Sendable {
     var bases: [String: [String]] {
         let m = mnist
         return [
-            "demo": ["--samples", "1000", "--vae-seconds", "1", "--flow-steps", "10", "--ppo-steps", "0",
-                     "--sac-steps", "0", "--skip-preference", "--data", m, "--report", "{out}"],
+            "demo": [
+                "--samples", "1000", "--vae-seconds", "1", "--flow-steps", "10", "--ppo-steps", "0",
+                "--sac-steps", "0", "--skip-preference", "--data", m, "--report", "{out}",
+            ],
             "lab gaussian": ["--samples", "100"],
             "lab sigma-sweep": ["--samples", "100", "--points", "3"],
             "lab samples-needed": ["--replicates", "10"],
             "lab discrete": ["--draws", "100"],
             "lab naive": ["--samples", "100"],
-            "lab policy-gradient": ["--train-steps", "101", "--states", "8", "--samples", "50", "--baseline-draws", "10"],
-            "vae train": ["--data", m, "--epochs", "1", "--hidden", "8", "--latent", "2", "--batch", "50",
-                          "--out", "{out}"],
+            "lab policy-gradient": [
+                "--train-steps", "101", "--states", "8", "--samples", "50", "--baseline-draws", "10",
+            ],
+            "vae train": [
+                "--data", m, "--epochs", "1", "--hidden", "8", "--latent", "2", "--batch", "50",
+                "--out", "{out}",
+            ],
             "vae eval": [run("vae"), "--data", m, "--k", "2", "--limit", "10"],
             "vae sample": [run("vae"), "--count", "2", "--out", "{out}.png"],
             "vae reconstruct": [run("vae"), "--count", "2", "--data", m, "--out", "{out}.png"],
-            "dvae train": ["--data", m, "--epochs", "1", "--hidden", "8", "--variables", "4", "--batch", "50",
-                           "--out", "{out}"],
+            "dvae train": [
+                "--data", m, "--epochs", "1", "--hidden", "8", "--variables", "4", "--batch", "50",
+                "--out", "{out}",
+            ],
             "dvae eval": [run("dvae"), "--data", m, "--samples", "2"],
-            "dvae compare": ["--data", m, "--epochs", "1", "--hidden", "8", "--variables", "4", "--batch", "50",
-                             "--estimators", "rloo,gumbel-softmax", "--out", "{out}"],
-            "flow train": ["--task", "two-moons", "--flow", "realnvp", "--layers", "2", "--hidden", "8", "--steps", "20",
-                           "--out", "{out}"],
+            "dvae compare": [
+                "--data", m, "--epochs", "1", "--hidden", "8", "--variables", "4", "--batch", "50",
+                "--estimators", "rloo,gumbel-softmax", "--out", "{out}",
+            ],
+            "flow train": [
+                "--task", "two-moons", "--flow", "realnvp", "--layers", "2", "--hidden", "8", "--steps", "20",
+                "--out", "{out}",
+            ],
             "flow sample": [run("flow"), "--count", "5", "--out", "{out}.csv"],
             "flow density": [run("flow"), "--points", points],
-            "flow compare": ["--task", "two-moons", "--flows", "realnvp,planar", "--layers", "2", "--hidden", "8",
-                             "--steps", "20", "--report", "{out}"],
+            "flow compare": [
+                "--task", "two-moons", "--flows", "realnvp,planar", "--layers", "2", "--hidden", "8",
+                "--steps", "20", "--report", "{out}",
+            ],
             "flow data": ["--task", "two-moons", "--out", "{out}", "--train-count", "10", "--test-count", "10"],
             "rl train": ["--env", "cartpole", "--algo", "reinforce", "--steps", "300", "--out", "{out}"],
             "rl eval": [run("rl"), "--episodes", "2"],
@@ -243,7 +282,8 @@ private func commandOptions(in folder: URL) throws -> [String: [String]] {
             let arguments = command["arguments"] as? [[String: Any]] ?? []
             found[path.joined(separator: " ")] = arguments.compactMap { argument in
                 guard argument["kind"] as? String == "option",
-                      let names = argument["names"] as? [[String: Any]] else { return nil }
+                    let names = argument["names"] as? [[String: Any]]
+                else { return nil }
                 return names.first { $0["kind"] as? String == "long" }?["name"] as? String
             }
         }
@@ -262,8 +302,9 @@ struct CLIFuzzTests {
         let workspace = try Workspace.shared.get()
         let options = try commandOptions(in: workspace.folder)
         let bases = workspace.bases
-        #expect(Set(options.keys).subtracting(bases.keys).isEmpty,
-                "commands without a base invocation here: \(Set(options.keys).subtracting(bases.keys).sorted())")
+        #expect(
+            Set(options.keys).subtracting(bases.keys).isEmpty,
+            "commands without a base invocation here: \(Set(options.keys).subtracting(bases.keys).sorted())")
         let values = ["abc", "-1", "-0", "0", "1e-45", "nan", "1e40", "", "1,,2", "99999999999999999999"]
         var cases: [(command: String, option: String, value: String, arguments: [String])] = []
         for (command, names) in options.sorted(by: { $0.key < $1.key }) {
@@ -273,15 +314,21 @@ struct CLIFuzzTests {
                     let out = workspace.fresh()
                     var arguments = base.map { $0.replacingOccurrences(of: "{out}", with: out) }
                     if let i = arguments.firstIndex(of: "--\(option)") { arguments.removeSubrange(i...(i + 1)) }
-                    cases.append((command, option, value, command.split(separator: " ").map(String.init) + arguments
-                                  + ["--\(option)", value]))
+                    cases.append(
+                        (
+                            command, option, value,
+                            command.split(separator: " ").map(String.init) + arguments
+                                + ["--\(option)", value]
+                        ))
                 }
             }
         }
         let problems = concurrentMap(cases) { item -> String? in
             guard let outcome = try? execute(item.arguments, in: workspace.folder) else { return "could not start" }
             let label = "\(item.command) --\(item.option) '\(item.value)'"
-            if outcome.crashed { return "\(label): crashed (status \(outcome.status)): \(outcome.standardError.suffix(300))" }
+            if outcome.crashed {
+                return "\(label): crashed (status \(outcome.status)): \(outcome.standardError.suffix(300))"
+            }
             if outcome.status == 0 { return nil }
             let text = outcome.standardError
             if text.contains("--\(item.option)") || (!item.value.isEmpty && text.contains(item.value)) { return nil }
@@ -298,21 +345,32 @@ struct CLIFuzzTests {
         let workspace = try Workspace.shared.get()
         let m = workspace.mnist, points = workspace.points
         let readers: [String: [[String]]] = [
-            "vae": [["vae", "eval", "{run}", "--data", m, "--k", "2", "--limit", "5"],
-                    ["vae", "sample", "{run}", "--count", "2", "--out", "{run}/s.png"],
-                    ["vae", "train", "--resume", "{run}", "--epochs", "2", "--data", m]],
-            "dvae": [["dvae", "eval", "{run}", "--data", m, "--samples", "2"],
-                     ["dvae", "train", "--resume", "{run}", "--epochs", "2", "--data", m]],
-            "flow": [["flow", "sample", "{run}", "--count", "3"], ["flow", "density", "{run}", "--points", points],
-                     ["flow", "train", "--resume", "{run}", "--steps", "40"]],
-            "rl": [["rl", "eval", "{run}", "--episodes", "1"], ["rl", "train", "--resume", "{run}", "--steps", "400"]],
+            "vae": [
+                ["vae", "eval", "{run}", "--data", m, "--k", "2", "--limit", "5"],
+                ["vae", "sample", "{run}", "--count", "2", "--out", "{run}/s.png"],
+                ["vae", "train", "--resume", "{run}", "--epochs", "2", "--data", m],
+            ],
+            "dvae": [
+                ["dvae", "eval", "{run}", "--data", m, "--samples", "2"],
+                ["dvae", "train", "--resume", "{run}", "--epochs", "2", "--data", m],
+            ],
+            "flow": [
+                ["flow", "sample", "{run}", "--count", "3"], ["flow", "density", "{run}", "--points", points],
+                ["flow", "train", "--resume", "{run}", "--steps", "40"],
+            ],
+            "rl": [
+                ["rl", "eval", "{run}", "--episodes", "1"], ["rl", "train", "--resume", "{run}", "--steps", "400"],
+            ],
         ]
         var cases: [(label: String, kind: String, bytes: Data, arguments: [String])] = []
         for (kind, commands) in readers.sorted(by: { $0.key < $1.key }) {
-            let original = try Data(contentsOf: URL(fileURLWithPath: workspace.run(kind))
-                .appendingPathComponent("checkpoint.safetensors"))
+            let original = try Data(
+                contentsOf: URL(fileURLWithPath: workspace.run(kind))
+                    .appendingPathComponent("checkpoint.safetensors"))
             for (label, bytes) in corruptions(of: original) + headerEdits(of: original) {
-                for command in commands { cases.append(("\(kind) \(label): \(command[0]) \(command[1])", kind, bytes, command)) }
+                for command in commands {
+                    cases.append(("\(kind) \(label): \(command[0]) \(command[1])", kind, bytes, command))
+                }
             }
         }
         let problems = concurrentMap(cases) { item -> String? in
@@ -320,8 +378,9 @@ struct CLIFuzzTests {
             do {
                 try FileManager.default.copyItem(atPath: workspace.run(item.kind), toPath: copy)
                 try item.bytes.write(to: URL(fileURLWithPath: copy).appendingPathComponent("checkpoint.safetensors"))
-                let outcome = try execute(item.arguments.map { $0.replacingOccurrences(of: "{run}", with: copy) },
-                                          in: workspace.folder)
+                let outcome = try execute(
+                    item.arguments.map { $0.replacingOccurrences(of: "{run}", with: copy) },
+                    in: workspace.folder)
                 if outcome.crashed { return "\(item.label): crashed: \(outcome.standardError.suffix(300))" }
                 if outcome.status != 0 && !outcome.standardError.contains("checkpoint.safetensors") {
                     return "\(item.label): exit \(outcome.status) without naming the file: \(outcome.firstLine)"
@@ -337,49 +396,78 @@ struct CLIFuzzTests {
     @Test func corruptedDataFiles() throws {
         let workspace = try Workspace.shared.get()
         var cases: [(label: String, file: String, bytes: Data, arguments: [String])] = []
-        let names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+        let names = [
+            "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+        ]
         for name in names {
             let original = try Data(contentsOf: URL(fileURLWithPath: workspace.mnist).appendingPathComponent(name))
-            var headers: [(String, Data)] = [("bad magic", Data([1]) + original.dropFirst()),
-                                             ("bad type", original.prefix(2) + Data([0x0D]) + original.dropFirst(3)),
-                                             ("huge dimension", original.prefix(4) + Data([0x7F, 0xFF, 0xFF, 0xFF])
-                                                 + original.dropFirst(8)),
-                                             ("extra byte", original + Data([0]))]
+            var headers: [(String, Data)] = [
+                ("bad magic", Data([1]) + original.dropFirst()),
+                ("bad type", original.prefix(2) + Data([0x0D]) + original.dropFirst(3)),
+                (
+                    "huge dimension",
+                    original.prefix(4) + Data([0x7F, 0xFF, 0xFF, 0xFF])
+                        + original.dropFirst(8)
+                ),
+                ("extra byte", original + Data([0])),
+            ]
             headers += corruptions(of: original).filter { $0.0.hasPrefix("cut") || $0.0 == "empty" }
             for (label, bytes) in headers {
-                cases.append(("\(name) \(label)", "mnist/\(name)", bytes,
-                              ["vae", "train", "--data", "{dir}", "--epochs", "1", "--hidden", "8", "--latent", "2",
-                               "--out", "{out}"]))
+                cases.append(
+                    (
+                        "\(name) \(label)", "mnist/\(name)", bytes,
+                        [
+                            "vae", "train", "--data", "{dir}", "--epochs", "1", "--hidden", "8", "--latent", "2",
+                            "--out", "{out}",
+                        ]
+                    ))
             }
             // The gzip form (the loader prefers it): cut, a flipped byte in the deflate data and in
             // the CRC trailer, where zlib's check runs only at the end of the stream.
             let compressed = try gzipped(original, in: workspace.folder)
             let n = compressed.count
-            var gzipCases: [(String, Data)] = [("gzip cut in half", compressed.prefix(n / 2)),
-                                              ("gzip without its trailer", compressed.prefix(n - 8))]
+            var gzipCases: [(String, Data)] = [
+                ("gzip cut in half", compressed.prefix(n / 2)),
+                ("gzip without its trailer", compressed.prefix(n - 8)),
+            ]
             for (place, index) in [("gzip deflate data", n / 2), ("gzip CRC", n - 6)] {
                 var flipped = compressed
                 flipped[flipped.startIndex + index] ^= 0x55
                 gzipCases.append(("\(place) flipped", flipped))
             }
             for (label, bytes) in gzipCases {
-                cases.append(("\(name) \(label)", "mnist/\(name).gz", bytes,
-                              ["vae", "train", "--data", "{dir}", "--epochs", "1", "--hidden", "8", "--latent", "2",
-                               "--out", "{out}"]))
+                cases.append(
+                    (
+                        "\(name) \(label)", "mnist/\(name).gz", bytes,
+                        [
+                            "vae", "train", "--data", "{dir}", "--epochs", "1", "--hidden", "8", "--latent", "2",
+                            "--out", "{out}",
+                        ]
+                    ))
             }
         }
         let csv: [(String, String)] = [
             ("empty", ""), ("header only", "x,y\n"), ("text rows", "a,b\nc,d\n"), ("NaN", "0.1,nan\n0.2,0.3\n"),
-            ("infinite", "inf,1\n"), ("overflow", "1e40,2\n"), ("ragged", "0.1,0.2\n0.3\n"), ("trailing comma", "0.1,0.2,\n"),
-            ("three coordinates", "1,2,3\n4,5,6\n"), ("semicolons", "0.1;0.2\n"), ("control bytes", "\u{0}\u{1},\u{2}\n"),
+            ("infinite", "inf,1\n"), ("overflow", "1e40,2\n"), ("ragged", "0.1,0.2\n0.3\n"),
+            ("trailing comma", "0.1,0.2,\n"),
+            ("three coordinates", "1,2,3\n4,5,6\n"), ("semicolons", "0.1;0.2\n"),
+            ("control bytes", "\u{0}\u{1},\u{2}\n"),
             ("CRLF", "x,y\r\n0.1,0.2\r\n"), ("spaces and blank lines", "\n 0.1 , 0.2 \n\n0.3,0.4\n"),
         ]
         for (label, text) in csv {
-            cases.append(("points \(label): flow density", "points.csv", Data(text.utf8),
-                          ["flow", "density", workspace.run("flow"), "--points", "{dir}/points.csv"]))
-            cases.append(("points \(label): flow train --data", "points.csv", Data(text.utf8),
-                          ["flow", "train", "--data", "{dir}/points.csv", "--test", workspace.points, "--steps", "20",
-                           "--layers", "2", "--hidden", "8", "--out", "{out}"]))
+            cases.append(
+                (
+                    "points \(label): flow density", "points.csv", Data(text.utf8),
+                    ["flow", "density", workspace.run("flow"), "--points", "{dir}/points.csv"]
+                ))
+            cases.append(
+                (
+                    "points \(label): flow train --data", "points.csv", Data(text.utf8),
+                    [
+                        "flow", "train", "--data", "{dir}/points.csv", "--test", workspace.points, "--steps", "20",
+                        "--layers", "2", "--hidden", "8", "--out", "{out}",
+                    ]
+                ))
         }
         let problems = concurrentMap(cases) { item -> String? in
             let dir = URL(fileURLWithPath: workspace.fresh())
@@ -388,7 +476,8 @@ struct CLIFuzzTests {
                 let target = item.file.hasPrefix("mnist/") ? String(item.file.dropFirst(6)) : item.file
                 try item.bytes.write(to: dir.appendingPathComponent(target))
                 let arguments = item.arguments.map {
-                    $0.replacingOccurrences(of: "{dir}", with: dir.path).replacingOccurrences(of: "{out}", with: workspace.fresh())
+                    $0.replacingOccurrences(of: "{dir}", with: dir.path).replacingOccurrences(
+                        of: "{out}", with: workspace.fresh())
                 }
                 let outcome = try execute(arguments, in: workspace.folder)
                 if outcome.crashed { return "\(item.label): crashed: \(outcome.standardError.suffix(300))" }
@@ -451,21 +540,27 @@ struct CLIFuzzTests {
         #expect(try Data(contentsOf: folder.appendingPathComponent("stopped/merged.csv")) == merged("local"))
 
         // A comparison scales out as a sweep of its train command: flows × seeds.
-        let export = try execute(["flow", "compare", "--task", "two-moons", "--flows", "realnvp,planar",
-                                  "--layers", "2", "--steps", "20", "--seeds", "3", "--sweep", "compare.json"],
-                                 in: folder)
+        let export = try execute(
+            [
+                "flow", "compare", "--task", "two-moons", "--flows", "realnvp,planar",
+                "--layers", "2", "--steps", "20", "--seeds", "3", "--sweep", "compare.json",
+            ],
+            in: folder)
         #expect(export.status == 0, "\(export.standardError)")
         let exported = try execute(["sweep", "run", "compare.json", "--local", "--workers", "2"], in: folder)
         #expect(exported.status == 0, "\(exported.standardError)")
         _ = try execute(["sweep", "merge", "compare.json"], in: folder)
-        let table = String(decoding: try Data(contentsOf: folder.appendingPathComponent("compare-runs/merged.csv")),
-                           as: UTF8.self).split(separator: "\n")
+        let table = String(
+            decoding: try Data(contentsOf: folder.appendingPathComponent("compare-runs/merged.csv")),
+            as: UTF8.self
+        ).split(separator: "\n")
         #expect(table.count == 3 && table[1].hasPrefix("realnvp,3,") && table[2].hasPrefix("planar,3,"))
         // A misspelt flag or command in a spec is named before anything runs.
         try Data(#"{"command": ["flow", "train"], "grid": {"flwo": ["realnvp"]}, "output": "bad"}"#.utf8)
             .write(to: folder.appendingPathComponent("bad.json"))
         let misspelt = try execute(["sweep", "run", "bad.json", "--local"], in: folder)
-        #expect(misspelt.status != 0
+        #expect(
+            misspelt.status != 0
                 && misspelt.standardError.contains("grid names --flwo, which 'flow train' does not have"))
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad").path))
         let alone = try execute(["flow", "compare", "--task", "two-moons", "--seeds", "3"], in: folder)
@@ -476,18 +571,33 @@ struct CLIFuzzTests {
         let workspace = try Workspace.shared.get()
         let m = workspace.mnist
         let commands: [[String]] = [
-            ["vae", "train", "--data", m, "--epochs", "30", "--hidden", "64", "--latent", "4", "--batch", "20", "--out", "{out}"],
-            ["dvae", "train", "--data", m, "--epochs", "30", "--hidden", "64", "--variables", "8", "--batch", "20",
-             "--out", "{out}"],
-            ["dvae", "compare", "--data", m, "--epochs", "3", "--hidden", "32", "--variables", "8", "--batch", "20",
-             "--latent", "bernoulli", "--estimators", "rloo,gumbel-softmax,arm", "--out", "{out}"],
-            ["flow", "train", "--task", "two-moons", "--flow", "spline", "--layers", "2", "--hidden", "16", "--steps", "3000",
-             "--out", "{out}"],
-            ["flow", "compare", "--task", "two-moons", "--flows", "realnvp,planar", "--layers", "2", "--hidden", "16",
-             "--steps", "2000", "--report", "{out}"],
+            [
+                "vae", "train", "--data", m, "--epochs", "30", "--hidden", "64", "--latent", "4", "--batch", "20",
+                "--out", "{out}",
+            ],
+            [
+                "dvae", "train", "--data", m, "--epochs", "30", "--hidden", "64", "--variables", "8", "--batch", "20",
+                "--out", "{out}",
+            ],
+            [
+                "dvae", "compare", "--data", m, "--epochs", "3", "--hidden", "32", "--variables", "8", "--batch", "20",
+                "--latent", "bernoulli", "--estimators", "rloo,gumbel-softmax,arm", "--out", "{out}",
+            ],
+            [
+                "flow", "train", "--task", "two-moons", "--flow", "spline", "--layers", "2", "--hidden", "16",
+                "--steps", "3000",
+                "--out", "{out}",
+            ],
+            [
+                "flow", "compare", "--task", "two-moons", "--flows", "realnvp,planar", "--layers", "2", "--hidden",
+                "16",
+                "--steps", "2000", "--report", "{out}",
+            ],
             ["rl", "train", "--env", "cartpole", "--algo", "ppo", "--steps", "20000", "--out", "{out}"],
-            ["rl", "compare", "--env", "cartpole", "--algos", "reinforce,a2c", "--seeds", "1", "--steps", "5000",
-             "--report", "{out}"],
+            [
+                "rl", "compare", "--env", "cartpole", "--algos", "reinforce,a2c", "--seeds", "1", "--steps", "5000",
+                "--report", "{out}",
+            ],
             ["pref", "train", "--method", "dpo", "--pairs", "2000", "--steps", "300"],
             ["vae", "eval", workspace.run("vae"), "--data", m, "--k", "500"],
             ["lab", "sigma-sweep", "--report", "{out}"],
@@ -498,16 +608,21 @@ struct CLIFuzzTests {
                 for delay in [0.2, 0.5, 1.5] {
                     for twice in [false, true] {
                         let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-                        cases.append(("\(command[0]) \(command[1]) \(name)\(twice ? " twice" : "") at \(delay) s", command,
-                                      [(delay, signal)] + (twice ? [(delay + 0.01, signal)] : [])))
+                        cases.append(
+                            (
+                                "\(command[0]) \(command[1]) \(name)\(twice ? " twice" : "") at \(delay) s", command,
+                                [(delay, signal)] + (twice ? [(delay + 0.01, signal)] : [])
+                            ))
                     }
                 }
             }
         }
         let problems = concurrentMap(cases) { item -> String? in
             let out = workspace.fresh()
-            guard let outcome = try? execute(item.arguments.map { $0.replacingOccurrences(of: "{out}", with: out) },
-                                             in: workspace.folder, signals: item.signals.map { ($0.0, $0.1) })
+            guard
+                let outcome = try? execute(
+                    item.arguments.map { $0.replacingOccurrences(of: "{out}", with: out) },
+                    in: workspace.folder, signals: item.signals.map { ($0.0, $0.1) })
             else { return "\(item.label): could not start" }
             if outcome.crashed { return "\(item.label): crashed: \(outcome.standardError.suffix(300))" }
             let signal = item.signals[0].1
@@ -529,12 +644,16 @@ private func headerEdits(of data: Data) -> [(String, Data)] {
     let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
     guard length > 0, 8 + length <= data.count else { return [] }
     var out: [(String, Data)] = []
-    for (target, replacement, name) in [(UInt8(ascii: "7"), UInt8(ascii: "x"), "a digit 7"),
-                                        (UInt8(ascii: "2"), UInt8(ascii: "q"), "a digit 2"),
-                                        (UInt8(ascii: "\""), UInt8(ascii: "'"), "a quote")] {
+    for (target, replacement, name) in [
+        (UInt8(ascii: "7"), UInt8(ascii: "x"), "a digit 7"),
+        (UInt8(ascii: "2"), UInt8(ascii: "q"), "a digit 2"),
+        (UInt8(ascii: "\""), UInt8(ascii: "'"), "a quote"),
+    ] {
         let positions = (8..<(8 + length)).filter { data[data.startIndex + $0] == target }
-        for (which, position) in [("first", positions.first), ("middle", positions.isEmpty ? nil : positions[positions.count / 2]),
-                                  ("last", positions.last)] {
+        for (which, position) in [
+            ("first", positions.first), ("middle", positions.isEmpty ? nil : positions[positions.count / 2]),
+            ("last", positions.last),
+        ] {
             guard let position else { continue }
             var edited = data
             edited[edited.startIndex + position] = replacement
@@ -551,22 +670,29 @@ struct VAEResumeTests {
     /// order, binarization and noise derive from the seed and the step.
     @Test func sigtermMidEpochThenResumeEqualsAnUninterruptedRun() throws {
         let workspace = try Workspace.shared.get()
-        let flags = ["vae", "train", "--data", workspace.mnist, "--epochs", "100", "--hidden", "64", "--latent", "4",
-                     "--batch", "1", "--json"]
+        let flags = [
+            "vae", "train", "--data", workspace.mnist, "--epochs", "100", "--hidden", "64", "--latent", "4",
+            "--batch", "1", "--json",
+        ]
         let straight = workspace.fresh(), stopped = workspace.fresh()
         let whole = try execute(flags + ["--out", straight], in: workspace.folder)
         #expect(whole.status == 0 && !whole.crashed, "\(whole.standardError)")
         let interrupted = try execute(flags + ["--out", stopped], in: workspace.folder, signals: [(1.0, SIGTERM)])
-        #expect(interrupted.status == 143 && !interrupted.crashed, "status \(interrupted.status): \(interrupted.standardError)")
-        let resumed = try execute([
-            "vae", "train", "--resume", stopped, "--epochs", "100", "--json", "--data", workspace.mnist,
-        ], in: workspace.folder)
+        #expect(
+            interrupted.status == 143 && !interrupted.crashed,
+            "status \(interrupted.status): \(interrupted.standardError)")
+        let resumed = try execute(
+            [
+                "vae", "train", "--resume", stopped, "--epochs", "100", "--json", "--data", workspace.mnist,
+            ], in: workspace.folder)
         #expect(resumed.status == 0 && !resumed.crashed, "\(resumed.standardError)")
         let a = try Data(contentsOf: URL(fileURLWithPath: straight).appendingPathComponent("checkpoint.safetensors"))
         let b = try Data(contentsOf: URL(fileURLWithPath: stopped).appendingPathComponent("checkpoint.safetensors"))
         // Compared outside #expect: on a mismatch it would diff two megabyte buffers element by element.
         let identical = a == b
-        #expect(identical, "the resumed run's checkpoint (\(b.count) bytes) differs from the uninterrupted one's (\(a.count) bytes)")
+        #expect(
+            identical,
+            "the resumed run's checkpoint (\(b.count) bytes) differs from the uninterrupted one's (\(a.count) bytes)")
     }
 }
 
@@ -583,16 +709,19 @@ private func gzipped(_ data: Data, in folder: URL) throws -> Data {
 /// One expectation for a batch of cases, listing the first failures.
 private func report(_ problems: [String], of total: Int, sourceLocation: SourceLocation = #_sourceLocation) {
     let failed = problems.count
-    #expect(failed == 0, "\(failed) of \(total) cases:\n\(problems.prefix(25).joined(separator: "\n"))",
-            sourceLocation: sourceLocation)
+    #expect(
+        failed == 0, "\(failed) of \(total) cases:\n\(problems.prefix(25).joined(separator: "\n"))",
+        sourceLocation: sourceLocation)
 }
 
 /// Damaged copies of `data`: empty, cut at several points, one byte flipped at several places,
 /// a header length of 2⁶⁴ − 1, and random bytes.
 private func corruptions(of data: Data) -> [(String, Data)] {
     let n = data.count
-    var out: [(String, Data)] = [("empty", Data()), ("cut to 8 bytes", data.prefix(8)), ("cut in half", data.prefix(n / 2)),
-                                 ("cut by one byte", data.prefix(n - 1))]
+    var out: [(String, Data)] = [
+        ("empty", Data()), ("cut to 8 bytes", data.prefix(8)), ("cut in half", data.prefix(n / 2)),
+        ("cut by one byte", data.prefix(n - 1)),
+    ]
     for (place, index) in [("in the header", min(3, n - 1)), ("in the middle", n / 2), ("at the end", n - 2)] {
         var flipped = data
         flipped[flipped.startIndex + index] ^= 0xFF
@@ -600,9 +729,14 @@ private func corruptions(of data: Data) -> [(String, Data)] {
     }
     out.append(("header length 2⁶⁴ − 1", Data(repeating: 0xFF, count: 8) + data.dropFirst(8)))
     var state: UInt32 = 7
-    out.append(("random bytes", Data((0..<256).map { _ in
-        state = state &* 1_664_525 &+ 1_013_904_223
-        return UInt8(truncatingIfNeeded: state >> 24)
-    })))
+    out.append(
+        (
+            "random bytes",
+            Data(
+                (0..<256).map { _ in
+                    state = state &* 1_664_525 &+ 1_013_904_223
+                    return UInt8(truncatingIfNeeded: state >> 24)
+                })
+        ))
     return out
 }

@@ -41,8 +41,10 @@ private func run(_ arguments: [String], whenLine: (String, Process) -> Void = { 
         defer { try? FileManager.default.removeItem(at: folder) }
         let straight = folder.appendingPathComponent("straight").path
         let stopped = folder.appendingPathComponent("stopped").path
-        let flags = ["--task", "two-moons", "--flow", "realnvp", "--layers", "2", "--hidden", "16", "--steps", "6000",
-                     "--eval-every", "200", "--json", "--threads", "1"]
+        let flags = [
+            "--task", "two-moons", "--flow", "realnvp", "--layers", "2", "--hidden", "16", "--steps", "6000",
+            "--eval-every", "200", "--json", "--threads", "1",
+        ]
         #expect(try run(["flow", "train"] + flags + ["--out", straight]) == 0)
         var signalled = false
         let status = try run(["flow", "train"] + flags + ["--out", stopped]) { line, process in

@@ -1,9 +1,11 @@
+import CZlib
 import Foundation
 import Testing
-import CZlib
+
 @testable import ReparamData
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A one-thread HTTP/1.0 server on 127.0.0.1 serving fixed bodies by path; 404 otherwise.
@@ -20,9 +22,13 @@ final class LocalHTTPServer: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
         guard bound == 0, listen(descriptor, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
         socketDescriptor = descriptor
         port = UInt16(bigEndian: address.sin_port)
         Thread.detachNewThread { [self] in serve() }
@@ -39,12 +45,16 @@ final class LocalHTTPServer: @unchecked Sendable {
             let line = String(decoding: request.prefix(max(0, n)), as: UTF8.self).split(separator: " ")
             let path = line.count > 1 ? String(line[1].dropFirst()) : ""
             let body = bodies[path]
-            let head = body == nil ? "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-                                   : "HTTP/1.0 200 OK\r\nContent-Length: \(body!.count)\r\nContent-Type: application/octet-stream\r\n\r\n"
+            let head =
+                body == nil
+                ? "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+                : "HTTP/1.0 200 OK\r\nContent-Length: \(body!.count)\r\nContent-Type: application/octet-stream\r\n\r\n"
             let response = Array(head.utf8) + (body ?? [])
             var sent = 0
             while sent < response.count {
-                let m = response[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let m = response[sent...].withUnsafeBytes {
+                    send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
                 if m <= 0 { break }
                 sent += m
             }
@@ -69,7 +79,9 @@ func gzipped(_ contents: [UInt8]) throws -> [UInt8] {
 struct DownloadTests {
     @Test("SHA-256 matches the FIPS 180-4 examples, in one piece and in odd chunks")
     func sha256() {
-        #expect(SHA256.hexDigest(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            SHA256.hexDigest(of: Array("abc".utf8))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hexDigest(of: [UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         let message = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
         #expect(SHA256.hexDigest(of: message) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
@@ -88,7 +100,9 @@ struct DownloadTests {
     @Test("fetch saves verified files, skips ones already present, and refuses bad ones without leaving files")
     func fetch() throws {
         let good = try gzipped(Self.contents), corrupt = try gzipped(Self.contents.map { $0 ^ 1 })
-        let server = try LocalHTTPServer(bodies: ["good.gz": good, "corrupt.gz": corrupt, "cut.gz": Array(good.prefix(good.count - 6))])
+        let server = try LocalHTTPServer(bodies: [
+            "good.gz": good, "corrupt.gz": corrupt, "cut.gz": Array(good.prefix(good.count - 6)),
+        ])
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let hash = SHA256.hexDigest(of: Self.contents)

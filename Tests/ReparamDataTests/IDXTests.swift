@@ -1,11 +1,13 @@
+import CZlib
 import Foundation
 import Testing
-import CZlib
+
 @testable import ReparamData
 
 /// Writes `bytes` to a fresh temporary file (gzip-compressed when asked) and returns its URL.
 private func file(_ bytes: [UInt8], gzip: Bool = false) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(UUID().uuidString)" + (gzip ? ".gz" : ""))
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "idx-\(UUID().uuidString)" + (gzip ? ".gz" : ""))
     if gzip {
         let handle = try #require(gzopen(url.path, "wb"))
         if !bytes.isEmpty { _ = bytes.withUnsafeBytes { gzwrite(handle, $0.baseAddress, UInt32(bytes.count)) } }
@@ -17,10 +19,13 @@ private func file(_ bytes: [UInt8], gzip: Bool = false) throws -> URL {
 }
 
 private func header(rank: Int, _ dims: [UInt32], type: UInt8 = 0x08) -> [UInt8] {
-    [0, 0, type, UInt8(rank)] + dims.flatMap { d in [UInt8(d >> 24), UInt8((d >> 16) & 255), UInt8((d >> 8) & 255), UInt8(d & 255)] }
+    [0, 0, type, UInt8(rank)]
+        + dims.flatMap { d in [UInt8(d >> 24), UInt8((d >> 16) & 255), UInt8((d >> 8) & 255), UInt8(d & 255)] }
 }
 
-private func expectError(_ bytes: [UInt8], gzip: Bool = false, mentioning phrase: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+private func expectError(
+    _ bytes: [UInt8], gzip: Bool = false, mentioning phrase: String, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     let url = try file(bytes, gzip: gzip)
     defer { try? FileManager.default.removeItem(at: url) }
     do {
@@ -28,7 +33,8 @@ private func expectError(_ bytes: [UInt8], gzip: Bool = false, mentioning phrase
         Issue.record("read a malformed file without error", sourceLocation: sourceLocation)
     } catch let error as DataFileError {
         #expect(error.file == url.path, sourceLocation: sourceLocation)
-        #expect(error.description.contains(phrase), "'\(error)' should mention '\(phrase)'", sourceLocation: sourceLocation)
+        #expect(
+            error.description.contains(phrase), "'\(error)' should mention '\(phrase)'", sourceLocation: sourceLocation)
     }
 }
 
@@ -53,14 +59,18 @@ struct IDXTests {
         try expectError(header(rank: 2, [0, 5]), gzip: gzip, mentioning: "dimension 0 is 0")
         // Absurd dimensions are refused before anything that size is allocated.
         try expectError(header(rank: 3, [60_000, 60_000, 60_000]) + [1, 2, 3], gzip: gzip, mentioning: "corrupt")
-        try expectError(header(rank: 2, [10, 10]) + [UInt8](repeating: 3, count: 57), gzip: gzip, mentioning: "truncated")
-        try expectError(header(rank: 1, [3]) + [1, 2, 3, 4], gzip: gzip, mentioning: gzip ? "truncated or corrupt" : "1 bytes after")
+        try expectError(
+            header(rank: 2, [10, 10]) + [UInt8](repeating: 3, count: 57), gzip: gzip, mentioning: "truncated")
+        try expectError(
+            header(rank: 1, [3]) + [1, 2, 3, 4], gzip: gzip, mentioning: gzip ? "truncated or corrupt" : "1 bytes after"
+        )
         try expectError(header(rank: 2, [1]), gzip: gzip, mentioning: "truncated")
     }
 
     @Test("a cut-off gzip stream is an error, not a short array")
     func cutGzip() throws {
-        let whole = try file(header(rank: 1, [50_000]) + (0..<50_000).map { UInt8(($0 * 31 + $0 / 7) % 256) }, gzip: true)
+        let whole = try file(
+            header(rank: 1, [50_000]) + (0..<50_000).map { UInt8(($0 * 31 + $0 / 7) % 256) }, gzip: true)
         defer { try? FileManager.default.removeItem(at: whole) }
         let bytes = [UInt8](try Data(contentsOf: whole))
         try expectError(Array(bytes.prefix(bytes.count / 2)), mentioning: "truncated")
@@ -119,7 +129,10 @@ struct MNISTTests {
     func load() throws {
         let mnist = try MNIST.load(from: Self.folder!)
         #expect(mnist.trainImages.shape == [60_000, 784] && mnist.testImages.shape == [10_000, 784])
-        #expect((0..<10).map { d in mnist.trainLabels.filter { $0 == d }.count } == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
+        #expect(
+            (0..<10).map { d in mnist.trainLabels.filter { $0 == d }.count } == [
+                5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949,
+            ])
         let mean = mnist.trainImages.scalars.reduce(0.0) { $0 + Double($1) } / Double(mnist.trainImages.count)
         #expect(abs(mean - 0.1307) < 5e-5)
     }

@@ -1,12 +1,14 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamTensor
 import Testing
+import _Differentiation
 
 /// Beta's log density and entropy are Double primitives with hand-written partials (log B cancels
 /// lnΓ terms of thousands at α = β = 1000); each partial against central differences.
 @Suite struct BetaPrecisionTests {
-    static let settings: [(a: Float, b: Float, x: Float)] = [(2, 3, 0.3), (0.5, 0.5, 0.1), (1000, 1000, 0.51), (1e4, 20, 0.998)]
+    static let settings: [(a: Float, b: Float, x: Float)] = [
+        (2, 3, 0.3), (0.5, 0.5, 0.1), (1000, 1000, 0.51), (1e4, 20, 0.998),
+    ]
 
     @Test(arguments: 0..<settings.count)
     func partialsMatchCentralDifferences(_ index: Int) {
@@ -30,14 +32,18 @@ import Testing
                 down[keyPath: value] = d[keyPath: value] - h
                 let numeric = (Double(f(up).scalarValue) - Double(f(down).scalarValue)) / Double(2 * h)
                 let got = Double(analytic[keyPath: tangent].scalarValue)
-                #expect(Swift.abs(got - numeric) <= 5e-3 * Swift.abs(numeric) + 2 * noise(f(d).scalarValue, h),
-                        "\(name) ∂\(parameter) at α \(s.a), β \(s.b): \(got) vs \(numeric)")
+                #expect(
+                    Swift.abs(got - numeric) <= 5e-3 * Swift.abs(numeric) + 2 * noise(f(d).scalarValue, h),
+                    "\(name) ∂\(parameter) at α \(s.a), β \(s.b): \(got) vs \(numeric)")
             }
         }
         let h = step(Swift.min(s.x, 1 - s.x))
         let got = Double(gradient(at: Tensor(s.x)) { d.logProb($0).sum().item }.scalarValue)
-        let numeric = (Double(d.logProb(Tensor(s.x + h)).scalarValue) - Double(d.logProb(Tensor(s.x - h)).scalarValue)) / Double(2 * h)
-        #expect(Swift.abs(got - numeric) <= 5e-3 * Swift.abs(numeric) + 2 * noise(d.logProb(Tensor(s.x)).scalarValue, h),
-                "logProb ∂x at α \(s.a), β \(s.b): \(got) vs \(numeric)")
+        let numeric =
+            (Double(d.logProb(Tensor(s.x + h)).scalarValue) - Double(d.logProb(Tensor(s.x - h)).scalarValue))
+            / Double(2 * h)
+        #expect(
+            Swift.abs(got - numeric) <= 5e-3 * Swift.abs(numeric) + 2 * noise(d.logProb(Tensor(s.x)).scalarValue, h),
+            "logProb ∂x at α \(s.a), β \(s.b): \(got) vs \(numeric)")
     }
 }

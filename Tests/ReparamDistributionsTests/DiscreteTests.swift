@@ -1,15 +1,18 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
 import Testing
+import _Differentiation
 
 /// |observed − p| within 5 binomial standard errors.
-func expectFrequency(_ hits: Int, of n: Int, near p: Double, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectFrequency(
+    _ hits: Int, of n: Int, near p: Double, _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
     let observed = Double(hits) / Double(n)
-    #expect(Swift.abs(observed - p) <= 5 * (p * (1 - p) / Double(n)).squareRoot() + 1e-9,
-            "\(label): frequency \(observed), probability \(p)", sourceLocation: sourceLocation)
+    #expect(
+        Swift.abs(observed - p) <= 5 * (p * (1 - p) / Double(n)).squareRoot() + 1e-9,
+        "\(label): frequency \(observed), probability \(p)", sourceLocation: sourceLocation)
 }
 
 @Suite struct DiscreteFamilyTests {
@@ -28,7 +31,11 @@ func expectFrequency(_ hits: Int, of n: Int, near p: Double, _ label: String, so
         }
         let values = Tensor([1, 0, 1])
         let g = gradient(at: d.logits) { l in Bernoulli(logits: l).logProb(values).sumToFloat() }
-        #expect(GradientCheck.maxRelativeError(g, GradientCheck.numericalGradient(of: { Bernoulli(logits: $0).logProb(values).sumToFloat() }, at: d.logits)) < 2e-3)
+        #expect(
+            GradientCheck.maxRelativeError(
+                g,
+                GradientCheck.numericalGradient(
+                    of: { Bernoulli(logits: $0).logProb(values).sumToFloat() }, at: d.logits)) < 2e-3)
     }
 
     @Test func categoricalAndOneHot() throws {
@@ -46,7 +53,8 @@ func expectFrequency(_ hits: Int, of n: Int, near p: Double, _ label: String, so
         for row in 0..<2 {
             for k in 0..<4 {
                 let hits = (0..<n).filter { x.scalars[$0 * 2 + row] == Float(k) }.count
-                expectFrequency(hits, of: n, near: Double(probabilities.scalars[row * 4 + k]), "Categorical[\(row)][\(k)]")
+                expectFrequency(
+                    hits, of: n, near: Double(probabilities.scalars[row * 4 + k]), "Categorical[\(row)][\(k)]")
             }
         }
         let oneHot = OneHotCategorical(logits: logits)
@@ -57,7 +65,8 @@ func expectFrequency(_ hits: Int, of n: Int, near p: Double, _ label: String, so
         #expect(hot.shape == [3, 2, 4] && hot.sum(alongAxes: [-1]).scalars.allSatisfy { $0 == 1 })
         let classes = Tensor([2, 0])
         let g = gradient(at: logits) { l in Categorical(logits: l).logProb(classes).sumToFloat() }
-        let numeric = GradientCheck.numericalGradient(of: { Categorical(logits: $0).logProb(classes).sumToFloat() }, at: logits)
+        let numeric = GradientCheck.numericalGradient(
+            of: { Categorical(logits: $0).logProb(classes).sumToFloat() }, at: logits)
         #expect(GradientCheck.maxRelativeError(g, numeric) < 2e-3)
     }
 
@@ -104,11 +113,16 @@ func expectFrequency(_ hits: Int, of n: Int, near p: Double, _ label: String, so
 
     @Test func validationNamesTheProblem() {
         #expect(throws: DistributionError.self) { try Bernoulli.validated(probabilities: Tensor([0.5, 1.2])) }
-        #expect(throws: DistributionError(distribution: "Categorical", parameter: "probabilities (row sum)", index: 1, value: 0.9,
-                                          requirement: "each row must sum to 1")) {
+        #expect(
+            throws: DistributionError(
+                distribution: "Categorical", parameter: "probabilities (row sum)", index: 1, value: 0.9,
+                requirement: "each row must sum to 1")
+        ) {
             try Categorical.validated(probabilities: Tensor(rows: [[0.5, 0.5], [0.4, 0.5]]))
         }
-        #expect(throws: DistributionError.self) { try Poisson.validated(rate: Tensor([1])).validate(value: Tensor([2.5])) }
+        #expect(throws: DistributionError.self) {
+            try Poisson.validated(rate: Tensor([1])).validate(value: Tensor([2.5]))
+        }
         #expect(throws: DistributionError.self) { try Categorical.validated(logits: Tensor([0, .nan])) }
     }
 }
@@ -153,7 +167,8 @@ func expectFrequency(_ hits: Int, of n: Int, near p: Double, _ label: String, so
         let y = RelaxedOneHotCategorical(temperature: 3, logits: logits).rsample(RandomKey(seed: 66), sampleShape: [n])
         let p = softmax(logits).scalars
         for k in 0..<4 {
-            let hits = (0..<n).filter { row in (0..<4).max { y.scalars[row * 4 + $0] < y.scalars[row * 4 + $1] } == k }.count
+            let hits = (0..<n).filter { row in (0..<4).max { y.scalars[row * 4 + $0] < y.scalars[row * 4 + $1] } == k }
+                .count
             expectFrequency(hits, of: n, near: Double(p[k]), "argmax = \(k)")
         }
         let b = RelaxedBernoulli(temperature: 2, logits: Tensor(0.8)).rsample(RandomKey(seed: 67), sampleShape: [n])
@@ -167,8 +182,12 @@ func expectFrequency(_ hits: Int, of n: Int, near p: Double, _ label: String, so
         let hard = d.rsampleStraightThrough(key)
         #expect(hard.scalars.allSatisfy { $0 == 0 || $0 == 1 } && hard.sum(alongAxes: [-1]).scalars == [1, 1])
         let w = Tensor(rows: [[1, -2, 0.5], [0.3, 0.3, -1]])
-        let gHard = gradient(at: logits) { l in (RelaxedOneHotCategorical(temperature: 0.5, logits: l).rsampleStraightThrough(key) * w).sumToFloat() }
-        let gSoft = gradient(at: logits) { l in (RelaxedOneHotCategorical(temperature: 0.5, logits: l).rsample(key) * w).sumToFloat() }
+        let gHard = gradient(at: logits) { l in
+            (RelaxedOneHotCategorical(temperature: 0.5, logits: l).rsampleStraightThrough(key) * w).sumToFloat()
+        }
+        let gSoft = gradient(at: logits) { l in
+            (RelaxedOneHotCategorical(temperature: 0.5, logits: l).rsample(key) * w).sumToFloat()
+        }
         #expect(gHard == gSoft)
     }
 

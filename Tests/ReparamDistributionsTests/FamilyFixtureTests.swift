@@ -19,8 +19,9 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
 
     static func load() -> [FamilyCase] {
         guard let url = Bundle.module.url(forResource: "families", withExtension: "json", subdirectory: "Fixtures"),
-              let data = try? Data(contentsOf: url),
-              let entries = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            let data = try? Data(contentsOf: url),
+            let entries = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else {
             return []
         }
         func number(_ value: Any?) -> Double {
@@ -31,16 +32,18 @@ struct FamilyCase: CustomTestStringConvertible, Sendable {
             }
         }
         return entries.map { e in
-            FamilyCase(family: e["family"] as! String,
-                       params: (e["params"] as! [String: Any]).mapValues { Float(number($0)) },
-                       x: (e["x"] as! [Double]).map(Float.init),
-                       logProb: e["logProb"] as! [Double], cdf: e["cdf"] as! [Double],
-                       entropy: number(e["entropy"]), mean: number(e["mean"]), variance: number(e["variance"]),
-                       tailP: (e["tailP"] as? [Double] ?? []).map(Float.init),
-                       tailQuantile: (e["tailQuantile"] as? [Any] ?? []).map(number),
-                       tailX: (e["tailX"] as? [Double] ?? []).map(Float.init), logCDF: (e["logCDF"] as? [Any] ?? []).map(number),
-                       logSurvival: (e["logSurvival"] as? [Any] ?? []).map(number),
-                       survival: (e["survival"] as? [Any] ?? []).map(number))
+            FamilyCase(
+                family: e["family"] as! String,
+                params: (e["params"] as! [String: Any]).mapValues { Float(number($0)) },
+                x: (e["x"] as! [Double]).map(Float.init),
+                logProb: e["logProb"] as! [Double], cdf: e["cdf"] as! [Double],
+                entropy: number(e["entropy"]), mean: number(e["mean"]), variance: number(e["variance"]),
+                tailP: (e["tailP"] as? [Double] ?? []).map(Float.init),
+                tailQuantile: (e["tailQuantile"] as? [Any] ?? []).map(number),
+                tailX: (e["tailX"] as? [Double] ?? []).map(Float.init),
+                logCDF: (e["logCDF"] as? [Any] ?? []).map(number),
+                logSurvival: (e["logSurvival"] as? [Any] ?? []).map(number),
+                survival: (e["survival"] as? [Any] ?? []).map(number))
         }
     }
 }
@@ -101,18 +104,24 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         let logProb = d.logProb(x)
         let cdf = (d as? any HasCDF)?.cdf(x)
         for i in 0..<c.x.count {
-            #expect(close(logProb.scalars[i], c.logProb[i]), "logProb(\(c.x[i])) = \(logProb.scalars[i]), scipy \(c.logProb[i])")
+            #expect(
+                close(logProb.scalars[i], c.logProb[i]),
+                "logProb(\(c.x[i])) = \(logProb.scalars[i]), scipy \(c.logProb[i])")
             if let cdf {
                 // A truncated normal's CDF is a difference of two tail masses, each rounded to
                 // Float: add a few ε of the larger mass relative to the normalizer, Φ(∓α)/Z.
                 let tailTerm = c.family == "TruncatedNormal" ? 16 * 0x1p-24 * truncatedTailRatio(c.params) : 0
-                #expect(close(cdf.scalars[i], c.cdf[i], floor: 1e-3 * c.cdf[i] + 5e-3) || Swift.abs(Double(cdf.scalars[i]) - c.cdf[i]) <= tailTerm,
-                        "cdf(\(c.x[i])) = \(cdf.scalars[i]), scipy \(c.cdf[i])")
+                #expect(
+                    close(cdf.scalars[i], c.cdf[i], floor: 1e-3 * c.cdf[i] + 5e-3)
+                        || Swift.abs(Double(cdf.scalars[i]) - c.cdf[i]) <= tailTerm,
+                    "cdf(\(c.x[i])) = \(cdf.scalars[i]), scipy \(c.cdf[i])")
             }
         }
         #expect(close(d.entropy().scalarValue, c.entropy), "entropy \(d.entropy().scalarValue), scipy \(c.entropy)")
         #expect(close(d.mean.scalarValue, c.mean, floor: 1e-6), "mean \(d.mean.scalarValue), scipy \(c.mean)")
-        #expect(close(d.variance.scalarValue, c.variance, floor: 1e-12), "variance \(d.variance.scalarValue), scipy \(c.variance)")
+        #expect(
+            close(d.variance.scalarValue, c.variance, floor: 1e-12),
+            "variance \(d.variance.scalarValue), scipy \(c.variance)")
     }
 
     /// The quantile function at p = 10⁻⁶, 10⁻³, 0.3, 0.999 and 1 − 10⁻⁶ against scipy's: within
@@ -126,11 +135,13 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         for (i, expected) in c.tailQuantile.enumerated() {
             let got = x.scalars[i]
             if Swift.abs(expected) > Double(Float.greatestFiniteMagnitude) {
-                #expect(got.isInfinite && (got < 0) == (expected < 0), "icdf(\(c.tailP[i])) = \(got), scipy \(expected)")
+                #expect(
+                    got.isInfinite && (got < 0) == (expected < 0), "icdf(\(c.tailP[i])) = \(got), scipy \(expected)")
                 continue
             }
-            #expect(Swift.abs(Double(got) - expected) <= 2e-5 * Swift.abs(expected) + 1e-6 * spread,
-                    "icdf(\(c.tailP[i])) = \(got), scipy \(expected)")
+            #expect(
+                Swift.abs(Double(got) - expected) <= 2e-5 * Swift.abs(expected) + 1e-6 * spread,
+                "icdf(\(c.tailP[i])) = \(got), scipy \(expected)")
         }
     }
 
@@ -156,12 +167,16 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
             Swift.abs(Double(got) - expected) <= relative * Swift.max(1, Swift.abs(expected))
         }
         for i in c.tailX.indices {
-            #expect(near(logCDF.scalars[i], c.logCDF[i], 1e-4), "logCDF(\(c.tailX[i])) = \(logCDF.scalars[i]), scipy \(c.logCDF[i])")
+            #expect(
+                near(logCDF.scalars[i], c.logCDF[i], 1e-4),
+                "logCDF(\(c.tailX[i])) = \(logCDF.scalars[i]), scipy \(c.logCDF[i])")
             guard upperChecked || c.survival[i] > 1e-3 else { continue }
-            #expect(near(logSurvival.scalars[i], c.logSurvival[i], 1e-4),
-                    "logSurvival(\(c.tailX[i])) = \(logSurvival.scalars[i]), scipy \(c.logSurvival[i])")
-            #expect(Swift.abs(Double(survival.scalars[i]) - c.survival[i]) <= 2e-4 * c.survival[i],
-                    "survival(\(c.tailX[i])) = \(survival.scalars[i]), scipy \(c.survival[i])")
+            #expect(
+                near(logSurvival.scalars[i], c.logSurvival[i], 1e-4),
+                "logSurvival(\(c.tailX[i])) = \(logSurvival.scalars[i]), scipy \(c.logSurvival[i])")
+            #expect(
+                Swift.abs(Double(survival.scalars[i]) - c.survival[i]) <= 2e-4 * c.survival[i],
+                "survival(\(c.tailX[i])) = \(survival.scalars[i]), scipy \(c.survival[i])")
         }
     }
 
@@ -178,8 +193,9 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         for i in 0..<p.count where x.scalars[i] >= Float.leastNormalMagnitude || x.scalars[i] < 0 {
             // (Quantiles that underflow to 0 — Gamma(α = 1e-3) — cannot round-trip in Float.)
             let grid = density.scalars[i] * x.scalars[i].ulp
-            #expect(Swift.abs(back.scalars[i] - p.scalars[i]) <= grid + 1e-5,
-                    "cdf(icdf(\(p.scalars[i]))) = \(back.scalars[i]) (grid step \(grid))")
+            #expect(
+                Swift.abs(back.scalars[i] - p.scalars[i]) <= grid + 1e-5,
+                "cdf(icdf(\(p.scalars[i]))) = \(back.scalars[i]) (grid step \(grid))")
         }
     }
 
@@ -203,22 +219,30 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
         }
         if c.variance.isFinite && c.variance > 0 {
             let mean = z.reduce(0.0) { $0 + Double($1) } / Double(n)
-            #expect(Swift.abs(mean - c.mean) < 5 * (c.variance / Double(n)).squareRoot() + 1e-6 * Swift.abs(c.mean),
-                    "sample mean \(mean), expected \(c.mean)")
+            #expect(
+                Swift.abs(mean - c.mean) < 5 * (c.variance / Double(n)).squareRoot() + 1e-6 * Swift.abs(c.mean),
+                "sample mean \(mean), expected \(c.mean)")
         }
     }
 }
 
 @Suite struct ValidationTests {
     @Test func invalidParameterIsNamedToTheElement() {
-        #expect(throws: DistributionError(distribution: "Normal", parameter: "scale", index: 1, value: -0.5,
-                                          requirement: "must be positive and finite")) {
+        #expect(
+            throws: DistributionError(
+                distribution: "Normal", parameter: "scale", index: 1, value: -0.5,
+                requirement: "must be positive and finite")
+        ) {
             try Normal.validated(loc: Tensor([0, 0]), scale: Tensor([1, -0.5]))
         }
         #expect(throws: DistributionError.self) { try Exponential.validated(rate: Tensor([1, .nan])) }
         #expect(throws: DistributionError.self) { try Uniform.validated(low: Tensor([0, 2]), high: Tensor([1, 1])) }
-        #expect(throws: DistributionError.self) { try Normal.validated(loc: Tensor([0, 0, 0]), scale: Tensor([1, 1])) }
-        #expect(throws: DistributionError.self) { try Weibull.validated(scale: Tensor([1]), concentration: Tensor([-.infinity])) }
+        #expect(throws: DistributionError.self) {
+            try Normal.validated(loc: Tensor([0, 0, 0]), scale: Tensor([1, 1]))
+        }
+        #expect(throws: DistributionError.self) {
+            try Weibull.validated(scale: Tensor([1]), concentration: Tensor([-.infinity]))
+        }
     }
 
     @Test func valuesOutsideTheSupport() throws {
@@ -239,7 +263,8 @@ func close(_ got: Float, _ expected: Double, floor: Double = 1) -> Bool {
     }
 
     @Test func descriptionNamesEverything() {
-        let error = DistributionError(distribution: "Normal", parameter: "scale", index: 3, value: -2, requirement: "must be positive and finite")
+        let error = DistributionError(
+            distribution: "Normal", parameter: "scale", index: 3, value: -2, requirement: "must be positive and finite")
         #expect(error.description == "Normal: scale[3] = -2.0 is invalid (must be positive and finite)")
     }
 }

@@ -1,9 +1,9 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
 import Testing
+import _Differentiation
 
 @Suite struct MultivariateNormalTests {
     let l = Tensor(rows: [[1.2, 0, 0], [0.4, 0.7, 0], [-0.3, 0.5, 0.9]])
@@ -16,7 +16,9 @@ import Testing
         let expected = [-9.355102736707071, -6.320123138169377, -2.47710169302699, -23.46392557087627]
         let got = d.logProb(x)
         #expect(got.shape == [4])
-        for i in 0..<4 { #expect(Swift.abs(Double(got.scalars[i]) - expected[i]) <= 2e-5 * Swift.max(1, Swift.abs(expected[i]))) }
+        for i in 0..<4 {
+            #expect(Swift.abs(Double(got.scalars[i]) - expected[i]) <= 2e-5 * Swift.max(1, Swift.abs(expected[i])))
+        }
         #expect(Swift.abs(Double(d.entropy().scalarValue) - 3.9771016930269902) < 1e-5)
     }
 
@@ -32,9 +34,12 @@ import Testing
             #expect(Swift.abs(means[i] - Double(mu.scalars[i])) < 5 * (sigma[i * 3 + i] / Double(n)).squareRoot())
             for j in 0..<3 {
                 var c = 0.0
-                for row in 0..<n { c += (Double(z.scalars[row * 3 + i]) - means[i]) * (Double(z.scalars[row * 3 + j]) - means[j]) }
+                for row in 0..<n {
+                    c += (Double(z.scalars[row * 3 + i]) - means[i]) * (Double(z.scalars[row * 3 + j]) - means[j])
+                }
                 c /= Double(n - 1)
-                let se = ((sigma[i * 3 + i] * sigma[j * 3 + j] + sigma[i * 3 + j] * sigma[i * 3 + j]) / Double(n)).squareRoot()
+                let se = ((sigma[i * 3 + i] * sigma[j * 3 + j] + sigma[i * 3 + j] * sigma[i * 3 + j]) / Double(n))
+                    .squareRoot()
                 #expect(Swift.abs(c - sigma[i * 3 + j]) < 5 * se, "Σ[\(i)][\(j)] = \(c), expected \(sigma[i * 3 + j])")
             }
         }
@@ -43,25 +48,33 @@ import Testing
     @Test func gradientsMatchFiniteDifferences() {
         let x = Tensor(rows: [[0.3, -0.2, 1.5], [1, 0, 2.5]])
         let gl = gradient(at: l) { s in MultivariateNormal(loc: mu, scaleTril: s).logProb(x).sumToFloat() }
-        let nl = GradientCheck.numericalGradient(of: { MultivariateNormal(loc: mu, scaleTril: $0).logProb(x).sumToFloat() }, at: l)
+        let nl = GradientCheck.numericalGradient(
+            of: { MultivariateNormal(loc: mu, scaleTril: $0).logProb(x).sumToFloat() }, at: l)
         // Entries above the diagonal do not enter the density: both gradients are 0 there.
         #expect(GradientCheck.maxRelativeError(gl, nl) < 2e-3)
         let gm = gradient(at: mu) { m in MultivariateNormal(loc: m, scaleTril: l).logProb(x).sumToFloat() }
-        let nm = GradientCheck.numericalGradient(of: { MultivariateNormal(loc: $0, scaleTril: l).logProb(x).sumToFloat() }, at: mu)
+        let nm = GradientCheck.numericalGradient(
+            of: { MultivariateNormal(loc: $0, scaleTril: l).logProb(x).sumToFloat() }, at: mu)
         #expect(GradientCheck.maxRelativeError(gm, nm) < 2e-3)
         let b = Tensor(rows: [[1, 2], [0.5, -1], [3, 0]])
         let (gL, gB) = gradient(at: l, b) { a, c in solveLowerTriangular(a, c).sumToFloat() }
-        #expect(GradientCheck.maxRelativeError(gB, GradientCheck.numericalGradient(of: { solveLowerTriangular(l, $0).sumToFloat() }, at: b)) < 2e-3)
-        #expect(GradientCheck.maxRelativeError(gL, GradientCheck.numericalGradient(of: { solveLowerTriangular($0, b).sumToFloat() }, at: l)) < 2e-3)
+        #expect(
+            GradientCheck.maxRelativeError(
+                gB, GradientCheck.numericalGradient(of: { solveLowerTriangular(l, $0).sumToFloat() }, at: b)) < 2e-3)
+        #expect(
+            GradientCheck.maxRelativeError(
+                gL, GradientCheck.numericalGradient(of: { solveLowerTriangular($0, b).sumToFloat() }, at: l)) < 2e-3)
     }
 
     @Test func klMatchesMonteCarloAndDiagonalMatchesIndependent() {
         let p = MultivariateNormal(loc: mu, scaleTril: l)
-        let q = MultivariateNormal(loc: Tensor([0, 0, 1]), scaleTril: Tensor(rows: [[1, 0, 0], [0.2, 1.5, 0], [0, -0.4, 0.8]]))
+        let q = MultivariateNormal(
+            loc: Tensor([0, 0, 1]), scaleTril: Tensor(rows: [[1, 0, 0], [0.2, 1.5, 0], [0, -0.4, 0.8]]))
         let (estimate, se) = monteCarloKL(p, q, key: RandomKey(seed: 92), samples: 400_000)
         #expect(Swift.abs(estimate.scalarValue - klDivergence(p, q).scalarValue) <= 5 * se.scalarValue)
         let g = gradient(at: mu) { m in klDivergence(MultivariateNormal(loc: m, scaleTril: l), q).sumToFloat() }
-        let n = GradientCheck.numericalGradient(of: { klDivergence(MultivariateNormal(loc: $0, scaleTril: l), q).sumToFloat() }, at: mu)
+        let n = GradientCheck.numericalGradient(
+            of: { klDivergence(MultivariateNormal(loc: $0, scaleTril: l), q).sumToFloat() }, at: mu)
         #expect(GradientCheck.maxRelativeError(g, n) < 2e-3)
         let scale = Tensor([0.5, 1.5, 2])
         let diagonal = MultivariateNormal.diagonal(loc: mu, scale: scale)
@@ -78,7 +91,9 @@ import Testing
         let dist = MultivariateNormal.lowRankPlusDiagonal(loc: Tensor([0, 1, -1]), factor: w, diagonal: d)
         let got = dist.logProb(Tensor(rows: [[0.2, 0.5, -1.3], [1, 1, 1]]))
         for (value, expected) in zip(got.scalars, [-2.2006857430667046, -8.039477899451056]) {
-            #expect(Swift.abs(Double(value) - expected) <= 2e-5 * Swift.max(1, Swift.abs(expected)), "\(value) vs \(expected)")
+            #expect(
+                Swift.abs(Double(value) - expected) <= 2e-5 * Swift.max(1, Swift.abs(expected)),
+                "\(value) vs \(expected)")
         }
     }
 
@@ -89,22 +104,29 @@ import Testing
         let identity = Tensor.oneHot([0, 1, 2], depth: 3)
         let weights = Tensor(rows: [[1, 0, 0], [0.5, -2, 0], [0.3, 0.7, 1.5]])
         func f(_ m: Tensor) -> Float { (cholesky((m + m.transposed()) / 2 + 3 * identity) * weights).sumToFloat() }
-        let analytic = gradient(at: b) { m in (cholesky((m + m.transposed()) / 2 + 3 * identity) * weights).sumToFloat() }
+        let analytic = gradient(at: b) { m in (cholesky((m + m.transposed()) / 2 + 3 * identity) * weights).sumToFloat()
+        }
         #expect(GradientCheck.maxRelativeError(analytic, GradientCheck.numericalGradient(of: f, at: b)) < 2e-3)
         let l = cholesky(3 * identity + Tensor(rows: [[1, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 1]]))
         let back = matmul(l, l, transposeB: true)
-        #expect(GradientCheck.maxRelativeError(back, 3 * identity + Tensor(rows: [[1, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 1]])) < 1e-6)
+        #expect(
+            GradientCheck.maxRelativeError(
+                back, 3 * identity + Tensor(rows: [[1, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 1]])) < 1e-6)
     }
 
     /// Dirichlet(α = 0.01 …) log density where coordinates are 1e-30 and 2e-20 (scipy.stats.dirichlet).
     @Test func dirichletTinyConcentrationDensityMatchesScipy() {
         let d = Dirichlet(concentration: Tensor([0.01, 0.01, 0.01, 0.02, 0.05]))
-        let x = Tensor([1.0000000031710769e-30, 1.999999936531045e-20, 0.0010000000474974513, 0.30000001192092896, 0.6989999880315736])
+        let x = Tensor([
+            1.0000000031710769e-30, 1.999999936531045e-20, 0.0010000000474974513, 0.30000001192092896,
+            0.6989999880315736,
+        ])
         #expect(Swift.abs(Double(d.logProb(x).scalarValue) - 103.23510599435379) <= 2e-5 * 103.2)
     }
 
     @Test func independentKLsSumTheirBases() {
-        let p = Independent(Gamma(concentration: Tensor([1.5, 0.5]), rate: Tensor([1, 2])), reinterpretedDimensions: 1)
+        let p = Independent(
+            Gamma(concentration: Tensor([1.5, 0.5]), rate: Tensor([1, 2])), reinterpretedDimensions: 1)
         let q = Independent(Gamma(concentration: Tensor([1, 1]), rate: Tensor([1, 1])), reinterpretedDimensions: 1)
         #expect(Swift.abs(klDivergence(p, q).scalarValue - klDivergence(p.base, q.base).sumToFloat()) < 1e-6)
         let bp = Independent(Bernoulli(logits: Tensor([0.3, -1])), reinterpretedDimensions: 1)
@@ -115,17 +137,30 @@ import Testing
 
 @Suite struct StructuredValidationTests {
     @Test func covarianceProblemsAreNamed() {
-        #expect(throws: DistributionError(distribution: "MultivariateNormal", parameter: "covariance (Cholesky pivot)", index: 1,
-                                          value: -3, requirement: "must be positive definite")) {
+        #expect(
+            throws: DistributionError(
+                distribution: "MultivariateNormal", parameter: "covariance (Cholesky pivot)", index: 1,
+                value: -3, requirement: "must be positive definite")
+        ) {
             try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[1, 2], [2, 1]]))
         }
-        #expect(throws: DistributionError.self) { try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[1, 0.5], [0.2, 1]])) }
-        #expect(throws: DistributionError.self) { try MultivariateNormal.validated(loc: Tensor([0, 0, 0]), covariance: Tensor(rows: [[1, 0], [0, 1]])) }
-        #expect(throws: Never.self) { try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[2, 0.5], [0.5, 1]])) }
+        #expect(throws: DistributionError.self) {
+            try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[1, 0.5], [0.2, 1]]))
+        }
+        #expect(throws: DistributionError.self) {
+            try MultivariateNormal.validated(loc: Tensor([0, 0, 0]), covariance: Tensor(rows: [[1, 0], [0, 1]]))
+        }
+        #expect(throws: Never.self) {
+            try MultivariateNormal.validated(loc: Tensor([0, 0]), covariance: Tensor(rows: [[2, 0.5], [0.5, 1]]))
+        }
     }
 
     @Test func independentDimensionsAreChecked() {
-        #expect(throws: DistributionError.self) { try Independent.validated(Normal(loc: Tensor([0, 1]), scale: Tensor(1)), reinterpretedDimensions: 2) }
-        #expect(throws: Never.self) { try Independent.validated(Normal(loc: Tensor([0, 1]), scale: Tensor(1)), reinterpretedDimensions: 1) }
+        #expect(throws: DistributionError.self) {
+            try Independent.validated(Normal(loc: Tensor([0, 1]), scale: Tensor(1)), reinterpretedDimensions: 2)
+        }
+        #expect(throws: Never.self) {
+            try Independent.validated(Normal(loc: Tensor([0, 1]), scale: Tensor(1)), reinterpretedDimensions: 1)
+        }
     }
 }

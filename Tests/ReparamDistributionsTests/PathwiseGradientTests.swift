@@ -1,9 +1,9 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
 import Testing
+import _Differentiation
 
 /// A two-parameter family (one-parameter families ignore the second), built differentiably.
 struct PathwiseCase: CustomTestStringConvertible, @unchecked Sendable {
@@ -26,7 +26,7 @@ struct AnyReparameterized: Differentiable {
         self.family = family
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     func rsample(_ key: RandomKey) -> Tensor {
         switch family {
         case "Normal": return Normal(loc: first, scale: second).rsample(key)
@@ -43,7 +43,8 @@ struct AnyReparameterized: Differentiable {
         case "Gamma": return Gamma(concentration: first, rate: second).rsample(key)
         case "InverseGamma": return InverseGamma(concentration: first, scale: second).rsample(key)
         case "StudentT": return StudentT(degreesOfFreedom: first, loc: Tensor(0.2), scale: second).rsample(key)
-        case "TruncatedNormal": return TruncatedNormal(loc: first, scale: second, low: Tensor(-0.5), high: Tensor(1.5)).rsample(key)
+        case "TruncatedNormal":
+            return TruncatedNormal(loc: first, scale: second, low: Tensor(-0.5), high: Tensor(1.5)).rsample(key)
         case "Beta": return Beta(alpha: first, beta: second).rsample(key)
         default: return Pareto(scale: first, alpha: second).rsample(key)
         }
@@ -65,7 +66,8 @@ struct AnyReparameterized: Differentiable {
         case "Gamma": return Gamma(concentration: first, rate: second).icdf(p)
         case "InverseGamma": return InverseGamma(concentration: first, scale: second).icdf(p)
         case "StudentT": return StudentT(degreesOfFreedom: first, loc: Tensor(0.2), scale: second).icdf(p)
-        case "TruncatedNormal": return TruncatedNormal(loc: first, scale: second, low: Tensor(-0.5), high: Tensor(1.5)).icdf(p)
+        case "TruncatedNormal":
+            return TruncatedNormal(loc: first, scale: second, low: Tensor(-0.5), high: Tensor(1.5)).icdf(p)
         case "Beta": return Beta(alpha: first, beta: second).icdf(p)
         default: return Pareto(scale: first, alpha: second).icdf(p)
         }
@@ -95,22 +97,25 @@ nonisolated(unsafe) let testFunctions: [(String, @differentiable(reverse) (Tenso
         let key = RandomKey(seed: 17)
         let grid = Tensor((0..<50_000).map { (Float($0) + 0.5) / 50_000 })
         for (label, f) in testFunctions {
-            let firstVector = Tensor(repeating: c.first, shape: [n]), secondVector = Tensor(repeating: c.second, shape: [n])
+            let firstVector = Tensor(repeating: c.first, shape: [n]),
+                secondVector = Tensor(repeating: c.second, shape: [n])
             let (g1, g2) = gradient(at: firstVector, secondVector) { a, b in f(c.make(a, b).rsample(key)).sumToFloat() }
             func expectation(_ a: Float, _ b: Float) -> Double {
                 let z = c.make(Tensor(a), Tensor(b)).icdf(grid)
                 return f(z).scalars.reduce(0.0) { $0 + Double($1) } / Double(grid.count)
             }
             for (which, perSample, h) in [("first", g1, 1e-2 * c.first), ("second", g2, 1e-2 * c.second)] {
-                let exact = which == "first"
+                let exact =
+                    which == "first"
                     ? (expectation(c.first + h, c.second) - expectation(c.first - h, c.second)) / Double(2 * h)
                     : (expectation(c.first, c.second + h) - expectation(c.first, c.second - h)) / Double(2 * h)
                 let values = perSample.expanded(to: [n]).scalars.map(Double.init)
                 let mean = values.reduce(0, +) / Double(n)
                 let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
                 let tolerance = 5 * (variance / Double(n)).squareRoot() + 1e-4 * (1 + Swift.abs(exact))
-                #expect(Swift.abs(mean - exact) <= tolerance,
-                        "\(c.name) ∂E[\(label)]/∂\(which): rsample \(mean) vs quadrature \(exact) (tolerance \(tolerance))")
+                #expect(
+                    Swift.abs(mean - exact) <= tolerance,
+                    "\(c.name) ∂E[\(label)]/∂\(which): rsample \(mean) vs quadrature \(exact) (tolerance \(tolerance))")
             }
         }
     }

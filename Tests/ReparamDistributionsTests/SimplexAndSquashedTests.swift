@@ -1,9 +1,9 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
 import Testing
+import _Differentiation
 
 @Suite struct SimplexAndSquashedTests {
     /// Dirichlet(α = 0.01, K = 5): log-space samples stay finite and on the simplex, each
@@ -20,9 +20,11 @@ import Testing
             let column = (0..<n).map { Double(y.scalars[$0 * 5 + k]) }
             let mean = column.reduce(0, +) / Double(n)
             let exact = Double(d.mean.scalars[k]), variance = Double(d.variance.scalars[k])
-            #expect(Swift.abs(mean - exact) < 5 * (variance / Double(n)).squareRoot(), "E[y\(k)] = \(mean), exact \(exact)")
+            #expect(
+                Swift.abs(mean - exact) < 5 * (variance / Double(n)).squareRoot(), "E[y\(k)] = \(mean), exact \(exact)")
         }
-        let nearUniform = (0..<n).filter { row in (0..<5).allSatisfy { Swift.abs(y.scalars[row * 5 + $0] - 0.2) < 0.01 } }.count
+        let nearUniform = (0..<n).filter { row in (0..<5).allSatisfy { Swift.abs(y.scalars[row * 5 + $0] - 0.2) < 0.01 }
+        }.count
         #expect(nearUniform == 0)
     }
 
@@ -44,7 +46,9 @@ import Testing
         }
         // Dirichlet: ∂E[y₀]/∂α₀ = (α₀_total − α₀)/α_total² for concentrations [1.5, 0.5, 2].
         let concentration = Tensor(rows: Array(repeating: [1.5, 0.5, 2], count: n))
-        let g = gradient(at: concentration) { c in Dirichlet(concentration: c).rsample(key).slice(axis: 1, 0..<1).sumToFloat() }
+        let g = gradient(at: concentration) { c in
+            Dirichlet(concentration: c).rsample(key).slice(axis: 1, 0..<1).sumToFloat()
+        }
         let column = (0..<n).map { Double(g.scalars[$0 * 3]) }
         let mean = column.reduce(0, +) / Double(n)
         let se = (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1) / Double(n)).squareRoot()
@@ -52,10 +56,13 @@ import Testing
     }
 
     @Test func betaAndDirichletKL() {
-        let p = Beta(alpha: Tensor([0.7, 3]), beta: Tensor([2.5, 1.2])), q = Beta(alpha: Tensor([1.5, 2]), beta: Tensor([1, 4]))
+        let p = Beta(alpha: Tensor([0.7, 3]), beta: Tensor([2.5, 1.2])),
+            q = Beta(alpha: Tensor([1.5, 2]), beta: Tensor([1, 4]))
         let (estimate, se) = monteCarloKL(p, q, key: RandomKey(seed: 73), samples: 400_000)
         let exact = klDivergence(p, q)
-        for i in 0..<2 { #expect(Swift.abs(estimate.scalars[i] - exact.scalars[i]) <= 5 * se.scalars[i], "Beta KL[\(i)]") }
+        for i in 0..<2 {
+            #expect(Swift.abs(estimate.scalars[i] - exact.scalars[i]) <= 5 * se.scalars[i], "Beta KL[\(i)]")
+        }
         let dp = Dirichlet(concentration: Tensor([1.5, 0.5, 2])), dq = Dirichlet(concentration: Tensor([1, 1, 1]))
         let (dEstimate, dSE) = monteCarloKL(dp, dq, key: RandomKey(seed: 74), samples: 400_000)
         #expect(Swift.abs(dEstimate.scalarValue - klDivergence(dp, dq).scalarValue) <= 5 * dSE.scalarValue)
@@ -72,7 +79,10 @@ import Testing
         let wide = TanhNormal(loc: Tensor(0), scale: Tensor(30))
         let both = wide.rsampleWithLogProb(RandomKey(seed: 75), sampleShape: [1000])
         #expect(both.slice(axis: 0, 1..<2).scalars.allSatisfy { $0.isFinite })
-        let g = gradient(at: Tensor(30)) { s in TanhNormal(loc: Tensor(0), scale: s).rsampleWithLogProb(RandomKey(seed: 75), sampleShape: [1000]).sumToFloat() }
+        let g = gradient(at: Tensor(30)) { s in
+            TanhNormal(loc: Tensor(0), scale: s).rsampleWithLogProb(RandomKey(seed: 75), sampleShape: [1000])
+                .sumToFloat()
+        }
         #expect(g.scalarValue.isFinite)
     }
 
@@ -83,7 +93,8 @@ import Testing
         let x = d.rsample(RandomKey(seed: 76))
         #expect(GradientCheck.maxRelativeError(d.logProb(x), base.logProb(x).sum(alongAxes: [-1])) < 1e-6)
         let q = Independent(Normal(loc: Tensor(0), scale: Tensor([1, 2, 3])), reinterpretedDimensions: 1)
-        let pFlat = Independent(Normal(loc: Tensor([0.5, -1, 0]), scale: Tensor([0.3, 1, 2])), reinterpretedDimensions: 1)
+        let pFlat = Independent(
+            Normal(loc: Tensor([0.5, -1, 0]), scale: Tensor([0.3, 1, 2])), reinterpretedDimensions: 1)
         #expect(Swift.abs(klDivergence(pFlat, q).scalarValue - klDivergence(pFlat.base, q.base).sumToFloat()) < 1e-5)
     }
 }
@@ -116,7 +127,9 @@ import Testing
         let mixture = MixtureSameFamily(mixtureLogits: weights, components: Normal(loc: locs, scale: scales))
         let z = mixture.rsample(key, sampleShape: [n])
         for t: Float in [-2, 0, 2.5] {
-            expectFrequency(z.scalars.filter { $0 <= t }.count, of: n, near: Double(mixture.cdf(Tensor(t)).scalarValue), "P(Z ≤ \(t))")
+            expectFrequency(
+                z.scalars.filter { $0 <= t }.count, of: n, near: Double(mixture.cdf(Tensor(t)).scalarValue),
+                "P(Z ≤ \(t))")
         }
         let perSampleLogits = Tensor(rows: Array(repeating: weights.scalars, count: n))
         let g = gradient(at: perSampleLogits) { l in
@@ -138,7 +151,8 @@ import Testing
         let z = d.sample(RandomKey(seed: 82), sampleShape: [10_000]).scalars
         #expect(z.allSatisfy { $0 >= 8 && $0 <= 8.5 })
         let mean = z.reduce(0.0) { $0 + Double($1) } / 10_000
-        #expect(Swift.abs(mean - Double(d.mean.scalarValue)) < 5 * (Double(d.variance.scalarValue) / 10_000).squareRoot())
+        #expect(
+            Swift.abs(mean - Double(d.mean.scalarValue)) < 5 * (Double(d.variance.scalarValue) / 10_000).squareRoot())
     }
 }
 

@@ -1,8 +1,8 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamTensor
 import Testing
+import _Differentiation
 
 /// Distributions at the edges of their support.
 ///
@@ -14,25 +14,30 @@ import Testing
     // Takes the CDF as a closure of the concrete family: differentiating `family.cdf` inside a
     // function generic over the family made the compiler emit a shared pullback thunk whose
     // mangled name collided with another test target's (a crash in an unrelated suite).
-    func check(_ name: String, _ cdf: @escaping @differentiable(reverse) (Tensor) -> Tensor, below: [Float],
-               lowerEdge: Float? = nil, above: [Float] = [], upperEdge: Float? = nil) {
+    func check(
+        _ name: String, _ cdf: @escaping @differentiable(reverse) (Tensor) -> Tensor, below: [Float],
+        lowerEdge: Float? = nil, above: [Float] = [], upperEdge: Float? = nil
+    ) {
         for (points, edge, expected) in [(below, lowerEdge, Float(0)), (above, upperEdge, Float(1))] {
             let all = points + (edge.map { [$0] } ?? [])
             guard !all.isEmpty else { continue }
             let (value, pullback) = valueWithPullback(at: Tensor(all), of: cdf)
-            #expect(value.scalars == [Float](repeating: expected, count: all.count),
-                    "\(name).cdf(\(all)) = \(value.scalars), not \(expected)")
+            #expect(
+                value.scalars == [Float](repeating: expected, count: all.count),
+                "\(name).cdf(\(all)) = \(value.scalars), not \(expected)")
             let gradient = pullback(Tensor(repeating: 1, shape: value.shape)).scalars.prefix(points.count)
-            #expect(Array(gradient) == [Float](repeating: 0, count: points.count),
-                    "\(name): ∂cdf/∂x at \(points) = \(Array(gradient)), not 0")
+            #expect(
+                Array(gradient) == [Float](repeating: 0, count: points.count),
+                "\(name): ∂cdf/∂x at \(points) = \(Array(gradient)), not 0")
         }
     }
 
     @Test func lowerBoundedFamilies() {
         let below: [Float] = [-3, -1e-30, -0.0]
         check("LogNormal", { LogNormal(loc: Tensor(0.3), scale: Tensor(1.2)).cdf($0) }, below: below, lowerEdge: 0)
-        check("InverseGamma", { InverseGamma(concentration: Tensor(2), scale: Tensor(1.5)).cdf($0) }, below: below,
-              lowerEdge: 0)
+        check(
+            "InverseGamma", { InverseGamma(concentration: Tensor(2), scale: Tensor(1.5)).cdf($0) }, below: below,
+            lowerEdge: 0)
         check("Gamma", { Gamma(concentration: Tensor(2.5), rate: Tensor(1.5)).cdf($0) }, below: below, lowerEdge: 0)
         check("Exponential", { Exponential(rate: Tensor(0.7)).cdf($0) }, below: below, lowerEdge: 0)
         check("Chi2", { Chi2(degreesOfFreedom: Tensor(3)).cdf($0) }, below: below, lowerEdge: 0)
@@ -43,10 +48,12 @@ import Testing
     }
 
     @Test func intervalFamilies() {
-        check("Beta", { Beta(alpha: Tensor(2), beta: Tensor(3)).cdf($0) }, below: [-1, -0.0], lowerEdge: 0,
-              above: [1.5, 40], upperEdge: 1)
-        check("Uniform", { Uniform(low: Tensor(-1), high: Tensor(2)).cdf($0) }, below: [-5, -1.5], lowerEdge: -1,
-              above: [2.5, 7], upperEdge: 2)
+        check(
+            "Beta", { Beta(alpha: Tensor(2), beta: Tensor(3)).cdf($0) }, below: [-1, -0.0], lowerEdge: 0,
+            above: [1.5, 40], upperEdge: 1)
+        check(
+            "Uniform", { Uniform(low: Tensor(-1), high: Tensor(2)).cdf($0) }, below: [-5, -1.5], lowerEdge: -1,
+            above: [2.5, 7], upperEdge: 2)
     }
 
     /// At x = 0 a Gamma density is its limit from inside, as scipy's: β for α = 1 (log β; the
@@ -86,12 +93,15 @@ import Testing
             }
             let (dk, dLambda, dx) = pullback(Tensor(1))
             let h: Float = 1e-3
-            let fd = [(logP(k + h, lambda, x) - logP(k - h, lambda, x)) / (2 * h),
-                      (logP(k, lambda + h, x) - logP(k, lambda - h, x)) / (2 * h),
-                      (logP(k, lambda, x + h) - logP(k, lambda, x - h)) / (2 * h)]
+            let fd = [
+                (logP(k + h, lambda, x) - logP(k - h, lambda, x)) / (2 * h),
+                (logP(k, lambda + h, x) - logP(k, lambda - h, x)) / (2 * h),
+                (logP(k, lambda, x + h) - logP(k, lambda, x - h)) / (2 * h),
+            ]
             for (name, got, expected) in zip3(["k", "λ", "x"], [dk, dLambda, dx].map(\.scalarValue), fd) {
-                #expect(Swift.abs(got - expected) <= 2e-3 * Swift.max(1, Swift.abs(expected)),
-                        "∂/∂\(name) at k=\(k), λ=\(lambda), x=\(x): \(got) vs \(expected)")
+                #expect(
+                    Swift.abs(got - expected) <= 2e-3 * Swift.max(1, Swift.abs(expected)),
+                    "∂/∂\(name) at k=\(k), λ=\(lambda), x=\(x): \(got) vs \(expected)")
             }
         }
     }

@@ -1,7 +1,7 @@
-import _Differentiation
 import ReparamDistributions
 import ReparamTensor
 import Testing
+import _Differentiation
 
 /// The truncated normal's log density, CDF, quantile and entropy are Double primitives with
 /// hand-written partials (its mass Z is 1e-89 to 1e-300 at 20-37σ); every partial against central
@@ -13,9 +13,10 @@ import Testing
 
     @Test(arguments: 0..<intervals.count)
     func partialsMatchCentralDifferences(_ index: Int) {
-        let parameters: [(String, WritableKeyPath<TruncatedNormal, Tensor>, KeyPath<TruncatedNormal.TangentVector, Tensor>)] = [
-            ("loc", \.loc, \.loc), ("scale", \.scale, \.scale), ("low", \.low, \.low), ("high", \.high, \.high),
-        ]
+        let parameters:
+            [(String, WritableKeyPath<TruncatedNormal, Tensor>, KeyPath<TruncatedNormal.TangentVector, Tensor>)] = [
+                ("loc", \.loc, \.loc), ("scale", \.scale, \.scale), ("low", \.low, \.low), ("high", \.high, \.high),
+            ]
         let i = Self.intervals[index]
         let d = TruncatedNormal(loc: Tensor(i.loc), scale: Tensor(i.scale), low: Tensor(i.low), high: Tensor(i.high))
         // A power-of-two step: bounds ± h stay exact in Float, so the difference quotient sees h.
@@ -33,8 +34,9 @@ import Testing
                 down[keyPath: value] = d[keyPath: value] - h
                 let numeric = (f(up).scalarValue - f(down).scalarValue) / (2 * h)
                 let got = analytic[keyPath: tangent].isShapelessZero ? 0 : analytic[keyPath: tangent].scalarValue
-                #expect(Swift.abs(got - numeric) <= 3e-3 * Swift.max(1, Swift.abs(numeric)),
-                        "\(name) ∂\(parameter) on [\(i.low), \(i.high)], μ \(i.loc), σ \(i.scale): \(got) vs \(numeric)")
+                #expect(
+                    Swift.abs(got - numeric) <= 3e-3 * Swift.max(1, Swift.abs(numeric)),
+                    "\(name) ∂\(parameter) on [\(i.low), \(i.high)], μ \(i.loc), σ \(i.scale): \(got) vs \(numeric)")
             }
         }
         // The argument's partials: ∂logProb/∂x, ∂cdf/∂x (the density) and ∂icdf/∂p (its inverse).
@@ -44,8 +46,9 @@ import Testing
         for (name, at, f) in arguments {
             let got = gradient(at: Tensor(at)) { f($0).sum().item }.scalarValue
             let numeric = (f(Tensor(at + h)).scalarValue - f(Tensor(at - h)).scalarValue) / (2 * h)
-            #expect(Swift.abs(got - numeric) <= 3e-3 * Swift.max(1, Swift.abs(numeric)),
-                    "\(name) on [\(i.low), \(i.high)]: \(got) vs \(numeric)")
+            #expect(
+                Swift.abs(got - numeric) <= 3e-3 * Swift.max(1, Swift.abs(numeric)),
+                "\(name) on [\(i.low), \(i.high)]: \(got) vs \(numeric)")
         }
     }
 
@@ -56,7 +59,9 @@ import Testing
             #expect(d.entropy().scalarValue.isFinite, "entropy on [\(low), \(high)]")
             let p = Tensor([0.01, 0.5, 0.99])
             let x = d.icdf(p)
-            #expect(x.scalars.allSatisfy { $0.isFinite && $0 >= low && $0 <= high }, "icdf \(x.scalars) on [\(low), \(high)]")
+            #expect(
+                x.scalars.allSatisfy { $0.isFinite && $0 >= low && $0 <= high },
+                "icdf \(x.scalars) on [\(low), \(high)]")
             let back = d.cdf(x)
             for k in 0..<3 {
                 // x lands within half an ulp of the quantile; the CDF moves by density · ulp/2 there.

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-import _Differentiation
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
 @testable import ReparamEstimators
 
 @Suite("Discrete estimators are unbiased against enumeration")
@@ -11,9 +12,12 @@ struct DiscreteUnbiasednessTests {
 
     static func expectUnbiased(_ d: GradientDiagnostics, sourceLocation: SourceLocation = #_sourceLocation) {
         let z = d.biasInStandardErrors!
-        #expect(z.allSatisfy { abs($0) < 5 }, "\(d.estimator): bias/SE \(z), mean \(d.mean), exact \(d.exact!)",
-                sourceLocation: sourceLocation)
-        #expect(d.variance.allSatisfy { $0.isFinite && $0 > 0 }, "\(d.estimator): variance \(d.variance)", sourceLocation: sourceLocation)
+        #expect(
+            z.allSatisfy { abs($0) < 5 }, "\(d.estimator): bias/SE \(z), mean \(d.mean), exact \(d.exact!)",
+            sourceLocation: sourceLocation)
+        #expect(
+            d.variance.allSatisfy { $0.isFinite && $0 > 0 }, "\(d.estimator): variance \(d.variance)",
+            sourceLocation: sourceLocation)
     }
 
     @Test("REINFORCE with every baseline", arguments: [DiscreteLatent.bernoulli, .categorical])
@@ -24,7 +28,9 @@ struct DiscreteUnbiasednessTests {
         }
     }
 
-    @Test("RLOO, MuProp (with and without NVIL's baseline) and NVIL (unnormalized)", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "RLOO, MuProp (with and without NVIL's baseline) and NVIL (unnormalized)",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func baselines(latent: DiscreteLatent) {
         var rloo = RLOO(samples: 4)
         Self.expectUnbiased(DiscreteProblems.diagnose(&rloo, latent, draws: Self.draws / 4))
@@ -44,19 +50,25 @@ struct DiscreteUnbiasednessTests {
         let d = DiscreteProblems.diagnose(&disarm, .bernoulli, draws: Self.draws)
         Self.expectUnbiased(d)
         let armVariance = DiscreteProblems.diagnose(&arm, .bernoulli, draws: Self.draws).variance
-        #expect(zip(d.variance, armVariance).allSatisfy { $0 <= $1 * 1.05 }, "DisARM \(d.variance) vs ARM \(armVariance)")
+        #expect(
+            zip(d.variance, armVariance).allSatisfy { $0 <= $1 * 1.05 }, "DisARM \(d.variance) vs ARM \(armVariance)")
     }
 
-    @Test("REBAR and RELAX, before and after fitting the control variate", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "REBAR and RELAX, before and after fitting the control variate",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func rebarRelax(latent: DiscreteLatent) {
         let size = DiscreteProblems.problem(latent).logits.count
         var rebar = RELAX.rebar(key: RandomKey(seed: 5))
         Self.expectUnbiased(DiscreteProblems.diagnose(&rebar, latent, draws: Self.draws / 2))
-        Self.expectUnbiased(DiscreteProblems.diagnose(&rebar, latent, draws: Self.draws / 2, warmUp: 100, key: RandomKey(seed: 6)))
+        Self.expectUnbiased(
+            DiscreteProblems.diagnose(&rebar, latent, draws: Self.draws / 2, warmUp: 100, key: RandomKey(seed: 6)))
         var relax = RELAX.relax(latentSize: size, key: RandomKey(seed: 7))
         let fitted = DiscreteProblems.diagnose(&relax, latent, draws: Self.draws / 2, warmUp: 200)
         Self.expectUnbiased(fitted)
-        #expect(relax.controlVariate.network.layers.last!.weight.scalars.contains { $0 != 0 }, "RELAX never fitted its network")
+        #expect(
+            relax.controlVariate.network.layers.last!.weight.scalars.contains { $0 != 0 },
+            "RELAX never fitted its network")
     }
 
     @Test("VIMCO against the enumerated K-sample bound")
@@ -75,12 +87,17 @@ struct DiscreteUnbiasednessTests {
         let countMatrix = Tensor(shape: [64, 4], scalars: counts), boundValues = Tensor(bounds)
         let exact = gradient(at: logits) { θ in
             let logQ = DiscreteLatent.bernoulli.logProbability(of: configurations, logits: θ.reshaped(to: [2]))
-            return (exp(matmul(countMatrix, logQ.reshaped(to: [4, 1])).reshaped(to: [64])) * boundValues).sum().sumToFloat()
+            return (exp(matmul(countMatrix, logQ.reshaped(to: [4, 1])).reshaped(to: [64])) * boundValues).sum()
+                .sumToFloat()
         }
-        let estimate = VIMCO(samples: k).estimate(logits: logits, latent: .bernoulli, objective: objective,
-                                                 key: RandomKey(seed: 9), draws: Self.draws)
-        Self.expectUnbiased(GradientDiagnostics(estimator: "vimco", parameters: ["θ0", "θ1"], estimates: estimate.perDraw.reshaped(to: [Self.draws, 2]),
-                                                exact: exact.scalars.map(Double.init), evaluationsPerDraw: k))
+        let estimate = VIMCO(samples: k).estimate(
+            logits: logits, latent: .bernoulli, objective: objective,
+            key: RandomKey(seed: 9), draws: Self.draws)
+        Self.expectUnbiased(
+            GradientDiagnostics(
+                estimator: "vimco", parameters: ["θ0", "θ1"],
+                estimates: estimate.perDraw.reshaped(to: [Self.draws, 2]),
+                exact: exact.scalars.map(Double.init), evaluationsPerDraw: k))
     }
 }
 
@@ -104,20 +121,28 @@ struct RelaxationBiasTests {
 
 @Suite("Straight-through")
 struct StraightThroughTests {
-    @Test("exact for an f linear in b, every draw; biased for a nonlinear f", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "exact for an f linear in b, every draw; biased for a nonlinear f",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func linearExact(latent: DiscreteLatent) {
         let logits = DiscreteProblems.problem(latent).logits
         let a = RandomKey(seed: 43).normal(logits.shape)
-        let linear = DiscreteObjective({ z in (z * a).sum(alongAxes: withoutDerivative(at: Array(2..<z.rank))).reshaped(to: withoutDerivative(at: [z.shape[0], z.shape[1]])) })
+        let linear = DiscreteObjective({ z in
+            (z * a).sum(alongAxes: withoutDerivative(at: Array(2..<z.rank))).reshaped(
+                to: withoutDerivative(at: [z.shape[0], z.shape[1]]))
+        })
         let exact = latent.exactGradient(logits: logits, objective: linear).gradient.scalars
         var estimator = StraightThrough()
-        let estimate = estimator.estimate(logits: logits, latent: latent, objective: linear, key: RandomKey(seed: 44), draws: 50)
+        let estimate = estimator.estimate(
+            logits: logits, latent: latent, objective: linear, key: RandomKey(seed: 44), draws: 50)
         for (i, g) in estimate.perDraw.scalars.enumerated() {
             let e = exact[i % exact.count]
             #expect(abs(g - e) < 1e-5 * max(1, abs(e)), "\(latent): coordinate \(i) gives \(g), exact \(e)")
         }
         let d = DiscreteProblems.diagnose(&estimator, latent, draws: 20_000)
-        #expect(d.biasInStandardErrors!.contains { abs($0) > 5 }, "\(latent): straight-through should be biased here: \(d.biasInStandardErrors!)")
+        #expect(
+            d.biasInStandardErrors!.contains { abs($0) > 5 },
+            "\(latent): straight-through should be biased here: \(d.biasInStandardErrors!)")
     }
 }
 
@@ -126,14 +151,22 @@ struct BiasedSingleSampleTests {
     /// f(z) = Σ a⊙z per batch row, for the problem's logits shape.
     static func linear(_ logits: Tensor, seed: UInt64) -> (objective: DiscreteObjective, a: Tensor) {
         let a = RandomKey(seed: seed).normal(logits.shape)
-        return (DiscreteObjective({ z in (z * a).sum(alongAxes: withoutDerivative(at: Array(2..<z.rank))).reshaped(to: withoutDerivative(at: [z.shape[0], z.shape[1]])) }), a)
+        return (
+            DiscreteObjective({ z in
+                (z * a).sum(alongAxes: withoutDerivative(at: Array(2..<z.rank))).reshaped(
+                    to: withoutDerivative(at: [z.shape[0], z.shape[1]]))
+            }), a
+        )
     }
 
-    @Test("annealed ST pulls back through the mean at slope 1/τ: closed form", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "annealed ST pulls back through the mean at slope 1/τ: closed form",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func slope(latent: DiscreteLatent) {
         let logits = DiscreteProblems.problem(latent).logits, τ: Float = 0.4
         let (objective, a) = Self.linear(logits, seed: 45)
-        let estimate = StraightThrough(temperature: τ).estimate(logits: logits, latent: latent, objective: objective, key: RandomKey(seed: 46), draws: 3)
+        let estimate = StraightThrough(temperature: τ).estimate(
+            logits: logits, latent: latent, objective: objective, key: RandomKey(seed: 46), draws: 3)
         let θ = logits.scalars.map { Double($0) / Double(τ) }, weights = a.scalars.map(Double.init)
         // d/dθ of Σ a·μ(θ/τ): a·s(1 − s)/τ for Bernoulli; p_k(a_k − Σ p_j a_j)/τ per categorical variable.
         var expected = [Double](repeating: 0, count: θ.count)
@@ -151,35 +184,49 @@ struct BiasedSingleSampleTests {
         }
         for (i, g) in estimate.perDraw.scalars.enumerated() {
             let e = expected[i % expected.count]
-            #expect(abs(Double(g) - e) < 1e-5 * max(1, abs(e)), "\(latent): coordinate \(i) gives \(g), closed form \(e)")
+            #expect(
+                abs(Double(g) - e) < 1e-5 * max(1, abs(e)), "\(latent): coordinate \(i) gives \(g), closed form \(e)")
         }
     }
 
     /// DARN's estimates on `objective` against enumeration.
-    static func darnDiagnostics(_ latent: DiscreteLatent, _ objective: DiscreteObjective, seed: UInt64) -> GradientDiagnostics {
+    static func darnDiagnostics(_ latent: DiscreteLatent, _ objective: DiscreteObjective, seed: UInt64)
+        -> GradientDiagnostics
+    {
         let logits = DiscreteProblems.problem(latent).logits, draws = 20_000
-        let estimate = DARN().estimate(logits: logits, latent: latent, objective: objective, key: RandomKey(seed: seed), draws: draws)
+        let estimate = DARN().estimate(
+            logits: logits, latent: latent, objective: objective, key: RandomKey(seed: seed), draws: draws)
         let exact = latent.exactGradient(logits: logits, objective: objective).gradient.scalars.map(Double.init)
-        return GradientDiagnostics(estimator: "darn", parameters: exact.indices.map { "θ\($0)" },
-                                   estimates: estimate.perDraw.reshaped(to: [draws, logits.count]), exact: exact)
+        return GradientDiagnostics(
+            estimator: "darn", parameters: exact.indices.map { "θ\($0)" },
+            estimates: estimate.perDraw.reshaped(to: [draws, logits.count]), exact: exact)
     }
 
-    @Test("DARN is unbiased for an f linear in b and biased for a nonlinear f", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "DARN is unbiased for an f linear in b and biased for a nonlinear f",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func darn(latent: DiscreteLatent) {
         let logits = DiscreteProblems.problem(latent).logits
-        DiscreteUnbiasednessTests.expectUnbiased(Self.darnDiagnostics(latent, Self.linear(logits, seed: 47).objective, seed: 48))
+        DiscreteUnbiasednessTests.expectUnbiased(
+            Self.darnDiagnostics(latent, Self.linear(logits, seed: 47).objective, seed: 48))
         // Bernoulli: the quadratic problem is still unbiased (bᵢ² = bᵢ), so the bias shows on e^{a·b}.
         let a = Tensor([1.5, -1.0, 2.0])
-        let nonlinear = latent == .bernoulli ? DiscreteObjective({ z in exp((z * a).sum(alongAxes: [-1])) }) : DiscreteProblems.categorical
+        let nonlinear =
+            latent == .bernoulli
+            ? DiscreteObjective({ z in exp((z * a).sum(alongAxes: [-1])) }) : DiscreteProblems.categorical
         let z = Self.darnDiagnostics(latent, nonlinear, seed: 49).biasInStandardErrors!
         #expect(z.contains { abs($0) > 5 }, "\(latent): DARN should be biased here: \(z)")
-        if latent == .bernoulli { DiscreteUnbiasednessTests.expectUnbiased(Self.darnDiagnostics(latent, DiscreteProblems.bernoulli, seed: 50)) }
+        if latent == .bernoulli {
+            DiscreteUnbiasednessTests.expectUnbiased(Self.darnDiagnostics(latent, DiscreteProblems.bernoulli, seed: 50))
+        }
     }
 }
 
 @Suite("REBAR's conditional noise")
 struct ConditionalNoiseTests {
-    @Test("z̃ given b thresholds to b, and mixing over b gives z's law", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "z̃ given b thresholds to b, and mixing over b gives z's law",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func conditional(latent: DiscreteLatent) {
         let (logits, _) = DiscreteProblems.problem(latent)
         let draws = 50_000, keys = RandomKey(seed: 11).split(3)
@@ -192,7 +239,8 @@ struct ConditionalNoiseTests {
         for (statistic, name) in [({ (x: Tensor) in x }, "mean"), ({ (x: Tensor) in square(x) }, "second moment")] {
             let (a, c) = (statistic(z̃), statistic(fresh))
             let meanA = a.mean(alongAxes: [0]), meanC = c.mean(alongAxes: [0])
-            let se = sqrt((square(a - meanA).mean(alongAxes: [0]) + square(c - meanC).mean(alongAxes: [0])) / Float(draws))
+            let se = sqrt(
+                (square(a - meanA).mean(alongAxes: [0]) + square(c - meanC).mean(alongAxes: [0])) / Float(draws))
             let gap = abs(meanA - meanC) / se
             #expect(gap.scalars.allSatisfy { $0 < 5 }, "\(latent) \(name): gap/SE \(gap.scalars)")
         }

@@ -13,8 +13,9 @@ struct EstimatorKindTests {
         return settings
     }
 
-    @Test("each kind builds an estimator that reports that kind and the kind's capabilities",
-          arguments: EstimatorKind.allCases)
+    @Test(
+        "each kind builds an estimator that reports that kind and the kind's capabilities",
+        arguments: EstimatorKind.allCases)
     func capabilitiesAgree(kind: EstimatorKind) {
         let estimator = kind.make(Self.settings())
         #expect(estimator.kind == kind)
@@ -32,13 +33,16 @@ struct EstimatorKindTests {
         guard !kind.needsDifferentiableObjective else { return }
         var estimator = kind.make(Self.settings())
         let latent: DiscreteLatent = kind.supports(.categorical) ? .categorical : .bernoulli
-        let logits = latent == .bernoulli ? Tensor(shape: [2, 4], scalars: [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8])
+        let logits =
+            latent == .bernoulli
+            ? Tensor(shape: [2, 4], scalars: [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8])
             : Tensor(shape: [2, 2, 2], scalars: [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8])
         // A step function: no gradient anywhere, so only score-function estimators can use it.
         let objective = DiscreteObjective(blackBox: { b in
             b.reshaped(to: [b.shape[0], b.shape[1], 4]).sum(alongAxes: [-1]).map { $0 > 1 ? 1 : 0 }
         })
-        let estimate = estimator.estimate(logits: logits, latent: latent, objective: objective, key: RandomKey(seed: 2), draws: 5)
+        let estimate = estimator.estimate(
+            logits: logits, latent: latent, objective: objective, key: RandomKey(seed: 2), draws: 5)
         #expect(estimate.perDraw.shape == [5] + logits.shape)
         #expect(estimate.perDraw.scalars.allSatisfy { $0.isFinite })
     }
@@ -74,10 +78,12 @@ struct EstimatorKindTests {
     @Test("a configuration problem names the estimator and what it needs")
     func problems() {
         var settings = Self.settings()
-        #expect(EstimatorKind.disarm.problems(latent: .categorical, settings: settings)
+        #expect(
+            EstimatorKind.disarm.problems(latent: .categorical, settings: settings)
                 == ["disarm needs Bernoulli latents (--latent bernoulli)"])
         settings.samples = 1
-        #expect(EstimatorKind.rloo.problems(latent: .categorical, settings: settings)
+        #expect(
+            EstimatorKind.rloo.problems(latent: .categorical, settings: settings)
                 == ["--estimator rloo needs --k 2…1000 samples, got 1"])
         #expect(EstimatorKind.gumbelSoftmax.problems(latent: .categorical, settings: settings).isEmpty)
         #expect(EstimatorKind.supporting(.categorical) == EstimatorKind.allCases.filter { $0 != .arm && $0 != .disarm })

@@ -1,9 +1,9 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
 import Testing
+import _Differentiation
 
 @testable import ReparamFlows
 

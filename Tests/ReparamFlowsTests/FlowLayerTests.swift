@@ -120,7 +120,8 @@ struct Bound<Layer: ConditionalBijector>: Bijector {
             (
                 "IAF",
                 perturbed(
-                    MaskedAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11]).inverted
+                    MaskedAutoregressive(dimension: 3, hidden: [16], contextSize: 2, key: k[10]), key: k[11]
+                ).inverted
             ),
         ]
         for (name, layer) in layers {

@@ -20,13 +20,21 @@ let unaryCases: [UnaryCase] = [
     UnaryCase(name: "log", op: RP_UNARY_LOG.rawValue, low: 1e-30, high: 1e30, reference: { Foundation.log($0) }),
     UnaryCase(name: "log small", op: RP_UNARY_LOG.rawValue, low: 0.5, high: 2, reference: { Foundation.log($0) }),
     UnaryCase(name: "log1p", op: RP_UNARY_LOG1P.rawValue, low: -0.999, high: 100, reference: { Foundation.log1p($0) }),
-    UnaryCase(name: "log1p tiny", op: RP_UNARY_LOG1P.rawValue, low: -1e-5, high: 1e-5, reference: { Foundation.log1p($0) }),
+    UnaryCase(
+        name: "log1p tiny", op: RP_UNARY_LOG1P.rawValue, low: -1e-5, high: 1e-5, reference: { Foundation.log1p($0) }),
     UnaryCase(name: "expm1", op: RP_UNARY_EXPM1.rawValue, low: -20, high: 20, reference: { Foundation.expm1($0) }),
-    UnaryCase(name: "expm1 tiny", op: RP_UNARY_EXPM1.rawValue, low: -1e-4, high: 1e-4, reference: { Foundation.expm1($0) }),
+    UnaryCase(
+        name: "expm1 tiny", op: RP_UNARY_EXPM1.rawValue, low: -1e-4, high: 1e-4, reference: { Foundation.expm1($0) }),
     UnaryCase(name: "tanh", op: RP_UNARY_TANH.rawValue, low: -12, high: 12, reference: { Foundation.tanh($0) }),
-    UnaryCase(name: "sigmoid", op: RP_UNARY_SIGMOID.rawValue, low: -80, high: 30, reference: { 1 / (1 + Foundation.exp(-$0)) }),
-    UnaryCase(name: "softplus", op: RP_UNARY_SOFTPLUS.rawValue, low: -80, high: 80, reference: { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }),
-    UnaryCase(name: "logSigmoid", op: RP_UNARY_LOG_SIGMOID.rawValue, low: -80, high: 80, reference: { Swift.min($0, 0) - Foundation.log1p(Foundation.exp(-Swift.abs($0))) }),
+    UnaryCase(
+        name: "sigmoid", op: RP_UNARY_SIGMOID.rawValue, low: -80, high: 30, reference: { 1 / (1 + Foundation.exp(-$0)) }
+    ),
+    UnaryCase(
+        name: "softplus", op: RP_UNARY_SOFTPLUS.rawValue, low: -80, high: 80,
+        reference: { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }),
+    UnaryCase(
+        name: "logSigmoid", op: RP_UNARY_LOG_SIGMOID.rawValue, low: -80, high: 80,
+        reference: { Swift.min($0, 0) - Foundation.log1p(Foundation.exp(-Swift.abs($0))) }),
     UnaryCase(name: "sqrt", op: RP_UNARY_SQRT.rawValue, low: 0, high: 1e4, reference: { $0.squareRoot() }),
 ]
 
@@ -76,7 +84,9 @@ let unaryCases: [UnaryCase] = [
     @Test func allFiniteFindsEveryNonFiniteValue() {
         for isa in Kernels.supportedISAs {
             for n in [1, 15, 16, 17, 100, 70_001] {
-                let x = (0..<n).map { $0.isMultiple(of: 2) ? Float.greatestFiniteMagnitude : -Float.greatestFiniteMagnitude }
+                let x = (0..<n).map {
+                    $0.isMultiple(of: 2) ? Float.greatestFiniteMagnitude : -Float.greatestFiniteMagnitude
+                }
                 Kernels.withOverrides(isa: isa, threads: 2) {
                     #expect(rp_all_finite(x, n) == 1, "\(isa), n = \(n): all finite")
                     for position in Set([0, n / 2, n - 1]) {
@@ -100,7 +110,9 @@ let unaryCases: [UnaryCase] = [
             var pointers: [UnsafePointer<Float>?] = []
             func nest(_ i: Int) -> Int32 {
                 if i == tensors.count { return rp_first_nonfinite_many(Int32(tensors.count), pointers, sizes) }
-                return tensors[i].withUnsafeBufferPointer { pointers.append($0.baseAddress); return nest(i + 1) }
+                return tensors[i].withUnsafeBufferPointer {
+                    pointers.append($0.baseAddress); return nest(i + 1)
+                }
             }
             return nest(0)
         }
@@ -170,7 +182,9 @@ let unaryCases: [UnaryCase] = [
         let a: [Float] = [1, 2, 3, 4, 5, 6], b: [Float] = [10, 20, 30, 40]
         var out = [Float](repeating: 0, count: 24)
         rp_binary(Int32(RP_BINARY_ADD.rawValue), 3, [2, 4, 3], a, [3, 0, 1], b, [0, 1, 0], &out)
-        for i in 0..<2 { for j in 0..<4 { for k in 0..<3 { #expect(out[(i * 4 + j) * 3 + k] == a[i * 3 + k] + b[j]) } } }
+        for i in 0..<2 {
+            for j in 0..<4 { for k in 0..<3 { #expect(out[(i * 4 + j) * 3 + k] == a[i * 3 + k] + b[j]) } }
+        }
     }
 
     @Test func reductionsSumAndMaxAlongMiddleAxis() {

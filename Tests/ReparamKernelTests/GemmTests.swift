@@ -9,7 +9,9 @@ struct GemmCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { "\(m)×\(n)×\(k) \(transA ? "T" : "N")\(transB ? "T" : "N") α=\(alpha) β=\(beta)" }
 }
 
-let oddShapes: [(Int, Int, Int)] = [(1, 1, 1), (1, 37, 5), (13, 17, 19), (12, 32, 7), (25, 65, 3), (37, 50, 400), (7, 129, 801), (100, 33, 1)]
+let oddShapes: [(Int, Int, Int)] = [
+    (1, 1, 1), (1, 37, 5), (13, 17, 19), (12, 32, 7), (25, 65, 3), (37, 50, 400), (7, 129, 801), (100, 33, 1),
+]
 let gemmCases: [GemmCase] = oddShapes.flatMap { s in
     [(false, false), (false, true), (true, false), (true, true)].flatMap { t in
         [(Float(1), Float(0)), (Float(0.7), Float(-0.3))].map { ab in
@@ -32,8 +34,9 @@ func checkGemm(_ c: GemmCase) {
     let sentinel: Float = 12345
     for i in 0..<c.m { for j in c.n..<ldc { cOut[i * ldc + j] = sentinel } }
     let cIn = cOut
-    rp_sgemm(c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k), c.alpha, a, Int32(lda), b,
-             Int32(ldb), c.beta, &cOut, Int32(ldc))
+    rp_sgemm(
+        c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k), c.alpha, a, Int32(lda), b,
+        Int32(ldb), c.beta, &cOut, Int32(ldc))
     let gamma = Double(c.k + 2) * pow(2.0, -23)
     var worst = 0.0
     for i in 0..<c.m {
@@ -78,15 +81,17 @@ func checkGemm(_ c: GemmCase) {
                     func product(threads: Int) -> [UInt32] {
                         Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
                             var c = start
-                            rp_sgemm(ta, tb, Int32(m), Int32(n), Int32(k), 1, a, Int32(ta == 1 ? m : k), b,
-                                     Int32(tb == 1 ? k : n), 0.5, &c, Int32(n))
+                            rp_sgemm(
+                                ta, tb, Int32(m), Int32(n), Int32(k), 1, a, Int32(ta == 1 ? m : k), b,
+                                Int32(tb == 1 ? k : n), 0.5, &c, Int32(n))
                             return c.map(\.bitPattern)
                         }
                     }
                     let threaded = withPoolWorkers(runs: 1) { product(threads: threads) }
                     #expect(threaded.usedWorkers, "the pool never took the \(threads)-thread GEMM")
-                    #expect(product(threads: 1) == threaded.result,
-                            "\(m)×\(n)×\(k) ta=\(ta) tb=\(tb) at \(isa) differs between 1 and \(threads) threads")
+                    #expect(
+                        product(threads: 1) == threaded.result,
+                        "\(m)×\(n)×\(k) ta=\(ta) tb=\(tb) at \(isa) differs between 1 and \(threads) threads")
                 }
             }
         }
@@ -108,14 +113,17 @@ func checkGemm(_ c: GemmCase) {
                     for withBias in [true, false] {
                         Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
                             var separate = [Float](repeating: 0, count: m * n), fused = separate
-                            rp_sgemm(0, 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &separate, Int32(n))
+                            rp_sgemm(
+                                0, 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &separate, Int32(n))
                             bias.withUnsafeBufferPointer { pb in
                                 rp_bias_activation(act, &separate, withBias ? pb.baseAddress : nil, Int32(m), Int32(n))
-                                rp_sgemm_bias_activation(0, 0, Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n),
-                                                         withBias ? pb.baseAddress : nil, act, &fused, Int32(n))
+                                rp_sgemm_bias_activation(
+                                    0, 0, Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n),
+                                    withBias ? pb.baseAddress : nil, act, &fused, Int32(n))
                             }
-                            #expect(separate.map(\.bitPattern) == fused.map(\.bitPattern),
-                                    "\(m)×\(n)×\(k) act \(act) bias \(withBias) at \(isa), \(threads) thread(s)")
+                            #expect(
+                                separate.map(\.bitPattern) == fused.map(\.bitPattern),
+                                "\(m)×\(n)×\(k) act \(act) bias \(withBias) at \(isa), \(threads) thread(s)")
                             #expect(fused[0].isNaN, "the NaN in row 0 of A must reach C through the activation")
                         }
                     }
@@ -147,11 +155,14 @@ func checkGemm(_ c: GemmCase) {
         for isa in Kernels.supportedISAs {
             func compute(threads: Int) -> [[UInt32]] {
                 Kernels.withOverrides(isa: isa, threads: threads) {
-                    var tanh = [Float](repeating: 0, count: n), back = tanh, sum = tanh, shifted = tanh, derivative = tanh
+                    var tanh = [Float](repeating: 0, count: n), back = tanh, sum = tanh, shifted = tanh,
+                        derivative = tanh
                     rp_unary(Int32(RP_UNARY_TANH.rawValue), x, &tanh, n)
                     rp_unary_backward(Int32(RP_UNARY_SOFTPLUS.rawValue), x, tanh, x, &back, n)
                     rp_binary(Int32(RP_BINARY_MUL.rawValue), 1, [Int64(n)], x, [1], tanh, [1], &sum)
-                    rp_binary(Int32(RP_BINARY_SUB.rawValue), 2, [Int64(rows), Int64(columns)], x, [Int64(columns), 1], rowShift, [1, 0], &shifted)
+                    rp_binary(
+                        Int32(RP_BINARY_SUB.rawValue), 2, [Int64(rows), Int64(columns)], x, [Int64(columns), 1],
+                        rowShift, [1, 0], &shifted)
                     rp_gamma_log_sample_derivatives(alphas, n, logs, nil, n, nil, &derivative)
                     var rowSums = [Float](repeating: 0, count: rows)
                     rp_reduce(Int32(RP_REDUCE_SUM.rawValue), x, Int64(rows), Int64(columns), 1, &rowSums)
@@ -160,15 +171,26 @@ func checkGemm(_ c: GemmCase) {
                     let loss = rp_bernoulli_logits_nll(x, targets, n, &lossGradient, 0.5)
                     var parameters = x, first = rowShift + x.dropFirst(rows), second = tanh.map { $0 * $0 }
                     rp_adam_update(&parameters, back, &first, &second, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01, 0.01)
-                    let lossBits = [Float(bitPattern: UInt32(truncatingIfNeeded: loss.bitPattern)), Float(bitPattern: UInt32(loss.bitPattern >> 32))]
+                    let lossBits = [
+                        Float(bitPattern: UInt32(truncatingIfNeeded: loss.bitPattern)),
+                        Float(bitPattern: UInt32(loss.bitPattern >> 32)),
+                    ]
                     var activated = x, activationGradient = back
-                    rp_bias_activation(Int32(RP_ACT_TANH.rawValue), &activated, Array(rowShift.prefix(columns / 2)) + rowShift.prefix(columns - columns / 2), Int32(rows), Int32(columns))
+                    rp_bias_activation(
+                        Int32(RP_ACT_TANH.rawValue), &activated,
+                        Array(rowShift.prefix(columns / 2)) + rowShift.prefix(columns - columns / 2), Int32(rows),
+                        Int32(columns))
                     var separate = [Float](repeating: .nan, count: n)
-                    rp_activation_backward_into(Int32(RP_ACT_TANH.rawValue), activated, activationGradient, &separate, n)
+                    rp_activation_backward_into(
+                        Int32(RP_ACT_TANH.rawValue), activated, activationGradient, &separate, n)
                     rp_activation_backward(Int32(RP_ACT_TANH.rawValue), activated, &activationGradient, n)
-                    #expect(separate.map(\.bitPattern) == activationGradient.map(\.bitPattern), "into ≠ in place, \(isa)")
-                    return [tanh, back, sum, shifted, derivative, rowSums, lossGradient, lossBits, parameters, first, second,
-                            activated, activationGradient].map { $0.map(\.bitPattern) }
+                    #expect(
+                        separate.map(\.bitPattern) == activationGradient.map(\.bitPattern), "into ≠ in place, \(isa)")
+                    return [
+                        tanh, back, sum, shifted, derivative, rowSums, lossGradient, lossBits, parameters, first,
+                        second,
+                        activated, activationGradient,
+                    ].map { $0.map(\.bitPattern) }
                 }
             }
             // Ten kernel calls, each above the split threshold: all ten must have had workers.
@@ -226,10 +248,11 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
                             var c = start
                             Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
                                 bias.withUnsafeBufferPointer { pb in
-                                    rp_sgemm_extents(ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a,
-                                                     Int32(ta ? m : k), b, Int32(tb ? k : n), beta, &c, Int32(n),
-                                                     rowRuns ? nil : pb.baseAddress, Int32(RP_ACT_TANH.rawValue),
-                                                     kRuns.begin, kRuns.end, rows?.begin, rows?.end)
+                                    rp_sgemm_extents(
+                                        ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a,
+                                        Int32(ta ? m : k), b, Int32(tb ? k : n), beta, &c, Int32(n),
+                                        rowRuns ? nil : pb.baseAddress, Int32(RP_ACT_TANH.rawValue),
+                                        kRuns.begin, kRuns.end, rows?.begin, rows?.end)
                                 }
                             }
                             return c
@@ -251,7 +274,8 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
                                 }
                                 var exact = 0.0, magnitude = 0.0
                                 for p in Int(kRuns.begin[j])..<Swift.max(Int(kRuns.begin[j]), Int(kRuns.end[j])) {
-                                    let product = Double(ta ? a[p * m + i] : a[i * k + p])
+                                    let product =
+                                        Double(ta ? a[p * m + i] : a[i * k + p])
                                         * Double(tb ? b[j * k + p] : b[p * n + j])
                                     (exact, magnitude) = (exact + product, magnitude + Swift.abs(product))
                                 }
@@ -259,7 +283,8 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
                                 if !rowRuns { pre += Double(beta) * Double(start[i * n + j]) + Double(bias[j]) }
                                 let reference = rowRuns ? pre : Foundation.tanh(pre)
                                 // γ(k + 3)·magnitude for the sums, plus the activation's few ulps.
-                                let bound = Double(k + 3) * pow(2.0, -23)
+                                let bound =
+                                    Double(k + 3) * pow(2.0, -23)
                                     * (Double(Swift.abs(alpha)) * magnitude + 2 + Swift.abs(pre)) + 4e-7
                                 let error = Swift.abs(got - reference) / bound
                                 worst = error.isNaN ? .infinity : Swift.max(worst, error)  // NaN from an unmasked B
@@ -295,15 +320,17 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
                     }
                     defer { buffers.joined().forEach { $0.deallocate() } }
                     for t in initial.indices { for f in 0..<4 { _ = buffers[t][f].initialize(from: initial[t][f]) } }
-                    rp_adam_update_many(Int32(sizes.count), buffers.map { $0[0].baseAddress },
-                                        buffers.map { UnsafePointer($0[1].baseAddress) },
-                                        buffers.map { $0[2].baseAddress }, buffers.map { $0[3].baseAddress },
-                                        sizes, 1e-3, 0.9, 0.999, 1e-8, 0.19, 0.002, 0.01)
+                    rp_adam_update_many(
+                        Int32(sizes.count), buffers.map { $0[0].baseAddress },
+                        buffers.map { UnsafePointer($0[1].baseAddress) },
+                        buffers.map { $0[2].baseAddress }, buffers.map { $0[3].baseAddress },
+                        sizes, 1e-3, 0.9, 0.999, 1e-8, 0.19, 0.002, 0.01)
                     let many = buffers.map { $0.map(Array.init) }
                     for t in sizes.indices {
                         for field in 0..<4 where field != 1 {
-                            #expect(many[t][field].map(\.bitPattern) == single[t][field].map(\.bitPattern),
-                                    "tensor \(t) field \(field) at \(isa), \(threads) thread(s)")
+                            #expect(
+                                many[t][field].map(\.bitPattern) == single[t][field].map(\.bitPattern),
+                                "tensor \(t) field \(field) at \(isa), \(threads) thread(s)")
                         }
                     }
                 }

@@ -17,12 +17,16 @@ func sparseOperand(rows: Int, ld: Int, density: Float, values: inout SplitMix) -
 
 @Suite struct SparseGemmTests {
     /// m not a multiple of the row group, n with a column edge past the last vector, k = 1.
-    static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (5, 37, 19), (13, 130, 784), (64, 400, 128), (9, 17, 1), (130, 41, 70)]
+    static let shapes: [(Int, Int, Int)] = [
+        (1, 1, 1), (5, 37, 19), (13, 130, 784), (64, 400, 128), (9, 17, 1), (130, 41, 70),
+    ]
 
     @Test func matchesDoubleReferenceAtEveryISA() {
         for (m, n, k) in Self.shapes {
             for ta in [0, 1] as [Int32] {
-                for (alpha, beta, withBias, relu) in [(Float(1), Float(0), true, Int32(1)), (0.7, -0.3, false, 0), (-1, 0.5, true, 0)] {
+                for (alpha, beta, withBias, relu) in [
+                    (Float(1), Float(0), true, Int32(1)), (0.7, -0.3, false, 0), (-1, 0.5, true, 0),
+                ] {
                     var values = SplitMix(state: UInt64(m * 7919 + n * 31 + k + Int(ta)))
                     let (aRows, aCols) = ta == 1 ? (k, m) : (m, k)
                     let lda = aCols + 2, ldb = n + 3, ldc = n + 5
@@ -33,32 +37,41 @@ func sparseOperand(rows: Int, ld: Int, density: Float, values: inout SplitMix) -
                         var c = start
                         Kernels.withOverrides(isa: isa, threads: 1) {
                             bias.withUnsafeBufferPointer { pb in
-                                rp_sgemm_sparse(ta, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta,
-                                                &c, Int32(ldc), withBias ? pb.baseAddress : nil, relu)
+                                rp_sgemm_sparse(
+                                    ta, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta,
+                                    &c, Int32(ldc), withBias ? pb.baseAddress : nil, relu)
                             }
                         }
                         var worst = 0.0
                         for i in 0..<m {
                             for j in 0..<ldc {
                                 if j >= n {
-                                    #expect(c[i * ldc + j].bitPattern == start[i * ldc + j].bitPattern, "padding touched at \(i), \(j)")
+                                    #expect(
+                                        c[i * ldc + j].bitPattern == start[i * ldc + j].bitPattern,
+                                        "padding touched at \(i), \(j)")
                                     continue
                                 }
                                 var exact = 0.0, magnitude = 0.0
                                 for p in 0..<k {
-                                    let product = Double(ta == 1 ? a[p * lda + i] : a[i * lda + p]) * Double(b[p * ldb + j])
+                                    let product =
+                                        Double(ta == 1 ? a[p * lda + i] : a[i * lda + p]) * Double(b[p * ldb + j])
                                     exact += product
                                     magnitude += Swift.abs(product)
                                 }
                                 let old = beta == 0 ? 0 : Double(start[i * ldc + j])
-                                var reference = Double(alpha) * exact + Double(beta) * old + (withBias ? Double(bias[j]) : 0)
+                                var reference =
+                                    Double(alpha) * exact + Double(beta) * old + (withBias ? Double(bias[j]) : 0)
                                 if relu == 1 { reference = Swift.max(reference, 0) }
-                                let bound = Double(k + 3) * 0x1p-23 * (Double(Swift.abs(alpha)) * magnitude + Swift.abs(Double(beta) * old)
-                                    + (withBias ? Double(Swift.abs(bias[j])) : 0)) + 1e-30
+                                let bound =
+                                    Double(k + 3) * 0x1p-23
+                                    * (Double(Swift.abs(alpha)) * magnitude + Swift.abs(Double(beta) * old)
+                                        + (withBias ? Double(Swift.abs(bias[j])) : 0)) + 1e-30
                                 worst = Swift.max(worst, Swift.abs(Double(c[i * ldc + j]) - reference) / bound)
                             }
                         }
-                        #expect(worst <= 1, "\(m)×\(n)×\(k) ta=\(ta) α=\(alpha) β=\(beta) at \(isa): \(worst)× the rounding bound")
+                        #expect(
+                            worst <= 1,
+                            "\(m)×\(n)×\(k) ta=\(ta) α=\(alpha) β=\(beta) at \(isa): \(worst)× the rounding bound")
                     }
                 }
             }
@@ -77,8 +90,9 @@ func sparseOperand(rows: Int, ld: Int, density: Float, values: inout SplitMix) -
                     func product(threads: Int) -> [UInt32] {
                         Kernels.withOverrides(isa: isa, threads: threads, parallelThreshold: 0) {
                             var c = start
-                            rp_sgemm_sparse(ta, Int32(m), Int32(n), Int32(k), 1, a, Int32(aCols), b, Int32(n), 0.5, &c,
-                                            Int32(n), nil, 0)
+                            rp_sgemm_sparse(
+                                ta, Int32(m), Int32(n), Int32(k), 1, a, Int32(aCols), b, Int32(n), 0.5, &c,
+                                Int32(n), nil, 0)
                             return c.map(\.bitPattern)
                         }
                     }
@@ -101,8 +115,13 @@ func sparseOperand(rows: Int, ld: Int, density: Float, values: inout SplitMix) -
         func product(_ a: [Float], limit: Float, forced: Bool = false, tb: Int32 = 0) -> [UInt32] {
             Kernels.withOverrides(threads: 1, sparseDensityLimit: limit) {
                 var c = [Float](repeating: 0, count: m * n)
-                if forced { rp_sgemm_sparse(0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c, Int32(n), nil, 0) }
-                else { rp_sgemm(0, tb, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(tb == 1 ? k : n), 0, &c, Int32(n)) }
+                if forced {
+                    rp_sgemm_sparse(
+                        0, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c, Int32(n), nil, 0)
+                } else {
+                    rp_sgemm(
+                        0, tb, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(tb == 1 ? k : n), 0, &c, Int32(n))
+                }
                 return c.map(\.bitPattern)
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import Reparam
+import Testing
+
 @testable import ReparamLab
 
 /// E[h(ε)] for ε ~ N(0, 1) by the trapezoid rule on [−14, 14]: spectrally accurate for the
@@ -36,8 +37,12 @@ struct GaussianClosedFormTests {
         let mean = quadrature { f(mu + sigma * $0) }
         for j in 0..<2 {
             let g = quadrature(pathwise[j])
-            #expect(abs(lab.exactGradient[j] - g) <= 1e-9 * max(1, abs(g)), "\(lab.function) gradient \(j): \(lab.exactGradient[j]) vs \(g)")
-            let optimal = quadrature { f(mu + sigma * $0) * score[j]($0) * score[j]($0) } / quadrature { score[j]($0) * score[j]($0) }
+            #expect(
+                abs(lab.exactGradient[j] - g) <= 1e-9 * max(1, abs(g)),
+                "\(lab.function) gradient \(j): \(lab.exactGradient[j]) vs \(g)")
+            let optimal =
+                quadrature { f(mu + sigma * $0) * score[j]($0) * score[j]($0) }
+                / quadrature { score[j]($0) * score[j]($0) }
             let perDraw: [(GaussianEstimator, (Double) -> Double)] = [
                 (.pathwise, pathwise[j]),
                 (.score, { f(mu + sigma * $0) * score[j]($0) }),
@@ -47,7 +52,9 @@ struct GaussianClosedFormTests {
             for (estimator, h) in perDraw {
                 let variance = quadrature { h($0) * h($0) } - g * g
                 let closed = lab.exactVariance(estimator)[j]
-                #expect(abs(closed - variance) <= 1e-8 * max(1, abs(variance)), "\(lab.function) \(estimator) \(j): \(closed) vs \(variance)")
+                #expect(
+                    abs(closed - variance) <= 1e-8 * max(1, abs(variance)),
+                    "\(lab.function) \(estimator) \(j): \(closed) vs \(variance)")
             }
         }
     }
@@ -59,15 +66,20 @@ struct GaussianMeasuredTests {
     func measured(estimator: GaussianEstimator) {
         let lab = cases[1], n = 200_000
         let (rows, _) = lab.measure(estimator, samples: n, key: RandomKey(seed: 21))
-        let d = GradientDiagnostics(estimator: estimator.rawValue, parameters: GaussianLab.parameters, estimates: rows, exact: lab.exactGradient)
+        let d = GradientDiagnostics(
+            estimator: estimator.rawValue, parameters: GaussianLab.parameters, estimates: rows, exact: lab.exactGradient
+        )
         let exactVariance = lab.exactVariance(estimator)
         for j in 0..<2 {
-            #expect(abs(d.biasInStandardErrors![j]) < 5, "\(estimator) \(j): mean \(d.mean[j]) vs \(lab.exactGradient[j])")
+            #expect(
+                abs(d.biasInStandardErrors![j]) < 5, "\(estimator) \(j): mean \(d.mean[j]) vs \(lab.exactGradient[j])")
             // SE of a sample variance: √((m₄ − v²)/n), m₄ the fourth central moment.
             let column = (0..<n).map { Double(rows.scalars[$0 * 2 + j]) - d.mean[j] }
             let m4 = column.reduce(0) { $0 + $1 * $1 * $1 * $1 } / Double(n)
             let se = ((m4 - d.variance[j] * d.variance[j]) / Double(n)).squareRoot()
-            #expect(abs(d.variance[j] - exactVariance[j]) < 5 * se, "\(estimator) \(j): variance \(d.variance[j]) vs \(exactVariance[j]) ± \(se)")
+            #expect(
+                abs(d.variance[j] - exactVariance[j]) < 5 * se,
+                "\(estimator) \(j): variance \(d.variance[j]) vs \(exactVariance[j]) ± \(se)")
         }
     }
 }

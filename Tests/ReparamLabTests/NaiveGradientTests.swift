@@ -1,18 +1,22 @@
 import Foundation
-import Testing
 import ReparamLab
+import Testing
 
 /// The modules `swift test` built, found from this file's location; nil when the build folder
 /// is elsewhere (then the compile check cannot run).
 private let builtModules: (modules: String, moduleMaps: [String])? = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let debug = root.appendingPathComponent(".build/debug").resolvingSymlinksInPath()
     let modules = debug.appendingPathComponent("Modules").path
     // The C modules Reparam's interface pulls in: the kernels (generated map) and the system zlib.
-    let moduleMaps = [debug.appendingPathComponent("CReparamKernels.build/module.modulemap").path,
-                      root.appendingPathComponent("Sources/CZlib/module.modulemap").path]
+    let moduleMaps = [
+        debug.appendingPathComponent("CReparamKernels.build/module.modulemap").path,
+        root.appendingPathComponent("Sources/CZlib/module.modulemap").path,
+    ]
     guard FileManager.default.fileExists(atPath: modules + "/Reparam.swiftmodule"),
-          moduleMaps.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
+        moduleMaps.allSatisfy({ FileManager.default.fileExists(atPath: $0) })
+    else {
         print("NaiveGradientTests: no debug build under \(debug.path); skipping the compile checks")
         return nil
     }
@@ -26,7 +30,8 @@ private func compile(_ source: String) throws -> (status: Int32, output: String)
     defer { try? FileManager.default.removeItem(at: file) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["swiftc", "-emit-sil", "-o", "/dev/null", "-I", builtModules!.modules]
+    process.arguments =
+        ["swiftc", "-emit-sil", "-o", "/dev/null", "-I", builtModules!.modules]
         + builtModules!.moduleMaps.flatMap { ["-Xcc", "-fmodule-map-file=\($0)"] } + [file.path]
     let pipe = Pipe()
     process.standardOutput = pipe

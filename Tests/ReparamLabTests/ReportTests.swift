@@ -1,14 +1,17 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import Testing
 import Reparam
+import Testing
+
 @testable import ReparamLab
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 @Suite("Lab output: JSON records and the HTML report")
 struct ReportTests {
-    static let result = GaussianLab(function: .cos, k: 1, mu: 0.5, sigma: 0.3).compare(samples: 2_000, key: RandomKey(seed: 1))
+    static let result = GaussianLab(function: .cos, k: 1, mu: 0.5, sigma: 0.3).compare(
+        samples: 2_000, key: RandomKey(seed: 1))
 
     @Test("every gaussian record is one JSON object with the documented fields")
     func records() throws {
@@ -20,7 +23,9 @@ struct ReportTests {
             }
             #expect(["mu", "sigma"].contains(object["parameter"] as? String))
         }
-        #expect(Record([("text", "a \"quoted\"\nline"), ("nan", .number(.nan))]).json == #"{"text":"a \"quoted\"\nline","nan":null}"#)
+        #expect(
+            Record([("text", "a \"quoted\"\nline"), ("nan", .number(.nan))]).json
+                == #"{"text":"a \"quoted\"\nline","nan":null}"#)
     }
 
     @Test("the report writes well-formed SVG, valid PNG and an HTML page that embeds the charts")

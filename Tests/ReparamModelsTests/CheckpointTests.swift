@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import ReparamData
 import ReparamFlows
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import Testing
+
 @testable import ReparamModels
 
 /// A small configuration and data set so training steps are quick in a debug build.
@@ -41,8 +42,9 @@ struct CheckpointTests {
         #expect(zip(loaded.optimizer.second, trainer.checkpoint.optimizer.second).allSatisfy { $0 == $1 })
     }
 
-    @Test("stopping mid-epoch, saving, loading and resuming gives bit-identical parameters to an uninterrupted run",
-          arguments: PosteriorKind.allCases)
+    @Test(
+        "stopping mid-epoch, saving, loading and resuming gives bit-identical parameters to an uninterrupted run",
+        arguments: PosteriorKind.allCases)
     func resume(posterior: PosteriorKind) throws {
         let (configuration, data) = smallRun(posterior: posterior)
         var straight = VAETrainer(configuration: configuration)
@@ -59,7 +61,9 @@ struct CheckpointTests {
         #expect(try resumed.runEpoch(data) == true)
         #expect(resumed.state == straight.state)
         for path in straight.model.parameterPaths {
-            #expect(resumed.model[keyPath: path.value] == straight.model[keyPath: path.value], "\(path.name) differs after resuming")
+            #expect(
+                resumed.model[keyPath: path.value] == straight.model[keyPath: path.value],
+                "\(path.name) differs after resuming")
         }
     }
 
@@ -117,7 +121,10 @@ struct CheckpointTests {
             (Data(), "too short"),
             (bytes.prefix(bytes.count - 100), "cover"),
             (Data([255, 255, 255, 255, 0, 0, 0, 0]) + bytes.dropFirst(8), "header length"),
-            (Data(bytes.prefix(8)) + Data(repeating: 0x20, count: Int(bytes[0]) | Int(bytes[1]) << 8) + bytes.dropFirst(8 + (Int(bytes[0]) | Int(bytes[1]) << 8)), "JSON"),
+            (
+                Data(bytes.prefix(8)) + Data(repeating: 0x20, count: Int(bytes[0]) | Int(bytes[1]) << 8)
+                    + bytes.dropFirst(8 + (Int(bytes[0]) | Int(bytes[1]) << 8)), "JSON"
+            ),
         ]
         for (data, phrase) in cases {
             try data.write(to: url)
@@ -135,7 +142,8 @@ struct CheckpointTests {
         let saved = try temporarySaved(good)
         defer { try? FileManager.default.removeItem(at: saved) }
         let metadata = try SafeTensors.read(saved).metadata
-        try SafeTensors(tensors: wrong.parameterPaths.map { ($0.name, wrong[keyPath: $0.value]) }, metadata: metadata).write(to: url)
+        try SafeTensors(tensors: wrong.parameterPaths.map { ($0.name, wrong[keyPath: $0.value]) }, metadata: metadata)
+            .write(to: url)
         do {
             _ = try VAECheckpoint.read(url)
             Issue.record("loaded tensors of the wrong shape")
@@ -209,9 +217,13 @@ struct TrainingFailureTests {
             Issue.record("training with a learning rate of 1e30 never failed")
         } catch let error as NonFiniteTrainingError {
             #expect(error.step == trainer.state.step, "\(error)")
-            #expect(error.description.contains("step \(error.step)") && (error.detail.contains("parameter") || error.detail.contains("gradient")), "\(error)")
+            #expect(
+                error.description.contains("step \(error.step)")
+                    && (error.detail.contains("parameter") || error.detail.contains("gradient")), "\(error)")
             for path in trainer.model.parameterPaths {
-                #expect(trainer.model[keyPath: path.value] == lastGood[keyPath: path.value], "\(path.name) changed in the failing step")
+                #expect(
+                    trainer.model[keyPath: path.value] == lastGood[keyPath: path.value],
+                    "\(path.name) changed in the failing step")
             }
         }
     }

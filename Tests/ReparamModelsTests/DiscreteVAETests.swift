@@ -1,28 +1,32 @@
-import _Differentiation
 import Foundation
-import Testing
 import ReparamEstimators
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
 @testable import ReparamModels
 
 /// A discrete VAE small enough to enumerate: 6 pixels, 3 Bernoulli units or 2 × 3 categorical.
 private func tinyModel(_ latent: DiscreteLatent) -> DiscreteVAE {
-    DiscreteVAE(latent: latent, variables: latent == .bernoulli ? 3 : 2, classes: 3, inputSize: 6, hidden: [5], activation: .tanh,
-                key: RandomKey(seed: 31))
+    DiscreteVAE(
+        latent: latent, variables: latent == .bernoulli ? 3 : 2, classes: 3, inputSize: 6, hidden: [5],
+        activation: .tanh,
+        key: RandomKey(seed: 31))
 }
 
 private let images = Tensor(shape: [2, 6], scalars: [1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0])
 
 /// Every latent configuration of one image, shaped [configurations, 1] + latent shape.
 private func configurations(_ model: DiscreteVAE) -> Tensor {
-    let all = model.latent.enumerate(latentShape: model.latent == .bernoulli ? [model.variables] : [model.variables, model.classes])
+    let all = model.latent.enumerate(
+        latentShape: model.latent == .bernoulli ? [model.variables] : [model.variables, model.classes])
     return all.reshaped(to: [all.shape[0], 1] + Array(all.shape.dropFirst()))
 }
 
 /// The exact per-image −ELBO averaged over the batch, by summing over configurations.
-@differentiable(reverse, wrt: model)
+@differentiable(reverse,wrt: model)
 private func exactLoss(_ model: DiscreteVAE, _ z: Tensor, latent: DiscreteLatent) -> Float {
     var total = Tensor(0)
     for row in 0..<withoutDerivative(at: images.shape[0]) {
@@ -30,7 +34,9 @@ private func exactLoss(_ model: DiscreteVAE, _ z: Tensor, latent: DiscreteLatent
         let θ = DiscreteVAE.logits(model.encoder, x, latent: latent, variables: model.variables, classes: model.classes)
         let logQ = DiscreteVAE.logProbability(z, logits: θ, latent: latent)
         let logLikelihood = DiscreteVAE.logLikelihood(model.decoder, z, x)
-        total = total + (exp(logQ) * logLikelihood).sum() - DiscreteVAE.klToUniform(θ, latent: latent, classes: model.classes).sum()
+        total =
+            total + (exp(logQ) * logLikelihood).sum()
+            - DiscreteVAE.klToUniform(θ, latent: latent, classes: model.classes).sum()
     }
     return -total.sumToFloat() / Float(withoutDerivative(at: images.shape[0]))
 }
@@ -43,7 +49,9 @@ private func flat(_ model: DiscreteVAE, _ g: DiscreteVAE.TangentVector) -> [Doub
 struct DiscreteVAETests {
     // VIMCO is unbiased for the K-sample bound, not for the ELBO tested here.
     static let cases: [(DiscreteLatent, EstimatorKind)] = DiscreteLatent.allCases.flatMap { latent in
-        EstimatorKind.supporting(latent).filter { $0.isUnbiased && !$0.estimatesImportanceWeightedBound }.map { (latent, $0) }
+        EstimatorKind.supporting(latent).filter { $0.isUnbiased && !$0.estimatesImportanceWeightedBound }.map {
+            (latent, $0)
+        }
     }
 
     @Test("each unbiased estimator's full gradient (encoder and decoder) matches enumeration", arguments: cases)
@@ -61,17 +69,20 @@ struct DiscreteVAETests {
         let calls = 4_000
         var rows: [Float] = []
         for call in 0..<calls {
-            let (_, g) = DiscreteVAETrainer.lossAndGradient(model, images, &estimator, RandomKey(seed: 35).fold(in: UInt64(call)))
+            let (_, g) = DiscreteVAETrainer.lossAndGradient(
+                model, images, &estimator, RandomKey(seed: 35).fold(in: UInt64(call)))
             rows += flat(model, g).map(Float.init)
         }
-        let d = GradientDiagnostics(estimator: name, parameters: exact.indices.map(String.init),
-                                    estimates: Tensor(shape: [calls, exact.count], scalars: rows), exact: exact)
+        let d = GradientDiagnostics(
+            estimator: name, parameters: exact.indices.map(String.init),
+            estimates: Tensor(shape: [calls, exact.count], scalars: rows), exact: exact)
         let worst = d.biasInStandardErrors!.map(abs).max()!
         #expect(worst < 5, "\(latent) \(name): largest |bias|/SE \(worst) over \(exact.count) parameters")
     }
 
-    @Test("One decoder pass gives the relaxed estimators' decoder gradient that a second pass gives",
-          arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "One decoder pass gives the relaxed estimators' decoder gradient that a second pass gives",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func sharedDecoderPass(latent: DiscreteLatent) {
         let model = tinyModel(latent)
         for straightThrough in [false, true] {
@@ -92,13 +103,22 @@ struct DiscreteVAETests {
         let exact = flat(model, gradient(at: model) { m in exactLoss(m, z, latent: .categorical) })
         var estimator = GumbelSoftmax(temperature: 1)
         var rows: [Float] = []
-        for call in 0..<4_000 { rows += flat(model, model.lossAndGradient(images, estimator: &estimator, key: RandomKey(seed: 36).fold(in: UInt64(call))).gradient).map(Float.init) }
-        let d = GradientDiagnostics(estimator: "gs", parameters: exact.indices.map(String.init),
-                                    estimates: Tensor(shape: [4_000, exact.count], scalars: rows), exact: exact)
+        for call in 0..<4_000 {
+            rows += flat(
+                model,
+                model.lossAndGradient(images, estimator: &estimator, key: RandomKey(seed: 36).fold(in: UInt64(call)))
+                    .gradient
+            ).map(Float.init)
+        }
+        let d = GradientDiagnostics(
+            estimator: "gs", parameters: exact.indices.map(String.init),
+            estimates: Tensor(shape: [4_000, exact.count], scalars: rows), exact: exact)
         #expect(d.biasInStandardErrors!.map(abs).max()! > 5)
     }
 
-    @Test("the hard-sample test ELBO is a lower bound on the exact log-likelihood", arguments: [DiscreteLatent.bernoulli, .categorical])
+    @Test(
+        "the hard-sample test ELBO is a lower bound on the exact log-likelihood",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
     func bound(latent: DiscreteLatent) {
         let model = tinyModel(latent), z = configurations(model)
         for row in 0..<images.shape[0] {
@@ -108,18 +128,23 @@ struct DiscreteVAETests {
             let top = logLikelihoods.max()!
             let logMarginal = top + log(logLikelihoods.reduce(0) { $0 + exp($1 - top) })
             let draws = 20_000
-            let elbos = (0..<draws).map { -Double(model.negativeELBO(x, key: RandomKey(seed: 37).fold(in: UInt64($0))).scalarValue) }
+            let elbos = (0..<draws).map {
+                -Double(model.negativeELBO(x, key: RandomKey(seed: 37).fold(in: UInt64($0))).scalarValue)
+            }
             let mean = elbos.reduce(0, +) / Double(draws)
-            let se = (elbos.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(draws - 1) / Double(draws)).squareRoot()
+            let se = (elbos.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(draws - 1) / Double(draws))
+                .squareRoot()
             #expect(mean <= logMarginal + 5 * se, "image \(row): ELBO \(mean) ± \(se) vs log p(x) \(logMarginal)")
             // The same bound by enumeration: Σ q(b|x) log p(x|b) − KL(q ‖ p) ≤ log p(x), exactly.
             let θ = model.logits(x)
             let q = exp(DiscreteVAE.logProbability(z, logits: θ, latent: latent)).scalars
             let likelihoods = DiscreteVAE.logLikelihood(model.decoder, z, x).scalars
-            let exactELBO = zip(q, likelihoods).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+            let exactELBO =
+                zip(q, likelihoods).reduce(0.0) { $0 + Double($1.0 * $1.1) }
                 - Double(DiscreteVAE.klToUniform(θ, latent: latent, classes: model.classes).scalarValue)
             #expect(exactELBO <= logMarginal + 1e-4, "image \(row): exact ELBO \(exactELBO) vs log p(x) \(logMarginal)")
-            #expect(abs(mean - exactELBO) < 5 * se, "image \(row): sampled ELBO \(mean) ± \(se) vs enumerated \(exactELBO)")
+            #expect(
+                abs(mean - exactELBO) < 5 * se, "image \(row): sampled ELBO \(mean) ± \(se) vs enumerated \(exactELBO)")
         }
     }
 }
@@ -128,20 +153,27 @@ struct DiscreteVAETests {
 struct DiscreteVAEEvaluationTests {
     static func trainer(_ latent: DiscreteLatent) -> DiscreteVAETrainer {
         var configuration = DiscreteVAEConfiguration()
-        (configuration.latent, configuration.variables, configuration.hidden) = (latent, latent == .bernoulli ? 6 : 3, [16])
+        (configuration.latent, configuration.variables, configuration.hidden) = (
+            latent, latent == .bernoulli ? 6 : 3, [16]
+        )
         return DiscreteVAETrainer(configuration: configuration)
     }
 
-    @Test("the relaxed objective tends to the hard −ELBO as τ → 0 (same noise), and one sample is testLoss", arguments: DiscreteLatent.allCases)
+    @Test(
+        "the relaxed objective tends to the hard −ELBO as τ → 0 (same noise), and one sample is testLoss",
+        arguments: DiscreteLatent.allCases)
     func relaxedLimit(latent: DiscreteLatent) {
         let trainer = Self.trainer(latent), data = RandomKey(seed: 41).uniform([300, 784])
         let hard = trainer.evaluate(data, samples: 3)
         let cold = trainer.evaluate(data, samples: 3, relaxedAt: 1e-4)
-        #expect(abs(hard.mean - cold.mean) < 1e-3 * abs(hard.mean), "hard \(hard.mean) vs relaxed at τ = 1e-4 \(cold.mean)")
+        #expect(
+            abs(hard.mean - cold.mean) < 1e-3 * abs(hard.mean), "hard \(hard.mean) vs relaxed at τ = 1e-4 \(cold.mean)")
         // One sample per image: the per-batch sums of negativeELBO with the test-loss keys.
         var direct = 0.0
         for (i, batch) in Batches(trainer.testData(data), batchSize: 1000).enumerated() {
-            direct += Double(trainer.model.negativeELBO(batch, key: trainer.runKey.fold(in: 4).fold(in: UInt64(i))).sum().scalarValue)
+            direct += Double(
+                trainer.model.negativeELBO(batch, key: trainer.runKey.fold(in: 4).fold(in: UInt64(i))).sum().scalarValue
+            )
         }
         #expect(abs(trainer.evaluate(data).mean - direct / Double(data.shape[0])) < 1e-4 * abs(hard.mean))
     }
@@ -160,10 +192,14 @@ struct EvaluationStatisticsTests {
 
 @Suite("Discrete VAE checkpoints")
 struct DiscreteVAECheckpointTests {
-    @Test("resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit", arguments: [EstimatorKind.relax, .nvil, .mupropNVIL, .gumbelSoftmax])
+    @Test(
+        "resuming mid-epoch restores the model, Adam and the estimator's adapted state bit for bit",
+        arguments: [EstimatorKind.relax, .nvil, .mupropNVIL, .gumbelSoftmax])
     func resume(estimator: EstimatorKind) throws {
         var configuration = DiscreteVAEConfiguration()
-        (configuration.latent, configuration.variables, configuration.hidden, configuration.batchSize) = (.bernoulli, 4, [16], 20)
+        (configuration.latent, configuration.variables, configuration.hidden, configuration.batchSize) = (
+            .bernoulli, 4, [16], 20
+        )
         (configuration.estimator, configuration.annealEvery, configuration.annealRate) = (estimator, 2, 0.1)
         let data = RandomKey(seed: 40).uniform([100, 784])
         var straight = DiscreteVAETrainer(configuration: configuration)
@@ -180,16 +216,22 @@ struct DiscreteVAECheckpointTests {
         _ = try resumed.runEpoch(data)
         #expect(resumed.state == straight.state)
         for path in straight.model.parameterPaths {
-            #expect(resumed.model[keyPath: path.value] == straight.model[keyPath: path.value], "\(estimator): \(path.name) differs after resuming")
+            #expect(
+                resumed.model[keyPath: path.value] == straight.model[keyPath: path.value],
+                "\(estimator): \(path.name) differs after resuming")
         }
         let (a, b) = (resumed.estimator.stateTensors, straight.estimator.stateTensors)
-        #expect(a.keys.sorted() == b.keys.sorted() && a.allSatisfy { b[$0.key] == $0.value }, "\(estimator): estimator state differs")
+        #expect(
+            a.keys.sorted() == b.keys.sorted() && a.allSatisfy { b[$0.key] == $0.value },
+            "\(estimator): estimator state differs")
     }
 }
 
 @Suite("Discrete VAE configuration")
 struct DiscreteVAEConfigurationTests {
-    @Test("the initializer is saved by name; an unknown name is refused on load and a run saved without one loads as pytorch")
+    @Test(
+        "the initializer is saved by name; an unknown name is refused on load and a run saved without one loads as pytorch"
+    )
     func initializer() throws {
         var configuration = DiscreteVAEConfiguration()
         configuration.initializer = .glorotUniform
@@ -207,12 +249,15 @@ struct DiscreteVAEConfigurationTests {
         var renamed = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as! [String: Any]
         renamed["initializer"] = "xavier"
         #expect(throws: DecodingError.self) {
-            try JSONDecoder().decode(DiscreteVAEConfiguration.self, from: JSONSerialization.data(withJSONObject: renamed))
+            try JSONDecoder().decode(
+                DiscreteVAEConfiguration.self, from: JSONSerialization.data(withJSONObject: renamed))
         }
 
-        var saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DiscreteVAEConfiguration())) as! [String: Any]
+        var saved =
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(DiscreteVAEConfiguration())) as! [String: Any]
         saved["initializer"] = nil
-        let loaded = try JSONDecoder().decode(DiscreteVAEConfiguration.self, from: JSONSerialization.data(withJSONObject: saved))
+        let loaded = try JSONDecoder().decode(
+            DiscreteVAEConfiguration.self, from: JSONSerialization.data(withJSONObject: saved))
         #expect(loaded.initializer == nil && loaded == DiscreteVAEConfiguration())
     }
 }

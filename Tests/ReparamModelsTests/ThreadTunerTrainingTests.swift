@@ -3,6 +3,7 @@ import ReparamRandom
 import ReparamTensor
 import ReparamTestSupport
 import Testing
+
 @testable import ReparamModels
 
 /// The tuner may switch thread counts between any two steps, so training must not depend on them.
@@ -20,8 +21,9 @@ struct ThreadTunerTrainingTests {
         return (tuned, single)
     }
 
-    @Test("VAE: an epoch switching between 2 threads and 1 equals one on 1 thread, bit for bit",
-          arguments: [PosteriorKind.diagonal, .iaf])
+    @Test(
+        "VAE: an epoch switching between 2 threads and 1 equals one on 1 thread, bit for bit",
+        arguments: [PosteriorKind.diagonal, .iaf])
     func vae(posterior: PosteriorKind) throws {
         var c = VAEConfiguration()
         (c.inputSize, c.hidden, c.latent, c.batchSize, c.seed, c.binarize) = (784, [64], 4, 25, 3, true)
@@ -35,7 +37,9 @@ struct ThreadTunerTrainingTests {
         }
     }
 
-    @Test("Discrete VAE: the same for a relaxed and a score-function estimator", arguments: [EstimatorKind.gumbelSoftmax, .relax])
+    @Test(
+        "Discrete VAE: the same for a relaxed and a score-function estimator",
+        arguments: [EstimatorKind.gumbelSoftmax, .relax])
     func discreteVAE(estimator: EstimatorKind) throws {
         var c = DiscreteVAEConfiguration()
         (c.latent, c.variables, c.hidden, c.batchSize, c.estimator) = (.bernoulli, 8, [64], 25, estimator)

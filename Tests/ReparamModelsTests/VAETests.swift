@@ -1,10 +1,11 @@
 import Foundation
-import _Differentiation
-import Testing
 import ReparamData
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
 @testable import ReparamModels
 
 @Suite("VAE")
@@ -17,11 +18,12 @@ struct VAETests {
         let noise = RandomKey(seed: 3).normal([8, 2])
         let g = _Differentiation.gradient(at: model) { $0.negativeELBO(Self.data, noise: noise) }
         for path in model.parameterPaths {
-            let numeric = GradientCheck.numericalGradient(ofDouble: { value in
-                var perturbed = model
-                perturbed[keyPath: path.value] = value
-                return Double(perturbed.negativeELBO(Self.data, noise: noise))
-            }, at: model[keyPath: path.value], step: 1e-2)
+            let numeric = GradientCheck.numericalGradient(
+                ofDouble: { value in
+                    var perturbed = model
+                    perturbed[keyPath: path.value] = value
+                    return Double(perturbed.negativeELBO(Self.data, noise: noise))
+                }, at: model[keyPath: path.value], step: 1e-2)
             let error = GradientCheck.maxRelativeError(model.gradient(path, in: g), numeric)
             #expect(error < 2e-2, "\(path.name): max relative error \(error)")
         }
@@ -56,13 +58,18 @@ struct VAETests {
             // Two prototype patterns with noise: structure an encoder can learn.
             let prototypes = RandomKey(seed: 6).uniform([2, 784]).map { $0 > 0.5 ? 1 : 0 }
             let noise = RandomKey(seed: 7).uniform([2_000, 784])
-            images = Tensor(shape: [2_000, 784], scalars: (0..<2_000 * 784).map { i in
-                abs(prototypes.scalars[(i / 784 % 2) * 784 + i % 784] - (noise.scalars[i] < 0.1 ? 1 : 0))
-            })
+            images = Tensor(
+                shape: [2_000, 784],
+                scalars: (0..<2_000 * 784).map { i in
+                    abs(prototypes.scalars[(i / 784 % 2) * 784 + i % 784] - (noise.scalars[i] < 0.1 ? 1 : 0))
+                })
         }
         let (train, test) = (images.rows(Array(0..<1_500)), images.rows(Array(1_500..<2_000)))
         var configuration = VAEConfiguration()
-        (configuration.hidden, configuration.latent, configuration.batchSize, configuration.learningRate, configuration.seed) = ([64], 8, 50, 3e-3, 8)
+        (
+            configuration.hidden, configuration.latent, configuration.batchSize, configuration.learningRate,
+            configuration.seed
+        ) = ([64], 8, 50, 3e-3, 8)
         var trainer = VAETrainer(configuration: configuration)
         let before = trainer.testLoss(test)
         for _ in 0..<4 { _ = try trainer.runEpoch(train) }

@@ -1,16 +1,18 @@
-import _Differentiation
 import Foundation
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
 import Testing
+import _Differentiation
 
 /// A MADE-like mask whose rows and columns are single runs (degrees sorted), and one that is not.
 private func masks(inputs: Int, outputs: Int, key: RandomKey) -> [(String, Tensor)] {
     let runs = (0..<inputs).flatMap { i in (0..<outputs).map { j in Float(j * inputs >= i * outputs ? 1 : 0) } }
     let scattered = key.uniform([inputs, outputs]).scalars.map { Float($0 < 0.6 ? 1 : 0) }
-    return [("runs", Tensor(shape: [inputs, outputs], scalars: runs)),
-            ("scattered", Tensor(shape: [inputs, outputs], scalars: scattered))]
+    return [
+        ("runs", Tensor(shape: [inputs, outputs], scalars: runs)),
+        ("scattered", Tensor(shape: [inputs, outputs], scalars: scattered)),
+    ]
 }
 
 @Suite struct MaskedDenseTests {

@@ -1,9 +1,9 @@
-import _Differentiation
 import Foundation
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
 import Testing
+import _Differentiation
 
 @Suite struct LayerTests {
     @Test(arguments: Activation.allCases)
@@ -14,8 +14,10 @@ import Testing
         let weights = key.fold(in: 2).uniform([3, 4], low: 0.5, high: 1.5)
         func loss(_ l: Dense, _ x: Tensor) -> Float { (l(x) * weights).sumToFloat() }
         let (gl, gx) = gradient(at: layer, x) { l, x in (l(x) * weights).sumToFloat() }
-        let nw = GradientCheck.numericalGradient(of: { w in loss(Dense(weight: w, bias: layer.bias, activation: activation), x) }, at: layer.weight)
-        let nb = GradientCheck.numericalGradient(of: { b in loss(Dense(weight: layer.weight, bias: b, activation: activation), x) }, at: layer.bias)
+        let nw = GradientCheck.numericalGradient(
+            of: { w in loss(Dense(weight: w, bias: layer.bias, activation: activation), x) }, at: layer.weight)
+        let nb = GradientCheck.numericalGradient(
+            of: { b in loss(Dense(weight: layer.weight, bias: b, activation: activation), x) }, at: layer.bias)
         let nx = GradientCheck.numericalGradient(of: { loss(layer, $0) }, at: x)
         #expect(GradientCheck.maxRelativeError(gl.weight, nw) < 2e-3)
         #expect(GradientCheck.maxRelativeError(gl.bias, nb) < 2e-3)
@@ -36,15 +38,19 @@ import Testing
         let x = key.fold(in: 9).normal([4, 6])
         let g = gradient(at: model) { m in m(x).sumToFloat() }
         for (i, layer) in model.layers.enumerated() {
-            let numeric = GradientCheck.numericalGradient(of: { w in
-                var changed = model
-                changed.layers[i].weight = w
-                return changed(x).sumToFloat()
-            }, at: layer.weight)
+            let numeric = GradientCheck.numericalGradient(
+                of: { w in
+                    var changed = model
+                    changed.layers[i].weight = w
+                    return changed(x).sumToFloat()
+                }, at: layer.weight)
             #expect(GradientCheck.maxRelativeError(g.layers.base[i].weight, numeric) < 2e-3, "layer \(i)")
         }
         #expect(model.parameterCount == 6 * 5 + 5 + 5 * 3 + 3)
-        #expect(model.parameterPaths.map(\.name) == ["layers[0].weight", "layers[0].bias", "layers[1].weight", "layers[1].bias"])
+        #expect(
+            model.parameterPaths.map(\.name) == [
+                "layers[0].weight", "layers[0].bias", "layers[1].weight", "layers[1].bias",
+            ])
     }
 
     /// PyTorch's nn.Linear bounds: W, b ~ U(±1/√fanIn); Glorot W ~ U(±√(6/(in+out))), b = 0.
@@ -52,7 +58,9 @@ import Testing
         let key = RandomKey(seed: 5)
         let torchLike = Dense(inputSize: 400, outputSize: 300, key: key)
         let bound = 1 / Float(400).squareRoot()
-        #expect(torchLike.weight.scalars.allSatisfy { Swift.abs($0) <= bound } && torchLike.bias.scalars.allSatisfy { Swift.abs($0) <= bound })
+        #expect(
+            torchLike.weight.scalars.allSatisfy { Swift.abs($0) <= bound }
+                && torchLike.bias.scalars.allSatisfy { Swift.abs($0) <= bound })
         // Var U(−a, a) = a²/3, within 5 standard errors (Var of the squares: 4a⁴/45).
         let n = Double(torchLike.weight.count), a2 = Double(bound * bound)
         let meanSquare = torchLike.weight.scalars.reduce(0.0) { $0 + Double($1 * $1) } / n
@@ -65,8 +73,12 @@ import Testing
 }
 
 @Suite struct OptimizerTests {
-    func tinyModel() -> Dense { Dense(weight: Tensor(rows: [[0.5, -1]]), bias: Tensor([0.25, 2]), activation: .identity) }
-    func tinyGradient() -> Dense.TangentVector { Dense.TangentVector(weight: Tensor(rows: [[0.1, -0.2]]), bias: Tensor([3, 0])) }
+    func tinyModel() -> Dense {
+        Dense(weight: Tensor(rows: [[0.5, -1]]), bias: Tensor([0.25, 2]), activation: .identity)
+    }
+    func tinyGradient() -> Dense.TangentVector {
+        Dense.TangentVector(weight: Tensor(rows: [[0.1, -0.2]]), bias: Tensor([3, 0]))
+    }
 
     /// Two Adam steps against the update computed by hand in Double.
     @Test func adamMatchesHandComputedUpdate() throws {
@@ -114,7 +126,8 @@ import Testing
             try adam.update(&model, along: bad)
         } throws: { error in
             let e = error as? NonFiniteGradientError
-            return e?.parameter == "weight" && e?.index == 1 && String(describing: error).contains("gradient of weight is nan at element 1")
+            return e?.parameter == "weight" && e?.index == 1
+                && String(describing: error).contains("gradient of weight is nan at element 1")
         }
         #expect(model.weight == tinyModel().weight)
     }
@@ -179,8 +192,9 @@ import Testing
             var plus = x.scalars, minus = x.scalars
             plus[i] += h
             minus[i] -= h
-            let numeric = (mlp(Tensor(shape: [4, 5], scalars: plus)).sum().item
-                - mlp(Tensor(shape: [4, 5], scalars: minus)).sum().item) / (2 * h)
+            let numeric =
+                (mlp(Tensor(shape: [4, 5], scalars: plus)).sum().item
+                    - mlp(Tensor(shape: [4, 5], scalars: minus)).sum().item) / (2 * h)
             #expect(abs(numeric - inputOnly.scalars[i]) < 2e-3 + 0.01 * abs(numeric))
         }
     }

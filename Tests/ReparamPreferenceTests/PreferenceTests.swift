@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-import _Differentiation
-@testable import ReparamPreference
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
+@testable import ReparamPreference
 
 @Suite("Preference optimization")
 struct PreferenceTests {
@@ -58,7 +59,9 @@ struct PreferenceTests {
         #expect(best.klToOptimum.magnitude < 1e-12)
         var generator = RandomKey(seed: 5).makeGenerator()
         for _ in 0..<50 {
-            let (i, j) = (Int.random(in: 0..<q.count, using: &generator), Int.random(in: 0..<q.count, using: &generator))
+            let (i, j) = (
+                Int.random(in: 0..<q.count, using: &generator), Int.random(in: 0..<q.count, using: &generator)
+            )
             guard i != j else { continue }
             var perturbed = q
             let moved = 0.3 * perturbed[i]
@@ -136,10 +139,12 @@ struct PreferenceTests {
     func ppoWorkedExample() {
         let mask: [Float] = [1, 1, 1, 0]
         let rewards = klPenalizedTokenRewards(
-            oldLogProbabilities: [-1, -0.5, -2, 0], referenceLogProbabilities: [-1.5, -0.5, -1, 0], mask: mask, score: [2],
+            oldLogProbabilities: [-1, -0.5, -2, 0], referenceLogProbabilities: [-1.5, -0.5, -1, 0], mask: mask,
+            score: [2],
             beta: 0.5, length: 4)
         for (x, y) in zip(rewards, [-0.25, 0, 2.5, 0] as [Float]) { #expect(abs(x - y) < 1e-6) }
-        let (advantages, returns) = tokenAdvantages(rewards: rewards, values: [1, 0.5, 2, 0], mask: mask, lambda: 0.9, length: 4)
+        let (advantages, returns) = tokenAdvantages(
+            rewards: rewards, values: [1, 0.5, 2, 0], mask: mask, lambda: 0.9, length: 4)
         for (x, y) in zip(advantages, [1.005, 1.95, 0.5, 0] as [Float]) { #expect(abs(x - y) < 1e-5) }
         for (x, y) in zip(returns, [2.005, 2.45, 2.5, 0] as [Float]) { #expect(abs(x - y) < 1e-5) }
     }

@@ -1,8 +1,9 @@
 import Foundation
+import ReparamTensor
 import Testing
+
 @testable import ReparamData
 @testable import ReparamRL
-import ReparamTensor
 
 @Suite("Checkpoints and resume")
 struct CheckpointTests {
@@ -14,12 +15,14 @@ struct CheckpointTests {
 
     /// A run stopped after `stopAfter` units of work and resumed ends exactly where the same run
     /// ends uninterrupted: same evaluations, same tensors.
-    @Test("A stopped and resumed run equals the uninterrupted one, bit for bit", arguments: [
-        (EnvironmentKind.cartpole, AlgorithmKind.ppo, 3000, 3),
-        (.acrobot, .a2c, 1500, 5),
-        (.cartpole, .reinforce, 2500, 2),
-        (.pendulum, .sac, 260, 150),
-    ])
+    @Test(
+        "A stopped and resumed run equals the uninterrupted one, bit for bit",
+        arguments: [
+            (EnvironmentKind.cartpole, AlgorithmKind.ppo, 3000, 3),
+            (.acrobot, .a2c, 1500, 5),
+            (.cartpole, .reinforce, 2500, 2),
+            (.pendulum, .sac, 260, 150),
+        ])
     func resume(environment: EnvironmentKind, algorithm: AlgorithmKind, steps: Int, stopAfter: Int) throws {
         let options = RLRunOptions(
             environment: environment, algorithm: algorithm, steps: steps, seed: 3, evaluationInterval: steps / 2,
@@ -31,10 +34,14 @@ struct CheckpointTests {
         let reference = try trainRL(options, control: RLRunControl(checkpoint: whole))
 
         var calls = 0
-        let first = try trainRL(options, control: RLRunControl(checkpoint: parts, shouldStop: {
-            calls += 1
-            return calls > stopAfter
-        }))
+        let first = try trainRL(
+            options,
+            control: RLRunControl(
+                checkpoint: parts,
+                shouldStop: {
+                    calls += 1
+                    return calls > stopAfter
+                }))
         #expect(first.stopped && first.step < steps)
         let saved = try RLSavedRun.read(parts)
         #expect(saved.state.step == first.step)

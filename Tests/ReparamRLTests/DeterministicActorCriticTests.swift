@@ -1,10 +1,11 @@
 import Foundation
-import Testing
-import _Differentiation
-@testable import ReparamNN
-@testable import ReparamRL
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
+@testable import ReparamNN
+@testable import ReparamRL
 
 @Suite("TD3 and DDPG")
 struct DeterministicActorCriticTests {
@@ -46,7 +47,8 @@ struct DeterministicActorCriticTests {
         for i in 0..<64 {
             let before = copies.observations
             let a = Float(i % 7) / 3 - 1
-            buffer.add(observations: before, actions: Tensor(shape: [1, 1], scalars: [a]), step: copies.step([[2 * a]]))
+            buffer.add(
+                observations: before, actions: Tensor(shape: [1, 1], scalars: [a]), step: copies.step([[2 * a]]))
         }
         let batch = buffer.batch(Array(0..<64))
         var td3 = TD3(observationSize: 3, actionSize: 1, configuration: configuration, key: RandomKey(seed: 24))

@@ -1,6 +1,6 @@
 import Foundation
-import ReparamRandom
 import ReparamRL
+import ReparamRandom
 import ReparamTensor
 import Testing
 

@@ -1,10 +1,11 @@
 import Foundation
-import Testing
-import _Differentiation
-@testable import ReparamNN
-@testable import ReparamRL
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
+@testable import ReparamNN
+@testable import ReparamRL
 
 @Suite("REINFORCE, A2C and PPO")
 struct OnPolicyTests {
@@ -39,9 +40,12 @@ struct OnPolicyTests {
         let observations = keys[0].normal([copies, 4])
         let actions = model.policy.sample(observations, key: keys[1]).actions
         let logProb = model.policy.density(observations, actions).logProb
-        return (model, RolloutBatch(
-            observations: observations, actions: actions, oldLogProb: logProb - clipShift,
-            advantages: keys[2].uniform([copies], low: 0.5, high: 1.5), returns: keys[3].normal([copies])))
+        return (
+            model,
+            RolloutBatch(
+                observations: observations, actions: actions, oldLogProb: logProb - clipShift,
+                advantages: keys[2].uniform([copies], low: 0.5, high: 1.5), returns: keys[3].normal([copies]))
+        )
     }
 
     @Test("The surrogate's gradient matches finite differences", arguments: [nil, 0.2] as [Float?])
@@ -111,7 +115,8 @@ struct OnPolicyTests {
                 for q in 0..<n {
                     var dot: Float = 0
                     for k in 0..<max(rows, columns) {
-                        dot += transpose
+                        dot +=
+                            transpose
                             ? w.scalars[p * columns + k] * w.scalars[q * columns + k]
                             : w.scalars[k * columns + p] * w.scalars[k * columns + q]
                     }

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-import _Differentiation
-@testable import ReparamRL
 import ReparamRandom
 import ReparamTensor
+import Testing
+import _Differentiation
+
+@testable import ReparamRL
 
 @Suite("Policy-gradient estimators")
 struct PolicyGradientComparisonTests {

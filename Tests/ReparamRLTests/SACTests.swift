@@ -1,10 +1,11 @@
 import Foundation
 import ReparamNN
 import ReparamRandom
-@testable import ReparamRL
 import ReparamTensor
 import Testing
 import _Differentiation
+
+@testable import ReparamRL
 
 @Suite("Replay buffer and SAC")
 struct SACTests {
@@ -73,8 +74,10 @@ struct SACTests {
         // differentiating the whole loss.
         let (chainedLoss, chained) = PolicyDraw(actor, s, key: key).softPolicyGradient(critic, s, alpha: 0.2)
         #expect(abs(chainedLoss - loss(actor)) < 1e-5 * Swift.max(1, abs(chainedLoss)))
-        for (a, b) in [(chained.mean.weight, gradient.mean.weight), (chained.logStd.bias, gradient.logStd.bias),
-                       (chained.trunk.layers[0].weight, gradient.trunk.layers[0].weight)] {
+        for (a, b) in [
+            (chained.mean.weight, gradient.mean.weight), (chained.logStd.bias, gradient.logStd.bias),
+            (chained.trunk.layers[0].weight, gradient.trunk.layers[0].weight),
+        ] {
             #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) < 1e-5 + 1e-4 * abs($1) })
         }
         for (head, path) in [(0, \SquashedGaussianActor.mean.bias), (1, \SquashedGaussianActor.logStd.bias)] {
@@ -101,7 +104,8 @@ struct SACTests {
         for _ in 0..<256 {
             let before = copies.observations
             let a = Float.random(in: -1...1, using: &generator)
-            buffer.add(observations: before, actions: Tensor(shape: [1, 1], scalars: [a]), step: copies.step([[2 * a]]))
+            buffer.add(
+                observations: before, actions: Tensor(shape: [1, 1], scalars: [a]), step: copies.step([[2 * a]]))
         }
         let batch = buffer.batch(Array(0..<256))
         var first: Float = 0, last: Float = 0
@@ -141,19 +145,25 @@ struct ConcurrentCriticTests {
             #expect(critic.minimumValue(s, a).scalars == critic.minimum(s, a).scalars)
 
             let (loss, gradient) = critic.regressionGradient(s, a, y)
-            let (reference, referenceGradient) = valueWithGradient(at: critic) { c in criticRegression(c, s, a, y).item }
+            let (reference, referenceGradient) = valueWithGradient(at: critic) { c in criticRegression(c, s, a, y).item
+            }
             #expect(abs(loss - reference) <= 1e-5 * abs(reference))
             for path in critic.parameterPaths {
-                let (x, z) = (critic.gradient(path, in: gradient).scalars, critic.gradient(path, in: referenceGradient).scalars)
+                let (x, z) = (
+                    critic.gradient(path, in: gradient).scalars, critic.gradient(path, in: referenceGradient).scalars
+                )
                 #expect(zip(x, z).allSatisfy { abs($0 - $1) <= 1e-5 + 1e-4 * abs($1) }, "\(path.name)")
             }
 
             let (value, actionGradient) = critic.concurrentMinimumActionGradient(s, a)
-            let (referenceValue, referenceActionGradient) = valueWithGradient(at: a) { a in critic.minimum(s, a).mean().item }
+            let (referenceValue, referenceActionGradient) = valueWithGradient(at: a) { a in
+                critic.minimum(s, a).mean().item
+            }
             #expect(abs(value - referenceValue) <= 1e-5 * Swift.max(1, abs(referenceValue)))
-            #expect(zip(actionGradient.scalars, referenceActionGradient.scalars).allSatisfy {
-                abs($0 - $1) <= 1e-6 + 1e-4 * abs($1)
-            })
+            #expect(
+                zip(actionGradient.scalars, referenceActionGradient.scalars).allSatisfy {
+                    abs($0 - $1) <= 1e-6 + 1e-4 * abs($1)
+                })
 
             var tracked = critic, concurrent = critic
             let online = TwinCritic(observationSize: 3, actionSize: 2, hidden: [32, 32], key: RandomKey(seed: 55))

@@ -1,6 +1,6 @@
 import Foundation
-import ReparamRandom
 import ReparamRL
+import ReparamRandom
 import ReparamTensor
 import Testing
 
@@ -85,8 +85,10 @@ struct VectorEnvironmentTests {
             let (x, y) = (a.step(actions), b.step(actions))
             #expect(x.observations.scalars == y.observations.scalars && x.finishedEpisodes == y.finishedEpisodes)
         }
-        #expect(VectorEnvironment(CartPole(), key: a.key, states: a.states, episodeSteps: [0, 0, 500],
-                                  episodeReturns: [0, 0, 0], episodesStarted: [1, 1, 1]) == nil)
+        #expect(
+            VectorEnvironment(
+                CartPole(), key: a.key, states: a.states, episodeSteps: [0, 0, 500],
+                episodeReturns: [0, 0, 0], episodesStarted: [1, 1, 1]) == nil)
     }
 
     /// Start states lie in gymnasium's ranges, and their means are those of the uniform
@@ -113,7 +115,8 @@ struct VectorEnvironmentTests {
 
     @Test("Environment kinds name gymnasium's environments")
     func kinds() {
-        #expect(EnvironmentKind.allCases.map(\.gymnasiumID)
+        #expect(
+            EnvironmentKind.allCases.map(\.gymnasiumID)
                 == ["CartPole-v1", "Acrobot-v1", "Pendulum-v1", "MountainCarContinuous-v0"])
         #expect(EnvironmentKind(rawValue: "mountaincar-continuous") == .mountainCarContinuous)
         #expect(EnvironmentKind.allCases.filter(\.hasContinuousActions) == [.pendulum, .mountainCarContinuous])

@@ -8,9 +8,18 @@ import Testing
 @Suite struct PhiloxTests {
     /// Random123's published known-answer vectors for Philox-4x32-10.
     @Test(arguments: [
-        ([UInt32](repeating: 0, count: 4), [UInt32](repeating: 0, count: 2), [0x6627_E8D5, 0xE169_C58D, 0xBC57_AC4C, 0x9B00_DBD8] as [UInt32]),
-        ([UInt32](repeating: 0xFFFF_FFFF, count: 4), [UInt32](repeating: 0xFFFF_FFFF, count: 2), [0x408F_276D, 0x41C8_3B0E, 0xA20B_C7C6, 0x6D54_51FD]),
-        ([0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344], [0xA409_3822, 0x299F_31D0], [0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1]),
+        (
+            [UInt32](repeating: 0, count: 4), [UInt32](repeating: 0, count: 2),
+            [0x6627_E8D5, 0xE169_C58D, 0xBC57_AC4C, 0x9B00_DBD8] as [UInt32]
+        ),
+        (
+            [UInt32](repeating: 0xFFFF_FFFF, count: 4), [UInt32](repeating: 0xFFFF_FFFF, count: 2),
+            [0x408F_276D, 0x41C8_3B0E, 0xA20B_C7C6, 0x6D54_51FD]
+        ),
+        (
+            [0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344], [0xA409_3822, 0x299F_31D0],
+            [0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1]
+        ),
     ])
     func knownAnswers(counter: [UInt32], key: [UInt32], expected: [UInt32]) {
         var out: [UInt32] = [0, 0, 0, 0]
@@ -40,7 +49,10 @@ import Testing
         for isa in Kernels.supportedISAs {
             func fills(threads: Int) -> [[UInt32]] {
                 Kernels.withOverrides(isa: isa, threads: threads) {
-                    [key.normal([n]).scalars.map(\.bitPattern), key.gumbel([n]).scalars.map(\.bitPattern), key.bits(count: n)]
+                    [
+                        key.normal([n]).scalars.map(\.bitPattern), key.gumbel([n]).scalars.map(\.bitPattern),
+                        key.bits(count: n),
+                    ]
                 }
             }
             let single = fills(threads: 1)
@@ -60,7 +72,9 @@ import Testing
         let normals = levels.map { isa in Kernels.withOverrides(isa: isa) { key.normal([4099]) } }
         for i in 1..<levels.count {
             #expect(uniforms[i] == uniforms[0])
-            let gap = zip(normals[i].scalars, normals[0].scalars).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max()!
+            let gap = zip(normals[i].scalars, normals[0].scalars).map {
+                Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1))
+            }.max()!
             #expect(gap < 1e-5, "\(levels[i]) normals differ from portable by \(gap)")
         }
     }
@@ -110,7 +124,9 @@ import Testing
         for t in [-3.0, -1.5, -0.5, 0.0, 0.7, 2.0, 3.0] {
             let p = 0.5 * erfc(-t / 2.0.squareRoot())
             let observed = Double(x.lazy.filter { Double($0) <= t }.count) / n
-            #expect(Swift.abs(observed - p) < 5 * (p * (1 - p) / n).squareRoot(), "P(Z ≤ \(t)) = \(observed), expected \(p)")
+            #expect(
+                Swift.abs(observed - p) < 5 * (p * (1 - p) / n).squareRoot(), "P(Z ≤ \(t)) = \(observed), expected \(p)"
+            )
         }
         let tail = 2 * 0.5 * erfc(3 / 2.0.squareRoot())
         let observedTail = Double(x.lazy.filter { Swift.abs($0) > 3 }.count) / n

@@ -1,7 +1,7 @@
-import _Differentiation
 import ReparamTensor
 import ReparamTestSupport
 import Testing
+import _Differentiation
 
 /// Deterministic test tensors from the shared splitmix64 source.
 struct TestValues {
@@ -20,15 +20,18 @@ let gradientTolerance: Float = 2e-3
 
 /// L(x) = Σ w ⊙ f(x) with fixed random weights w, so every output direction is exercised.
 func weightedLoss(_ f: @escaping @differentiable(reverse) (Tensor) -> Tensor, outputShape: [Int], seed: UInt64)
-    -> @differentiable(reverse) (Tensor) -> Float {
+    -> @differentiable(reverse) (Tensor) -> Float
+{
     var values = TestValues(state: seed)
     let weights = values.tensor(outputShape, 0.5, 1.5)
     return { x in (f(x) * weights).sumToFloat() }
 }
 
-func expectGradient(_ name: String, at x: Tensor, tolerance: Float = gradientTolerance,
-                    _ f: @escaping @differentiable(reverse) (Tensor) -> Tensor,
-                    sourceLocation: SourceLocation = #_sourceLocation) {
+func expectGradient(
+    _ name: String, at x: Tensor, tolerance: Float = gradientTolerance,
+    _ f: @escaping @differentiable(reverse) (Tensor) -> Tensor,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let loss = weightedLoss(f, outputShape: f(x).shape, seed: UInt64(x.count) + 17)
     let analytic = gradient(at: x, of: loss)
     let numeric = GradientCheck.numericalGradient(of: { loss($0) }, at: x)
@@ -36,9 +39,11 @@ func expectGradient(_ name: String, at x: Tensor, tolerance: Float = gradientTol
     #expect(error <= tolerance, "\(name): gradient error \(error)", sourceLocation: sourceLocation)
 }
 
-func expectGradient2(_ name: String, at a: Tensor, _ b: Tensor, tolerance: Float = gradientTolerance,
-                     _ f: @escaping @differentiable(reverse) (Tensor, Tensor) -> Tensor,
-                     sourceLocation: SourceLocation = #_sourceLocation) {
+func expectGradient2(
+    _ name: String, at a: Tensor, _ b: Tensor, tolerance: Float = gradientTolerance,
+    _ f: @escaping @differentiable(reverse) (Tensor, Tensor) -> Tensor,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     var values = TestValues(state: UInt64(a.count * 31 + b.count))
     let weights = values.tensor(f(a, b).shape, 0.5, 1.5)
     let loss: @differentiable(reverse) (Tensor, Tensor) -> Float = { (f($0, $1) * weights).sumToFloat() }
@@ -47,6 +52,7 @@ func expectGradient2(_ name: String, at a: Tensor, _ b: Tensor, tolerance: Float
     let nb = GradientCheck.numericalGradient(of: { loss(a, $0) }, at: b)
     let errorA = GradientCheck.maxRelativeError(ga.expanded(to: a.shape), na)
     let errorB = GradientCheck.maxRelativeError(gb.expanded(to: b.shape), nb)
-    #expect(errorA <= tolerance && errorB <= tolerance,
-            "\(name): gradient errors \(errorA) (\(a.shape)), \(errorB) (\(b.shape))", sourceLocation: sourceLocation)
+    #expect(
+        errorA <= tolerance && errorB <= tolerance,
+        "\(name): gradient errors \(errorA) (\(a.shape)), \(errorB) (\(b.shape))", sourceLocation: sourceLocation)
 }

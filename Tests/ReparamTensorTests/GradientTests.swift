@@ -1,7 +1,7 @@
 import Foundation
-import _Differentiation
 import ReparamTensor
 import Testing
+import _Differentiation
 
 @Suite struct ArithmeticGradientTests {
     @Test(arguments: [([3, 4], [4]), ([3, 1], [1, 4]), ([], [2, 3]), ([2, 3, 5], [3, 1]), ([7], [7]), ([1], [])])
@@ -187,7 +187,8 @@ import Testing
         var v = TestValues(state: 11)
         let logits = v.tensor([6, 7], -4, 4), targets = v.tensor([6, 7], 0, 1)
         let analytic = gradient(at: logits) { bernoulliLogitsNLL(logits: $0, targets: targets) * 0.5 }
-        let numeric = GradientCheck.numericalGradient(of: { bernoulliLogitsNLL(logits: $0, targets: targets) * 0.5 }, at: logits)
+        let numeric = GradientCheck.numericalGradient(
+            of: { bernoulliLogitsNLL(logits: $0, targets: targets) * 0.5 }, at: logits)
         #expect(GradientCheck.maxRelativeError(analytic, numeric) <= gradientTolerance)
         let reference = (softplus(logits) - targets * logits).sumToFloat()
         #expect(Swift.abs(bernoulliLogitsNLL(logits: logits, targets: targets) - reference) < 1e-4)

@@ -1,6 +1,6 @@
-import _Differentiation
 import ReparamTensor
 import Testing
+import _Differentiation
 
 /// A shape mistake stops the program with a message naming the op and both shapes.
 @Suite struct ShapeErrorTests {

@@ -1,8 +1,8 @@
-import _Differentiation
 import Foundation
 import ReparamDistributions
 import ReparamRandom
 import ReparamTensor
+import _Differentiation
 
 /// What `checkDistributionLaws` needs to know about one family instance beyond its type.
 public struct DistributionLawOptions {
@@ -30,7 +30,8 @@ public struct DistributionLawReport: CustomStringConvertible {
     public var checked: [String] = []
     public var failures: [String] = []
     public var description: String {
-        "checked " + checked.joined(separator: ", ") + (failures.isEmpty ? "" : "; FAILED: " + failures.joined(separator: "; "))
+        "checked " + checked.joined(separator: ", ")
+            + (failures.isEmpty ? "" : "; FAILED: " + failures.joined(separator: "; "))
     }
 }
 
@@ -66,22 +67,31 @@ public func checkSamplingLaws<D: Distribution>(_ d: D, _ options: DistributionLa
 /// quadrature, within 5 standard errors of the batch means (plus 10⁻³ relative). f is tanh, or
 /// sin for a circular family: f must be continuous on the support, or the pathwise estimate
 /// misses the jump (tanh jumps where the circle wraps from π to −π).
-public func checkDistributionLaws<D: Reparameterizable>(_ d: D, _ options: DistributionLawOptions) -> DistributionLawReport {
+public func checkDistributionLaws<D: Reparameterizable>(_ d: D, _ options: DistributionLawOptions)
+    -> DistributionLawReport
+{
     var report = checkSamplingLaws(d, options)
-    guard options.gradientLawSkipped == nil, let range = options.integrationRange, d.eventShape.isEmpty else { return report }
+    guard options.gradientLawSkipped == nil, let range = options.integrationRange, d.eventShape.isEmpty else {
+        return report
+    }
     report.checked.append("pathwise gradient")
     let (grid, weights) = quadrature(range, options.integrationPoints, shape: d.batchShape)
     // ∇θ ∫ f q_θ = ∫ f q_θ ∇θ log q_θ: the gradient of Σᵢ cᵢ log q_θ(xᵢ) with cᵢ = f(xᵢ) q_θ(xᵢ) wᵢ held fixed.
     let density = d.logProb(grid).scalars
     let constants = (0..<grid.count).map { i in
         let x = Double(grid.scalars[i])
-        return Float((options.circularMoments ? Foundation.sin(x) : Foundation.tanh(x)) * Foundation.exp(Double(density[i])) * weights[i])
+        return Float(
+            (options.circularMoments ? Foundation.sin(x) : Foundation.tanh(x)) * Foundation.exp(Double(density[i]))
+                * weights[i])
     }
     let c = Tensor(shape: grid.shape, scalars: constants.map { $0.isFinite ? $0 : 0 })
     let exact = flattened(gradient(at: d) { weightedLogDensity($0, grid, c) })
     let batches = 10, perBatch = max(options.samples / batches, 1000)
     let estimates = (0..<batches).map { b in
-        flattened(gradient(at: d) { meanF($0, options.key.fold(in: UInt64(b + 1)), perBatch, circular: options.circularMoments) })
+        flattened(
+            gradient(at: d) {
+                meanF($0, options.key.fold(in: UInt64(b + 1)), perBatch, circular: options.circularMoments)
+            })
     }
     for (name, expected) in exact {
         let rows: [[Float]] = estimates.map { batch in batch.first { $0.name == name }?.values ?? [] }
@@ -96,8 +106,9 @@ public func checkDistributionLaws<D: Reparameterizable>(_ d: D, _ options: Distr
             let spread = (squares / Double(batches - 1)).squareRoot()
             let tolerance = 5 * spread / Double(batches).squareRoot() + 1e-3 * (abs(Double(value)) + 1e-3)
             if !(abs(mean - Double(value)) <= tolerance) {
-                report.failures.append("∂/∂\(name)[\(j)]: pathwise \(mean) ± \(spread / Double(batches).squareRoot()), "
-                                       + "quadrature \(value)")
+                report.failures.append(
+                    "∂/∂\(name)[\(j)]: pathwise \(mean) ± \(spread / Double(batches).squareRoot()), "
+                        + "quadrature \(value)")
             }
         }
     }
@@ -106,19 +117,21 @@ public func checkDistributionLaws<D: Reparameterizable>(_ d: D, _ options: Distr
 
 // The differentiated functions are top-level rather than closures: a generic closure's
 // derivative crashed at -Onone (its captured tensors were released too early).
-@differentiable(reverse, wrt: d)
+@differentiable(reverse,wrt: d)
 private func weightedLogDensity<D: Distribution>(_ d: D, _ grid: Tensor, _ c: Tensor) -> Float {
     (d.logProb(grid) * c).sum().sumToFloat()
 }
 
-@differentiable(reverse, wrt: d)
+@differentiable(reverse,wrt: d)
 private func meanF<D: Reparameterizable>(_ d: D, _ key: RandomKey, _ count: Int, circular: Bool) -> Float {
     let z = d.rsample(key, sampleShape: [count])
     return (circular ? sin(z) : tanh(z)).mean().sumToFloat()
 }
 
-private func checkMoments<D: Distribution>(_ d: D, _ x: [Double], _ options: DistributionLawOptions,
-                                           _ report: inout DistributionLawReport) {
+private func checkMoments<D: Distribution>(
+    _ d: D, _ x: [Double], _ options: DistributionLawOptions,
+    _ report: inout DistributionLawReport
+) {
     let means = d.mean.scalars.map(Double.init), variances = d.variance.scalars.map(Double.init)
     guard !means.isEmpty, means.allSatisfy(\.isFinite), variances.allSatisfy(\.isFinite) else { return }
     report.checked.append(options.circularMoments ? "circular moments" : "moments")
@@ -139,8 +152,10 @@ private func checkMoments<D: Distribution>(_ d: D, _ x: [Double], _ options: Dis
 }
 
 /// The mean of `values` against `expected`, within 5 standard errors of that mean.
-private func compare(_ values: [Double], _ expected: Double, _ what: String, _ component: Int,
-                     _ report: inout DistributionLawReport) {
+private func compare(
+    _ values: [Double], _ expected: Double, _ what: String, _ component: Int,
+    _ report: inout DistributionLawReport
+) {
     let n = Double(values.count)
     let mean = values.reduce(0, +) / n
     let standardError = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) / n).squareRoot()
@@ -149,14 +164,17 @@ private func compare(_ values: [Double], _ expected: Double, _ what: String, _ c
     }
 }
 
-private func checkMass<D: Distribution>(_ d: D, _ family: any DiscreteDistribution, _ options: DistributionLawOptions,
-                                        _ report: inout DistributionLawReport) {
+private func checkMass<D: Distribution>(
+    _ d: D, _ family: any DiscreteDistribution, _ options: DistributionLawOptions,
+    _ report: inout DistributionLawReport
+) {
     let values: Tensor
     if let support = family.enumerateSupport() {
         values = support
     } else if let range = options.latticeRange {
         let shape = d.batchShape + d.eventShape, count = shape.reduce(1, *)
-        values = Tensor(shape: [range.count] + shape, scalars: range.flatMap { Array(repeating: Float($0), count: count) })
+        values = Tensor(
+            shape: [range.count] + shape, scalars: range.flatMap { Array(repeating: Float($0), count: count) })
     } else {
         return
     }
@@ -179,7 +197,9 @@ private func quadrature(_ range: ClosedRange<Double>, _ points: Int, shape: [Int
     nodes.reserveCapacity(points * count)
     for i in 0..<points {
         // The end nodes one float inside: an open support has no density at its boundary.
-        let x = i == 0 ? Float(range.lowerBound).nextUp
+        let x =
+            i == 0
+            ? Float(range.lowerBound).nextUp
             : i == points - 1 ? Float(range.upperBound).nextDown : Float(range.lowerBound + step * Double(i))
         let w = (i == 0 || i == points - 1) ? step / 2 : step
         for _ in 0..<count {

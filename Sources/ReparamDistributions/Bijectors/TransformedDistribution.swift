@@ -74,14 +74,14 @@ public struct SampleWithLogProb: Differentiable {
 }
 
 extension TransformedDistribution: Reparameterizable where Base: Reparameterizable {
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
         bijector.forward(base.rsample(key, sampleShape: sampleShape))
     }
 
     /// y = f(x) for a reparameterized base draw x, with log p(y) from the forward pass alone
     /// (what variational inference with a flow needs; no inverse is computed).
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func rsampleWithLogProb(_ key: RandomKey, sampleShape: [Int] = []) -> SampleWithLogProb {
         let x = base.rsample(key, sampleShape: sampleShape)
         let y = bijector.forwardWithLogDet(x)

@@ -14,8 +14,11 @@ public struct Chart: Sendable {
         /// Palette index; by default the series' position. An empty `name` keeps it out of the legend.
         public var color: Int?
 
-        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, markers: Bool = true, lines: Bool = true,
-                    color: Int? = nil) {
+        public init(
+            name: String, points: [(x: Double, y: Double)], dashed: Bool = false, markers: Bool = true,
+            lines: Bool = true,
+            color: Int? = nil
+        ) {
             self.name = name
             self.points = points
             self.dashed = dashed
@@ -36,8 +39,10 @@ public struct Chart: Sendable {
     /// Non-nil for a bar chart: one group per category, one bar per series.
     public var categories: [String]?
 
-    public init(name: String, title: String, caption: String, xLabel: String, yLabel: String, xLog: Bool = false,
-                yLog: Bool = false, series: [Series], categories: [String]? = nil) {
+    public init(
+        name: String, title: String, caption: String, xLabel: String, yLabel: String, xLog: Bool = false,
+        yLog: Bool = false, series: [Series], categories: [String]? = nil
+    ) {
         self.name = name
         self.title = title
         self.caption = caption
@@ -50,8 +55,10 @@ public struct Chart: Sendable {
     }
 
     static let width = 820.0, height = 440.0
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
-                          "#393b79", "#637939", "#843c39", "#7b4173"]
+    static let palette = [
+        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+        "#393b79", "#637939", "#843c39", "#7b4173",
+    ]
 }
 
 /// What a renderer draws, in pixels from the top-left corner.
@@ -97,7 +104,9 @@ struct Axis {
         if log {
             let decades = Int(log10(high) - log10(low))
             let stride = max(1, decades / 8)
-            return Swift.stride(from: Int(log10(low)), through: Int(log10(high)), by: stride).map { pow(10, Double($0)) }
+            return Swift.stride(from: Int(log10(low)), through: Int(log10(high)), by: stride).map {
+                pow(10, Double($0))
+            }
         }
         let step = Axis.niceStep((high - low) / 5)
         return Swift.stride(from: low, through: high + step / 2, by: step).map { $0 }
@@ -127,7 +136,8 @@ extension Chart {
     func drawings() -> [Drawing] {
         let (left, right, top, bottom) = (80.0, Chart.width - 200, 44.0, Chart.height - 70)
         var out: [Drawing] = [.rect(x: 0, y: 0, width: Chart.width, height: Chart.height, fill: "#ffffff")]
-        out.append(.text(title, at: (Chart.width / 2, 24), size: 15, anchor: .middle, color: "#111111", vertical: false))
+        out.append(
+            .text(title, at: (Chart.width / 2, 24), size: 15, anchor: .middle, color: "#111111", vertical: false))
         let ys = series.flatMap { $0.points.map(\.y) }
         let yAxis = Axis(values: ys, log: yLog, pixels: (bottom, top), includeZero: categories != nil)
         let xAxis: Axis
@@ -140,27 +150,38 @@ extension Chart {
         for t in yAxis.ticks {
             let y = yAxis.pixel(t)
             out.append(.line(from: (left, y), to: (right, y), color: "#e4e4e4", width: 1, dashed: false))
-            out.append(.text(Axis.label(t), at: (left - 6, y + 4), size: 11, anchor: .end, color: "#333333", vertical: false))
+            out.append(
+                .text(Axis.label(t), at: (left - 6, y + 4), size: 11, anchor: .end, color: "#333333", vertical: false))
         }
         if let categories {
             let slot = xAxis.pixel(1) - xAxis.pixel(0)
             for (i, name) in categories.enumerated() {
                 for (line, part) in Chart.wrap(name, width: slot).enumerated() {
-                    out.append(.text(part, at: (xAxis.pixel(Double(i)), bottom + 16 + 13 * Double(line)), size: 11, anchor: .middle,
-                                     color: "#333333", vertical: false))
+                    out.append(
+                        .text(
+                            part, at: (xAxis.pixel(Double(i)), bottom + 16 + 13 * Double(line)), size: 11,
+                            anchor: .middle,
+                            color: "#333333", vertical: false))
                 }
             }
         } else {
             for t in xAxis.ticks {
                 let x = xAxis.pixel(t)
                 out.append(.line(from: (x, top), to: (x, bottom), color: "#e4e4e4", width: 1, dashed: false))
-                out.append(.text(Axis.label(t), at: (x, bottom + 16), size: 11, anchor: .middle, color: "#333333", vertical: false))
+                out.append(
+                    .text(
+                        Axis.label(t), at: (x, bottom + 16), size: 11, anchor: .middle, color: "#333333",
+                        vertical: false))
             }
         }
         out.append(.line(from: (left, bottom), to: (right, bottom), color: "#333333", width: 1, dashed: false))
         out.append(.line(from: (left, top), to: (left, bottom), color: "#333333", width: 1, dashed: false))
-        out.append(.text(xLabel, at: ((left + right) / 2, Chart.height - 12), size: 12, anchor: .middle, color: "#111111", vertical: false))
-        out.append(.text(yLabel, at: (20, (top + bottom) / 2), size: 12, anchor: .middle, color: "#111111", vertical: true))
+        out.append(
+            .text(
+                xLabel, at: ((left + right) / 2, Chart.height - 12), size: 12, anchor: .middle, color: "#111111",
+                vertical: false))
+        out.append(
+            .text(yLabel, at: (20, (top + bottom) / 2), size: 12, anchor: .middle, color: "#111111", vertical: true))
         out += categories == nil ? lineMarks(xAxis, yAxis) : barMarks(xAxis, yAxis, bottom: bottom)
         // Legend.
         for (row, (i, s)) in series.enumerated().filter({ !$0.element.name.isEmpty }).enumerated() {
@@ -168,10 +189,14 @@ extension Chart {
             if categories != nil {
                 out.append(.rect(x: right + 16, y: y - 6, width: 20, height: 12, fill: color))
             } else {
-                if s.lines { out.append(.line(from: (right + 14, y), to: (right + 38, y), color: color, width: 2, dashed: s.dashed)) }
+                if s.lines {
+                    out.append(
+                        .line(from: (right + 14, y), to: (right + 38, y), color: color, width: 2, dashed: s.dashed))
+                }
                 if s.markers { out.append(.circle(center: (right + 26, y), radius: 3.5, color: color)) }
             }
-            out.append(.text(s.name, at: (right + 44, y + 4), size: 11, anchor: .start, color: "#111111", vertical: false))
+            out.append(
+                .text(s.name, at: (right + 44, y + 4), size: 11, anchor: .start, color: "#111111", vertical: false))
         }
         return out
     }
@@ -195,8 +220,10 @@ extension Chart {
         var out: [Drawing] = []
         for (i, s) in series.enumerated() {
             let color = color(i)
-            let points = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0) }
-                .map { (xAxis.pixel($0.x), yAxis.pixel($0.y)) }
+            let points = s.points.filter {
+                $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0)
+            }
+            .map { (xAxis.pixel($0.x), yAxis.pixel($0.y)) }
             if s.lines && points.count > 1 { out.append(.polyline(points, color: color, width: 2, dashed: s.dashed)) }
             if s.markers { out += points.map { .circle(center: $0, radius: 3.5, color: color) } }
         }
@@ -212,8 +239,10 @@ extension Chart {
             for p in s.points where p.y.isFinite && (!yAxis.log || p.y > 0) {
                 let x = xAxis.pixel(p.x) - groupWidth / 2 + Double(i) * barWidth
                 let y = yAxis.pixel(p.y)
-                out.append(.rect(x: x + 1, y: min(y, base), width: barWidth - 2, height: abs(base - y),
-                                 fill: color(i)))
+                out.append(
+                    .rect(
+                        x: x + 1, y: min(y, base), width: barWidth - 2, height: abs(base - y),
+                        fill: color(i)))
             }
         }
         return out

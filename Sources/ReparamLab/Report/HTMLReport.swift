@@ -20,7 +20,8 @@ public struct HTMLReport {
     public func write(to directory: URL) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for chart in results.flatMap(\.charts) {
-            try Data(chart.svg().utf8).write(to: directory.appendingPathComponent(chart.name + ".svg"), options: .atomic)
+            try Data(chart.svg().utf8).write(
+                to: directory.appendingPathComponent(chart.name + ".svg"), options: .atomic)
             try chart.png().write(to: directory.appendingPathComponent(chart.name + ".png"), options: .atomic)
         }
         for heatmap in results.flatMap(\.heatmaps) {
@@ -37,13 +38,18 @@ public struct HTMLReport {
         var body = "<h1>\(escapeXML(title))</h1>\n" + introduction.map { "<p>\(escapeXML($0))</p>\n" }.joined()
         for result in results {
             body += "<section>\n<h2>\(escapeXML(result.title))</h2>\n"
-            body += result.headline.map { $0.contains("\n") ? "<pre>\(escapeXML($0))</pre>\n" : "<p>\(escapeXML($0))</p>\n" }.joined()
+            body += result.headline.map {
+                $0.contains("\n") ? "<pre>\(escapeXML($0))</pre>\n" : "<p>\(escapeXML($0))</p>\n"
+            }.joined()
             body += "<table>\n<tr>" + result.table.header.map { "<th>\(escapeXML($0))</th>" }.joined() + "</tr>\n"
-            for row in result.table.rows { body += "<tr>" + row.map { "<td>\(escapeXML($0))</td>" }.joined() + "</tr>\n" }
+            for row in result.table.rows {
+                body += "<tr>" + row.map { "<td>\(escapeXML($0))</td>" }.joined() + "</tr>\n"
+            }
             body += "</table>\n"
             for chart in result.charts {
                 body += "<figure>\n\(chart.svg())\n<figcaption>\(escapeXML(chart.caption)) "
-                body += "<a href=\"\(chart.name).png\">PNG</a> · <a href=\"\(chart.name).svg\">SVG</a></figcaption>\n</figure>\n"
+                body +=
+                    "<a href=\"\(chart.name).png\">PNG</a> · <a href=\"\(chart.name).svg\">SVG</a></figcaption>\n</figure>\n"
             }
             if !result.heatmaps.isEmpty {
                 body += "<div class=\"heatmaps\">\n"
@@ -60,19 +66,19 @@ public struct HTMLReport {
             body += "</section>\n"
         }
         return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escapeXML(title))</title>
-        <style>
-        body { font-family: Helvetica, Arial, sans-serif; max-width: 980px; margin: 2em auto; color: #111; line-height: 1.45; }
-        table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
-        th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
-        th:first-child, td:first-child { text-align: left; }
-        .heatmaps { display: flex; flex-wrap: wrap; gap: 12px; } .heatmaps figure { margin: 0; width: 200px; }
-        figure { margin: 1.5em 0; } figcaption { font-size: 13px; color: #333; max-width: 760px; }
-        .note { font-size: 13px; color: #444; } pre { background: #f6f6f6; padding: 8px 12px; font-size: 13px; overflow-x: auto; } section { margin-bottom: 3em; }
-        </style></head>
-        <body>
-        \(body)</body></html>
-        """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(escapeXML(title))</title>
+            <style>
+            body { font-family: Helvetica, Arial, sans-serif; max-width: 980px; margin: 2em auto; color: #111; line-height: 1.45; }
+            table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
+            th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
+            th:first-child, td:first-child { text-align: left; }
+            .heatmaps { display: flex; flex-wrap: wrap; gap: 12px; } .heatmaps figure { margin: 0; width: 200px; }
+            figure { margin: 1.5em 0; } figcaption { font-size: 13px; color: #333; max-width: 760px; }
+            .note { font-size: 13px; color: #444; } pre { background: #f6f6f6; padding: 8px 12px; font-size: 13px; overflow-x: auto; } section { margin-bottom: 3em; }
+            </style></head>
+            <body>
+            \(body)</body></html>
+            """
     }
 }

@@ -20,20 +20,25 @@ struct Canvas {
     }
 
     mutating func fillRect(x: Double, y: Double, width w: Double, height h: Double, _ color: (UInt8, UInt8, UInt8)) {
-        for py in Int(y.rounded())..<Int((y + h).rounded()) { for px in Int(x.rounded())..<Int((x + w).rounded()) { set(px, py, color) } }
+        for py in Int(y.rounded())..<Int((y + h).rounded()) {
+            for px in Int(x.rounded())..<Int((x + w).rounded()) { set(px, py, color) }
+        }
     }
 
     mutating func disk(_ cx: Double, _ cy: Double, _ r: Double, _ color: (UInt8, UInt8, UInt8)) {
         for py in Int(floor(cy - r))...Int(ceil(cy + r)) {
-            for px in Int(floor(cx - r))...Int(ceil(cx + r)) where pow(Double(px) + 0.5 - cx, 2) + pow(Double(py) + 0.5 - cy, 2) <= r * r {
+            for px in Int(floor(cx - r))...Int(ceil(cx + r))
+            where pow(Double(px) + 0.5 - cx, 2) + pow(Double(py) + 0.5 - cy, 2) <= r * r {
                 set(px, py, color)
             }
         }
     }
 
     /// A thick segment as disks stamped every half pixel; dashes skip alternate stretches.
-    mutating func segment(_ a: (Double, Double), _ b: (Double, Double), width: Double, dashed: Bool,
-                          _ color: (UInt8, UInt8, UInt8), dashOffset: inout Double) {
+    mutating func segment(
+        _ a: (Double, Double), _ b: (Double, Double), width: Double, dashed: Bool,
+        _ color: (UInt8, UInt8, UInt8), dashOffset: inout Double
+    ) {
         let length = ((b.0 - a.0) * (b.0 - a.0) + (b.1 - a.1) * (b.1 - a.1)).squareRoot()
         let steps = max(1, Int(length * 2))
         for i in 0...steps {
@@ -46,7 +51,10 @@ struct Canvas {
     }
 
     /// Bitmap text: each font pixel becomes a scale×scale block; vertical text reads bottom-up.
-    mutating func text(_ s: String, at: (Double, Double), size: Double, anchor: TextAnchor, vertical: Bool, _ color: (UInt8, UInt8, UInt8)) {
+    mutating func text(
+        _ s: String, at: (Double, Double), size: Double, anchor: TextAnchor, vertical: Bool,
+        _ color: (UInt8, UInt8, UInt8)
+    ) {
         let glyphs = BitmapFont.ascii(s)
         let scale = max(1, Int((size / 7).rounded()))
         let advance = 6 * scale, total = Double(glyphs.count * advance)
@@ -55,8 +63,13 @@ struct Canvas {
             for (column, bits) in BitmapFont.columns(c).enumerated() {
                 for row in 0..<7 where bits & (1 << row) != 0 {
                     let along = shift + Double(i * advance + column * scale), across = Double((row - 7) * scale)
-                    let (x, y) = vertical ? (at.0 + across + Double(7 * scale) / 2, at.1 - along) : (at.0 + along, at.1 + across)
-                    for dy in 0..<scale { for dx in 0..<scale { set(Int(x) + (vertical ? dy : dx), Int(y) - (vertical ? dx : -dy), color) } }
+                    let (x, y) =
+                        vertical ? (at.0 + across + Double(7 * scale) / 2, at.1 - along) : (at.0 + along, at.1 + across)
+                    for dy in 0..<scale {
+                        for dx in 0..<scale {
+                            set(Int(x) + (vertical ? dy : dx), Int(y) - (vertical ? dx : -dy), color)
+                        }
+                    }
                 }
             }
         }
@@ -69,7 +82,11 @@ struct Canvas {
             for x in 0..<out.width {
                 for channel in 0..<3 {
                     var total = 0
-                    for dy in 0..<factor { for dx in 0..<factor { total += Int(pixels[((y * factor + dy) * width + x * factor + dx) * 3 + channel]) } }
+                    for dy in 0..<factor {
+                        for dx in 0..<factor {
+                            total += Int(pixels[((y * factor + dy) * width + x * factor + dx) * 3 + channel])
+                        }
+                    }
                     out.pixels[(y * out.width + x) * 3 + channel] = UInt8(total / (factor * factor))
                 }
             }
@@ -94,20 +111,24 @@ extension Chart {
             switch d {
             case let .line(from, to, color, width, dashed):
                 var offset = 0.0
-                canvas.segment((from.0 * factor, from.1 * factor), (to.0 * factor, to.1 * factor), width: width * factor,
-                               dashed: dashed, rgb(color), dashOffset: &offset)
+                canvas.segment(
+                    (from.0 * factor, from.1 * factor), (to.0 * factor, to.1 * factor), width: width * factor,
+                    dashed: dashed, rgb(color), dashOffset: &offset)
             case let .polyline(points, color, width, dashed):
                 var offset = 0.0
                 for (a, b) in zip(points, points.dropFirst()) {
-                    canvas.segment((a.0 * factor, a.1 * factor), (b.0 * factor, b.1 * factor), width: width * factor,
-                                   dashed: dashed, rgb(color), dashOffset: &offset)
+                    canvas.segment(
+                        (a.0 * factor, a.1 * factor), (b.0 * factor, b.1 * factor), width: width * factor,
+                        dashed: dashed, rgb(color), dashOffset: &offset)
                 }
             case let .circle(center, radius, color):
                 canvas.disk(center.0 * factor, center.1 * factor, radius * factor, rgb(color))
             case let .rect(x, y, width, height, fill):
                 canvas.fillRect(x: x * factor, y: y * factor, width: width * factor, height: height * factor, rgb(fill))
             case let .text(string, at, size, anchor, color, vertical):
-                canvas.text(string, at: (at.0 * factor, at.1 * factor), size: size * factor * 0.8, anchor: anchor, vertical: vertical, rgb(color))
+                canvas.text(
+                    string, at: (at.0 * factor, at.1 * factor), size: size * factor * 0.8, anchor: anchor,
+                    vertical: vertical, rgb(color))
             }
         }
         return canvas.downsampled(by: Int(factor)).png()

@@ -11,16 +11,16 @@ public protocol ActionValueCritic: ParameterListing {
 
     /// The heads' values [B, heads] for observations [B, obs] and actions [B, act].
     @differentiable(reverse)
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     func callAsFunction(_ observations: Tensor, _ actions: Tensor) -> Tensor
 
     /// The smallest head per row, [B], used in the bootstrapped target.
     @differentiable(reverse)
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     func minimum(_ observations: Tensor, _ actions: Tensor) -> Tensor
 
     /// The first head per row, [B], the deterministic actor's objective.
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     func first(_ observations: Tensor, _ actions: Tensor) -> Tensor
 
     /// `minimum` without a derivative, for targets (a critic with several heads may evaluate
@@ -58,18 +58,18 @@ public struct SingleCritic: ActionValueCritic {
 
     /// Q(s, a) as [B, 1].
     @differentiable(reverse)
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     public func callAsFunction(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         q(concat([observations, actions], axis: 1))
     }
 
     @differentiable(reverse)
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     public func minimum(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         self(observations, actions).reshaped(to: [withoutDerivative(at: observations.shape[0])])
     }
 
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     public func first(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         self(observations, actions).reshaped(to: [withoutDerivative(at: observations.shape[0])])
     }
@@ -91,7 +91,7 @@ extension ParameterListing {
 }
 
 /// ½ Σ_heads mean((Qᵢ(s, a) − y)²), the critics' regression on the bootstrapped target y [B].
-@differentiable(reverse, wrt: critic)
+@differentiable(reverse,wrt: critic)
 func criticRegression<Critic: ActionValueCritic>(
     _ critic: Critic, _ observations: Tensor, _ actions: Tensor, _ target: Tensor
 ) -> Tensor {

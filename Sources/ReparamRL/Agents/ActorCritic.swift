@@ -16,7 +16,7 @@ public struct ActorCritic<Policy: StochasticPolicy>: Differentiable {
     }
 
     /// V(s), [B].
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func values(_ observations: Tensor) -> Tensor {
         value(observations).reshaped(to: [withoutDerivative(at: observations.shape[0])])
     }
@@ -26,9 +26,10 @@ extension ActorCritic: ParameterListing {
     public var parameterPaths: [ParameterPath<ActorCritic>] {
         policy.parameterPaths.map {
             $0.nested(in: "policy", value: \ActorCritic.policy, gradient: \ActorCritic.TangentVector.policy)
-        } + value.parameterPaths.map {
-            $0.nested(in: "value", value: \ActorCritic.value, gradient: \ActorCritic.TangentVector.value)
         }
+            + value.parameterPaths.map {
+                $0.nested(in: "value", value: \ActorCritic.value, gradient: \ActorCritic.TangentVector.value)
+            }
     }
 }
 
@@ -53,7 +54,7 @@ public struct RolloutBatch {
 ///
 /// The gradient of the policy term is the score function ∇ log π times the advantage: nothing
 /// flows through the sampled action.
-@differentiable(reverse, wrt: model)
+@differentiable(reverse,wrt: model)
 func onPolicyLosses<Policy: StochasticPolicy>(
     _ model: ActorCritic<Policy>, _ batch: RolloutBatch, clipRange: Float?, entropyCoefficient: Float,
     valueCoefficient: Float
@@ -74,6 +75,8 @@ func onPolicyLosses<Policy: StochasticPolicy>(
     let entropyLoss = -density.entropy.mean()
     let total = policyLoss + entropyCoefficient * entropyLoss + valueCoefficient * valueLoss
     return concat(
-        [total.reshaped(to: [1]), policyLoss.reshaped(to: [1]), valueLoss.reshaped(to: [1]),
-         entropyLoss.reshaped(to: [1])], axis: 0)
+        [
+            total.reshaped(to: [1]), policyLoss.reshaped(to: [1]), valueLoss.reshaped(to: [1]),
+            entropyLoss.reshaped(to: [1]),
+        ], axis: 0)
 }

@@ -14,14 +14,15 @@ public struct DeterministicActor: Differentiable {
     }
 
     /// Actions [B, act] for observations [B, obs].
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func callAsFunction(_ observations: Tensor) -> Tensor { network(observations) }
 }
 
 extension DeterministicActor: ParameterListing {
     public var parameterPaths: [ParameterPath<DeterministicActor>] {
         network.parameterPaths.map {
-            $0.nested(in: "network", value: \DeterministicActor.network, gradient: \DeterministicActor.TangentVector.network)
+            $0.nested(
+                in: "network", value: \DeterministicActor.network, gradient: \DeterministicActor.TangentVector.network)
         }
     }
 }

@@ -41,7 +41,9 @@ public struct DeterministicActorCritic<Critic: ActionValueCritic> {
 
     /// One critic step on `batch` and, every `policyDelay`-th step, one actor step and the
     /// targets' Polyak update. Returns the critic's loss and, when the actor moved, −mean Q₁.
-    public mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws -> DeterministicActorCriticLosses {
+    public mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws
+        -> DeterministicActorCriticLosses
+    {
         let c = configuration
         var nextActions = targetActor(batch.nextObservations)
         if c.targetPolicyNoise > 0 {

@@ -41,7 +41,8 @@ public struct ExplorationNoiseProcess: Sendable {
 
     /// Continues from a saved state of the same shape.
     public mutating func restore(state saved: Tensor) {
-        precondition(saved.shape == state.shape, "ExplorationNoiseProcess: saved state \(saved.shape), need \(state.shape)")
+        precondition(
+            saved.shape == state.shape, "ExplorationNoiseProcess: saved state \(saved.shape), need \(state.shape)")
         state = saved
     }
 

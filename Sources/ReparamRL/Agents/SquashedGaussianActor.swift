@@ -29,7 +29,7 @@ public struct SquashedGaussianActor: Differentiable {
 
     /// Reparameterized actions [B, act] in (−1, 1) and their log-densities [B] (summed over the
     /// action's components).
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func sampleWithLogProb(_ observations: Tensor, key: RandomKey) -> SampleWithLogProb {
         let draw = distribution(observations).transformed.rsampleWithLogProb(key)
         return SampleWithLogProb(value: draw.value, logProb: draw.logProb.sum(alongAxes: [1]))

@@ -28,7 +28,7 @@ public protocol StochasticPolicy: ParameterListing {
     func mode(_ observations: Tensor) -> Tensor
 
     /// log π(a|s) and the entropy at s.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     func density(_ observations: Tensor, _ actions: Tensor) -> ActionDensity
 }
 
@@ -42,18 +42,21 @@ public struct PolicyNetworkSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    func initializer(gain: Float) -> Initializer { orthogonalInitialization ? .orthogonal(gain: gain) : .pytorchDefault }
+    func initializer(gain: Float) -> Initializer {
+        orthogonalInitialization ? .orthogonal(gain: gain) : .pytorchDefault
+    }
 
     /// A tanh network [inputs] + hidden + [outputs] whose last layer starts with `outputGain`.
     func network(inputs: Int, outputs: Int, outputGain: Float, key: RandomKey) -> MLP {
         let sizes = [inputs] + hidden + [outputs]
         let keys = key.split(sizes.count - 1)
-        return MLP(layers: (0..<(sizes.count - 1)).map { i in
-            let last = i == sizes.count - 2
-            return Dense(
-                inputSize: sizes[i], outputSize: sizes[i + 1], activation: last ? .identity : .tanh,
-                initializer: initializer(gain: last ? outputGain : Float(2).squareRoot()), key: keys[i])
-        })
+        return MLP(
+            layers: (0..<(sizes.count - 1)).map { i in
+                let last = i == sizes.count - 2
+                return Dense(
+                    inputSize: sizes[i], outputSize: sizes[i + 1], activation: last ? .identity : .tanh,
+                    initializer: initializer(gain: last ? outputGain : Float(2).squareRoot()), key: keys[i])
+            })
     }
 }
 
@@ -75,13 +78,15 @@ public struct CategoricalPolicy: StochasticPolicy {
     public func mode(_ observations: Tensor) -> Tensor {
         let logits = network(observations)
         let k = logits.shape[1]
-        return Tensor(shape: [logits.shape[0], 1], scalars: (0..<logits.shape[0]).map { row in
-            let slice = logits.scalars[(row * k)..<((row + 1) * k)]
-            return Float(slice.indices.max { slice[$0] < slice[$1] }! - row * k)
-        })
+        return Tensor(
+            shape: [logits.shape[0], 1],
+            scalars: (0..<logits.shape[0]).map { row in
+                let slice = logits.scalars[(row * k)..<((row + 1) * k)]
+                return Float(slice.indices.max { slice[$0] < slice[$1] }! - row * k)
+            })
     }
 
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func density(_ observations: Tensor, _ actions: Tensor) -> ActionDensity {
         let distribution = Categorical(logits: network(observations))
         let indices = actions.reshaped(to: [withoutDerivative(at: actions.shape[0])])
@@ -109,7 +114,7 @@ public struct GaussianPolicy: StochasticPolicy {
     public func mode(_ observations: Tensor) -> Tensor { network(observations) }
 
     /// log N(a; μ, σ²) and the entropy ½ log(2πe) + log σ, each summed over the action's components.
-    @differentiable(reverse, wrt: self)
+    @differentiable(reverse,wrt: self)
     public func density(_ observations: Tensor, _ actions: Tensor) -> ActionDensity {
         let normal = Normal(loc: network(observations), scale: exp(logStd))
         let batch = withoutDerivative(at: observations.shape[0])
@@ -122,7 +127,8 @@ public struct GaussianPolicy: StochasticPolicy {
 extension CategoricalPolicy {
     public var parameterPaths: [ParameterPath<CategoricalPolicy>] {
         network.parameterPaths.map {
-            $0.nested(in: "network", value: \CategoricalPolicy.network, gradient: \CategoricalPolicy.TangentVector.network)
+            $0.nested(
+                in: "network", value: \CategoricalPolicy.network, gradient: \CategoricalPolicy.TangentVector.network)
         }
     }
 }

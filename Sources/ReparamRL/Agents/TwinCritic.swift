@@ -18,7 +18,7 @@ public struct TwinCritic: ActionValueCritic {
 
     /// [Q₁, Q₂] for observations [B, obs] and actions [B, act]: [B, 2].
     @differentiable(reverse)
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     public func callAsFunction(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         let input = concat([observations, actions], axis: 1)
         return concat([q1(input), q2(input)], axis: 1)
@@ -27,7 +27,7 @@ public struct TwinCritic: ActionValueCritic {
     /// min(Q₁, Q₂) per row, [B]: ½(Q₁ + Q₂ − |Q₁ − Q₂|). Differentiated with respect to the
     /// actions alone (an actor's loss), it forms no weight gradients.
     @differentiable(reverse)
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     public func minimum(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         let q = self(observations, actions)
         let (a, b) = (q.slice(axis: 1, 0..<1), q.slice(axis: 1, 1..<2))
@@ -35,7 +35,7 @@ public struct TwinCritic: ActionValueCritic {
     }
 
     /// Q₁ alone, [B]: TD3's actor climbs the first critic only (Fujimoto et al. 2018, Alg. 1).
-    @differentiable(reverse, wrt: actions)
+    @differentiable(reverse,wrt: actions)
     public func first(_ observations: Tensor, _ actions: Tensor) -> Tensor {
         let input = concat([observations, actions], axis: 1)
         return q1(input).reshaped(to: [withoutDerivative(at: observations.shape[0])])
@@ -107,7 +107,11 @@ extension TwinCritic {
     public mutating func trackTarget(_ online: TwinCritic, rate tau: Float) {
         let (q1, q2) = (self.q1, self.q2)
         (self.q1, self.q2) = Kernels.concurrently(
-            { var q = q1; q.track(online.q1, rate: tau); return q },
-            { var q = q2; q.track(online.q2, rate: tau); return q })
+            {
+                var q = q1; q.track(online.q1, rate: tau); return q
+            },
+            {
+                var q = q2; q.track(online.q2, rate: tau); return q
+            })
     }
 }

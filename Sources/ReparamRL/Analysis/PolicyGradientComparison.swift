@@ -77,7 +77,8 @@ public struct PolicyGradientProblem {
     }
 
     /// `samples` independent samples of `kind`: their mean, per-coordinate variance and timing.
-    public func measure(_ kind: PolicyGradientEstimatorKind, samples: Int, key: RandomKey) -> PolicyGradientMeasurement {
+    public func measure(_ kind: PolicyGradientEstimatorKind, samples: Int, key: RandomKey) -> PolicyGradientMeasurement
+    {
         precondition(samples >= 2, "measure: needs at least two samples")
         var mean: [Double] = [], squares: [Double] = []
         let start = Date()
@@ -150,7 +151,8 @@ extension PolicyGradientProblem {
         let keys = key.split(2)
         let batch = loop.buffer.sample(states, key: keys[0]).observations
         return PolicyGradientProblem(
-            actor: loop.agent.actor, critic: loop.agent.critic, states: batch, baselineDraws: baselineDraws, key: keys[1])
+            actor: loop.agent.actor, critic: loop.agent.critic, states: batch, baselineDraws: baselineDraws,
+            key: keys[1])
     }
 
     /// Trains SAC for `trainingSteps` steps on `environment` (seed `seed`, the tuned settings)
@@ -160,7 +162,8 @@ extension PolicyGradientProblem {
         progress: (Int, Double?) -> Void = { _, _ in }
     ) throws -> PolicyGradientProblem {
         let options = RLRunOptions(
-            environment: environment, algorithm: .sac, steps: trainingSteps, seed: seed, evaluationInterval: trainingSteps)
+            environment: environment, algorithm: .sac, steps: trainingSteps, seed: seed,
+            evaluationInterval: trainingSteps)
         try options.validate()
         return try sacProblem(options, saved: nil, states: states, baselineDraws: baselineDraws, progress: progress)
     }
@@ -198,7 +201,8 @@ extension PolicyGradientProblem {
         case .pendulum: return try build(Pendulum())
         case .mountainCarContinuous: return try build(MountainCarContinuous())
         case .cartpole, .acrobot:
-            throw RLConfigurationError("the comparison differentiates through the action and needs a continuous environment")
+            throw RLConfigurationError(
+                "the comparison differentiates through the action and needs a continuous environment")
         }
     }
 }

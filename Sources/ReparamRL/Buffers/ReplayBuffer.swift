@@ -20,8 +20,9 @@ public struct ReplayBuffer: Sendable {
     public private(set) var position = 0
 
     public init(capacity: Int, observationSize: Int, actionSize: Int) {
-        precondition(capacity >= 1 && observationSize >= 1 && actionSize >= 1,
-                     "ReplayBuffer: capacity and sizes must be positive")
+        precondition(
+            capacity >= 1 && observationSize >= 1 && actionSize >= 1,
+            "ReplayBuffer: capacity and sizes must be positive")
         (self.capacity, self.observationSize, self.actionSize) = (capacity, observationSize, actionSize)
         observations = [Float](repeating: 0, count: capacity * observationSize)
         nextObservations = [Float](repeating: 0, count: capacity * observationSize)
@@ -35,8 +36,9 @@ public struct ReplayBuffer: Sendable {
         observation: some Collection<Float>, action: some Collection<Float>, reward: Float,
         nextObservation: some Collection<Float>, terminal: Bool
     ) {
-        precondition(observation.count == observationSize && nextObservation.count == observationSize
-                     && action.count == actionSize, "ReplayBuffer: a transition of the wrong size")
+        precondition(
+            observation.count == observationSize && nextObservation.count == observationSize
+                && action.count == actionSize, "ReplayBuffer: a transition of the wrong size")
         let i = position
         observations.replaceSubrange((i * observationSize)..<((i + 1) * observationSize), with: observation)
         nextObservations.replaceSubrange((i * observationSize)..<((i + 1) * observationSize), with: nextObservation)
@@ -51,12 +53,14 @@ public struct ReplayBuffer: Sendable {
     /// s′ of a copy whose episode ended is its final observation, not the next episode's first.
     public mutating func add(observations before: Tensor, actions taken: Tensor, step: VectorStep) {
         let n = step.rewards.count
-        precondition(before.shape == [n, observationSize] && taken.shape == [n, actionSize],
-                     "ReplayBuffer: a batch step of the wrong shape")
+        precondition(
+            before.shape == [n, observationSize] && taken.shape == [n, actionSize],
+            "ReplayBuffer: a batch step of the wrong shape")
         let (o, a, next) = (before.scalars, taken.scalars, step.observations.scalars)
         for i in 0..<n {
             let row = (i * observationSize)..<((i + 1) * observationSize)
-            add(observation: o[row], action: a[(i * actionSize)..<((i + 1) * actionSize)], reward: step.rewards[i],
+            add(
+                observation: o[row], action: a[(i * actionSize)..<((i + 1) * actionSize)], reward: step.rewards[i],
                 nextObservation: step.finalObservations[i] ?? Array(next[row]), terminal: step.terminated[i])
         }
     }

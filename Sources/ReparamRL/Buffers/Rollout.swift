@@ -20,19 +20,24 @@ public struct Rollout: Sendable {
     public var valid: [Bool]
 
     public init(steps: Int, copies: Int, observationSize: Int, actionWidth: Int) {
-        (self.steps, self.copies, self.observationSize, self.actionWidth) = (steps, copies, observationSize, actionWidth)
+        (self.steps, self.copies, self.observationSize, self.actionWidth) = (
+            steps, copies, observationSize, actionWidth
+        )
         let rows = steps * copies
         observations = [Float](repeating: 0, count: rows * observationSize)
         actions = [Float](repeating: 0, count: rows * actionWidth)
-        (logProbs, values, rewards) = ([Float](repeating: 0, count: rows), [Float](repeating: 0, count: rows),
-                                       [Float](repeating: 0, count: rows))
+        (logProbs, values, rewards) = (
+            [Float](repeating: 0, count: rows), [Float](repeating: 0, count: rows),
+            [Float](repeating: 0, count: rows)
+        )
         episodeStarts = [Bool](repeating: false, count: rows)
         valid = [Bool](repeating: true, count: rows)
     }
 
     /// Stores step `t` of all copies.
     public mutating func record(
-        step t: Int, observations o: Tensor, actions a: Tensor, logProbs l: Tensor, values v: Tensor, rewards r: [Float],
+        step t: Int, observations o: Tensor, actions a: Tensor, logProbs l: Tensor, values v: Tensor,
+        rewards r: [Float],
         episodeStarts s: [Bool]
     ) {
         let n = copies

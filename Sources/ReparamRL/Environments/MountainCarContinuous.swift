@@ -54,7 +54,8 @@ public struct MountainCarContinuous: ContinuousEnvironment {
         var position = single ? Double(Float(s.position) + Float(velocity)) : s.position + velocity
         position = Swift.min(Swift.max(position, Self.minPosition), Self.maxPosition)
         if position == Self.minPosition && velocity < 0 { velocity = 0 }
-        let terminated = single
+        let terminated =
+            single
             ? Float(position) >= Float(Self.goalPosition) && velocity >= 0
             : position >= Self.goalPosition && velocity >= 0
         let reward = (terminated ? 100 : 0) - Double(action[0]) * Double(action[0]) * 0.1

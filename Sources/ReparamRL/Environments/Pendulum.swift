@@ -39,7 +39,8 @@ public struct Pendulum: ContinuousEnvironment {
         precondition(action.count == 1, "Pendulum: an action has 1 value, got \(action.count)")
         // The torque stays float32 where gymnasium's does (u·u and 3·u are float32 products).
         let u = Swift.min(Swift.max(action[0], -Self.maxTorque), Self.maxTorque)
-        let cost = normalizedAngle(s.theta) * normalizedAngle(s.theta) + 0.1 * (s.thetaDot * s.thetaDot)
+        let cost =
+            normalizedAngle(s.theta) * normalizedAngle(s.theta) + 0.1 * (s.thetaDot * s.thetaDot)
             + Double(0.001 * (u * u))
         let torqueTerm = Double(Float(3.0 / (Self.m * Self.l * Self.l)) * u)
         let acceleration = 3 * Self.g / (2 * Self.l) * sin(s.theta) + torqueTerm

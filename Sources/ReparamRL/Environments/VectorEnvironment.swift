@@ -81,8 +81,9 @@ public struct VectorEnvironment<Base: Environment>: Sendable {
             guard transition.terminated || result.truncated[i] else { continue }
             result.finalObservations[i] = base.observation(transition.state)
             result.finishedEpisodes.append(
-                FinishedEpisode(copy: i, return: episodeReturns[i], length: episodeSteps[i],
-                                terminated: transition.terminated))
+                FinishedEpisode(
+                    copy: i, return: episodeReturns[i], length: episodeSteps[i],
+                    terminated: transition.terminated))
             states[i] = Self.start(base, key: key, copy: i, episode: episodesStarted[i])
             episodesStarted[i] += 1
             episodeSteps[i] = 0

@@ -44,7 +44,9 @@ extension SAC: OffPolicyAgent {
 
     public mutating func update(_ batch: ReplayBatch, key: RandomKey, step: Int) throws -> [String: Float] {
         let losses: SACLosses = try update(batch, key: key, step: step)
-        return ["critic_loss": losses.critic, "actor_loss": losses.actor, "alpha": losses.alpha,
-                "entropy": losses.entropy]
+        return [
+            "critic_loss": losses.critic, "actor_loss": losses.actor, "alpha": losses.alpha,
+            "entropy": losses.entropy,
+        ]
     }
 }

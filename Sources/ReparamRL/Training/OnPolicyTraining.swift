@@ -129,7 +129,8 @@ public struct OnPolicyTraining<Base: PolicyEnvironment> {
         if normalization != nil { normalization!.observations.update(observations.scalars, batch: n) }
         episodeStarts = [Bool](repeating: true, count: n)
         var rollout = Rollout(
-            steps: base.timeLimit, copies: n, observationSize: base.observationSize, actionWidth: base.policyActionWidth)
+            steps: base.timeLimit, copies: n, observationSize: base.observationSize, actionWidth: base.policyActionWidth
+        )
         var running = [Bool](repeating: true, count: n)
         var t = 0
         while running.contains(true) {

@@ -133,9 +133,11 @@ struct OffPolicyProgress: Codable {
 
 extension OffPolicyTraining: RLTrainingLoop where Agent: CheckpointableAgent {
     public func progressJSON() throws -> Data {
-        try sortedEncoder.encode(OffPolicyProgress(
-            step: step, updates: updates, lastMetrics: lastMetrics, trainingReturns: trainingReturns,
-            environments: EnvironmentSnapshot(environments), bufferCount: buffer.count, bufferPosition: buffer.position))
+        try sortedEncoder.encode(
+            OffPolicyProgress(
+                step: step, updates: updates, lastMetrics: lastMetrics, trainingReturns: trainingReturns,
+                environments: EnvironmentSnapshot(environments), bufferCount: buffer.count,
+                bufferPosition: buffer.position))
     }
 
     public func write(into writer: inout RLCheckpointWriter) {
@@ -169,11 +171,12 @@ extension OffPolicyTraining: RLTrainingLoop where Agent: CheckpointableAgent {
             let rows = n == 0 ? [] : try reader.tensor(name, shape: width == 0 ? [n] : [n, width]).scalars
             return rows + [Float](repeating: 0, count: (capacity - n) * Swift.max(width, 1))
         }
-        guard n <= capacity, let restored = ReplayBuffer(
-            capacity: capacity, observationSize: o, actionSize: a, count: n, position: progress.bufferPosition,
-            observations: try padded("buffer.observations", o), actions: try padded("buffer.actions", a),
-            rewards: try padded("buffer.rewards", 0), nextObservations: try padded("buffer.next_observations", o),
-            terminals: try padded("buffer.terminals", 0))
+        guard n <= capacity,
+            let restored = ReplayBuffer(
+                capacity: capacity, observationSize: o, actionSize: a, count: n, position: progress.bufferPosition,
+                observations: try padded("buffer.observations", o), actions: try padded("buffer.actions", a),
+                rewards: try padded("buffer.rewards", 0), nextObservations: try padded("buffer.next_observations", o),
+                terminals: try padded("buffer.terminals", 0))
         else { throw reader.fail("its replay buffer does not fit the configuration") }
         buffer = restored
         (step, updates, lastMetrics, trainingReturns) =
@@ -194,10 +197,11 @@ struct OnPolicyProgress: Codable {
 
 extension OnPolicyTraining: RLTrainingLoop {
     public func progressJSON() throws -> Data {
-        try sortedEncoder.encode(OnPolicyProgress(
-            step: step, rollouts: rollouts, lastMetrics: lastMetrics, trainingReturns: trainingReturns,
-            environments: EnvironmentSnapshot(environments), episodeStarts: episodeStarts,
-            normalization: normalization))
+        try sortedEncoder.encode(
+            OnPolicyProgress(
+                step: step, rollouts: rollouts, lastMetrics: lastMetrics, trainingReturns: trainingReturns,
+                environments: EnvironmentSnapshot(environments), episodeStarts: episodeStarts,
+                normalization: normalization))
     }
 
     public func write(into writer: inout RLCheckpointWriter) {

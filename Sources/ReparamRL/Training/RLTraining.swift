@@ -69,8 +69,10 @@ public struct RLRunControl {
     /// Runs each checkpoint write (the command line defers a second stop signal until it ends).
     public var writing: (() throws -> Void) throws -> Void
 
-    public init(checkpoint: URL? = nil, resume: RLSavedRun? = nil, shouldStop: @escaping () -> Bool = { false },
-                writing: @escaping (() throws -> Void) throws -> Void = { try $0() }) {
+    public init(
+        checkpoint: URL? = nil, resume: RLSavedRun? = nil, shouldStop: @escaping () -> Bool = { false },
+        writing: @escaping (() throws -> Void) throws -> Void = { try $0() }
+    ) {
         (self.checkpoint, self.resume, self.shouldStop, self.writing) = (checkpoint, resume, shouldStop, writing)
     }
 }
@@ -140,8 +142,10 @@ public func trainRL(
     }
     return try withoutActuallyEscaping(progress) { progress in
         try withoutActuallyEscaping(evaluated) { evaluated in
-            try withTrainingLoop(options, TrainingDriver(
-                options: options, control: control, progress: progress, evaluated: evaluated))
+            try withTrainingLoop(
+                options,
+                TrainingDriver(
+                    options: options, control: control, progress: progress, evaluated: evaluated))
         }
     }
 }
@@ -212,13 +216,16 @@ func withOffPolicyLoop<E: ContinuousEnvironment, V: TrainingLoopVisitor>(
     case .sac:
         return try run(makeSAC(environment, options))
     case .td3:
-        return try run(TD3(
-            observationSize: observationSize, actionSize: actionSize, configuration: .td3(for: options.environment),
-            key: key))
+        return try run(
+            TD3(
+                observationSize: observationSize, actionSize: actionSize, configuration: .td3(for: options.environment),
+                key: key))
     case .ddpg:
-        return try run(DDPG(
-            observationSize: observationSize, actionSize: actionSize, configuration: .ddpg(for: options.environment),
-            key: key))
+        return try run(
+            DDPG(
+                observationSize: observationSize, actionSize: actionSize,
+                configuration: .ddpg(for: options.environment),
+                key: key))
     case .reinforce, .a2c, .ppo:
         throw RLConfigurationError("\(options.algorithm.rawValue) is not an off-policy algorithm")
     }
@@ -226,7 +233,8 @@ func withOffPolicyLoop<E: ContinuousEnvironment, V: TrainingLoopVisitor>(
 
 /// SAC with the tuned settings for the run's environment, its networks from the run's key.
 func makeSAC<E: ContinuousEnvironment>(_ environment: E, _ options: RLRunOptions) -> SAC {
-    SAC(observationSize: environment.observationSize, actionSize: environment.actionSize,
+    SAC(
+        observationSize: environment.observationSize, actionSize: environment.actionSize,
         configuration: .tuned(for: options.environment), key: runKeys(options)[0])
 }
 

@@ -59,10 +59,12 @@ public struct VectorNormalization: Codable, Sendable, Equatable {
     public func normalize(_ raw: Tensor) -> Tensor {
         let size = observations.mean.count
         let scales = observations.variance.map { 1 / ($0 + Self.epsilon).squareRoot() }
-        return Tensor(shape: raw.shape, scalars: raw.scalars.enumerated().map { index, x in
-            let j = index % size
-            return min(max(Float((Double(x) - observations.mean[j]) * scales[j]), -Self.clip), Self.clip)
-        })
+        return Tensor(
+            shape: raw.shape,
+            scalars: raw.scalars.enumerated().map { index, x in
+                let j = index % size
+                return min(max(Float((Double(x) - observations.mean[j]) * scales[j]), -Self.clip), Self.clip)
+            })
     }
 
     /// Folds the rewards of one step into the return statistics and returns them scaled;
