@@ -11,6 +11,31 @@ struct DiscreteVAECommand: ParsableCommand {
 }
 
 extension EstimatorKind: ExpressibleByArgument {}
+extension EstimatorCost: ExpressibleByArgument {}
+
+/// `--estimator`: one estimator by name, or `auto` to measure them and pick.
+enum EstimatorChoice: ExpressibleByArgument, Equatable {
+    case auto
+    case fixed(EstimatorKind)
+
+    init?(argument: String) {
+        if argument == "auto" {
+            self = .auto
+        } else if let kind = EstimatorKind(rawValue: argument) {
+            self = .fixed(kind)
+        } else {
+            return nil
+        }
+    }
+
+    static var allValueStrings: [String] { ["auto"] + EstimatorKind.allCases.map(\.rawValue) }
+    var defaultValueDescription: String {
+        switch self {
+        case .auto: "auto"
+        case .fixed(let kind): kind.rawValue
+        }
+    }
+}
 extension DiscreteLatent: ExpressibleByArgument {}
 
 /// The model and estimator flags both dvae commands share.
@@ -71,7 +96,15 @@ struct DiscreteVAETrainCommand: ParsableCommand {
             + "(arm and disarm need --latent bernoulli).")
 
     @OptionGroup var options: DiscreteVAEOptions
-    @Option(help: "Gradient estimator.") var estimator = EstimatorKind.gumbelSoftmax
+    @Option(
+        help: """
+            Gradient estimator, or auto: measure every one that applies (variance, bias against the unbiased \
+            ones, cost) on pilot draws, train with the best, and measure again every --auto-every steps.
+            """)
+    var estimator = EstimatorChoice.fixed(.gumbelSoftmax)
+    @Option(help: "With --estimator auto: steps between choices.") var autoEvery = 3000
+    @Option(help: "With --estimator auto: cost per draw in seconds (measured) or evaluations (reproducible).")
+    var autoCost = EstimatorCost.seconds
     @Option(help: "Total epochs to reach.") var epochs = 10
     @Option(
         help: ArgumentHelp("Folder for the checkpoint, configuration and metrics.jsonl.", valueName: "run"),
@@ -81,6 +114,18 @@ struct DiscreteVAETrainCommand: ParsableCommand {
         transform: pathArgument) var resume: String?
     @Flag(help: "Print one JSON object per epoch.") var json = false
 
+    /// The run's configuration from the flags; with auto, the estimator is a placeholder until the
+    /// first choice (made before the first step).
+    var runConfiguration: DiscreteVAEConfiguration {
+        guard case .fixed(let kind) = estimator else {
+            var c = options.configuration(estimator: .gumbelSoftmax)
+            c.automatic = AutomaticEstimator()
+            (c.automatic!.every, c.automatic!.cost) = (autoEvery, autoCost)
+            return c
+        }
+        return options.configuration(estimator: kind)
+    }
+
     func validate() throws {
         guard (out == nil) != (resume == nil) else {
             throw ValidationError("give exactly one of --out RUN (a new run) and --resume RUN")
@@ -88,10 +133,13 @@ struct DiscreteVAETrainCommand: ParsableCommand {
         guard (1...1_000_000).contains(epochs) else {
             throw ValidationError("--epochs must be between 1 and 1000000, got \(epochs)")
         }
-        if resume == nil, let problem = options.configuration(estimator: estimator).problems.first {
+        if estimator != .auto && (autoEvery != 3000 || autoCost != .seconds) {
+            throw ValidationError("--auto-every and --auto-cost need --estimator auto")
+        }
+        if resume == nil, let problem = runConfiguration.problems.first {
             throw ValidationError(problem)
         }
-        if resume == nil { try options.checkMemory(options.configuration(estimator: estimator)) }
+        if resume == nil { try options.checkMemory(runConfiguration) }
     }
 
     func run() throws {
@@ -104,9 +152,8 @@ struct DiscreteVAETrainCommand: ParsableCommand {
                 throw CommandFailure(description: "\(folder.checkpoint.path): \(error)")
             }
         } else {
-            let configuration = options.configuration(estimator: estimator)
-            folder = try RunFolder.create(out!, configuration: configuration)
-            trainer = DiscreteVAETrainer(configuration: configuration)
+            folder = try RunFolder.create(out!, configuration: runConfiguration)
+            trainer = DiscreteVAETrainer(configuration: runConfiguration)
         }
         let mnist = try loadMNIST(options.data)
         let c = trainer.configuration
@@ -114,7 +161,9 @@ struct DiscreteVAETrainCommand: ParsableCommand {
             c.latent == .bernoulli ? "\(c.variables) Bernoulli units" : "\(c.variables)×\(c.classes) categorical"
         try runTraining(
             &trainer, folder: folder, train: mnist.trainImages, test: mnist.testImages, epochs: epochs, json: json,
-            header: "\(shape), estimator \(c.estimator); −ELBO per image in nats (test: hard samples)")
+            header:
+                "\(shape), estimator \(c.automatic == nil ? c.estimator.rawValue : "auto (chosen every \(c.automatic!.every) steps)"); "
+                + "−ELBO per image in nats (test: hard samples)")
     }
 }
 

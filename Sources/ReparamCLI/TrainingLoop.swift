@@ -142,8 +142,33 @@ func runTraining<T: ResumableTrainer>(
                 ("step", .integer(trainer.state.step)),
             ] + extra.map { ($0.0, .number($0.1)) })
         try save(trainer, folder)
-        do { try folder.appendMetrics(record.json) } catch {
+        // An automatic estimator's choices: one metrics line per candidate measured, the table on screen.
+        let choices = trainer.takeSelections()
+        let choiceRecords = choices.flatMap { choice in
+            choice.selection.trials.map { trial in
+                Record([
+                    ("event", "estimator_choice"), ("step", .integer(choice.step)),
+                    ("estimator", .string(trial.kind.rawValue)),
+                    ("variance", .number(trial.variance)), ("bias_squared", .number(trial.biasSquared)),
+                    ("cost", .number(trial.cost)), ("cost_unit", .string(choice.selection.cost.rawValue)),
+                    ("score", .number(trial.score)), ("chosen", .bool(trial.kind == choice.selection.chosen)),
+                ])
+            }
+        }
+        do {
+            for line in choiceRecords.map(\.json) + [record.json] { try folder.appendMetrics(line) }
+        } catch {
             throw CommandFailure(description: "cannot append to \(folder.metrics.path): \(error.localizedDescription)")
+        }
+        if !json {
+            for choice in choices {
+                print(
+                    "estimator choice at step \(choice.step): \(choice.selection.chosen.rawValue)"
+                        + " (the lowest bias² + variance × cost/median cost)")
+                let rows = choice.selection.table
+                let table = Table(header: rows[0], rows: Array(rows.dropFirst())).text
+                print(table.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            }
         }
         if json {
             print(record.json)

@@ -33,6 +33,9 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     /// Dynamic binarization (pixels ~ Bernoulli(grey) per batch); the test set is binarized once.
     public var binarize = true
     public var seed: UInt64 = 0
+    /// `--estimator auto`: the estimator is chosen by measuring every applicable one, and chosen
+    /// again every `every` steps; `estimator` is then the current choice. Nil: fixed.
+    public var automatic: AutomaticEstimator?
 
     public init() {}
 
@@ -73,6 +76,15 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
             out.append("--anneal-rate must be ≥ 0 and finite, got \(annealRate)")
         }
         if annealEvery < 1 { out.append("--anneal-every must be at least 1, got \(annealEvery)") }
+        if let automatic {
+            if automatic.every < 1 { out.append("--auto-every must be at least 1, got \(automatic.every)") }
+            if !(2...10_000).contains(automatic.draws) {
+                out.append("--auto-draws must be 2…10000, got \(automatic.draws)")
+            }
+            if !(1...10_000).contains(automatic.images) {
+                out.append("--auto-images must be 1…10000, got \(automatic.images)")
+            }
+        }
         return out
     }
 
@@ -107,6 +119,17 @@ public struct DiscreteVAEConfiguration: Codable, Sendable, Equatable {
     public func makeEstimator(key: RandomKey) -> any DiscreteGradientEstimator {
         estimator.make(estimatorSettings(key: key))
     }
+}
+
+/// How `--estimator auto` measures: every `every` steps, `draws` pilot estimates of ∂E[log p(x|b)]/∂logits
+/// on the first `images` images of the batch, costs in `cost` units (see `EstimatorSelection`).
+public struct AutomaticEstimator: Codable, Sendable, Equatable {
+    public var every = 3000
+    public var images = 20
+    public var draws = 32
+    public var cost = EstimatorCost.seconds
+
+    public init() {}
 }
 
 /// Trains a discrete VAE with one gradient estimator, resumable bit-exactly like `VAETrainer`.
@@ -148,6 +171,7 @@ public struct DiscreteVAETrainer {
     }
 
     mutating func step(_ batch: Tensor) throws {
+        if let automatic = configuration.automatic, state.step % automatic.every == 0 { choose(batch, automatic) }
         estimator.prepare(forStep: state.step)
         let key = runKey.fold(in: 2).fold(in: UInt64(state.step))
         let (loss, gradient) = DiscreteVAETrainer.lossAndGradient(model, batch, &estimator, key)
@@ -157,6 +181,32 @@ public struct DiscreteVAETrainer {
         try applyAdam(&optimizer, &model, gradient, step: state.step)
         lastStepLoss = loss
         state.record(loss: loss, images: batch.shape[0])
+    }
+
+    /// Every choice `--estimator auto` made since the caller last took them, with its step.
+    public private(set) var selections: [(step: Int, selection: EstimatorSelection)] = []
+
+    public mutating func takeSelections() -> [(step: Int, selection: EstimatorSelection)] {
+        defer { selections = [] }
+        return selections
+    }
+
+    /// Measures every estimator that applies on the first images of `batch` and switches to the
+    /// winner (a fresh one: an adapted baseline does not carry over to a different estimator).
+    mutating func choose(_ batch: Tensor, _ automatic: AutomaticEstimator) {
+        let pilot = batch.rows(Array(0..<Swift.min(automatic.images, batch.shape[0])))
+        let decoder = model.decoder
+        let objective = DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, pilot) }, context: pilot)
+        let selection = EstimatorSelection(
+            logits: model.logits(pilot), latent: configuration.latent, objective: objective,
+            candidates: EstimatorKind.supporting(configuration.latent),
+            settings: configuration.estimatorSettings(key: runKey.fold(in: 6)), draws: automatic.draws,
+            cost: automatic.cost, key: runKey.fold(in: 9).fold(in: UInt64(state.step)))
+        selections.append((state.step, selection))
+        if selection.chosen != configuration.estimator {
+            configuration.estimator = selection.chosen
+            estimator = configuration.makeEstimator(key: runKey.fold(in: 6))
+        }
     }
 
     /// Opens the existential estimator for the generic model call.

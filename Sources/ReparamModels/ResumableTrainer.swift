@@ -1,4 +1,5 @@
 import Foundation
+import ReparamEstimators
 import ReparamNN
 import ReparamRandom
 import ReparamTensor
@@ -18,6 +19,12 @@ public protocol ResumableTrainer {
     func epochDiagnostics(_ images: Tensor) -> [(String, Double)]
     /// Picks each step's thread count; shared by copies of the trainer, not checkpointed.
     var threadTuner: ThreadTuner { get }
+    /// The estimator choices made since the last call (`--estimator auto`), to log and report.
+    mutating func takeSelections() -> [(step: Int, selection: EstimatorSelection)]
+}
+
+extension ResumableTrainer {
+    public mutating func takeSelections() -> [(step: Int, selection: EstimatorSelection)] { [] }
 }
 
 extension VAETrainer: ResumableTrainer {

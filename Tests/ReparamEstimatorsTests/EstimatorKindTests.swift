@@ -89,3 +89,54 @@ struct EstimatorKindTests {
         #expect(EstimatorKind.supporting(.categorical) == EstimatorKind.allCases.filter { $0 != .arm && $0 != .disarm })
     }
 }
+
+@Suite("Choosing an estimator by measuring it")
+struct EstimatorSelectionTests {
+    static let logits = Tensor(shape: [2, 4], scalars: [-0.5, 0, 0.5, 1, 0.3, -0.2, 0.8, -1])
+    static let a = Tensor([0.9, -0.4, 1.3, 0.2])
+
+    /// Costs counted in evaluations of f, so the choice depends only on the keys, not on timing.
+    static func select(_ objective: DiscreteObjective) -> EstimatorSelection {
+        var settings = EstimatorSettings(key: RandomKey(seed: 4))
+        settings.latentSize = 4
+        return EstimatorSelection(
+            logits: logits, latent: .bernoulli, objective: objective, settings: settings, draws: 400,
+            cost: .evaluations, key: RandomKey(seed: 5))
+    }
+
+    @Test("a differentiable f linear in b: straight-through is exact there, and a gradient-based kind wins")
+    func differentiableLinear() {
+        let selection = Self.select(DiscreteObjective({ b in (b * Self.a).sum(alongAxes: [-1]) }))
+        let chosen = selection.trials.first { $0.kind == selection.chosen }!
+        #expect(selection.chosen.needsDifferentiableObjective, "\(selection.table)")
+        // Straight-through's estimate is (∂μ/∂θ)ᵀa, the exact gradient, with no spread.
+        let straight = selection.trials.first { $0.kind == .straightThrough }!
+        #expect(straight.variance < 1e-12 && straight.biasSquared == 0)
+        #expect(chosen.score <= straight.score)
+        // Every Bernoulli kind but VIMCO was measured.
+        #expect(Set(selection.trials.map(\.kind)) == Set(EstimatorKind.allCases.filter { $0 != .vimco }))
+        #expect(selection.excluded.map(\.kind) == [.vimco])
+    }
+
+    @Test("a black-box f: only kinds that evaluate f at hard samples are measured, and one of them wins")
+    func blackBox() {
+        let selection = Self.select(
+            DiscreteObjective(blackBox: { b in (b * Self.a).sum(alongAxes: [-1]).map { $0 > 1 ? 1 : 0 } }))
+        #expect(!selection.chosen.needsDifferentiableObjective)
+        #expect(selection.trials.allSatisfy { !$0.kind.needsDifferentiableObjective })
+        #expect(selection.excluded.contains { $0.kind == .gumbelSoftmax && $0.reason.contains("black box") })
+        // The winner has the lowest score, and unbiased kinds are never charged for bias.
+        #expect(
+            selection.trials.allSatisfy { $0.score >= selection.trials.first { $0.kind == selection.chosen }!.score })
+        #expect(selection.trials.allSatisfy { $0.kind.isUnbiased ? $0.biasSquared == 0 : true })
+    }
+
+    @Test("a relaxation's bias is charged when it shows: a quadratic f far from linear")
+    func relaxationBiasIsCharged() {
+        // The REBAR toy: f(b) = Σ(b − 0.45)², where the lab measures Gumbel-softmax's relative bias near 0.8.
+        let selection = Self.select(DiscreteObjective({ b in square(b - 0.45).sum(alongAxes: [-1]) }))
+        let relaxed = selection.trials.first { $0.kind == .gumbelSoftmax }!
+        #expect(relaxed.biasSquared > 0, "\(selection.table)")
+        #expect(selection.chosen.isUnbiased, "\(selection.table)")
+    }
+}

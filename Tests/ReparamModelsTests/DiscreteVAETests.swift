@@ -227,6 +227,49 @@ struct DiscreteVAECheckpointTests {
     }
 }
 
+@Suite("Discrete VAE with --estimator auto")
+struct AutomaticEstimatorTests {
+    static func configuration() -> DiscreteVAEConfiguration {
+        var c = DiscreteVAEConfiguration()
+        (c.latent, c.variables, c.hidden, c.batchSize) = (.bernoulli, 4, [16], 20)
+        c.automatic = AutomaticEstimator()
+        // Costs in evaluations: the choice then depends only on the run's key, not on timing.
+        (c.automatic!.every, c.automatic!.images, c.automatic!.draws, c.automatic!.cost) = (4, 10, 16, .evaluations)
+        return c
+    }
+
+    @Test("it chooses before the first step and every N steps, trains with the choice, and resumes bit for bit")
+    func choosesAndResumes() throws {
+        let data = RandomKey(seed: 40).uniform([100, 784])
+        var straight = DiscreteVAETrainer(configuration: Self.configuration())
+        for _ in 0..<2 { _ = try straight.runEpoch(data) }
+        let choices = straight.takeSelections()
+        // 10 steps: choices at steps 0, 4 and 8, each over every Bernoulli kind but VIMCO.
+        #expect(choices.map(\.step) == [0, 4, 8])
+        for choice in choices {
+            #expect(Set(choice.selection.trials.map(\.kind)) == Set(EstimatorKind.allCases.filter { $0 != .vimco }))
+            let best = choice.selection.trials.map(\.score).min()!
+            #expect(choice.selection.trials.first { $0.kind == choice.selection.chosen }!.score == best)
+        }
+        #expect(straight.configuration.estimator == choices.last!.selection.chosen)
+        #expect(straight.estimator.kind == straight.configuration.estimator)
+        #expect(straight.takeSelections().isEmpty)
+
+        var first = DiscreteVAETrainer(configuration: Self.configuration())
+        _ = try first.runEpoch(data)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-auto.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try first.checkpoint.write(to: url)
+        var resumed = try DiscreteVAETrainer(checkpoint: try DiscreteVAECheckpoint.read(url))
+        #expect(resumed.configuration.automatic == Self.configuration().automatic)
+        _ = try resumed.runEpoch(data)
+        #expect(resumed.state == straight.state && resumed.configuration.estimator == straight.configuration.estimator)
+        for path in straight.model.parameterPaths {
+            #expect(resumed.model[keyPath: path.value] == straight.model[keyPath: path.value], "\(path.name)")
+        }
+    }
+}
+
 @Suite("Discrete VAE configuration")
 struct DiscreteVAEConfigurationTests {
     @Test(
