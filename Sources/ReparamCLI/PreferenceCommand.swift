@@ -175,7 +175,8 @@ struct PreferenceCompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (betas, methods) = (parsedBetas!, parsedMethods!)
+        // validate() has parsed both lists.
+        guard let betas = parsedBetas, let methods = parsedMethods else { return }
         if try scaleOut.export(
             from: ["pref", "compare"], to: ["pref", "train"],
             grid: [("method", methods.map(\.rawValue)), ("beta", commaList(self.betas))],

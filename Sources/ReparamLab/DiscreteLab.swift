@@ -89,7 +89,9 @@ public struct DiscreteLabProblem {
                 estimator: label, parameters: exact.indices.map { "θ\($0)" },
                 estimates: result.perDraw.reshaped(to: [draws, logits.count]), exact: exact,
                 evaluationsPerDraw: result.evaluationsPerDraw, seconds: seconds)
-            let relativeBias = d.bias!.reduce(0) { $0 + $1 * $1 }.squareRoot() / norm
+            // d has the exact gradient, so its bias is known.
+            let bias = d.bias ?? []
+            let relativeBias = bias.reduce(0) { $0 + $1 * $1 }.squareRoot() / norm
             let relativeError = d.standardError.reduce(0) { $0 + $1 * $1 }.squareRoot() / norm
             let maxZ = d.biasInStandardErrors!.map(abs).max()!
             let variance = d.variance.reduce(0, +)
