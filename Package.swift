@@ -86,13 +86,16 @@ let package = Package(
             path: "Tests/ReparamTestSupport"),
         .testTarget(
             name: "ReparamKernelTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamTestSupport"]),
-        .testTarget(name: "ReparamTensorTests", dependencies: ["ReparamTensor", "ReparamTestSupport"]),
         .testTarget(
-            name: "ReparamRandomTests", dependencies: ["ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
-        .testTarget(name: "ReparamNNTests", dependencies: ["ReparamNN", "ReparamRandom"]),
+            name: "ReparamTensorTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamTestSupport"]),
+        .testTarget(
+            name: "ReparamRandomTests",
+            dependencies: ["ReparamTensor", "ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
+        .testTarget(name: "ReparamNNTests", dependencies: ["ReparamTensor", "ReparamNN", "ReparamRandom"]),
         .testTarget(
             name: "ReparamModelsTests",
             dependencies: [
+                "ReparamDistributions",
                 "ReparamModels", "ReparamEstimators", "ReparamFlows", "ReparamData", "ReparamNN", "ReparamRandom",
                 "ReparamTensor", "ReparamTestSupport",
             ]),
@@ -105,7 +108,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "ReparamRLTests", dependencies: ["ReparamRL", "ReparamNN", "ReparamRandom", "ReparamTensor"],
+            name: "ReparamRLTests",
+            dependencies: ["ReparamData", "ReparamRL", "ReparamNN", "ReparamRandom", "ReparamTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ReparamPreferenceTests",
@@ -113,13 +117,15 @@ let package = Package(
         .testTarget(name: "ReparamDataTests", dependencies: ["ReparamData", "CZlib"]),
         .testTarget(name: "ReparamLabTests", dependencies: ["ReparamLab", "Reparam"]),
         .testTarget(name: "ReparamSweepTests", dependencies: ["ReparamSweep"]),
-        .testTarget(name: "ReparamCLITests", dependencies: ["ReparamCLI"]),
+        .testTarget(
+            name: "ReparamCLITests",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "CZlib", "ReparamCLI"]),
         .testTarget(
             name: "ReparamEstimatorsTests",
             dependencies: ["ReparamEstimators", "ReparamDistributions", "ReparamNN", "ReparamRandom", "ReparamTensor"]),
         .testTarget(
             name: "ReparamDistributionsTests",
-            dependencies: ["ReparamDistributions", "ReparamRandom", "ReparamTestSupport"],
+            dependencies: ["ReparamTensor", "ReparamDistributions", "ReparamRandom", "ReparamTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]
