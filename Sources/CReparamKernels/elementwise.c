@@ -255,7 +255,7 @@ typedef struct {
     const rp_vector_kernels *kernels;
     const float *logits, *x;
     float *out, *grad;
-    size_t rows, columns;
+    size_t rows, x_rows, columns;
     int parts;
 } nll_rows_job;
 
@@ -269,17 +269,19 @@ static void nll_rows_part(void *context, int part) {
         for (size_t start = 0; start < j->columns; start += NLL_BLOCK) {
             const size_t length = j->columns - start < NLL_BLOCK ? j->columns - start : NLL_BLOCK;
             const size_t offset = r * j->columns + start;
-            total += j->kernels->bernoulli_logits_nll(j->logits + offset, j->x + offset, length,
+            const float *x = j->x + (r % j->x_rows) * j->columns + start;
+            total += j->kernels->bernoulli_logits_nll(j->logits + offset, x, length,
                                                       j->grad ? j->grad + offset : NULL, 1);
         }
         j->out[r] = (float)total;
     }
 }
 
-void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
-                                  float *grad) {
+void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t x_rows, size_t columns,
+                                  float *out, float *grad) {
     nll_rows_job job = {.kernels = rp_vector_active(), .logits = logits, .x = x, .out = out, .grad = grad,
-                        .rows = rows, .columns = columns, .parts = row_parts(rows, columns, 8)};
+                        .rows = rows, .x_rows = x_rows ? x_rows : rows, .columns = columns,
+                        .parts = row_parts(rows, columns, 8)};
     rp_parallel_run(job.parts, nll_rows_part, &job);
 }
 

@@ -180,6 +180,13 @@ static double bernoulli_logits_nll(const float *l, const float *x, size_t n, flo
     double total = 0;
     size_t i = 0;
     vfloat acc = {0}, g;
+    if (!grad) {
+        // The loss alone (evaluation): no σ(l) − x, so no division per element.
+        for (; i + VW <= n; i += VW) {
+            const vfloat lv = LOADV(l + i), xv = LOADV(x + i);
+            acc += vmax(lv, splat(0.0f)) + v_log1p(v_exp(-vabs(lv))) - xv * lv;
+        }
+    }
     for (; i + VW <= n; i += VW) {
         acc += nll_terms(LOADV(l + i), LOADV(x + i), &g);
         if (grad) STOREV(grad + i, g * scale);

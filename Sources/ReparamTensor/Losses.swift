@@ -56,7 +56,9 @@ func bernoulliLogitsNLLForward(_ logits: Tensor, _ targets: Tensor, gradient: Un
 }
 
 /// −log p(x | logits) per row of matrices [rows, columns]: Σ_j softplus(l) − x·l, fused as in
-/// `bernoulliLogitsNLL`, with ∂/∂l = σ(l) − x prepared in the same pass.
+/// `bernoulliLogitsNLL`, with ∂/∂l = σ(l) − x prepared in the same pass. `targets` may have fewer
+/// rows than `logits`, a divisor of them: logits row i is scored against targets row i mod that
+/// (K samples per image against the batch, without a K-fold copy of it).
 @differentiable(reverse,wrt: logits)
 public func bernoulliLogitsNLLRows(logits: Tensor, targets: Tensor) -> Tensor {
     bernoulliLogitsNLLRowsForward(logits, targets, gradient: nil)
@@ -67,14 +69,16 @@ func bernoulliLogitsNLLRowsForward(
     gradient: UnsafeMutablePointer<Float>?
 ) -> Tensor {
     precondition(
-        logits.rank == 2 && logits.shape == targets.shape,
-        "bernoulliLogitsNLLRows: logits \(logits.shape) and targets \(targets.shape) "
-            + "must be equal-shaped matrices")
+        logits.rank == 2 && targets.rank == 2 && logits.shape[1] == targets.shape[1] && targets.shape[0] > 0
+            && logits.shape[0] % targets.shape[0] == 0,
+        "bernoulliLogitsNLLRows: logits \(logits.shape) and targets \(targets.shape) must be matrices with "
+            + "the same columns, and targets' rows must divide logits'")
     let (rows, columns) = (logits.shape[0], logits.shape[1])
     return Tensor.filled([rows]) { out, _ in
         logits.withUnsafeScalars { pl in
             targets.withUnsafeScalars { px in
-                rp_bernoulli_logits_nll_rows(pl.baseAddress, px.baseAddress, rows, columns, out, gradient)
+                rp_bernoulli_logits_nll_rows(
+                    pl.baseAddress, px.baseAddress, rows, targets.shape[0], columns, out, gradient)
             }
         }
     }

@@ -353,7 +353,7 @@ private func randomRuns(_ columns: Int, _ length: Int, _ values: inout SplitMix)
                 Kernels.withOverrides(isa: isa, threads: threads) {
                     var loss = [Float](repeating: 0, count: rows)
                     var lossGradient = [Float](repeating: 0, count: rows * columns)
-                    rp_bernoulli_logits_nll_rows(logits, targets, rows, columns, &loss, &lossGradient)
+                    rp_bernoulli_logits_nll_rows(logits, targets, rows, rows, columns, &loss, &lossGradient)
                     var y = [Float](repeating: 0, count: rows * d), sig = y, logdet = [Float](repeating: 0, count: rows)
                     rp_affine_autoregressive(parameters, x, rows, d, &y, &sig, &logdet)
                     var gp = [Float](repeating: 0, count: rows * d * 2), gx = y

@@ -209,4 +209,23 @@ import _Differentiation
         let rows = bernoulliLogitsNLLRows(logits: logits, targets: targets)
         #expect(GradientCheck.maxRelativeError(rows, reference) < 1e-5)
     }
+
+    /// K samples per image scored against the batch itself: targets with fewer rows repeat, and
+    /// give the values and gradient of the materialized copy, bit for bit.
+    @Test func bernoulliNLLRowsRepeatTargets() {
+        var v = TestValues(state: 13)
+        let logits = v.tensor([3 * 2, 600], -6, 6), targets = v.tensor([2, 600], 0, 1)
+        let copied = targets.broadcasted(to: [3, 2, 600]).reshaped(to: [6, 600])
+        #expect(
+            bernoulliLogitsNLLRows(logits: logits, targets: targets)
+                == bernoulliLogitsNLLRows(logits: logits, targets: copied))
+        let weights = Tensor([0.5, -1, 2, 0.25, 1, 3])
+        let repeated = gradient(at: logits) {
+            (bernoulliLogitsNLLRows(logits: $0, targets: targets) * weights).sumToFloat()
+        }
+        let materialized = gradient(at: logits) {
+            (bernoulliLogitsNLLRows(logits: $0, targets: copied) * weights).sumToFloat()
+        }
+        #expect(repeated == materialized)
+    }
 }

@@ -207,9 +207,10 @@ void rp_gamma_attempts(const float *alpha, const float *normal, const float *uni
 // MARK: - Philox-4x32-10 random fills
 
 /// Per row of a rows × columns matrix: out[r] = Σ_j softplus(l) − x·l; grad (if not NULL) gets
-/// σ(l) − x elementwise.
-void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t columns, float *out,
-                                  float *grad);
+/// σ(l) − x elementwise. x has `x_rows` rows, a divisor of `rows`: logits row r is scored against
+/// x row r mod x_rows (K samples of a batch against the batch itself, without copying it K times).
+void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t x_rows, size_t columns,
+                                  float *out, float *grad);
 
 /// The affine autoregressive step of MAF (data → noise) and IAF (noise → sample) for rows × d
 /// variables whose parameters (μ, s) are interleaved in `params` ([rows, d, 2], as a MADE
