@@ -197,10 +197,14 @@ public struct DiscreteVAETrainer {
         let pilot = batch.rows(Array(0..<Swift.min(automatic.images, batch.shape[0])))
         let decoder = model.decoder
         let objective = DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, pilot) }, context: pilot)
+        let settings = configuration.estimatorSettings(key: runKey.fold(in: 6))
+        // Kinds this configuration cannot build (RLOO and VIMCO with --k 1) are not candidates.
+        let candidates = EstimatorKind.supporting(configuration.latent).filter {
+            $0.problems(latent: configuration.latent, settings: settings).isEmpty
+        }
         let selection = EstimatorSelection(
             logits: model.logits(pilot), latent: configuration.latent, objective: objective,
-            candidates: EstimatorKind.supporting(configuration.latent),
-            settings: configuration.estimatorSettings(key: runKey.fold(in: 6)), draws: automatic.draws,
+            candidates: candidates, settings: settings, draws: automatic.draws,
             cost: automatic.cost, key: runKey.fold(in: 9).fold(in: UInt64(state.step)))
         selections.append((state.step, selection))
         if selection.chosen != configuration.estimator {

@@ -270,6 +270,18 @@ struct AutomaticEstimatorTests {
     }
 }
 
+extension AutomaticEstimatorTests {
+    @Test("with one sample per image, RLOO and VIMCO are not candidates (they need two)")
+    func candidatesTheConfigurationCanBuild() throws {
+        var c = Self.configuration()
+        c.samples = 1
+        var trainer = DiscreteVAETrainer(configuration: c)
+        _ = try trainer.runEpoch(RandomKey(seed: 41).uniform([20, 784]))
+        let kinds = trainer.takeSelections().flatMap { $0.selection.trials.map(\.kind) }
+        #expect(!kinds.isEmpty && !kinds.contains(.rloo) && !kinds.contains(.vimco))
+    }
+}
+
 @Suite("Discrete VAE configuration")
 struct DiscreteVAEConfigurationTests {
     @Test(
