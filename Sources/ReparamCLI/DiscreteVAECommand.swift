@@ -159,11 +159,10 @@ struct DiscreteVAETrainCommand: ParsableCommand {
         let c = trainer.configuration
         let shape =
             c.latent == .bernoulli ? "\(c.variables) Bernoulli units" : "\(c.variables)×\(c.classes) categorical"
+        let estimatorName = c.automatic.map { "auto (chosen every \($0.every) steps)" } ?? c.estimator.rawValue
         try runTraining(
             &trainer, folder: folder, train: mnist.trainImages, test: mnist.testImages, epochs: epochs, json: json,
-            header:
-                "\(shape), estimator \(c.automatic == nil ? c.estimator.rawValue : "auto (chosen every \(c.automatic!.every) steps)"); "
-                + "−ELBO per image in nats (test: hard samples)")
+            header: "\(shape), estimator \(estimatorName); −ELBO per image in nats (test: hard samples)")
     }
 }
 

@@ -31,7 +31,8 @@ public struct DiscreteLabProblem {
 
     /// Every estimator that applies to this problem, adaptive ones freshly initialized: one per
     /// temperature for those that take one (annealed-st only where τ ≠ 1, plain straight-through
-    /// being τ = 1), VIMCO aside (see below), RLOO with 4 samples, NVIL's baseline and RELAX's network at their defaults.
+    /// being τ = 1), VIMCO aside (see below), RLOO with 4 samples, NVIL's baseline and RELAX's network
+    /// at their defaults.
     func estimators(temperatures: [Float], key: RandomKey) -> [(
         temperature: Float?, estimator: any DiscreteGradientEstimator
     )] {

@@ -285,7 +285,7 @@ extension AutomaticEstimatorTests {
 @Suite("Discrete VAE configuration")
 struct DiscreteVAEConfigurationTests {
     @Test(
-        "the initializer is saved by name; an unknown name is refused on load and a run saved without one loads as pytorch"
+        "the initializer is saved by name; an unknown name is refused on load; a run saved without one is pytorch"
     )
     func initializer() throws {
         var configuration = DiscreteVAEConfiguration()
