@@ -48,7 +48,8 @@ private struct Outcome: Sendable {
 /// or ignore them, and a child would inherit that and never see the signals this suite sends.
 private func execute(
     _ arguments: [String], in folder: URL, timeout: TimeInterval = 120,
-    signals: [(delay: TimeInterval, signal: Int32)] = []
+    signals: [(delay: TimeInterval, signal: Int32)] = [],
+    signalWhen trigger: (condition: () -> Bool, signal: Int32)? = nil
 ) throws -> Outcome {
     let errorFile = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: errorFile) }
@@ -81,9 +82,13 @@ private func execute(
     guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
     let start = Date()
     var pending = signals
-    var status: Int32 = 0, timedOut = false
+    var status: Int32 = 0, timedOut = false, triggered = false
     while true {
         if waitpid(pid, &status, WNOHANG) == pid { break }
+        if let trigger, !triggered, trigger.condition() {
+            kill(pid, trigger.signal)
+            triggered = true
+        }
         let elapsed = Date().timeIntervalSince(start)
         while let next = pending.first, next.delay <= elapsed {
             kill(pid, next.signal)
@@ -504,7 +509,6 @@ struct CLIFuzzTests {
         let folder = URL(fileURLWithPath: workspace.fresh())
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for name in ["local", "array", "stopped"] {
-            // Long enough (about 0.5 s a task in release) that a SIGINT after 1 s lands mid-sweep.
             try Data(sweepSpec(output: name, seeds: 2, steps: 300).utf8)
                 .write(to: folder.appendingPathComponent("\(name).json"))
         }
@@ -525,9 +529,12 @@ struct CLIFuzzTests {
         #expect(String(decoding: try merged("local"), as: UTF8.self).split(separator: "\n").count == 5)
 
         // Stopped mid-way: finished results stay as they were and only the missing tasks run again.
-        let stopped = try execute(["sweep", "run", "stopped.json", "--local"], in: folder, signals: [(1.0, SIGINT)])
-        #expect(stopped.status == 130, "\(stopped.standardError)")
+        // The SIGINT goes when the first result exists (a fixed delay outran a fast machine's sweep).
         let results = (0..<8).map { folder.appendingPathComponent("stopped/tasks/0000\($0)/result.json") }
+        let firstResult = { results.contains { FileManager.default.fileExists(atPath: $0.path) } }
+        let stopped = try execute(
+            ["sweep", "run", "stopped.json", "--local"], in: folder, signalWhen: (firstResult, SIGINT))
+        #expect(stopped.status == 130, "\(stopped.standardError)")
         let before = results.map { try? Data(contentsOf: $0) }
         let rerun = try execute(["sweep", "run", "stopped.json", "--local"], in: folder)
         #expect(rerun.status == 0, "\(rerun.standardError)")
