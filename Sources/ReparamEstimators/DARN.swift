@@ -22,7 +22,7 @@ public struct DARN: DiscreteGradientEstimator {
         logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
         key: RandomKey, draws: Int
     ) -> DiscreteGradientEstimate {
-        let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
+        let b = latent.sample(logits: logits, draws: draws, key: key)
         let (f, gradientAtSample) = objective.valueAndGradient(b)
         let centre = latent == .bernoulli ? Float(0.5) : 1 / Float(logits.shape.last!)
         let taylorTerms = gradientAtSample * (b - centre)

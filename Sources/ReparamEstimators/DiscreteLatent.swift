@@ -38,6 +38,11 @@ public enum DiscreteLatent: String, CaseIterable, Codable, Sendable, CustomStrin
         self == .bernoulli ? perturbed.map { $0 > 0 ? 1 : 0 } : oneHotArgmax(perturbed)
     }
 
+    /// `draws` hard samples b ~ q_θ, shaped [draws] + θ.shape: H(θ + noise) or onehot(argmax(θ + noise)).
+    public func sample(logits: Tensor, draws: Int, key: RandomKey) -> Tensor {
+        hardSample(perturbed: perDraw(logits, draws) + noise(key, shape: [draws] + logits.shape))
+    }
+
     /// Logistic noise log u − log(1 − u) (Bernoulli) or standard Gumbel (categorical), so that
     /// the hard sample is H(θ + noise) or onehot(argmax(θ + noise)).
     public func noise(_ key: RandomKey, shape: [Int]) -> Tensor {

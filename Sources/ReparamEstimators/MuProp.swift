@@ -23,7 +23,7 @@ public struct MuProp: DiscreteGradientEstimator {
     ) -> DiscreteGradientEstimate {
         let (meanField, meanPullback) = valueWithPullback(at: logits) { θ in latent.mean(θ) }
         let (fAtMean, gradientAtMean) = objective.valueAndGradient(meanField.reshaped(to: [1] + logits.shape))
-        let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
+        let b = latent.sample(logits: logits, draws: draws, key: key)
         let f = objective.evaluate(b)
         let raw = f - (fAtMean + latent.sumOverLatent(gradientAtMean * (b - meanField)))
         let residual = baseline?.centred(raw, context: objective.context ?? Tensor.ones([logits.shape[0], 1])) ?? raw

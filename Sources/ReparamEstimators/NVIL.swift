@@ -39,7 +39,7 @@ public struct NVIL: DiscreteGradientEstimator {
         logits: Tensor, latent: DiscreteLatent, objective: DiscreteObjective,
         key: RandomKey, draws: Int
     ) -> DiscreteGradientEstimate {
-        let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
+        let b = latent.sample(logits: logits, draws: draws, key: key)
         let f = objective.evaluate(b)
         let signal = centred(f, context: objective.context ?? Tensor.ones([logits.shape[0], 1]))
         return DiscreteGradientEstimate(

@@ -20,8 +20,7 @@ public struct RLOO: DiscreteGradientEstimator {
         key: RandomKey, draws: Int
     ) -> DiscreteGradientEstimate {
         let k = samples
-        let b = latent.hardSample(
-            perturbed: perDraw(logits, draws * k) + latent.noise(key, shape: [draws * k] + logits.shape))
+        let b = latent.sample(logits: logits, draws: draws * k, key: key)
         let f = objective.evaluate(b)
         let grouped = f.reshaped(to: [draws, k] + Array(f.shape.dropFirst()))
         let centered = (grouped - grouped.mean(alongAxes: [1], keepDims: true)).reshaped(to: f.shape)

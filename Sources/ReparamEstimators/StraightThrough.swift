@@ -46,7 +46,7 @@ public struct StraightThrough: TemperatureScheduled {
     ) -> DiscreteGradientEstimate {
         let slope = 1 / temperature
         let (_, meanPullback) = valueWithPullback(at: perDraw(logits, draws)) { θ in latent.mean(θ * slope) }
-        let b = latent.hardSample(perturbed: perDraw(logits, draws) + latent.noise(key, shape: [draws] + logits.shape))
+        let b = latent.sample(logits: logits, draws: draws, key: key)
         let (f, gradientAtSample) = objective.valueAndGradient(b)
         return DiscreteGradientEstimate(
             objective: f, perDraw: meanPullback(gradientAtSample), evaluationsPerDraw: 1, points: b)

@@ -23,8 +23,7 @@ public struct VIMCO: DiscreteGradientEstimator {
         key: RandomKey, draws: Int
     ) -> DiscreteGradientEstimate {
         let k = samples, batch = logits.shape[0]
-        let b = latent.hardSample(
-            perturbed: perDraw(logits, draws * k) + latent.noise(key, shape: [draws * k] + logits.shape))
+        let b = latent.sample(logits: logits, draws: draws * k, key: key)
         let f = objective.evaluate(b).scalars.map(Double.init)
         var bound = [Float](repeating: 0, count: draws * batch)
         var signals = [Float](repeating: 0, count: draws * k * batch), weights = signals
