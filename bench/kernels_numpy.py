@@ -42,6 +42,31 @@ def ring_images():
     return np.where(inside, 0.5 + 0.5 * np.cos(i + pixel), 0.0).astype(np.float32)
 
 
+def layout_and_special(rng):
+    """The cases of Reparam's benchLayoutAndSpecial: copies for the permutations (Reparam's results
+    are contiguous), take_along_axis for the gather, scipy.special for ln Γ and ψ."""
+    matrix = rng.standard_normal((784, 1000), dtype=np.float32)
+    cube = rng.standard_normal((64, 128, 96), dtype=np.float32)
+    scores = rng.standard_normal((100_000, 10), dtype=np.float32)
+    classes = (np.arange(100_000) * 7 % 10)[:, None]
+    positive = np.abs(rng.standard_normal((128, 784), dtype=np.float32)) + 0.5
+    cases = {
+        "transpose": (matrix.size, lambda: np.ascontiguousarray(matrix.T)),
+        "permute": (cube.size, lambda: np.ascontiguousarray(cube.transpose(2, 0, 1))),
+        "gather": (scores.shape[0], lambda: np.take_along_axis(scores, classes, axis=1)),
+        "pow": (positive.size, lambda: np.power(positive, np.float32(1.5))),
+    }
+    try:
+        import scipy.special
+        cases["lgamma"] = (positive.size, lambda: scipy.special.gammaln(positive))
+        cases["digamma"] = (positive.size, lambda: scipy.special.psi(positive))
+    except ImportError:
+        print("scipy is not installed: no lgamma/digamma peer (pip install scipy)", file=sys.stderr)
+    for name, (count, fn) in cases.items():
+        seconds = median_seconds(fn)
+        print(json.dumps({"kernel": name, "n": count, "gelems": round(count / seconds / 1e9, 4)}))
+
+
 def main():
     rng = np.random.default_rng(0)
     threads = args.threads
@@ -86,6 +111,7 @@ def main():
     for name, fn in elementwise.items():
         seconds = median_seconds(fn)
         print(json.dumps({"kernel": name, "n": x.size, "gelems": round(x.size / seconds / 1e9, 3)}))
+    layout_and_special(rng)
     generator = np.random.default_rng(1)
     buffer = np.empty(1 << 20, dtype=np.float32)
     seconds = median_seconds(lambda: generator.standard_normal(dtype=np.float32, out=buffer))

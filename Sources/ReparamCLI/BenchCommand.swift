@@ -32,6 +32,7 @@ struct KernelBench: ParsableCommand {
             benchGemm(threads: threads)
             benchSparseGemm(threads: threads)
             benchElementwise()
+            benchLayoutAndSpecial()
             benchNormal(threads: threads)
         }
     }
@@ -118,6 +119,30 @@ struct KernelBench: ParsableCommand {
             emit(
                 [("kernel", name), ("n", count), ("gelems", gelems)],
                 table: String(format: "%-8@ 128×784        %7.2f Gelem/s", name, gelems))
+        }
+    }
+
+    /// The operations that were scalar Swift loops: a transpose of a 784 × 1000 matrix and a 3-D
+    /// permutation, the last-axis gather, ln Γ and ψ, and x^1.5 (bench/kernels_numpy.py: numpy and scipy).
+    func benchLayoutAndSpecial() {
+        let key = RandomKey(seed: 4)
+        let matrix = key.normal([784, 1000]), cube = key.fold(in: 1).normal([64, 128, 96])
+        let scores = key.fold(in: 2).normal([100_000, 10])
+        let classes = (0..<100_000).map { ($0 * 7) % 10 }
+        let positive = abs(key.fold(in: 3).normal([128, 784])) + 0.5
+        let cases: [(String, Int, () -> Tensor)] = [
+            ("transpose", matrix.count, { matrix.transposed() }),
+            ("permute", cube.count, { cube.transposed([2, 0, 1]) }),
+            ("gather", scores.shape[0], { scores.gather(lastAxisIndices: classes) }),
+            ("lgamma", positive.count, { lgamma(positive) }), ("digamma", positive.count, { digamma(positive) }),
+            ("pow", positive.count, { pow(positive, 1.5) }),
+        ]
+        for (name, count, operation) in cases {
+            let seconds = medianSeconds { _ = operation() }
+            let gelems = Double(count) / seconds / 1e9
+            emit(
+                [("kernel", name), ("n", count), ("gelems", gelems)],
+                table: String(format: "%-9@ %8d elements  %7.3f Gelem/s", name, count, gelems))
         }
     }
 

@@ -13,12 +13,16 @@ extension Tensor {
         precondition(rank >= 1, "gather: needs rank ≥ 1, shape is \(shape)")
         let width = shape[rank - 1], rows = count / Swift.max(width, 1)
         precondition(indices.count == rows, "gather: \(indices.count) indices for \(rows) rows of shape \(shape)")
-        for (row, index) in indices.enumerated() where index < 0 || index >= width {
-            preconditionFailure("gather: index \(index) at position \(row) is outside 0..<\(width)")
+        var bad: Int64 = -1
+        let result = Tensor.filled(Array(shape.dropLast())) { out, _ in
+            withUnsafeScalars { src in
+                indices.withInt64Pointer { bad = rp_gather_last(src.baseAddress, $0, rows, Int64(width), out) }
+            }
         }
-        return Tensor(
-            shape: Array(shape.dropLast()),
-            scalars: indices.enumerated().map { scalars[$0.offset * width + $0.element] })
+        if bad >= 0 {
+            preconditionFailure("gather: index \(indices[Int(bad)]) at position \(bad) is outside 0..<\(width)")
+        }
+        return result
     }
 
     @derivative(of: gather)
@@ -28,9 +32,13 @@ extension Tensor {
             gatherForward(indices),
             { v in
                 if v.isShapelessZero { return .zero }
-                var grad = [Float](repeating: 0, count: full.reduce(1, *))
-                for (row, index) in indices.enumerated() { grad[row * width + index] = v.scalars[row] }
-                return Tensor(shape: full, scalars: grad)
+                return Tensor.filled(full) { out, _ in
+                    v.withUnsafeScalars { pv in
+                        indices.withInt64Pointer {
+                            rp_scatter_last(pv.baseAddress, $0, indices.count, Int64(width), out)
+                        }
+                    }
+                }
             }
         )
     }
@@ -49,11 +57,10 @@ extension Tensor {
         for (i, row) in indices.enumerated() {
             precondition(row >= 0 && row < shape[0], "rows: index \(row) at position \(i) is outside 0..<\(shape[0])")
         }
-        let rows = indices.map(Int64.init)
         return Tensor.filled(newShape) { out, _ in
             guard width > 0 else { return }
             scalars.withUnsafeBufferPointer { src in
-                rp_gather_rows(src.baseAddress, rows, rows.count, Int64(width), out)
+                indices.withInt64Pointer { rp_gather_rows(src.baseAddress, $0, indices.count, Int64(width), out) }
             }
         }
     }
@@ -113,4 +120,17 @@ func selectForward(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
             return (selectForward(condition, v, zeros), selectForward(condition, zeros, v))
         }
     )
+}
+
+extension Array where Element == Int {
+    /// The indices as the kernels' int64_t, without a copy where Int is 64 bits wide.
+    func withInt64Pointer<R>(_ body: (UnsafePointer<Int64>?) -> R) -> R {
+        guard MemoryLayout<Int>.size == MemoryLayout<Int64>.size else {
+            return map(Int64.init).withUnsafeBufferPointer { body($0.baseAddress) }
+        }
+        return withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return body(nil) }
+            return base.withMemoryRebound(to: Int64.self, capacity: buffer.count) { body($0) }
+        }
+    }
 }

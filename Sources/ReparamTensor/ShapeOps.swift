@@ -1,3 +1,4 @@
+import CReparamKernels
 import _Differentiation
 
 extension Tensor {
@@ -46,24 +47,10 @@ extension Tensor {
         let newShape = permutation.map { shape[$0] }
         var sourceStrides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { sourceStrides[i] = sourceStrides[i + 1] * shape[i + 1] }
-        let strides = permutation.map { sourceStrides[$0] }
-        return Tensor.filled(newShape) { out, n in
-            scalars.withUnsafeBufferPointer { src in
-                var index = [Int](repeating: 0, count: newShape.count)
-                var offset = 0
-                for position in 0..<n {
-                    out[position] = src[offset]
-                    var d = newShape.count - 1
-                    while d >= 0 {
-                        index[d] += 1
-                        offset += strides[d]
-                        if index[d] < newShape[d] { break }
-                        offset -= strides[d] * newShape[d]
-                        index[d] = 0
-                        d -= 1
-                    }
-                }
-            }
+        let outShape = newShape.map(Int64.init), strides = permutation.map { Int64(sourceStrides[$0]) }
+        precondition(rank <= 16, "transposed: at most 16 axes, shape is \(shape)")
+        return Tensor.filled(newShape) { out, _ in
+            withUnsafeScalars { _ = rp_permute($0.baseAddress, out, Int32(rank), outShape, strides) }
         }
     }
 

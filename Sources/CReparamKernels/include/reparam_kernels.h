@@ -135,6 +135,8 @@ void rp_binary(int op, int rank, const int64_t *shape,
 
 /// y = x ^ p for a scalar exponent.
 void rp_pow_scalar(const float *x, float p, float *y, size_t n);
+/// y = ln x, but 0 where x = 0 (the factor ln x of ∂xʸ/∂y, which xʸ = 0 multiplies there).
+void rp_log_or_zero(const float *x, float *y, size_t n);
 /// y = min(max(x, lo), hi).
 void rp_clamp(const float *x, float lo, float hi, float *y, size_t n);
 /// gx = g where lo ≤ x ≤ hi, else 0.
@@ -183,6 +185,25 @@ double rp_sum_squares(const float *x, size_t n);
 /// out[i, :] = src[rows[i], :] for rows of `width` floats (indices already checked); split
 /// across the pool when large: random rows of a big data set are bound by memory latency.
 void rp_gather_rows(const float *src, const int64_t *rows, size_t count, int64_t width, float *out);
+/// dst = src with its axes permuted: dst is contiguous in `out_shape` (rank ≤ 16), and its element
+/// (i₀, …) is src[Σ i_d · src_strides[d]]. Tiled so that a transposed read or write still moves
+/// whole cache lines; large ones are split across the pool. Returns −1 for a rank above 16.
+int rp_permute(const float *src, float *dst, int rank, const int64_t *out_shape, const int64_t *src_strides);
+/// out[i] = src[i·width + indices[i]] for i < rows; returns −1, or the first i whose index is outside
+/// 0..<width (out is then incomplete).
+int64_t rp_gather_last(const float *src, const int64_t *indices, size_t rows, int64_t width, float *out);
+/// The gather's adjoint: out (rows × width) is zero but out[i·width + indices[i]] = v[i]. The
+/// indices must be in range.
+void rp_scatter_last(const float *v, const int64_t *indices, size_t rows, int64_t width, float *out);
+
+/// ln Γ(x) (libm's, thread-safe), ψ(x) and ψ′(x) in double precision (ψ: recurrence to x ≥ 10, then
+/// the asymptotic series; reflection for x < 0; NaN at the poles).
+double rp_lgamma(double x);
+double rp_digamma(double x);
+double rp_trigamma(double x);
+typedef enum { RP_SPECIAL_LGAMMA = 0, RP_SPECIAL_DIGAMMA, RP_SPECIAL_TRIGAMMA } rp_special_fn;
+/// y = fn(x) elementwise, computed in double and rounded once; split across the pool when large.
+void rp_special(rp_special_fn fn, const float *x, float *y, size_t n);
 /// 1 when every element is finite (no NaN, no ±inf), else 0.
 int rp_all_finite(const float *x, size_t n);
 /// The lowest t whose n[t] elements at x[t] hold a NaN or ±inf, or −1 when all are finite: one
