@@ -49,6 +49,7 @@ typedef struct {
     void (*unary)(int op, const float *x, float *y, size_t n);
     void (*unary_backward)(int op, const float *x, const float *y, const float *g, float *gx, size_t n);
     void (*binary_contiguous)(int op, const float *a, int a_step, const float *b, int b_step, float *out, size_t n);
+    void (*pow)(const float *a, int a_step, const float *b, int b_step, float *out, size_t n);
     void (*bias_activation)(int act, float *y, const float *bias, int m, int n);
     void (*activation_backward)(int act, const float *y, const float *v, float *g, size_t n);
     double (*bernoulli_logits_nll)(const float *l, const float *x, size_t n, float *grad, float scale);

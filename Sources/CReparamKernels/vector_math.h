@@ -42,6 +42,62 @@ static inline vfloat v_exp(vfloat x) {
     return select_f(x < lo, splat(0.0f), y);
 }
 
+/// xᵖ for x > 0 and finite, p finite (the caller sends other lanes to libm): e^{p·ln x} in double,
+/// rounded to float once. ln x = e·ln 2 + 2·atanh(s), s = (m − 1)/(m + 1) with m ∈ [√½, √2) and
+/// |s| ≤ 0.172, by the odd series to s¹⁵ (next term < 1e-13 relative); e^y by y = n·ln 2 + r,
+/// |r| ≤ ln2/2, and the Taylor series to r¹² (< 1e-15). Relative error before the rounding ≈1e-13,
+/// so the float result is libm's except, rarely, 1 ulp apart where the exact value lies almost
+/// halfway between two floats.
+// VW double lanes (two registers' worth), for the float kernels that need double accuracy.
+typedef double vf64 __attribute__((vector_size(VW * 8)));
+typedef int64_t vi64 __attribute__((vector_size(VW * 8)));
+// Macros, not functions: a function taking these 32-byte vectors in the portable (SSE) build
+// draws clang's warning that AVX would pass them differently.
+#define select_f64(mask, yes, no) ((vf64)(((mask) & (vi64)(yes)) | (~(mask) & (vi64)(no))))
+#define splat_f64(x) (-(vf64){0} + (x))
+static inline vfloat v_pow_positive(vfloat x, vfloat p) {
+    vf64 xd = __builtin_convertvector(x, vf64), pd = __builtin_convertvector(p, vf64);
+    vi64 bits = (vi64)xd;  // a float's value, even a subnormal one, is a normal double
+    typedef uint64_t vu64 __attribute__((vector_size(VW * 8)));
+    vi64 e = (vi64)((vu64)bits >> 52) - 1022;  // logical shift: AVX2 has no 64-bit arithmetic one
+    vf64 m = (vf64)((bits & 0x000fffffffffffffLL) | 0x3fe0000000000000LL);  // [0.5, 1)
+    vi64 small = m < 0.70710678118654752;
+    m = select_f64(small, m + m, m);
+    e = e + small;  // small is −1 where m doubled
+    vf64 s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    vf64 series = splat_f64(1.0 / 15);
+    series = series * s2 + 1.0 / 13;
+    series = series * s2 + 1.0 / 11;
+    series = series * s2 + 1.0 / 9;
+    series = series * s2 + 1.0 / 7;
+    series = series * s2 + 1.0 / 5;
+    series = series * s2 + 1.0 / 3;
+    // int64 ↔ double through the 1.5·2⁵² bias: AVX2 has no instruction for either conversion.
+    vf64 e_d = (vf64)(e + 0x4338000000000000LL) - 6755399441055744.0;
+    vf64 ln_x = e_d * 0.69314718055994531 + 2.0 * s * (1.0 + s2 * series);
+    vf64 y = pd * ln_x;
+    // Beyond ±200 the float result is already 0 or ∞; the clamp keeps 2ⁿ's exponent in range.
+    y = select_f64(y > 200.0, splat_f64(200.0), select_f64(y < -200.0, splat_f64(-200.0), y));
+    vf64 shifted = y * 1.4426950408889634 + 6755399441055744.0;  // round to nearest via 1.5·2⁵²
+    vf64 n = shifted - 6755399441055744.0;
+    vf64 r = y - n * 6.93147180369123816490e-01 - n * 1.90821492927058770002e-10;  // ln 2: n·hi is exact
+    vf64 q = splat_f64(1.0 / 479001600);
+    q = q * r + 1.0 / 39916800;
+    q = q * r + 1.0 / 3628800;
+    q = q * r + 1.0 / 362880;
+    q = q * r + 1.0 / 40320;
+    q = q * r + 1.0 / 5040;
+    q = q * r + 1.0 / 720;
+    q = q * r + 1.0 / 120;
+    q = q * r + 1.0 / 24;
+    q = q * r + 1.0 / 6;
+    q = q * r + 0.5;
+    q = q * r + 1.0;
+    q = q * r + 1.0;
+    vf64 scale = (vf64)(((vi64)shifted - 0x4338000000000000LL + 1023) << 52);
+    return __builtin_convertvector(q * scale, vfloat);
+}
+
 /// log of a positive normal float: x = m·2^e with m ∈ [√½, √2), log(m) by a degree-9
 /// polynomial in m − 1. No special inputs: the samplers call it on (2⁻³², 1] directly.
 static inline vfloat v_log_normal_range(vfloat x) {

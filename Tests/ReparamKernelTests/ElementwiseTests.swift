@@ -214,3 +214,54 @@ let unaryCases: [UnaryCase] = [
         for value in out { #expect(Swift.abs(Double(value) - exact) <= 1e-7 * exact, "\(value) vs \(exact)") }
     }
 }
+
+/// xᵖ computed in double and rounded once: within half a float ulp of Foundation's double pow (plus
+/// the ≈1e-13 of the approximation), at every ISA level and in the scalar tail, over bases from
+/// subnormal to 1e30 and exponents that reach underflow and overflow; libm's powf for the rest.
+@Suite struct PowTests {
+    @Test func matchesDoublePow() {
+        let bases: [Float] =
+            probeInputs(-30, 30, count: 401).map { Float(Foundation.pow(10.0, Double($0))) }
+            + [Float.leastNonzeroMagnitude * 7, 1, 0.5, 2, 3]
+        let exponents: [Float] = [-7.3, -2.5, -1, -0.5, 0.1, 0.3333, 1.5, 2.2, 3, 9.75]
+        for isa in Kernels.supportedISAs {
+            for p in exponents {
+                var y = [Float](repeating: 0, count: bases.count)
+                Kernels.withOverrides(isa: isa) { rp_pow_scalar(bases, p, &y, bases.count) }
+                for (x, yi) in zip(bases, y) {
+                    let exact = Foundation.pow(Double(x), Double(p))
+                    let rounded = Float(exact)
+                    // Half an ulp of the rounded result, and the approximation's own error.
+                    let ulp = Double(rounded.isFinite ? rounded.ulp : Float.greatestFiniteMagnitude.ulp)
+                    let allowed = 0.5 * ulp + 1e-12 * Swift.abs(exact) + Double(Float.leastNonzeroMagnitude)
+                    let ok = yi == rounded || Swift.abs(Double(yi) - exact) <= allowed
+                    #expect(ok, "pow(\(x), \(p)) at \(isa): \(yi), exact \(exact)")
+                }
+            }
+        }
+    }
+
+    @Test func specialInputsFollowLibm() {
+        let bases: [Float] = [0, -0.0, -2, -0.5, .infinity, -.infinity, .nan, 1, 4]
+        let exponents: [Float] = [0, 2, 3, -1, 0.25, -2.5, .infinity, -.infinity, .nan]
+        for isa in Kernels.supportedISAs {
+            for p in exponents {
+                var y = [Float](repeating: 7, count: bases.count)
+                var tensorExponent = [Float](repeating: 7, count: bases.count)
+                let exponent = [Float](repeating: p, count: bases.count)
+                Kernels.withOverrides(isa: isa) {
+                    rp_pow_scalar(bases, p, &y, bases.count)
+                    let steps: [Int64] = [1], shape: [Int64] = [Int64(bases.count)]
+                    rp_binary(Int32(RP_BINARY_POW.rawValue), 1, shape, bases, steps, exponent, steps, &tensorExponent)
+                }
+                for (i, x) in bases.enumerated() {
+                    let expected = Foundation.powf(x, p)
+                    #expect(y[i] == expected || (y[i].isNaN && expected.isNaN), "pow(\(x), \(p)) at \(isa): \(y[i])")
+                    #expect(
+                        tensorExponent[i] == expected || (tensorExponent[i].isNaN && expected.isNaN),
+                        "pow(\(x), [\(p)]) at \(isa): \(tensorExponent[i])")
+                }
+            }
+        }
+    }
+}
