@@ -116,7 +116,8 @@ public func pow(_ x: Tensor, _ y: Tensor) -> Tensor {
         { v in
             if v.isShapelessZero { return (.zero, .zero) }
             let gx = v * y * pow(x, y - 1)
-            let logX = Tensor.filled(x.shape) { out, n in x.withUnsafeScalars { rp_log_or_zero($0.baseAddress, out, n) }
+            let logX = Tensor.filled(x.shape) { out, n in
+                x.withUnsafeScalars { rp_log_or_zero($0.baseAddress, out, n) }
             }
             return (gx.unbroadcast(to: x.shape), (v * z * logX).unbroadcast(to: y.shape))
         }

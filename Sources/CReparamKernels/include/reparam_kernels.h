@@ -133,7 +133,8 @@ void rp_binary(int op, int rank, const int64_t *shape,
                const float *a, const int64_t *a_strides,
                const float *b, const int64_t *b_strides, float *out);
 
-/// y = x ^ p for a scalar exponent.
+/// y = x ^ p for a scalar exponent: e^{p·ln x} in double, rounded once (libm's powf for zero,
+/// negative or non-finite x and non-finite p); RP_BINARY_POW computes the same per element.
 void rp_pow_scalar(const float *x, float p, float *y, size_t n);
 /// y = ln x, but 0 where x = 0 (the factor ln x of ∂xʸ/∂y, which xʸ = 0 multiplies there).
 void rp_log_or_zero(const float *x, float *y, size_t n);
