@@ -20,7 +20,8 @@ double rp_digamma(double x) {
     double value = 0, z = x;
     while (z < 10) value -= 1 / z, z += 1;
     double w = 1 / (z * z);
-    double series = w * (1.0 / 12 - w * (1.0 / 120 - w * (1.0 / 252 - w * (1.0 / 240 - w * (1.0 / 132 - w * 691.0 / 32760)))));
+    double series =
+        w * (1.0 / 12 - w * (1.0 / 120 - w * (1.0 / 252 - w * (1.0 / 240 - w * (1.0 / 132 - w * 691.0 / 32760)))));
     return value + log(z) - 0.5 / z - series;
 }
 
@@ -55,7 +56,9 @@ typedef struct {
 static void special_part(void *context, int part) {
     special_job *j = context;
     size_t first = j->n * (size_t)part / (size_t)j->parts, last = j->n * (size_t)(part + 1) / (size_t)j->parts;
-    double (*f)(double) = j->fn == RP_SPECIAL_LGAMMA ? rp_lgamma : j->fn == RP_SPECIAL_DIGAMMA ? rp_digamma : rp_trigamma;
+    double (*f)(double) = j->fn == RP_SPECIAL_LGAMMA    ? rp_lgamma
+                          : j->fn == RP_SPECIAL_DIGAMMA ? rp_digamma
+                                                        : rp_trigamma;
     for (size_t i = first; i < last; i++) j->y[i] = (float)f((double)j->x[i]);
 }
 
