@@ -153,6 +153,7 @@ void rp_binary(int op, int rank, const int64_t *shape, const float *a, const int
 }
 
 typedef struct {
+    const rp_vector_kernels *kernels;  // the caller's: an ISA override is per thread
     const float *x;
     float *y;
     float p;
@@ -164,7 +165,7 @@ static void pow_part(void *context, int part) {
     pow_job *j = context;
     size_t start, count;
     part_range(j->n, j->parts, part, &start, &count);
-    if (count) rp_vector_active()->pow(j->x + start, 1, &j->p, 0, j->y + start, count);
+    if (count) j->kernels->pow(j->x + start, 1, &j->p, 0, j->y + start, count);
 }
 
 void rp_pow_scalar(const float *x, float p, float *y, size_t n) {
@@ -173,7 +174,8 @@ void rp_pow_scalar(const float *x, float p, float *y, size_t n) {
     if (p == 1.0f) { if (y != x) memmove(y, x, n * sizeof(float)); return; }
     // Double lanes, ~6 ns an element on one core: worth the pool at a quarter of the elementwise size.
     int threads = rp_threads();
-    pow_job job = {.x = x, .y = y, .p = p, .n = n, .parts = threads > 1 && n >= ELEMENTWISE_PARALLEL / 4 ? threads : 1};
+    pow_job job = {.kernels = rp_vector_active(), .x = x, .y = y, .p = p, .n = n,
+                   .parts = threads > 1 && n >= ELEMENTWISE_PARALLEL / 4 ? threads : 1};
     rp_parallel_run(job.parts, pow_part, &job);
 }
 

@@ -126,8 +126,7 @@ static void pow_lanes(const float *a, int a_step, const float *b, int b_step, fl
 #if VW == 4
     // The portable build's double lanes (SSE2, no FMA) ran at half libm's speed: libm it is.
     for (; i < n; i++) out[i] = powf(a[i * a_step], b[i * b_step]);
-    return;
-#endif
+#else
     for (; i + VW <= n; i += VW) {
         vfloat x = a_step ? LOADV(a + i) : splat(*a), p = b_step ? LOADV(b + i) : splat(*b);
         vint ordinary = (x > 0.0f) & (x < __builtin_inff()) & (vabs(p) < __builtin_inff());
@@ -142,6 +141,7 @@ static void pow_lanes(const float *a, int a_step, const float *b, int b_step, fl
         out[i] = x > 0.0f && x < __builtin_inff() && fabsf(p) < __builtin_inff() ? v_pow_positive(splat(x), splat(p))[0]
                                                                                     : powf(x, p);
     }
+#endif
 }
 
 /// out[i] = a[i·a_step] op b[i·b_step], steps 0 or 1.
