@@ -199,16 +199,47 @@ static inline vfloat nll_terms(vfloat lv, vfloat xv, vfloat *gradient) {
     return vmax(lv, splat(0.0f)) + v_log1p(e) - xv * lv;
 }
 
+static inline vfloat nll_loss_terms(vfloat lv, vfloat xv) {
+    return vmax(lv, splat(0.0f)) + v_log1p(v_exp(-vabs(lv))) - xv * lv;
+}
+
 /// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
 static double bernoulli_logits_nll(const float *l, const float *x, size_t n, float *grad, float scale) {
     double total = 0;
     size_t i = 0;
     vfloat acc = {0}, g;
+    // Four vectors a turn in both loops: one vector's exp → log1p (→ division) chain is longer than
+    // the core's reorder window holds at 8 lanes, so a lone chain left the AVX2 path latency-bound
+    // (with the gradient, 1.35× faster on AVX2 and 1.15× on AVX-512, Zen 4). Same sums, same order.
     if (!grad) {
         // The loss alone (evaluation): no σ(l) − x, so no division per element.
-        for (; i + VW <= n; i += VW) {
-            const vfloat lv = LOADV(l + i), xv = LOADV(x + i);
-            acc += vmax(lv, splat(0.0f)) + v_log1p(v_exp(-vabs(lv))) - xv * lv;
+        for (; i + 4 * VW <= n; i += 4 * VW) {
+            const vfloat t0 = nll_loss_terms(LOADV(l + i), LOADV(x + i));
+            const vfloat t1 = nll_loss_terms(LOADV(l + i + VW), LOADV(x + i + VW));
+            const vfloat t2 = nll_loss_terms(LOADV(l + i + 2 * VW), LOADV(x + i + 2 * VW));
+            const vfloat t3 = nll_loss_terms(LOADV(l + i + 3 * VW), LOADV(x + i + 3 * VW));
+            acc += t0;
+            acc += t1;
+            acc += t2;
+            acc += t3;
+        }
+        for (; i + VW <= n; i += VW) acc += nll_loss_terms(LOADV(l + i), LOADV(x + i));
+    }
+    for (; i + 4 * VW <= n; i += 4 * VW) {
+        vfloat g1, g2, g3;
+        const vfloat t0 = nll_terms(LOADV(l + i), LOADV(x + i), &g);
+        const vfloat t1 = nll_terms(LOADV(l + i + VW), LOADV(x + i + VW), &g1);
+        const vfloat t2 = nll_terms(LOADV(l + i + 2 * VW), LOADV(x + i + 2 * VW), &g2);
+        const vfloat t3 = nll_terms(LOADV(l + i + 3 * VW), LOADV(x + i + 3 * VW), &g3);
+        acc += t0;
+        acc += t1;
+        acc += t2;
+        acc += t3;
+        if (grad) {
+            STOREV(grad + i, g * scale);
+            STOREV(grad + i + VW, g1 * scale);
+            STOREV(grad + i + 2 * VW, g2 * scale);
+            STOREV(grad + i + 3 * VW, g3 * scale);
         }
     }
     for (; i + VW <= n; i += VW) {

@@ -141,6 +141,8 @@ let unaryCases: [UnaryCase] = [
         var grad = [Float](repeating: 0, count: n)
         for isa in Kernels.supportedISAs {
             let total = Kernels.withOverrides(isa: isa) { rp_bernoulli_logits_nll(logits, targets, n, &grad, 0.5) }
+            // The loss alone (evaluation) takes its own loop.
+            let lossOnly = Kernels.withOverrides(isa: isa) { rp_bernoulli_logits_nll(logits, targets, n, nil, 0.5) }
             var reference = 0.0, magnitude = 0.0
             for (l, x) in zip(logits.map(Double.init), targets.map(Double.init)) {
                 let term = Swift.max(l, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(l))) - x * l
@@ -148,6 +150,7 @@ let unaryCases: [UnaryCase] = [
                 magnitude += Swift.abs(term) + Swift.abs(x * l)
             }
             #expect(Swift.abs(total - reference) <= magnitude * 1e-6, "\(isa): \(total) vs \(reference)")
+            #expect(Swift.abs(lossOnly - reference) <= magnitude * 1e-6, "\(isa) loss alone: \(lossOnly) vs \(reference)")
             for i in 0..<n {
                 let expected = 0.5 * (1 / (1 + Foundation.exp(-Double(logits[i]))) - Double(targets[i]))
                 #expect(Swift.abs(Double(grad[i]) - expected) <= 1e-6, "\(isa) gradient \(i)")
