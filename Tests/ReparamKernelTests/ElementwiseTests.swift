@@ -150,7 +150,8 @@ let unaryCases: [UnaryCase] = [
                 magnitude += Swift.abs(term) + Swift.abs(x * l)
             }
             #expect(Swift.abs(total - reference) <= magnitude * 1e-6, "\(isa): \(total) vs \(reference)")
-            #expect(Swift.abs(lossOnly - reference) <= magnitude * 1e-6, "\(isa) loss alone: \(lossOnly) vs \(reference)")
+            #expect(
+                Swift.abs(lossOnly - reference) <= magnitude * 1e-6, "\(isa) loss alone: \(lossOnly) vs \(reference)")
             for i in 0..<n {
                 let expected = 0.5 * (1 / (1 + Foundation.exp(-Double(logits[i]))) - Double(targets[i]))
                 #expect(Swift.abs(Double(grad[i]) - expected) <= 1e-6, "\(isa) gradient \(i)")
