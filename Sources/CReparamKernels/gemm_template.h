@@ -2,7 +2,8 @@
 //   GEMM_NAME  the driver's name       VW  floats per vector     NV  vectors per tile row
 //   MR         rows per micro-tile     (the tile is MR × NR with NR = VW·NV)
 // Design (measured on Zen 4): a transposed B is packed into NR-wide strips of a ≤ 768 KB block
-// that stays in L2, a non-transposed B is read in place (only its narrow edge is packed); A is
+// that stays in L2, a non-transposed B is read in place (only its narrow edge is packed) unless
+// IN_PLACE_SPAN_KB says its rows lie too far apart for the tile's MR rows of reuse; A is
 // never packed — the micro-kernel broadcasts straight from A's rows (or, for a transposed A, from
 // its contiguous columns); K is split into even blocks of at most 512 (384 cost 1-5% at
 // k = 784: one more pass over C). Each B strip meets all row tiles of a ≤ 256 KB block of A before
@@ -21,6 +22,12 @@
 #define A_BLOCK_KB 256
 #endif
 #define A_BLOCK_FLOATS (A_BLOCK_KB * 1024 / 4)
+// A non-transposed B is read in place only while the rows of its K block span at most this many KB
+// (0: always). Beyond that a strip's kc lines, ldb floats apart, no longer stay in L1 for the row
+// tiles that reuse it (with ldb a multiple of 512 floats every line falls in the same few sets).
+#ifndef IN_PLACE_SPAN_KB
+#define IN_PLACE_SPAN_KB 0
+#endif
 
 typedef void (*tile_fn)(int kc, const float *a, long stride, const float *bp, long b_step, float *c,
                         long ldc, int nr, float alpha, float beta, const float *bias, int act);
@@ -238,7 +245,8 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
         // A non-transposed B's full strips are read in place (its rows are contiguous, and with
         // few rows of A the copy cost as much as it saved); only a narrow edge strip is packed.
         // With K extents every strip is packed, which is where B's entries outside them are dropped.
-        int in_place = tb || extents ? 0 : nc / NR * NR;
+        int spread = IN_PLACE_SPAN_KB && (long)kc_even * ldb > IN_PLACE_SPAN_KB * 256L;
+        int in_place = tb || extents || spread ? 0 : nc / NR * NR;
         for (int p0 = 0; p0 < k; p0 += kc_even) {
             int kc = k - p0 < kc_even ? k - p0 : kc_even;
             if (in_place < nc) pack_b(tb, b, ldb, p0, kc, j0 + in_place, nc - in_place, packed, extents);
