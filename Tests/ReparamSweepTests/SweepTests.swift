@@ -12,23 +12,34 @@ private func spec(_ json: String, in folder: URL) throws -> SweepSpec {
     try SweepSpec(json: Data(json.utf8), name: "spec.json", folder: folder)
 }
 
+/// Writes a script through a close-on-exec descriptor: Foundation's writer leaves its descriptor open
+/// across a fork, so a process another test starts meanwhile could hold the file open for writing,
+/// and running the script would then fail with "text file busy".
+private func writeExecutable(_ text: String, to url: URL) throws {
+    let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+}
+
 /// A stand-in for `reparam`: prints a JSON result from its last argument (the seed) and its
 /// `--scale` value, fails when the scale is "fail", and sleeps when it is "slow".
 private func fakeCommand(in folder: URL) throws -> URL {
     let script = folder.appendingPathComponent("fake.sh")
-    try """
-    #!/bin/sh
-    scale=1
-    while [ $# -gt 1 ]; do
-      if [ "$1" = "--scale" ]; then scale=$2; fi
-      shift
-    done
-    if [ "$scale" = fail ]; then echo "no good: --scale fail" >&2; exit 3; fi
-    if [ "$scale" = slow ]; then exec sleep 30; fi
-    echo "progress line"
-    echo "{\\"x\\": $(($1 * scale)), \\"seconds\\": 0.$1, \\"final\\": true, \\"name\\": \\"fake\\"}"
-    """.write(to: script, atomically: true, encoding: .utf8)
-    chmod(script.path, 0o755)
+    let text = """
+        #!/bin/sh
+        scale=1
+        while [ $# -gt 1 ]; do
+          if [ "$1" = "--scale" ]; then scale=$2; fi
+          shift
+        done
+        if [ "$scale" = fail ]; then echo "no good: --scale fail" >&2; exit 3; fi
+        if [ "$scale" = slow ]; then exec sleep 30; fi
+        echo "progress line"
+        echo "{\\"x\\": $(($1 * scale)), \\"seconds\\": 0.$1, \\"final\\": true, \\"name\\": \\"fake\\"}"
+        """
+    try writeExecutable(text, to: script)
     return script
 }
 
@@ -153,14 +164,14 @@ struct SweepTests {
     func records() throws {
         let folder = temporaryFolder()
         let script = folder.appendingPathComponent("table.sh")
-        try """
-        #!/bin/sh
-        eval seed=\\${$#}
-        echo "{\\"estimator\\": \\"a\\", \\"v\\": $seed, \\"problem\\": \\"p\\"}"
-        echo "{\\"estimator\\": \\"b\\", \\"v\\": $((2 * seed)), \\"problem\\": \\"p\\"}"
-        echo "{\\"estimator\\": \\"a\\", \\"v\\": $((10 * seed)), \\"problem\\": \\"p\\"}"
-        """.write(to: script, atomically: true, encoding: .utf8)
-        chmod(script.path, 0o755)
+        try writeExecutable(
+            """
+            #!/bin/sh
+            eval seed=\\${$#}
+            echo "{\\"estimator\\": \\"a\\", \\"v\\": $seed, \\"problem\\": \\"p\\"}"
+            echo "{\\"estimator\\": \\"b\\", \\"v\\": $((2 * seed)), \\"problem\\": \\"p\\"}"
+            echo "{\\"estimator\\": \\"a\\", \\"v\\": $((10 * seed)), \\"problem\\": \\"p\\"}"
+            """, to: script)
         // `problem` echoes a fixed flag with the same value: no key column for it.
         let s = try spec(
             #"{"command": ["t"], "fixed": {"problem": "p"}, "seeds": [1, 3], "output": "out"}"#, in: folder)
