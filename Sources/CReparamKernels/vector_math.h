@@ -181,12 +181,29 @@ static inline vfloat v_tanh(vfloat x) {
 
 static inline vfloat v_sigmoid(vfloat x) { return 1.0f / (1.0f + v_exp(-x)); }
 
+/// log(1 + e) for 0 ≤ e ≤ 1, the range of e^{−|x|}: e·P(e), P of degree 9 fitted by
+/// scripts/fit_log1p_unit.py (1.6e-7 relative in float32), with neither the range reduction nor the
+/// division of v_log1p. NaN propagates.
+static inline vfloat v_log1p_unit(vfloat e) {
+    vfloat p = splat(-3.2433401793e-03f);
+    p = p * e + 1.9848061725e-02f;
+    p = p * e - 5.6952439249e-02f;
+    p = p * e + 1.0602846742e-01f;
+    p = p * e - 1.5305046737e-01f;
+    p = p * e + 1.9675716758e-01f;
+    p = p * e - 2.4954080582e-01f;
+    p = p * e + 3.3329954743e-01f;
+    p = p * e - 4.9999901652e-01f;
+    p = p * e + 1.0f;
+    return p * e;
+}
+
 /// softplus(x) = max(x, 0) + log1p(e^{−|x|}): never overflows.
 static inline vfloat v_softplus(vfloat x) {
-    return vmax(x, splat(0.0f)) + v_log1p(v_exp(-vabs(x)));
+    return vmax(x, splat(0.0f)) + v_log1p_unit(v_exp(-vabs(x)));
 }
 
 /// log σ(x) = min(x, 0) − log1p(e^{−|x|}).
 static inline vfloat v_log_sigmoid(vfloat x) {
-    return vmin(x, splat(0.0f)) - v_log1p(v_exp(-vabs(x)));
+    return vmin(x, splat(0.0f)) - v_log1p_unit(v_exp(-vabs(x)));
 }

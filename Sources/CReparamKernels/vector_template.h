@@ -196,11 +196,11 @@ static void activation_backward(int act, const float *y, const float *v, float *
 static inline vfloat nll_terms(vfloat lv, vfloat xv, vfloat *gradient) {
     vfloat e = v_exp(-vabs(lv));
     *gradient = select_f(lv >= 0.0f, splat(1.0f), e) / (1.0f + e) - xv;
-    return vmax(lv, splat(0.0f)) + v_log1p(e) - xv * lv;
+    return vmax(lv, splat(0.0f)) + v_log1p_unit(e) - xv * lv;
 }
 
 static inline vfloat nll_loss_terms(vfloat lv, vfloat xv) {
-    return vmax(lv, splat(0.0f)) + v_log1p(v_exp(-vabs(lv))) - xv * lv;
+    return vmax(lv, splat(0.0f)) + v_log1p_unit(v_exp(-vabs(lv))) - xv * lv;
 }
 
 /// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
