@@ -90,9 +90,13 @@ extension ParameterListing {
 
     /// `checkFinite` over paths listed beforehand.
     public func checkFinite(_ gradient: TangentVector, paths: [ParameterPath<Self>]) throws {
+        try Self.checkFinite(paths.map { gradient[keyPath: $0.gradient] }, paths: paths)
+    }
+
+    /// `checkFinite` of gradients already read out, `gradients[i]` being that of `paths[i]`.
+    static func checkFinite(_ gradients: [Tensor], paths: [ParameterPath<Self>]) throws {
         // One pass over all tensors: checked one by one, a model's many small tensors each stayed on
         // one thread (about 1% of the main thread's time in a flow-VAE step, all of it serial).
-        let gradients = paths.map { gradient[keyPath: $0.gradient] }
         let bad = Int(
             gradients.withUnsafeScalarBuffers { buffers in
                 rp_first_nonfinite_many(
