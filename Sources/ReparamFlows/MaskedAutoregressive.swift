@@ -78,15 +78,14 @@ private func affineAutoregressiveForward(_ parameters: Tensor, _ x: Tensor) -> (
         x.rank == 2 && parameters.shape == [x.shape[0], x.shape[1], 2],
         "affine autoregressive step: parameters \(parameters.shape) do not fit x \(x.shape)")
     let (n, d) = (x.shape[0], x.shape[1])
-    var (y, sig, logDet) = (Tensor.zeros([n, d]), Tensor.zeros([n, d]), Tensor.zeros([n]))
-    parameters.withUnsafeScalars { pp in
-        x.withUnsafeScalars { px in
-            y.withUnsafeMutableScalars { py in
-                sig.withUnsafeMutableScalars { ps in
-                    logDet.withUnsafeMutableScalars { pl in
-                        rp_affine_autoregressive(
-                            pp.baseAddress, px.baseAddress, n, d, py.baseAddress, ps.baseAddress,
-                            pl.baseAddress)
+    // The kernel writes every element of all three: no zero fill first.
+    var (sig, logDet) = (Tensor.zero, Tensor.zero)
+    let y = Tensor.filled([n, d]) { py, _ in
+        sig = Tensor.filled([n, d]) { ps, _ in
+            logDet = Tensor.filled([n]) { pl, _ in
+                parameters.withUnsafeScalars { pp in
+                    x.withUnsafeScalars { px in
+                        rp_affine_autoregressive(pp.baseAddress, px.baseAddress, n, d, py, ps, pl)
                     }
                 }
             }
@@ -105,19 +104,18 @@ func vjpAffineAutoregressiveStep(_ parameters: Tensor, _ x: Tensor)
         { v in
             if v.value.isShapelessZero && v.logDet.isShapelessZero { return (.zero, .zero) }
             let (n, d) = (x.shape[0], x.shape[1])
-            var (gp, gx) = (Tensor.zeros([n, d, 2]), Tensor.zeros([n, d]))
-            func optional<R>(_ t: Tensor, _ body: (UnsafePointer<Float>?) -> R) -> R {
-                t.isShapelessZero ? body(nil) : t.withUnsafeScalars { body($0.baseAddress) }
-            }
-            x.withUnsafeScalars { px in
-                sig.withUnsafeScalars { ps in
-                    optional(v.value) { gy in
-                        optional(v.logDet) { gl in
-                            gp.withUnsafeMutableScalars { pgp in
-                                gx.withUnsafeMutableScalars { pgx in
+            var gx = Tensor.zero
+            let gp = Tensor.filled([n, d, 2]) { pgp, _ in
+                gx = Tensor.filled([n, d]) { pgx, _ in
+                    func optional<R>(_ t: Tensor, _ body: (UnsafePointer<Float>?) -> R) -> R {
+                        t.isShapelessZero ? body(nil) : t.withUnsafeScalars { body($0.baseAddress) }
+                    }
+                    x.withUnsafeScalars { px in
+                        sig.withUnsafeScalars { ps in
+                            optional(v.value) { gy in
+                                optional(v.logDet) { gl in
                                     rp_affine_autoregressive_backward(
-                                        px.baseAddress, ps.baseAddress, gy, gl, n, d,
-                                        pgp.baseAddress, pgx.baseAddress)
+                                        px.baseAddress, ps.baseAddress, gy, gl, n, d, pgp, pgx)
                                 }
                             }
                         }
