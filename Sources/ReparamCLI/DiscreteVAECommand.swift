@@ -93,7 +93,9 @@ struct DiscreteVAETrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a discrete VAE with one estimator; the test −ELBO always uses hard samples.",
         discussion: "Estimators: \(EstimatorKind.allCases.map(\.rawValue).joined(separator: ", ")) "
-            + "(arm and disarm need --latent bernoulli).")
+            + "(arm and disarm need --latent bernoulli). The train loss is the −ELBO at the hard samples drawn; "
+            + "gumbel-softmax, whose gradient is taken at the relaxed sample, computes it (one more decoder "
+            + "pass) on each epoch's first step and every \(DiscreteVAETrainer.lossEvery)th only.")
 
     @OptionGroup var options: DiscreteVAEOptions
     @Option(

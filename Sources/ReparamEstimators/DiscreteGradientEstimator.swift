@@ -46,6 +46,11 @@ public protocol DiscreteGradientEstimator {
     /// E[estimate] equals the true gradient (of E[f], or of the K-sample bound for VIMCO).
     var isUnbiased: Bool { get }
     var needsDifferentiableObjective: Bool { get }
+    /// The estimate reads f's values, not only its gradients (score-function terms, baselines,
+    /// control variates). When false, f at the hard samples only fills the estimate's `objective`,
+    /// and a caller that does not need that value may pass an objective whose `evaluate` skips the
+    /// work (its values then must not be read).
+    var usesObjectiveValues: Bool { get }
     /// The estimator targets the K-sample bound log (1/K) Σₖ exp f(bₖ) rather than E[f] (VIMCO):
     /// a model then passes log weights as f and adds their direct dependence on θ.
     var estimatesImportanceWeightedBound: Bool { get }
@@ -68,6 +73,7 @@ extension DiscreteGradientEstimator {
     public var settings: [(name: String, value: String)] { [] }
     public var isUnbiased: Bool { kind.isUnbiased }
     public var needsDifferentiableObjective: Bool { kind.needsDifferentiableObjective }
+    public var usesObjectiveValues: Bool { true }
     public var estimatesImportanceWeightedBound: Bool { kind.estimatesImportanceWeightedBound }
     public func supports(_ latent: DiscreteLatent) -> Bool { kind.supports(latent) }
     public mutating func prepare(forStep step: Int) {}

@@ -31,6 +31,8 @@ public struct GumbelSoftmax: TemperatureScheduled {
     }
 
     public var kind: EstimatorKind { straightThrough ? .stGumbel : .gumbelSoftmax }
+    /// Both forms use ∂f/∂z only; f at the hard sample is for the report.
+    public var usesObjectiveValues: Bool { false }
     public var settings: [(name: String, value: String)] { [("τ", "\(temperature)")] }
 
     public func estimate(

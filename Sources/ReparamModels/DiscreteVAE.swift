@@ -103,10 +103,14 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     }
 
     /// `sharingDecoderPass: false` always runs the decoder again for its own gradient (the tests'
-    /// reference for the shared pass).
+    /// reference for the shared pass). `reportingLoss: false` lets an estimator that does not use
+    /// f's values (``DiscreteGradientEstimator/usesObjectiveValues``) skip the decoder pass at the
+    /// hard samples that only the loss needs (the Gumbel-softmax relaxation's gradient is taken at
+    /// the relaxed sample, so that pass is a sixth of the step's arithmetic); the loss is then NaN,
+    /// unless the estimator took its gradient at the hard samples (straight-through: no extra pass).
     func lossAndGradient<E: DiscreteGradientEstimator>(
         _ x: Tensor, estimator: inout E, key: RandomKey, draws: Int,
-        sharingDecoderPass: Bool
+        sharingDecoderPass: Bool, reportingLoss: Bool = true
     )
         -> (loss: Float, gradient: TangentVector)
     {
@@ -126,11 +130,13 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             }
             : { z in DiscreteVAE.logLikelihood(decoder, z, x) }
         let pass = DecoderPass()
+        let skippingLoss = !reportingLoss && !estimator.usesObjectiveValues
         let objective =
             !estimator.needsDifferentiableObjective
             ? DiscreteObjective(blackBox: f, context: x)
             : sharingDecoderPass
-                ? DiscreteVAE.sharedObjective(decoder, x, pass)
+                ? DiscreteVAE.sharedObjective(
+                    decoder, x, pass, evaluatingElsewhere: !skippingLoss)
                 : DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, x) }, context: x)
         let estimate = estimator.estimate(logits: θ, latent: latent, objective: objective, key: key, draws: draws)
         let weights = estimate.pointWeights, points = estimate.points
@@ -158,16 +164,25 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             }
         }
         return (
-            loss / batch, TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient)
+            loss / batch,
+            TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient)
         )
     }
 
     /// log p(x|z) as an objective whose gradient pass also keeps the decoder's gradient (in `pass`),
-    /// and whose value at the points of that pass is not computed twice.
-    static func sharedObjective(_ decoder: MLP, _ x: Tensor, _ pass: DecoderPass) -> DiscreteObjective {
+    /// and whose value at the points of that pass is not computed twice. With `evaluatingElsewhere`
+    /// false, values at other points are NaN instead of a decoder pass (nobody reads them).
+    static func sharedObjective(
+        _ decoder: MLP, _ x: Tensor, _ pass: DecoderPass, evaluatingElsewhere: Bool = true
+    ) -> DiscreteObjective {
         DiscreteObjective(
             { z in DiscreteVAE.logLikelihood(decoder, z, x) }, context: x,
-            evaluate: { z in pass.value(at: z) ?? DiscreteVAE.logLikelihood(decoder, z, x) },
+            evaluate: { z in
+                pass.value(at: z)
+                    ?? (evaluatingElsewhere
+                        ? DiscreteVAE.logLikelihood(decoder, z, x)
+                        : Tensor(repeating: .nan, shape: [z.shape[0], x.shape[0]]))
+            },
             valueAndGradient: { z in
                 let (value, pullback) = valueWithPullback(at: decoder, z) { d, z in DiscreteVAE.logLikelihood(d, z, x) }
                 let (decoderGradient, zGradient) = pullback(Tensor.ones(value.shape))

@@ -174,14 +174,29 @@ public struct DiscreteVAETrainer {
         if let automatic = configuration.automatic, state.step % automatic.every == 0 { choose(batch, automatic) }
         estimator.prepare(forStep: state.step)
         let key = runKey.fold(in: 2).fold(in: UInt64(state.step))
-        let (loss, gradient) = DiscreteVAETrainer.lossAndGradient(model, batch, &estimator, key)
-        guard loss.isFinite else {
+        let reporting =
+            estimator.usesObjectiveValues || DiscreteVAETrainer.reportsLoss(step: state.step, batch: state.batch)
+        let (loss, gradient) = DiscreteVAETrainer.lossAndGradient(
+            model, batch, &estimator, key, reportingLoss: reporting)
+        guard loss.isFinite || !reporting else {
             throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss)")
         }
+        // A step that skipped its loss (NaN) still checks its gradient: Adam refuses a non-finite one.
         try applyAdam(&optimizer, &model, gradient, step: state.step)
-        lastStepLoss = loss
-        state.record(loss: loss, images: batch.shape[0])
+        let recorded = reporting || loss.isFinite
+        if recorded { lastStepLoss = loss }
+        state.record(loss: recorded ? loss : nil, images: batch.shape[0])
     }
+
+    /// Steps between two whose training loss is computed when the estimator can skip it: the
+    /// Gumbel-softmax relaxation trains on the relaxed sample, and its loss, the −ELBO at the hard
+    /// sample, needs one more decoder pass. The epoch's training loss is then the mean over the
+    /// epoch's first step and every `lossEvery`-th step (about 60 of 600). Straight-through forms
+    /// take their gradient at the hard sample and report every step.
+    public static let lossEvery = 10
+
+    /// Whether step `step` (batch `batch` of its epoch) computes its training loss.
+    static func reportsLoss(step: Int, batch: Int) -> Bool { batch == 0 || step % lossEvery == 0 }
 
     /// Every choice `--estimator auto` made since the caller last took them, with its step.
     public private(set) var selections: [(step: Int, selection: EstimatorSelection)] = []
@@ -216,9 +231,10 @@ public struct DiscreteVAETrainer {
     /// Opens the existential estimator for the generic model call.
     static func lossAndGradient<E: DiscreteGradientEstimator>(
         _ model: DiscreteVAE, _ batch: Tensor, _ estimator: inout E,
-        _ key: RandomKey
+        _ key: RandomKey, reportingLoss: Bool = true
     ) -> (Float, DiscreteVAE.TangentVector) {
-        model.lossAndGradient(batch, estimator: &estimator, key: key)
+        model.lossAndGradient(
+            batch, estimator: &estimator, key: key, draws: 1, sharingDecoderPass: true, reportingLoss: reportingLoss)
     }
 
     /// Test −ELBO per image with one hard sample per image and a fixed key.

@@ -65,10 +65,12 @@ protocol BatchStepping {
 }
 
 extension TrainingState {
-    /// Bookkeeping after a successful step with mean loss `loss` over `images` images.
-    mutating func record(loss: Float, images: Int) {
+    /// Bookkeeping after a successful step with mean loss `loss` over `images` images (nil: a step
+    /// that did not compute its loss, left out of the epoch's mean).
+    mutating func record(loss: Float?, images: Int) {
         step += 1
         batch += 1
+        guard let loss else { return }
         epochLossSum += Double(loss) * Double(images)
         epochImages += images
     }

@@ -97,6 +97,32 @@ struct DiscreteVAETests {
         }
     }
 
+    @Test(
+        "A relaxation's step that skips its loss keeps its gradient bit for bit; a score-function step reports it anyway",
+        arguments: [DiscreteLatent.bernoulli, .categorical])
+    func stepWithoutLoss(latent: DiscreteLatent) {
+        let model = tinyModel(latent), key = RandomKey(seed: 38)
+        for straightThrough in [false, true] {
+            var reporting = GumbelSoftmax(temperature: 0.7, straightThrough: straightThrough), skipping = reporting
+            #expect(!reporting.usesObjectiveValues)
+            let a = model.lossAndGradient(images, estimator: &reporting, key: key, draws: 1, sharingDecoderPass: true)
+            let b = model.lossAndGradient(
+                images, estimator: &skipping, key: key, draws: 1, sharingDecoderPass: true, reportingLoss: false)
+            // Straight-through's gradient pass is at the hard sample: its loss comes free either way.
+            #expect(
+                a.loss.isFinite && (straightThrough ? b.loss == a.loss : b.loss.isNaN),
+                "\(latent) st \(straightThrough): \(a.loss), \(b.loss)")
+            #expect(flat(model, a.gradient) == flat(model, b.gradient), "\(latent) st \(straightThrough)")
+        }
+        var settings = EstimatorSettings(key: RandomKey(seed: 39))
+        (settings.baselineInputs, settings.baselineHidden) = (6, 4)
+        var reinforce = EstimatorKind.reinforce.make(settings), again = reinforce
+        #expect(reinforce.usesObjectiveValues)
+        let c = DiscreteVAETrainer.lossAndGradient(model, images, &reinforce, key, reportingLoss: true)
+        let d = DiscreteVAETrainer.lossAndGradient(model, images, &again, key, reportingLoss: false)
+        #expect(c.0.isFinite && c.0 == d.0, "\(latent): \(c.0), \(d.0)")
+    }
+
     @Test("Gumbel-softmax's gradient is biased at τ = 1 (it differentiates the relaxed objective)")
     func relaxedIsBiased() {
         let model = tinyModel(.categorical), z = configurations(model)
