@@ -135,8 +135,7 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             !estimator.needsDifferentiableObjective
             ? DiscreteObjective(blackBox: f, context: x)
             : sharingDecoderPass
-                ? DiscreteVAE.sharedObjective(
-                    decoder, x, pass, evaluatingElsewhere: !skippingLoss)
+                ? DiscreteVAE.sharedObjective(decoder, x, pass, evaluatingElsewhere: !skippingLoss)
                 : DiscreteObjective({ z in DiscreteVAE.logLikelihood(decoder, z, x) }, context: x)
         let estimate = estimator.estimate(logits: θ, latent: latent, objective: objective, key: key, draws: draws)
         let weights = estimate.pointWeights, points = estimate.points
@@ -164,8 +163,7 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             }
         }
         return (
-            loss / batch,
-            TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient)
+            loss / batch, TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient)
         )
     }
 
