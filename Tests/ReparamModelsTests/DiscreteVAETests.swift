@@ -98,7 +98,7 @@ struct DiscreteVAETests {
     }
 
     @Test(
-        "A relaxation's step that skips its loss keeps its gradient bit for bit; a score-function step reports it anyway",
+        "A relaxation's step that skips its loss keeps its gradient bit for bit; score-function steps still report it",
         arguments: [DiscreteLatent.bernoulli, .categorical])
     func stepWithoutLoss(latent: DiscreteLatent) {
         let model = tinyModel(latent), key = RandomKey(seed: 38)
