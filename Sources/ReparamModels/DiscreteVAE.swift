@@ -99,20 +99,23 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     )
         -> (loss: Float, gradient: TangentVector)
     {
-        lossAndGradient(x, estimator: &estimator, key: key, draws: draws, sharingDecoderPass: true)
+        // Reporting the loss, nothing is skipped: the loss is always there.
+        let (loss, gradient) = lossAndGradient(
+            x, estimator: &estimator, key: key, draws: draws, sharingDecoderPass: true)
+        return (loss ?? .nan, gradient)
     }
 
     /// `sharingDecoderPass: false` always runs the decoder again for its own gradient (the tests'
     /// reference for the shared pass). `reportingLoss: false` lets an estimator that does not use
     /// f's values (``DiscreteGradientEstimator/usesObjectiveValues``) skip the decoder pass at the
     /// hard samples that only the loss needs (the Gumbel-softmax relaxation's gradient is taken at
-    /// the relaxed sample, so that pass is a sixth of the step's arithmetic); the loss is then NaN,
+    /// the relaxed sample, so that pass is a sixth of the step's arithmetic); the loss is then nil,
     /// unless the estimator took its gradient at the hard samples (straight-through: no extra pass).
     func lossAndGradient<E: DiscreteGradientEstimator>(
         _ x: Tensor, estimator: inout E, key: RandomKey, draws: Int,
         sharingDecoderPass: Bool, reportingLoss: Bool = true
     )
-        -> (loss: Float, gradient: TangentVector)
+        -> (loss: Float?, gradient: TangentVector)
     {
         let (latent, variables, classes) = (self.latent, self.variables, self.classes)
         let (θ, encoderPullback) = valueWithPullback(at: encoder) { e in
@@ -163,13 +166,15 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             }
         }
         return (
-            loss / batch, TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient)
+            pass.skippedValues ? nil : loss / batch,
+            TangentVector(encoder: encoderPullback(logitsCotangent / batch), decoder: decoderGradient)
         )
     }
 
     /// log p(x|z) as an objective whose gradient pass also keeps the decoder's gradient (in `pass`),
     /// and whose value at the points of that pass is not computed twice. With `evaluatingElsewhere`
-    /// false, values at other points are NaN instead of a decoder pass (nobody reads them).
+    /// false, values at other points are NaN instead of a decoder pass (nobody reads them), and the
+    /// pass records that it skipped them.
     static func sharedObjective(
         _ decoder: MLP, _ x: Tensor, _ pass: DecoderPass, evaluatingElsewhere: Bool = true
     ) -> DiscreteObjective {
@@ -178,8 +183,7 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             evaluate: { z in
                 pass.value(at: z)
                     ?? (evaluatingElsewhere
-                        ? DiscreteVAE.logLikelihood(decoder, z, x)
-                        : Tensor(repeating: .nan, shape: [z.shape[0], x.shape[0]]))
+                        ? DiscreteVAE.logLikelihood(decoder, z, x) : pass.skippedValue(at: z, images: x.shape[0]))
             },
             valueAndGradient: { z in
                 let (value, pullback) = valueWithPullback(at: decoder, z) { d, z in DiscreteVAE.logLikelihood(d, z, x) }
@@ -202,6 +206,14 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
 final class DecoderPass {
     private var passes = 0
     private var points: Tensor?, value: Tensor?, decoderGradient: MLP.TangentVector?
+    /// f was asked for at points other than the pass's and gave NaN instead of a decoder pass.
+    private(set) var skippedValues = false
+
+    /// NaN for f at z, [draws, images], noting that a value was skipped.
+    func skippedValue(at z: Tensor, images: Int) -> Tensor {
+        skippedValues = true
+        return Tensor(repeating: .nan, shape: [z.shape[0], images])
+    }
 
     func record(points: Tensor, value: Tensor, gradient: MLP.TangentVector) {
         passes += 1

@@ -174,18 +174,16 @@ public struct DiscreteVAETrainer {
         if let automatic = configuration.automatic, state.step % automatic.every == 0 { choose(batch, automatic) }
         estimator.prepare(forStep: state.step)
         let key = runKey.fold(in: 2).fold(in: UInt64(state.step))
-        let reporting =
-            estimator.usesObjectiveValues || DiscreteVAETrainer.reportsLoss(step: state.step, batch: state.batch)
         let (loss, gradient) = DiscreteVAETrainer.lossAndGradient(
-            model, batch, &estimator, key, reportingLoss: reporting)
-        guard loss.isFinite || !reporting else {
+            model, batch, &estimator, key,
+            reportingLoss: DiscreteVAETrainer.reportsLoss(step: state.step, batch: state.batch))
+        if let loss, !loss.isFinite {
             throw NonFiniteTrainingError(step: state.step, detail: "the loss is \(loss)")
         }
-        // A step that skipped its loss (NaN) still checks its gradient: Adam refuses a non-finite one.
+        // A step that skipped its loss (nil) still checks its gradient: Adam refuses a non-finite one.
         try applyAdam(&optimizer, &model, gradient, step: state.step)
-        let recorded = reporting || loss.isFinite
-        if recorded { lastStepLoss = loss }
-        state.record(loss: recorded ? loss : nil, images: batch.shape[0])
+        if let loss { lastStepLoss = loss }
+        state.record(loss: loss, images: batch.shape[0])
     }
 
     /// Steps between two whose training loss is computed when the estimator can skip it: the
@@ -232,7 +230,7 @@ public struct DiscreteVAETrainer {
     static func lossAndGradient<E: DiscreteGradientEstimator>(
         _ model: DiscreteVAE, _ batch: Tensor, _ estimator: inout E,
         _ key: RandomKey, reportingLoss: Bool = true
-    ) -> (Float, DiscreteVAE.TangentVector) {
+    ) -> (Float?, DiscreteVAE.TangentVector) {
         model.lossAndGradient(
             batch, estimator: &estimator, key: key, draws: 1, sharingDecoderPass: true, reportingLoss: reportingLoss)
     }
