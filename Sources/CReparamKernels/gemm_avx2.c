@@ -12,6 +12,7 @@
 #include "gemm_template.h"
 #define SPARSE_GEMM_NAME rp_sgemm_sparse_avx2
 #define COUNT_NONZEROS_NAME rp_count_nonzeros_avx2
+#define SPARSE_ASM_4X3  // RP_SPARSE_GROUP is 4
 #include "sparse_gemm_template.h"
 #pragma clang attribute pop
 #endif

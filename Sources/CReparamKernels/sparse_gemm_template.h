@@ -78,6 +78,53 @@ static void transpose_block(const float *a, int lda, int k, int cols, float *dst
         for (int p = c < c8 ? p8 : 0; p < k; p++) dst[(long)c * k + p] = a[(long)p * lda + c];
 }
 
+#ifdef SPARSE_ASM_4X3
+_Static_assert(GROUP == 4, "sparse_accumulate_4x3 is written for groups of 4 rows");
+// The 4-row × 3-vector loop of sparse_tile for 16 vector registers: 12 accumulators, 3 B vectors and
+// the broadcast. Written in C, clang kept one accumulator on the stack (a store and a reload every k:
+// the loop ran at half speed, 1.6× slower forward and weight gradient on MNIST's 128·784·400); the
+// same FMAs in the same order, so the results are identical.
+static inline __attribute__((always_inline)) void
+sparse_accumulate_4x3(const int *index, const float *value, long stride, int count, const float *b, long ldb,
+                      vfloat acc[GROUP][CHUNK_MAX]) {
+    long q = 0, n = count, row_bytes = ldb * 4, row;
+    const float *v0 = value, *v1 = value + stride, *v2 = value + 2 * stride, *v3 = value + 3 * stride;
+    __asm__("1:\n\t"
+            "movslq (%[index],%[q],4), %[row]\n\t"
+            "imul %[row_bytes], %[row]\n\t"
+            "add %[b], %[row]\n\t"
+            "vmovups (%[row]), %%ymm12\n\t"
+            "vmovups 32(%[row]), %%ymm13\n\t"
+            "vmovups 64(%[row]), %%ymm14\n\t"
+            "vbroadcastss (%[v0],%[q],4), %%ymm15\n\t"
+            "vfmadd231ps %%ymm12, %%ymm15, %[a00]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm15, %[a01]\n\t"
+            "vfmadd231ps %%ymm14, %%ymm15, %[a02]\n\t"
+            "vbroadcastss (%[v1],%[q],4), %%ymm15\n\t"
+            "vfmadd231ps %%ymm12, %%ymm15, %[a10]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm15, %[a11]\n\t"
+            "vfmadd231ps %%ymm14, %%ymm15, %[a12]\n\t"
+            "vbroadcastss (%[v2],%[q],4), %%ymm15\n\t"
+            "vfmadd231ps %%ymm12, %%ymm15, %[a20]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm15, %[a21]\n\t"
+            "vfmadd231ps %%ymm14, %%ymm15, %[a22]\n\t"
+            "vbroadcastss (%[v3],%[q],4), %%ymm15\n\t"
+            "vfmadd231ps %%ymm12, %%ymm15, %[a30]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm15, %[a31]\n\t"
+            "vfmadd231ps %%ymm14, %%ymm15, %[a32]\n\t"
+            "inc %[q]\n\t"
+            "cmp %[q], %[n]\n\t"
+            "jne 1b"
+            : [a00] "+x"(acc[0][0]), [a01] "+x"(acc[0][1]), [a02] "+x"(acc[0][2]), [a10] "+x"(acc[1][0]),
+              [a11] "+x"(acc[1][1]), [a12] "+x"(acc[1][2]), [a20] "+x"(acc[2][0]), [a21] "+x"(acc[2][1]),
+              [a22] "+x"(acc[2][2]), [a30] "+x"(acc[3][0]), [a31] "+x"(acc[3][1]), [a32] "+x"(acc[3][2]),
+              [q] "+r"(q), [row] "=&r"(row)
+            : [index] "r"(index), [n] "r"(n), [row_bytes] "r"(row_bytes), [b] "r"(b), [v0] "r"(v0), [v1] "r"(v1),
+              [v2] "r"(v2), [v3] "r"(v3)
+            : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
+}
+#endif
+
 // One group's chunk of nv vectors (nv a constant in every expansion):
 // C[i + r, j …] = alpha·Σ_q value[q, r]·B[index[q], j …] + beta·C (+ bias, ReLU), r < rows;
 // lanes below first_lane are computed but not stored (the last vector of a row overlaps the one
@@ -90,6 +137,11 @@ sparse_tile(const int nv, const int *index, const float *value, long stride, int
     for (int r = 0; r < GROUP; r++)
 #pragma clang loop unroll(full)
         for (int v = 0; v < nv; v++) acc[r][v] = (vfloat){0};
+#ifdef SPARSE_ASM_4X3
+    if (nv == 3 && count > 0) {
+        sparse_accumulate_4x3(index, value, stride, count, b + j, ldb, acc);
+    } else
+#endif
     for (int q = 0; q < count; q++) {
         const float *brow = b + (long)index[q] * ldb + j;
         vfloat bv[CHUNK_MAX];
