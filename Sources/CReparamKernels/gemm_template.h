@@ -28,6 +28,10 @@
 #ifndef IN_PLACE_SPAN_KB
 #define IN_PLACE_SPAN_KB 0
 #endif
+// ... but with fewer rows of A than this, B is read in place whatever its span: the copy of its k·n
+// floats costs more than the row tiles' reuse saves (AVX2, Zen 4, one thread, packed ÷ in place:
+// m = 1 3.1×, 8 1.7×, 16 1.3×, 32 1.1-1.2×, 64 0.96-1.04×, 100-128 0.92-1.01×).
+#define PACK_MIN_ROWS 64
 
 typedef void (*tile_fn)(int kc, const float *a, long stride, const float *bp, long b_step, float *c,
                         long ldc, int nr, float alpha, float beta, const float *bias, int act);
@@ -245,7 +249,7 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
         // A non-transposed B's full strips are read in place (its rows are contiguous, and with
         // few rows of A the copy cost as much as it saved); only a narrow edge strip is packed.
         // With K extents every strip is packed, which is where B's entries outside them are dropped.
-        int spread = IN_PLACE_SPAN_KB && (long)kc_even * ldb > IN_PLACE_SPAN_KB * 256L;
+        int spread = IN_PLACE_SPAN_KB && m >= PACK_MIN_ROWS && (long)kc_even * ldb > IN_PLACE_SPAN_KB * 256L;
         int in_place = tb || extents || spread ? 0 : nc / NR * NR;
         for (int p0 = 0; p0 < k; p0 += kc_even) {
             int kc = k - p0 < kc_even ? k - p0 : kc_even;

@@ -9,8 +9,10 @@ struct GemmCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { "\(m)×\(n)×\(k) \(transA ? "T" : "N")\(transB ? "T" : "N") α=\(alpha) β=\(beta)" }
 }
 
+/// (7, 129, 801) reads a B spanning 420 KB in place (few rows of A), (70, 70, 801) packs it on the AVX2 path.
 let oddShapes: [(Int, Int, Int)] = [
     (1, 1, 1), (1, 37, 5), (13, 17, 19), (12, 32, 7), (25, 65, 3), (37, 50, 400), (7, 129, 801), (100, 33, 1),
+    (70, 70, 801),
 ]
 let gemmCases: [GemmCase] = oddShapes.flatMap { s in
     [(false, false), (false, true), (true, false), (true, true)].flatMap { t in
