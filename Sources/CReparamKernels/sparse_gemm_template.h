@@ -81,9 +81,9 @@ static void transpose_block(const float *a, int lda, int k, int cols, float *dst
 #ifdef SPARSE_ASM_4X3
 _Static_assert(GROUP == 4, "sparse_accumulate_4x3 is written for groups of 4 rows");
 // The 4-row × 3-vector loop of sparse_tile for 16 vector registers: 12 accumulators, 3 B vectors and
-// the broadcast. Written in C, clang kept one accumulator on the stack (a store and a reload every k:
-// the loop ran at half speed, 1.6× slower forward and weight gradient on MNIST's 128·784·400); the
-// same FMAs in the same order, so the results are identical.
+// the broadcast. Written in C, clang kept one accumulator on the stack (a store and a reload every k),
+// and MNIST's 128·784·400 forward and weight gradient took 1.6× as long; the same FMAs in the same
+// order, so the results are identical.
 static inline __attribute__((always_inline)) void
 sparse_accumulate_4x3(const int *index, const float *value, long stride, int count, const float *b, long ldb,
                       vfloat acc[GROUP][CHUNK_MAX]) {
