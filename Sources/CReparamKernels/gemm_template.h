@@ -32,6 +32,14 @@
 // floats costs more than the row tiles' reuse saves (AVX2, Zen 4, one thread, packed ÷ in place:
 // m = 1 3.1×, 8 1.7×, 16 1.3×, 32 1.1-1.2×, 64 0.96-1.04×, 100-128 0.92-1.01×).
 #define PACK_MIN_ROWS 64
+// Steps of k per turn of the micro-kernel's loop (1: not unrolled). A 6 × 16 AVX2 step is 12 FMAs and
+// 8 loads, 6 cycles at best, plus 7 instructions of loop arithmetic; in the minutes when this host slows
+// the 6 × 16 tile (to 80 GF/s on one thread while AVX-512's 12 × 32, 42 instructions per 24 cycles,
+// keeps 110) four steps a turn, 22 instructions a step, took 0.87-0.95 of its time (Zen 4, in-process
+// alternation); in quiet minutes both paths run at ~115. Eight spill on AVX2, and AVX-512's tile spills at four.
+#ifndef K_UNROLL
+#define K_UNROLL 1
+#endif
 
 typedef void (*tile_fn)(int kc, const float *a, long stride, const float *bp, long b_step, float *c,
                         long ldc, int nr, float alpha, float beta, const float *bias, int act);
@@ -75,7 +83,28 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
         for (int v = 0; v < nv; v++) acc[i][v] = (vfloat){0};
     const long row_step = a_transposed ? 1 : stride;
     const long k_step = a_transposed ? stride : 1;
-    for (int p = 0; p < kc; p++) {
+    int p = 0;
+#if K_UNROLL > 1
+    // K_UNROLL steps of k per turn, the same FMAs in the same order: the loop's address arithmetic and
+    // branch once a turn instead of once a step (see K_UNROLL).
+    for (; p + K_UNROLL <= kc; p += K_UNROLL) {
+#pragma clang loop unroll(full)
+        for (int u = 0; u < K_UNROLL; u++) {
+            vfloat b[NV];
+#pragma clang loop unroll(full)
+            for (int v = 0; v < nv; v++) b[v] = *(const vfloat_unaligned *)(bp + u * b_step + v * VW);
+#pragma clang loop unroll(full)
+            for (int i = 0; i < mr; i++) {
+                vfloat ai = -(vfloat){0} + a[i * row_step + u * k_step];
+#pragma clang loop unroll(full)
+                for (int v = 0; v < nv; v++) acc[i][v] += ai * b[v];
+            }
+        }
+        a += K_UNROLL * k_step;
+        bp += K_UNROLL * b_step;
+    }
+#endif
+    for (; p < kc; p++) {
         vfloat b[NV];
 #pragma clang loop unroll(full)
         for (int v = 0; v < nv; v++) b[v] = *(const vfloat_unaligned *)(bp + v * VW);
@@ -175,7 +204,21 @@ transpose_8x8(const float *src, long src_stride, float *dst, long dst_stride) {
 // union of its columns' ranges computes each column's masked product exactly.
 static void pack_b(int b_transposed, const float *b, long ldb, int p0, int kc, int j0, int nc,
                    float *packed, const rp_gemm_extents *extents) {
-    for (int j = 0; j < nc; j += NR) {
+    int j_start = 0;
+    if (!b_transposed && !(extents && extents->k_begin)) {
+        // Full strips row by row, whole vectors: each row of B is read once from start to end (strip
+        // by strip, NR floats copied one at a time, took 35 of 370 µs for 100×200×784 on AVX2).
+        j_start = nc / NR * NR;
+        for (int p = 0; p < kc; p++) {
+            const float *src = b + (long)(p0 + p) * ldb + j0;
+            for (int j = 0; j < j_start; j += NR)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < NV; v++)
+                    *(vfloat_unaligned *)(packed + (long)j * kc + (long)p * NR + v * VW) =
+                        *(const vfloat_unaligned *)(src + j + v * VW);
+        }
+    }
+    for (int j = j_start; j < nc; j += NR) {
         int width = nc - j < NR ? nc - j : NR;
         float *strip = packed + (long)j * kc;
         if (!b_transposed) {
