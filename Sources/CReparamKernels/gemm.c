@@ -251,6 +251,63 @@ void rp_sgemm_bias_activation(int ta, int tb, int m, int n, int k, const float *
     else for (int i = 0; i < m; i++) rp_bias_activation(act, c + (long)i * ldc, bias, 1, n);
 }
 
+typedef struct {
+    rp_gemm_nll_driver driver;
+    rp_gemm_nll_pack pack;
+    int m, n, k, x_rows, parts;
+    const float *a, *b, *bias, *x;
+    float *packed, *out;
+} nll_gemm_job;
+
+// Each part packs its share of B's strips (multiples of 32 columns: whole strips on every ISA).
+static void nll_pack_part(void *context, int part) {
+    nll_gemm_job *j = context;
+    int strips = (j->n + 31) / 32;
+    int j0 = strips * part / j->parts * 32, j1 = strips * (part + 1) / j->parts * 32;
+    if (j1 > j->n) j1 = j->n;
+    if (j1 > j0) j->pack(j->m, j->k, j->b, j->n, j->packed, j0, j1);
+}
+
+// Rows split at multiples of 12 (whole tiles on every ISA): each row's terms are summed by one thread,
+// strip after strip, so the sums do not depend on the thread count.
+static void nll_gemm_part(void *context, int part) {
+    nll_gemm_job *j = context;
+    int r0 = part == 0 ? 0 : ((int)((long)part * j->m / j->parts) + 6) / 12 * 12;
+    int r1 = part + 1 == j->parts ? j->m : ((int)((long)(part + 1) * j->m / j->parts) + 6) / 12 * 12;
+    if (r1 > j->m) r1 = j->m;
+    if (r1 > r0)
+        j->driver(r1 - r0, j->n, j->k, j->a + (long)r0 * j->k, j->k, j->b, j->n, j->bias, j->x, j->n, j->x_rows, r0,
+                  j->packed, j->out + r0);
+}
+
+int rp_sgemm_bernoulli_nll_rows(int rows, int columns, int k, const float *a, const float *b, const float *bias,
+                                const float *x, int x_rows, float *out) {
+    // One K block (the tiles finish the logits) and one loss block per row (rp_bernoulli_logits_nll_rows
+    // sums longer rows block by block).
+    if (rows <= 0 || columns <= 0 || k <= 0 || k > 512 || columns > 4096 || x_rows <= 0) return 0;
+    nll_gemm_job job = {.m = rows, .n = columns, .k = k, .x_rows = x_rows, .a = a, .b = b, .bias = bias, .x = x,
+                        .out = out};
+    switch (rp_isa_active()) {
+#if defined(__x86_64__)
+    case RP_ISA_AVX512: job.driver = rp_sgemm_nll_avx512, job.pack = rp_sgemm_nll_pack_avx512; break;
+    case RP_ISA_AVX2: job.driver = rp_sgemm_nll_avx2, job.pack = rp_sgemm_nll_pack_avx2; break;
+#endif
+    default: job.driver = rp_sgemm_nll_portable, job.pack = rp_sgemm_nll_pack_portable;
+    }
+    int threads = rp_threads();
+    if (threads > RP_MAX_THREADS) threads = RP_MAX_THREADS;
+    if (threads > rows / 12) threads = rows / 12;
+    job.parts = threads <= 1 || (long)rows * columns * k < rp_parallel_threshold() ? 1 : threads;
+    if (job.pack(rows, k, b, columns, 0, 0, 0)) {
+        // The calling thread's scratch (slot 3: no kernel that uses it runs inside this one), padded to whole
+        // 32-column strips.
+        job.packed = rp_scratch(3, (size_t)k * (size_t)((columns + 31) / 32 * 32));
+        rp_parallel_run(job.parts, nll_pack_part, &job);
+    }
+    rp_parallel_run(job.parts, nll_gemm_part, &job);
+    return 1;
+}
+
 void rp_sgemm_sparse(int ta, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
                      float beta, float *c, int ldc, const float *bias, int relu) {
     if (m <= 0 || n <= 0) return;

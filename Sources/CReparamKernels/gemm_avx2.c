@@ -2,6 +2,8 @@
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define GEMM_NAME rp_sgemm_avx2
+#define GEMM_NLL_NAME rp_sgemm_nll_avx2
+#define GEMM_NLL_PACK_NAME rp_sgemm_nll_pack_avx2
 #define VW 8
 #define NV 2
 #define MR 6

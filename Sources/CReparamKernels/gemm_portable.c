@@ -1,5 +1,7 @@
 // Portable instantiation (baseline vector ISA of the target): 6 × 8 tiles of 4-float vectors.
 #define GEMM_NAME rp_sgemm_portable
+#define GEMM_NLL_NAME rp_sgemm_nll_portable
+#define GEMM_NLL_PACK_NAME rp_sgemm_nll_pack_portable
 #define VW 4
 #define NV 2
 #define MR 6

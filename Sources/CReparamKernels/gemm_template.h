@@ -72,11 +72,8 @@ static inline __attribute__((always_inline)) vfloat epilogue(vfloat x, const flo
 // constants in every instantiation. no_builtin: clang turned the zeroing of acc into a memset call
 // of the whole array (1.5 KB, then reloaded into registers), 1% of a flow-VAE epoch.
 static inline __attribute__((always_inline, no_builtin("memset"))) void
-tile_body(const int mr, const int nv, const int a_transposed, int kc, const float *a, long stride,
-          const float *bp, long b_step, float *c, long ldc, int nr, float alpha, float beta,
-          const float *bias, int act) {
-    const int epilogued = bias != 0 || act != RP_ACT_IDENTITY;
-    vfloat acc[MR][NV];
+tile_product(const int mr, const int nv, const int a_transposed, int kc, const float *a, long stride,
+             const float *bp, long b_step, vfloat acc[MR][NV]) {
 #pragma clang loop unroll(full)
     for (int i = 0; i < mr; i++)
 #pragma clang loop unroll(full)
@@ -117,6 +114,15 @@ tile_body(const int mr, const int nv, const int a_transposed, int kc, const floa
         a += k_step;
         bp += b_step;
     }
+}
+
+static inline __attribute__((always_inline, no_builtin("memset"))) void
+tile_body(const int mr, const int nv, const int a_transposed, int kc, const float *a, long stride,
+          const float *bp, long b_step, float *c, long ldc, int nr, float alpha, float beta,
+          const float *bias, int act) {
+    const int epilogued = bias != 0 || act != RP_ACT_IDENTITY;
+    vfloat acc[MR][NV];
+    tile_product(mr, nv, a_transposed, kc, a, stride, bp, b_step, acc);
     if (nr == nv * VW) {
         for (int i = 0; i < mr; i++)
             for (int v = 0; v < nv; v++) {
@@ -340,3 +346,104 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
         }
     }
 }
+
+#ifdef GEMM_NLL_NAME
+// The Bernoulli negative log-likelihood of the logits A·B + bias, summed per row, without writing the
+// logits: each finished tile adds its terms softplus(l) − x·l to its rows' VW-lane sums. Row r scores
+// against target row (row0 + r) mod x_rows. Per row the lanes meet the columns in the order the
+// standalone kernel (rp_bernoulli_logits_nll_rows) takes them, whole vectors of VW in column order and
+// the last n mod VW columns one by one in double, and the logits are the tiles' own: the two agree bit
+// for bit. A decoder's logits for −L_5000 (5350 × 784 floats a chunk) were written to memory and read
+// back only to be summed.
+static inline __attribute__((always_inline, no_builtin("memset"))) void
+nll_tile_body(const int mr, const int nv, int kc, const float *a, long lda, const float *bp, long b_step, int nr,
+              const float *bias, const float *x, long ldx, int x_row, int x_rows, vfloat *sums, double *tails) {
+    vfloat acc[MR][NV];
+    tile_product(mr, nv, 0, kc, a, lda, bp, b_step, acc);
+    // Unrolled, so the tile's 2·mr exp → log1p chains overlap (a row at a time, each waits out its latency).
+    const int t0 = x_row % x_rows;  // one division per tile, not one per row
+#pragma clang loop unroll(full)
+    for (int i = 0; i < mr; i++) {
+        const int t = t0 + i < x_rows ? t0 + i : (t0 + i) % x_rows;
+        const float *target = x + (long)t * ldx;
+#pragma clang loop unroll(full)
+        for (int v = 0; v < nv; v++) {
+            int lanes = nr - v * VW < VW ? nr - v * VW : VW;
+            vfloat l = epilogue(acc[i][v], bias ? bias + v * VW : 0, RP_ACT_IDENTITY, lanes);
+            if (lanes == VW) sums[i] += v_bernoulli_nll(l, LOADV(target + v * VW));
+            else
+                for (int e = 0; e < lanes; e++)
+                    tails[i] += (double)v_bernoulli_nll(splat(l[e]), splat(target[v * VW + e]))[0];
+        }
+    }
+}
+
+typedef void (*nll_tile_fn)(int kc, const float *a, long lda, const float *bp, long b_step, int nr,
+                            const float *bias, const float *x, long ldx, int x_row, int x_rows, vfloat *sums,
+                            double *tails);
+#define NLL_TILE_VARIANT(R, W, VECTORS)                                                                   \
+    static __attribute__((noinline, no_builtin("memset"))) void nll_tile_##R##_##W(                      \
+        int kc, const float *a, long lda, const float *bp, long b_step, int nr, const float *bias,          \
+        const float *x, long ldx, int x_row, int x_rows, vfloat *sums, double *tails) {                    \
+        nll_tile_body(R, VECTORS, kc, a, lda, bp, b_step, nr, bias, x, ldx, x_row, x_rows, sums, tails);  \
+    }
+#define NLL_TILE_SET(R) NLL_TILE_VARIANT(R, narrow, 1) NLL_TILE_VARIANT(R, full, NV)
+NLL_TILE_SET(1) NLL_TILE_SET(2) NLL_TILE_SET(3) NLL_TILE_SET(4) NLL_TILE_SET(5) NLL_TILE_SET(6)
+#if MR == 12
+NLL_TILE_SET(7) NLL_TILE_SET(8) NLL_TILE_SET(9) NLL_TILE_SET(10) NLL_TILE_SET(11) NLL_TILE_SET(12)
+#define NLL_TILE_REST(W) , nll_tile_7_##W, nll_tile_8_##W, nll_tile_9_##W, nll_tile_10_##W, nll_tile_11_##W, \
+    nll_tile_12_##W
+#else
+#define NLL_TILE_REST(W)
+#endif
+#define NLL_TILE_ROW(W) {0, nll_tile_1_##W, nll_tile_2_##W, nll_tile_3_##W, nll_tile_4_##W, nll_tile_5_##W, \
+    nll_tile_6_##W NLL_TILE_REST(W)}
+static const nll_tile_fn nll_tiles[2][MR + 1] = {NLL_TILE_ROW(full), NLL_TILE_ROW(narrow)};
+
+// Whether the product of m rows reads B (k × n, ldb) packed, by the main driver's rule; when it does, packs
+// columns [j0, j1) (j0 a multiple of NR) as strips at packed + j0·k. The caller packs once for all threads
+// (each taking a share of the strips) and splits the rows: split rows each packing all of B cost the
+// AVX2 path the gain.
+int GEMM_NLL_PACK_NAME(int m, int k, const float *b, int ldb, float *packed, int j0, int j1) {
+    int spread = IN_PLACE_SPAN_KB && m >= PACK_MIN_ROWS && (long)k * ldb > IN_PLACE_SPAN_KB * 256L;
+    if (spread && j1 > j0) pack_b(0, b, ldb, 0, k, j0, j1 - j0, packed + (long)j0 * k, 0);
+    return spread;
+}
+
+// out[r] = Σ_j −log Bernoulli(x[(row0 + r) mod x_rows][j] | (A·B + bias)[r][j]) for r < m; A is m × k
+// (row stride lda), B k × n (ldb), k ≤ KC_MAX (one K block: the tiles finish their sums). `packed`: all
+// of B packed by GEMM_NLL_PACK_NAME, or NULL to read B in place.
+void GEMM_NLL_NAME(int m, int n, int k, const float *a, int lda, const float *b, int ldb, const float *bias,
+                   const float *x, int ldx, int x_rows, int row0, const float *packed, float *out) {
+    int kc = k;
+    int nc_max = packed ? n : (PACK_FLOATS / kc) / NR * NR;
+    if (nc_max < NR) nc_max = NR;
+    int mc_max = (A_BLOCK_FLOATS / kc) / MR * MR;
+    if (mc_max < MR) mc_max = MR;
+    float *edge = packed ? 0 : rp_scratch(0, (size_t)kc * NR);
+    vfloat *sums = (vfloat *)rp_scratch(1, (size_t)m * VW);
+    double *tails = (double *)rp_scratch(2, (size_t)m * 2);
+    for (int i = 0; i < m; i++) sums[i] = (vfloat){0}, tails[i] = 0;
+    for (int j0 = 0; j0 < n; j0 += nc_max) {
+        int nc = n - j0 < nc_max ? n - j0 : nc_max;
+        int in_place = packed ? 0 : nc / NR * NR;
+        if (!packed && in_place < nc) pack_b(0, b, ldb, 0, kc, j0 + in_place, nc - in_place, edge, 0);
+        for (int m0 = 0; m0 < m; m0 += mc_max)
+            for (int j = 0; j < nc; j += NR) {
+                int nr = nc - j < NR ? nc - j : NR;
+                const float *bp = packed ? packed + (long)(j0 + j) * kc : j < in_place ? b + j0 + j : edge;
+                long b_step = packed || j >= in_place ? NR : ldb;
+                for (int i0 = m0; i0 < m && i0 < m0 + mc_max; i0 += MR) {
+                    int mr = m - i0 < MR ? m - i0 : MR;
+                    nll_tiles[nr <= VW][mr](kc, a + (long)i0 * lda, lda, bp, b_step, nr, bias ? bias + j0 + j : 0,
+                                            x + j0 + j, ldx, row0 + i0, x_rows, sums + i0, tails + i0);
+                }
+            }
+    }
+    for (int i = 0; i < m; i++) {
+        double total = tails[i];
+        for (int e = 0; e < VW; e++) total += sums[i][e];
+        out[i] = (float)total;
+    }
+}
+#endif

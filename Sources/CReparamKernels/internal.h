@@ -29,6 +29,20 @@ void rp_sgemm_avx2(int ta, int tb, int m, int n, int k, float alpha, const float
 void rp_sgemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                        const float *b, int ldb, float beta, float *c, int ldc, const float *bias, int act,
                        const rp_gemm_extents *extents);
+// The Bernoulli loss of logits A·B + bias per row, the logits never stored (rp_sgemm_bernoulli_nll_rows);
+// B packed once for all threads by the pack function when that ISA's rule packs it.
+typedef void (*rp_gemm_nll_driver)(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                                   const float *bias, const float *x, int ldx, int x_rows, int row0,
+                                   const float *packed, float *out);
+typedef int (*rp_gemm_nll_pack)(int m, int k, const float *b, int ldb, float *packed, int j0, int j1);
+#define RP_NLL_DRIVERS(isa)                                                                                   \
+    void rp_sgemm_nll_##isa(int m, int n, int k, const float *a, int lda, const float *b, int ldb,           \
+                            const float *bias, const float *x, int ldx, int x_rows, int row0, const float *packed, \
+                            float *out);                                                                     \
+    int rp_sgemm_nll_pack_##isa(int m, int k, const float *b, int ldb, float *packed, int j0, int j1);
+RP_NLL_DRIVERS(avx512)
+RP_NLL_DRIVERS(avx2)
+RP_NLL_DRIVERS(portable)
 
 // Sparse-A drivers, one per ISA: C rows [i0, i1) (i0 a multiple of RP_SPARSE_GROUP) of
 // alpha·op(A)·B + beta·C (+ bias, activation) for a non-transposed B, visiting only op(A)'s nonzeros;

@@ -203,6 +203,9 @@ static inline vfloat v_softplus(vfloat x) {
     return vmax(x, splat(0.0f)) + v_log1p_unit(v_exp(-vabs(x)));
 }
 
+/// −log Bernoulli(x | logit l) = softplus(l) − x·l, for targets x in [0, 1].
+static inline vfloat v_bernoulli_nll(vfloat l, vfloat x) { return v_softplus(l) - x * l; }
+
 /// log σ(x) = min(x, 0) − log1p(e^{−|x|}).
 static inline vfloat v_log_sigmoid(vfloat x) {
     return vmin(x, splat(0.0f)) - v_log1p_unit(v_exp(-vabs(x)));

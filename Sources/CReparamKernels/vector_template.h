@@ -199,7 +199,7 @@ static inline vfloat nll_terms(vfloat lv, vfloat xv, vfloat *gradient) {
     return vmax(lv, splat(0.0f)) + v_log1p_unit(e) - xv * lv;
 }
 
-static inline vfloat nll_loss_terms(vfloat lv, vfloat xv) { return v_softplus(lv) - xv * lv; }
+static inline vfloat nll_loss_terms(vfloat lv, vfloat xv) { return v_bernoulli_nll(lv, xv); }
 
 /// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
 static double bernoulli_logits_nll(const float *l, const float *x, size_t n, float *grad, float scale) {

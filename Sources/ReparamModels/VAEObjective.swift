@@ -90,6 +90,17 @@ extension VAE {
         return logLikelihood + (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
     }
 
+    /// `logJoint`'s value alone, for evaluation: the decoder's last layer (no activation) and the
+    /// Bernoulli loss in one pass that never stores the logits (bit for bit the same values).
+    static func logJointValue(_ decoder: MLP, _ z: Tensor, _ x: Tensor) -> Tensor {
+        guard let last = decoder.layers.last, last.activation == .identity else { return logJoint(decoder, z, x) }
+        let (k, batch, latent) = (z.shape[0], z.shape[1], z.shape[2])
+        let h = decoder.layers.dropLast().reduce(z.reshaped(to: [k * batch, latent])) { h, layer in layer(h) }
+        let logLikelihood = -bernoulliLogitsNLLRows(input: h, weight: last.weight, bias: last.bias, targets: x)
+            .reshaped(to: [k, batch])
+        return logLikelihood + (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
+    }
+
     /// The importance-sampled estimate of log p(x) per image (the bound L_K), without gradients,
     /// accumulated over chunks of at most `chunk` samples so K can be in the thousands. By default
     /// a chunk's decoder output stays under 16 MB: larger buffers are fresh mappings that the
@@ -104,10 +115,10 @@ extension VAE {
             let logWeights: Tensor
             if hasFlow {
                 let draw = flowPosteriorSamples(x, key: key.fold(in: part), samples: n)
-                logWeights = VAE.logJoint(decoder, draw.value, x) - draw.logProb
+                logWeights = VAE.logJointValue(decoder, draw.value, x) - draw.logProb
             } else {
                 let z = q.sample(key.fold(in: part), sampleShape: [n])
-                logWeights = VAE.logJoint(decoder, z, x) - q.logProb(z)
+                logWeights = VAE.logJointValue(decoder, z, x) - q.logProb(z)
             }
             let chunkMax = logWeights.max(alongAxes: [0]).scalars
             let sums = exp(logWeights - Tensor(chunkMax)).sum(alongAxes: [0]).scalars

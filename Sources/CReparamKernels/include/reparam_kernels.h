@@ -233,6 +233,12 @@ void rp_gamma_attempts(const float *alpha, const float *normal, const float *uni
 /// x row r mod x_rows (K samples of a batch against the batch itself, without copying it K times).
 void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t rows, size_t x_rows, size_t columns,
                                   float *out, float *grad);
+/// The same sums for logits = a·b + bias (a: rows × k, b: k × columns, both row-major, bias: columns)
+/// without storing the logits: the products' tiles add their own terms. Bit for bit
+/// rp_sgemm_bias_activation (identity) followed by rp_bernoulli_logits_nll_rows, when k ≤ 512 and
+/// columns ≤ 4096; returns 0 without writing `out` otherwise (the caller then takes those two steps).
+int rp_sgemm_bernoulli_nll_rows(int rows, int columns, int k, const float *a, const float *b, const float *bias,
+                                const float *x, int x_rows, float *out);
 
 /// The affine autoregressive step of MAF (data → noise) and IAF (noise → sample) for rows × d
 /// variables whose parameters (μ, s) are interleaved in `params` ([rows, d, 2], as a MADE
