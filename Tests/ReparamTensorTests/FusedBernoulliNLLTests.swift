@@ -50,10 +50,9 @@ import Testing
                     }
                     #expect(fused.shape == [rows])
                     let differing = zip(fused.scalars, reference.scalars).filter { $0.bitPattern != $1.bitPattern }
-                    #expect(
-                        differing.isEmpty,
-                        "\(rows)×\(k)×\(columns), \(isa), \(threads) threads: \(differing.count) rows differ, e.g. \(differing.first.map { "\($0)" } ?? "")"
-                    )
+                    let example = differing.first.map { "fused \($0.0), logits then loss \($0.1)" } ?? ""
+                    let shape = "\(rows)×\(k)×\(columns), \(isa), \(threads) threads"
+                    #expect(differing.isEmpty, "\(shape): \(differing.count) rows differ (\(example))")
                 }
             }
         }
