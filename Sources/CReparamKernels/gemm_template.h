@@ -4,9 +4,11 @@
 // Design (measured on Zen 4): a transposed B is packed into NR-wide strips of a ≤ 768 KB block
 // that stays in L2, a non-transposed B is read in place (only its narrow edge is packed) unless
 // IN_PLACE_SPAN_KB says its rows lie too far apart for the tile's MR rows of reuse and A has
-// PACK_MIN_ROWS rows or more; A is never packed — the micro-kernel broadcasts straight from A's
-// rows (or, for a transposed A, from its contiguous columns); K is split into even blocks of at most 512 (384 cost 1-5% at
-// k = 784: one more pass over C). Each B strip meets all row tiles of a ≤ 256 KB block of A before
+// PACK_MIN_ROWS rows or more; A is never packed (k-major panels of it measured 0.95-1.06× on AVX2) —
+// the micro-kernel broadcasts straight from A's rows (or, for a transposed A, from its contiguous
+// columns); K is split into even blocks of at most 512 (384 cost 1-5% at k = 784: one more pass
+// over C). Optionally (GEMM_NLL_NAME) a second driver adds each finished tile's Bernoulli loss to
+// per-row sums instead of storing it. Each B strip meets all row tiles of a ≤ 256 KB block of A before
 // the next strip (strip in L1, A block in L2): L2 then delivers A once per strip, m·k·n/NR floats,
 // instead of B once per row tile, m·k·n/MR. Against that opposite order the geometric mean of the
 // VAE's GEMM shapes on 2 threads rose 9% (AVX2) and 15% (AVX-512); A blocks of 128 KB or no
