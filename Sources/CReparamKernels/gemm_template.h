@@ -36,12 +36,18 @@
 #define PACK_MIN_ROWS 64
 // Steps of k per turn of the micro-kernel's loop (1: not unrolled). A 6 × 16 AVX2 step is 12 FMAs and
 // 8 loads, 6 cycles at best, plus 7 instructions of loop arithmetic; in the minutes when this host slows
-// the 6 × 16 tile (to 80 GF/s on one thread while AVX-512's 12 × 32, 42 instructions per 24 cycles,
-// keeps 110) four steps a turn, 22 instructions a step, took 0.87-0.95 of its time (Zen 4, in-process
-// alternation); in quiet minutes both paths run at ~115. Eight spill on AVX2, and AVX-512's tile spills at four.
+// the 6 × 16 tile (to 80 GF/s on one thread while AVX-512's 12 × 32, 27 instructions per 24 cycles with
+// its broadcasts folded into the FMAs, keeps 110) four steps a turn, 22 instructions a step, took
+// 0.87-0.95 of its time (Zen 4, in-process alternation); in quiet minutes both paths run at ~115.
+// Eight spill on AVX2, and AVX-512's tile spills at four.
 #ifndef K_UNROLL
 #define K_UNROLL 1
 #endif
+
+// Whether a non-transposed B (kc rows of a K block, ldb apart) is packed rather than read in place.
+static inline int packs_spread_b(int m, int kc, long ldb) {
+    return IN_PLACE_SPAN_KB && m >= PACK_MIN_ROWS && (long)kc * ldb > IN_PLACE_SPAN_KB * 256L;
+}
 
 typedef void (*tile_fn)(int kc, const float *a, long stride, const float *bp, long b_step, float *c,
                         long ldc, int nr, float alpha, float beta, const float *bias, int act);
@@ -318,8 +324,7 @@ void GEMM_NAME(int ta, int tb, int m, int n, int k, float alpha, const float *a,
         // A non-transposed B's full strips are read in place (its rows are contiguous, and with
         // few rows of A the copy cost as much as it saved); only a narrow edge strip is packed.
         // With K extents every strip is packed, which is where B's entries outside them are dropped.
-        int spread = IN_PLACE_SPAN_KB && m >= PACK_MIN_ROWS && (long)kc_even * ldb > IN_PLACE_SPAN_KB * 256L;
-        int in_place = tb || extents || spread ? 0 : nc / NR * NR;
+        int in_place = tb || extents || packs_spread_b(m, kc_even, ldb) ? 0 : nc / NR * NR;
         for (int p0 = 0; p0 < k; p0 += kc_even) {
             int kc = k - p0 < kc_even ? k - p0 : kc_even;
             if (in_place < nc) pack_b(tb, b, ldb, p0, kc, j0 + in_place, nc - in_place, packed, extents);
@@ -407,7 +412,7 @@ static const nll_tile_fn nll_tiles[2][MR + 1] = {NLL_TILE_ROW(full), NLL_TILE_RO
 // (each taking a share of the strips) and splits the rows: split rows each packing all of B cost the
 // AVX2 path the gain.
 int GEMM_NLL_PACK_NAME(int m, int k, const float *b, int ldb, float *packed, int j0, int j1) {
-    int spread = IN_PLACE_SPAN_KB && m >= PACK_MIN_ROWS && (long)k * ldb > IN_PLACE_SPAN_KB * 256L;
+    int spread = packs_spread_b(m, k, ldb);
     if (spread && j1 > j0) pack_b(0, b, ldb, 0, k, j0, j1 - j0, packed + (long)j0 * k, 0);
     return spread;
 }
@@ -417,31 +422,29 @@ int GEMM_NLL_PACK_NAME(int m, int k, const float *b, int ldb, float *packed, int
 // of B packed by GEMM_NLL_PACK_NAME, or NULL to read B in place.
 void GEMM_NLL_NAME(int m, int n, int k, const float *a, int lda, const float *b, int ldb, const float *bias,
                    const float *x, int ldx, int x_rows, int row0, const float *packed, float *out) {
-    int kc = k;
-    int nc_max = packed ? n : (PACK_FLOATS / kc) / NR * NR;
-    if (nc_max < NR) nc_max = NR;
-    int mc_max = (A_BLOCK_FLOATS / kc) / MR * MR;
+    int mc_max = (A_BLOCK_FLOATS / k) / MR * MR;
     if (mc_max < MR) mc_max = MR;
-    float *edge = packed ? 0 : rp_scratch(0, (size_t)kc * NR);
+    // Read in place, B's full strips need no copy; only a narrow last strip is packed (here, once).
+    int in_place = packed ? 0 : n / NR * NR;
+    float *edge = 0;
+    if (in_place < n && !packed) {
+        edge = rp_scratch(0, (size_t)k * NR);
+        pack_b(0, b, ldb, 0, k, in_place, n - in_place, edge, 0);
+    }
     vfloat *sums = (vfloat *)rp_scratch(1, (size_t)m * VW);
     double *tails = (double *)rp_scratch(2, (size_t)m * 2);
     for (int i = 0; i < m; i++) sums[i] = (vfloat){0}, tails[i] = 0;
-    for (int j0 = 0; j0 < n; j0 += nc_max) {
-        int nc = n - j0 < nc_max ? n - j0 : nc_max;
-        int in_place = packed ? 0 : nc / NR * NR;
-        if (!packed && in_place < nc) pack_b(0, b, ldb, 0, kc, j0 + in_place, nc - in_place, edge, 0);
-        for (int m0 = 0; m0 < m; m0 += mc_max)
-            for (int j = 0; j < nc; j += NR) {
-                int nr = nc - j < NR ? nc - j : NR;
-                const float *bp = packed ? packed + (long)(j0 + j) * kc : j < in_place ? b + j0 + j : edge;
-                long b_step = packed || j >= in_place ? NR : ldb;
-                for (int i0 = m0; i0 < m && i0 < m0 + mc_max; i0 += MR) {
-                    int mr = m - i0 < MR ? m - i0 : MR;
-                    nll_tiles[nr <= VW][mr](kc, a + (long)i0 * lda, lda, bp, b_step, nr, bias ? bias + j0 + j : 0,
-                                            x + j0 + j, ldx, row0 + i0, x_rows, sums + i0, tails + i0);
-                }
+    for (int m0 = 0; m0 < m; m0 += mc_max)
+        for (int j = 0; j < n; j += NR) {
+            int nr = n - j < NR ? n - j : NR;
+            const float *bp = packed ? packed + (long)j * k : j < in_place ? b + j : edge;
+            long b_step = j < in_place ? ldb : NR;
+            for (int i0 = m0; i0 < m && i0 < m0 + mc_max; i0 += MR) {
+                int mr = m - i0 < MR ? m - i0 : MR;
+                nll_tiles[nr <= VW][mr](k, a + (long)i0 * lda, lda, bp, b_step, nr, bias ? bias + j : 0, x + j, ldx,
+                                        row0 + i0, x_rows, sums + i0, tails + i0);
             }
-    }
+        }
     for (int i = 0; i < m; i++) {
         double total = tails[i];
         for (int e = 0; e < VW; e++) total += sums[i][e];

@@ -87,7 +87,7 @@ extension VAE {
         // Logits rows are sample-major ([k, batch] flattened), so row i scores against image i mod batch.
         let logLikelihood = -bernoulliLogitsNLLRows(logits: logits, targets: withoutDerivative(at: x))
             .reshaped(to: [k, batch])
-        return logLikelihood + (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
+        return logLikelihood + standardNormalLogDensity(z)
     }
 
     /// `logJoint`'s value alone, for evaluation: the decoder's last layer (no activation) and the
@@ -96,9 +96,14 @@ extension VAE {
         guard let last = decoder.layers.last, last.activation == .identity else { return logJoint(decoder, z, x) }
         let (k, batch, latent) = (z.shape[0], z.shape[1], z.shape[2])
         let h = decoder.layers.dropLast().reduce(z.reshaped(to: [k * batch, latent])) { h, layer in layer(h) }
-        let logLikelihood = -bernoulliLogitsNLLRows(input: h, weight: last.weight, bias: last.bias, targets: x)
-            .reshaped(to: [k, batch])
-        return logLikelihood + (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
+        let logLikelihood = -last.bernoulliLogitsNLLRows(h, targets: x).reshaped(to: [k, batch])
+        return logLikelihood + standardNormalLogDensity(z)
+    }
+
+    /// log N(z; 0, I) summed over the last axis of [K, batch, latent].
+    @differentiable(reverse)
+    static func standardNormalLogDensity(_ z: Tensor) -> Tensor {
+        (-0.5 * square(z) - 0.91893853320467274).sum(alongAxes: [2])
     }
 
     /// The importance-sampled estimate of log p(x) per image (the bound L_K), without gradients,

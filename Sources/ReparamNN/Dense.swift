@@ -51,6 +51,38 @@ public struct Dense: Differentiable {
     }
 }
 
+extension Dense {
+    /// `bernoulliLogitsNLLRows(logits: self(input), targets:)` for a layer with no activation, bit for bit,
+    /// without the logits in memory: the product's tiles add their own terms (−L_K's decoder output is
+    /// 16 MB a chunk). For evaluation (no derivative); with more than 512 inputs or 4096 outputs it forms
+    /// the logits first.
+    public func bernoulliLogitsNLLRows(_ input: Tensor, targets: Tensor) -> Tensor {
+        precondition(activation == .identity, "Dense.bernoulliLogitsNLLRows: the layer's outputs must be logits")
+        precondition(
+            input.rank == 2 && input.shape[1] == weight.shape[0],
+            "Dense: input \(input.shape) does not fit weight \(weight.shape) (expected [batch, \(weight.shape[0])])")
+        let (rows, k, columns) = (input.shape[0], input.shape[1], weight.shape[1])
+        precondition(
+            targets.rank == 2 && targets.shape[1] == columns && targets.shape[0] > 0 && rows % targets.shape[0] == 0,
+            "bernoulliLogitsNLLRows: targets \(targets.shape) need \(columns) columns and a divisor of \(rows) rows")
+        var fused: Int32 = 0
+        let sums = Tensor.filled([rows]) { out, _ in
+            input.withUnsafeScalars { pa in
+                weight.withUnsafeScalars { pw in
+                    bias.withUnsafeScalars { pb in
+                        targets.withUnsafeScalars { px in
+                            fused = rp_sgemm_bernoulli_nll_rows(
+                                Int32(rows), Int32(columns), Int32(k), pa.baseAddress, pw.baseAddress, pb.baseAddress,
+                                px.baseAddress, Int32(targets.shape[0]), out)
+                        }
+                    }
+                }
+            }
+        }
+        return fused != 0 ? sums : ReparamTensor.bernoulliLogitsNLLRows(logits: self(input), targets: targets)
+    }
+}
+
 /// act(x·W + b) as one primitive: one GEMM that adds the bias and applies the activation as it
 /// stores each tile; the pullback differentiates the activation from its output, so no
 /// pre-activation is kept.

@@ -84,48 +84,6 @@ func bernoulliLogitsNLLRowsForward(
     }
 }
 
-/// `bernoulliLogitsNLLRows` of the logits input·weight + bias (a dense layer with no activation:
-/// input [rows, k], weight [k, columns], bias [columns]), bit for bit, without the logits in memory:
-/// the product's tiles add their own terms. For evaluation (no derivative); with k > 512 or more than
-/// 4096 columns it forms the logits first.
-public func bernoulliLogitsNLLRows(input: Tensor, weight: Tensor, bias: Tensor, targets: Tensor) -> Tensor {
-    precondition(
-        input.rank == 2 && weight.rank == 2 && input.shape[1] == weight.shape[0] && bias.shape == [weight.shape[1]],
-        "bernoulliLogitsNLLRows: input \(input.shape), weight \(weight.shape) and bias \(bias.shape) are not "
-            + "[rows, k], [k, columns] and [columns]")
-    let (rows, k, columns) = (input.shape[0], input.shape[1], weight.shape[1])
-    precondition(
-        targets.rank == 2 && targets.shape[1] == columns && targets.shape[0] > 0 && rows % targets.shape[0] == 0,
-        "bernoulliLogitsNLLRows: targets \(targets.shape) must have \(columns) columns and a divisor of \(rows) rows")
-    var fused: Int32 = 0
-    let sums = Tensor.filled([rows]) { out, _ in
-        input.withUnsafeScalars { pa in
-            weight.withUnsafeScalars { pw in
-                bias.withUnsafeScalars { pb in
-                    targets.withUnsafeScalars { px in
-                        fused = rp_sgemm_bernoulli_nll_rows(
-                            Int32(rows), Int32(columns), Int32(k), pa.baseAddress, pw.baseAddress, pb.baseAddress,
-                            px.baseAddress, Int32(targets.shape[0]), out)
-                    }
-                }
-            }
-        }
-    }
-    if fused != 0 { return sums }
-    let logits = Tensor.filled([rows, columns]) { out, _ in
-        input.withUnsafeScalars { pa in
-            weight.withUnsafeScalars { pw in
-                bias.withUnsafeScalars { pb in
-                    rp_sgemm_bias_activation(
-                        0, 0, Int32(rows), Int32(columns), Int32(k), pa.baseAddress, Int32(k), pw.baseAddress,
-                        Int32(columns), pb.baseAddress, Int32(RP_ACT_IDENTITY.rawValue), out, Int32(columns))
-                }
-            }
-        }
-    }
-    return bernoulliLogitsNLLRows(logits: logits, targets: targets)
-}
-
 @derivative(of: bernoulliLogitsNLLRows, wrt: logits)
 @usableFromInline func vjpBernoulliLogitsNLLRows(logits: Tensor, targets: Tensor)
     -> (value: Tensor, pullback: (Tensor) -> Tensor)
