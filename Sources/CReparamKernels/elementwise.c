@@ -534,6 +534,10 @@ int rp_all_finite(const float *x, size_t n) {
     return 1;
 }
 
+float rp_fma_peak_loop(long rounds) { return rp_vector_active()->fma_peak_loop(rounds); }
+
+int rp_fma_peak_flops_per_round(void) { return rp_vector_active()->fma_peak_flops_per_round; }
+
 // MARK: Philox
 
 void rp_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {

@@ -78,6 +78,8 @@ typedef struct {
                                   float *logdet);
     void (*affine_autoregressive_backward)(const float *x, const float *sig, const float *gy, const float *glogdet,
                                            size_t rows, size_t d, float *gparams, float *gx);
+    float (*fma_peak_loop)(long rounds);
+    int fma_peak_flops_per_round;
 } rp_vector_kernels;
 
 extern const rp_vector_kernels rp_vector_avx512;

@@ -609,7 +609,31 @@ static void affine_autoregressive_backward(const float *x, const float *sig, con
 #undef LOW_PAIRS
 #undef HIGH_PAIRS
 
+// MARK: Multiply-add peak
+
+// Independent accumulators enough to cover latency × units (4-5 cycles × 2 units on the cores
+// measured), nothing loaded or stored: the most multiply-adds one thread can issue, which a GEMM
+// tile is compared with. acc ← 0.999·acc + 0.001 stays bounded; the two constants are read through
+// volatile, since with known ones the compiler drops the chain that starts at the fixed point 1.
+#define PEAK_ACC (VW == 16 ? 24 : 12)
+
+static float fma_peak_loop(long rounds) {
+    static volatile float scale = 0.999f, shift = 1e-3f;
+    vfloat acc[PEAK_ACC];
+    const vfloat x = splat(scale), y = splat(shift);
+    for (int i = 0; i < PEAK_ACC; i++) acc[i] = splat((float)i);
+    for (long r = 0; r < rounds; r++)
+#pragma clang loop unroll(full)
+        for (int i = 0; i < PEAK_ACC; i++) acc[i] = acc[i] * x + y;
+    float sum = 0;
+    for (int i = 0; i < PEAK_ACC; i++)
+        for (int l = 0; l < VW; l++) sum += acc[i][l];
+    return sum;
+}
+
 const rp_vector_kernels VECTOR_TABLE = {
+    .fma_peak_loop = fma_peak_loop,
+    .fma_peak_flops_per_round = 2 * PEAK_ACC * VW,
     .unary = unary,
     .unary_backward = unary_backward,
     .binary_contiguous = binary_contiguous,

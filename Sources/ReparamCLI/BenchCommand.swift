@@ -29,7 +29,8 @@ struct KernelBench: ParsableCommand {
         let isa = kernel.isa.flatMap { name in Kernels.ISA.allCases.first { $0.description == name } }
         Kernels.withOverrides(isa: isa, threads: threads) {
             if !json { print("Reparam kernels — \(Kernels.isa), \(threads) thread(s); medians of 7 runs") }
-            benchGemm(threads: threads)
+            let peak = benchPeak(threads: threads)
+            benchGemm(threads: threads, peak: peak)
             benchSparseGemm(threads: threads)
             benchElementwise()
             benchLayoutAndSpecial()
@@ -42,7 +43,22 @@ struct KernelBench: ParsableCommand {
         fflush(nil)  // stream results as they come when piped
     }
 
-    func benchGemm(threads: Int) {
+    /// The multiply-add loop's GFLOP/s on one thread, times the threads (each on its own core): the
+    /// ceiling the dense products are quoted against.
+    func benchPeak(threads: Int) -> Double {
+        let rounds = 1 << 18
+        let seconds = medianSeconds { _ = rp_fma_peak_loop(rounds) }  // an opaque C call: never removed
+        let one = Double(rounds) * Double(rp_fma_peak_flops_per_round()) / seconds / 1e9
+        emit(
+            [
+                ("kernel", "fma-peak"), ("threads", threads), ("gflops_per_thread", one),
+                ("gflops", one * Double(threads)),
+            ],
+            table: String(format: "peak     multiply-adds only  %7.1f GFLOP/s per thread", one))
+        return one * Double(threads)
+    }
+
+    func benchGemm(threads: Int, peak: Double) {
         let key = RandomKey(seed: 1)
         for (m, k, n, trans) in Self.gemmShapes {
             let ta = trans.first == "T", tb = trans.last == "T"
@@ -58,9 +74,11 @@ struct KernelBench: ParsableCommand {
             emit(
                 [
                     ("kernel", "gemm"), ("m", m), ("k", k), ("n", n), ("trans", trans), ("threads", threads),
-                    ("gflops", gflops),
+                    ("gflops", gflops), ("peak_fraction", gflops / peak),
                 ],
-                table: String(format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s", trans, m, k, n, gflops))
+                table: String(
+                    format: "gemm %@ %4d·%4d·%4d  %7.1f GFLOP/s  %3.0f%% of peak", trans, m, k, n, gflops,
+                    100 * gflops / peak))
         }
     }
 

@@ -207,6 +207,12 @@ typedef enum { RP_SPECIAL_LGAMMA = 0, RP_SPECIAL_DIGAMMA, RP_SPECIAL_TRIGAMMA } 
 void rp_special(rp_special_fn fn, const float *x, float *y, size_t n);
 /// 1 when every element is finite (no NaN, no ±inf), else 0.
 int rp_all_finite(const float *x, size_t n);
+/// `rounds` rounds of the active instruction set's multiply-add loop on the calling thread
+/// (independent vector accumulators, no memory traffic), each rp_fma_peak_flops_per_round()
+/// floating-point operations; returns the accumulators' sum, which keeps the loop from being removed.
+/// Timed, it is the ceiling a one-thread GEMM is measured against (`reparam bench kernels`).
+float rp_fma_peak_loop(long rounds);
+int rp_fma_peak_flops_per_round(void);
 /// The lowest t whose n[t] elements at x[t] hold a NaN or ±inf, or −1 when all are finite: one
 /// call for a model's gradients, split across the pool by their total size (tensors with
 /// n[t] = 0 are skipped and may have x[t] = NULL).
