@@ -199,8 +199,6 @@ static inline vfloat nll_terms(vfloat lv, vfloat xv, vfloat *gradient) {
     return vmax(lv, splat(0.0f)) + v_log1p_unit(e) - xv * lv;
 }
 
-static inline vfloat nll_loss_terms(vfloat lv, vfloat xv) { return v_bernoulli_nll(lv, xv); }
-
 /// One block (the caller passes ≤ 4096 values): float lanes, then their sum in double.
 static double bernoulli_logits_nll(const float *l, const float *x, size_t n, float *grad, float scale) {
     double total = 0;
@@ -212,16 +210,16 @@ static double bernoulli_logits_nll(const float *l, const float *x, size_t n, flo
     if (!grad) {
         // The loss alone (evaluation): no σ(l) − x, so no division per element.
         for (; i + 4 * VW <= n; i += 4 * VW) {
-            const vfloat t0 = nll_loss_terms(LOADV(l + i), LOADV(x + i));
-            const vfloat t1 = nll_loss_terms(LOADV(l + i + VW), LOADV(x + i + VW));
-            const vfloat t2 = nll_loss_terms(LOADV(l + i + 2 * VW), LOADV(x + i + 2 * VW));
-            const vfloat t3 = nll_loss_terms(LOADV(l + i + 3 * VW), LOADV(x + i + 3 * VW));
+            const vfloat t0 = v_bernoulli_nll(LOADV(l + i), LOADV(x + i));
+            const vfloat t1 = v_bernoulli_nll(LOADV(l + i + VW), LOADV(x + i + VW));
+            const vfloat t2 = v_bernoulli_nll(LOADV(l + i + 2 * VW), LOADV(x + i + 2 * VW));
+            const vfloat t3 = v_bernoulli_nll(LOADV(l + i + 3 * VW), LOADV(x + i + 3 * VW));
             acc += t0;
             acc += t1;
             acc += t2;
             acc += t3;
         }
-        for (; i + VW <= n; i += VW) acc += nll_loss_terms(LOADV(l + i), LOADV(x + i));
+        for (; i + VW <= n; i += VW) acc += v_bernoulli_nll(LOADV(l + i), LOADV(x + i));
     }
     for (; i + 4 * VW <= n; i += 4 * VW) {
         vfloat g1, g2, g3;
@@ -632,8 +630,6 @@ static float fma_peak_loop(long rounds) {
 }
 
 const rp_vector_kernels VECTOR_TABLE = {
-    .fma_peak_loop = fma_peak_loop,
-    .fma_peak_flops_per_round = 2 * PEAK_ACC * VW,
     .unary = unary,
     .unary_backward = unary_backward,
     .binary_contiguous = binary_contiguous,
@@ -648,4 +644,6 @@ const rp_vector_kernels VECTOR_TABLE = {
     .gamma_attempts = gamma_attempts,
     .affine_autoregressive = affine_autoregressive,
     .affine_autoregressive_backward = affine_autoregressive_backward,
+    .fma_peak_loop = fma_peak_loop,
+    .fma_peak_flops_per_round = 2 * PEAK_ACC * VW,
 };
