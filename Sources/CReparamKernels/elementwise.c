@@ -2,6 +2,7 @@
 // collapse broadcast shapes to long contiguous runs, and split large fills across threads.
 #include "internal.h"
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,13 +316,21 @@ void rp_bernoulli_logits_nll_rows(const float *logits, const float *x, size_t ro
 
 typedef struct {
     const rp_vector_kernels *kernels;
-    int count, parts;
+    int count, parts, chunks;
+    _Atomic int next_chunk;
     float *const *p, *const *m, *const *v;
     const float *const *g;
     const size_t *n;
     size_t total;
     float lr, beta1, beta2, eps, bias1, bias2, weight_decay;
 } adam_many_job;
+
+// Adam's update is split into this many chunks, which the threads claim in turn: with fixed halves one
+// thread could take up to twice the other's time (a memory-bound kernel whose halves' data sit at
+// different distances, on cores the host slows unevenly), and the update waited for the slower half.
+// Alternating the two inside one run on Zen 4, the update's wall time with claimed chunks was 0.76-0.90
+// of the halves' in the Gaussian and flow VAEs and 0.97-1.01 in the discrete VAE. Same bits either way.
+#define ADAM_CHUNKS 32
 
 // Calls fn(context, part, t, from, length) for each piece of tensor t (n[t] elements) that falls in
 // part `part` of the concatenation of all `count` tensors, in order.
@@ -347,8 +356,10 @@ static void adam_piece(void *context, int part, int t, size_t from, size_t lengt
 }
 
 static void adam_many_part(void *context, int part) {
+    (void)part;
     adam_many_job *j = context;
-    many_part_walk(j->n, j->count, j->total, j->parts, part, adam_piece, j);
+    for (int chunk; (chunk = atomic_fetch_add_explicit(&j->next_chunk, 1, memory_order_relaxed)) < j->chunks;)
+        many_part_walk(j->n, j->count, j->total, j->chunks, chunk, adam_piece, j);
 }
 
 void rp_adam_update_many(int count, float *const *p, const float *const *g, float *const *m, float *const *v,
@@ -357,9 +368,12 @@ void rp_adam_update_many(int count, float *const *p, const float *const *g, floa
     RP_KERNEL_FLOAT_MODE;
     size_t total = 0;
     for (int t = 0; t < count; t++) total += n[t];
-    adam_many_job job = {.kernels = rp_vector_active(), .count = count, .parts = elementwise_parts(total), .p = p,
-                         .m = m, .v = v, .g = g, .n = n, .total = total, .lr = lr, .beta1 = beta1, .beta2 = beta2,
-                         .eps = eps, .bias1 = bias1, .bias2 = bias2, .weight_decay = weight_decay};
+    const int parts = elementwise_parts(total);
+    adam_many_job job = {.kernels = rp_vector_active(), .count = count, .parts = parts,
+                         .chunks = parts > 1 ? ADAM_CHUNKS : 1, .p = p, .m = m, .v = v, .g = g, .n = n,
+                         .total = total, .lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps, .bias1 = bias1,
+                         .bias2 = bias2, .weight_decay = weight_decay};
+    atomic_init(&job.next_chunk, 0);
     rp_parallel_run(job.parts, adam_many_part, &job);
 }
 
