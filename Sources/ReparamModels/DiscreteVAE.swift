@@ -55,9 +55,9 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
     public static func logLikelihood(_ decoder: MLP, _ z: Tensor, _ x: Tensor) -> Tensor {
         let (n, batch) = withoutDerivative(at: (z.shape[0], z.shape[1]))
         let logits = decoder(z.reshaped(to: withoutDerivative(at: [n * batch, z.count / (n * batch)])))
-        let targets = withoutDerivative(
-            at: x.broadcasted(to: [n, batch, x.shape[1]]).reshaped(to: [n * batch, x.shape[1]]))
-        return (targets * logits - softplus(logits)).sum(alongAxes: [1]).reshaped(to: [n, batch])
+        // One fused pass for the value and ∂/∂logits instead of five elementwise ones (a tenth of a
+        // Gumbel-softmax step); logits rows are draw-major, so row i scores against image i mod batch.
+        return -bernoulliLogitsNLLRows(logits: logits, targets: withoutDerivative(at: x)).reshaped(to: [n, batch])
     }
 
     /// KL(q(b|x) ‖ uniform) per image: the sum over variables of `klToUniformPerVariable`.

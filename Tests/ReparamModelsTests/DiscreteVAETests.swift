@@ -174,6 +174,34 @@ struct DiscreteVAETests {
                 abs(mean - exactELBO) < 5 * se, "image \(row): sampled ELBO \(mean) ± \(se) vs enumerated \(exactELBO)")
         }
     }
+
+    @Test("log p(x|z) for several draws per image: Σ x·l − softplus(l) against each draw's own image, and its ∂/∂z")
+    func logLikelihoodPerDraw() {
+        let model = tinyModel(.categorical)
+        // 3 draws × 2 images of one-hot latents; draw-major rows score against image (row mod 2).
+        let z = Tensor(
+            shape: [3, 2, 2, 3], scalars: (0..<36).map { i in i % 3 == (i / 3) % 3 || i % 7 == 0 ? 1 : 0 })
+        let x = Tensor(shape: [2, 6], scalars: [1, 0, 0.25, 1, 0, 0.5, 0, 1, 1, 0, 0.75, 0])
+        let value = DiscreteVAE.logLikelihood(model.decoder, z, x)
+        let logits = model.decoder(z.reshaped(to: [6, 6])).scalars.map(Double.init)
+        for row in 0..<6 {
+            let expected = (0..<6).reduce(0.0) { total, j in
+                let l = logits[row * 6 + j], target = Double(x.scalars[(row % 2) * 6 + j])
+                return total + target * l - (max(l, 0) + log1p(exp(-abs(l))))
+            }
+            #expect(abs(Double(value.scalars[row]) - expected) < 1e-5 * max(1, abs(expected)), "row \(row)")
+        }
+        // ∂/∂z of a weighted sum against the same formula written elementwise, differentiated by autodiff.
+        let weights = Tensor(shape: [3, 2], scalars: [0.5, -1, 2, 0.25, -0.75, 1.5])
+        let fused = gradient(at: z) { z in (DiscreteVAE.logLikelihood(model.decoder, z, x) * weights).sumToFloat() }
+        let elementwise = gradient(at: z) { z in
+            let logits = model.decoder(z.reshaped(to: [6, 6]))
+            let targets = withoutDerivative(at: x.broadcasted(to: [3, 2, 6]).reshaped(to: [6, 6]))
+            return ((targets * logits - softplus(logits)).sum(alongAxes: [1]).reshaped(to: [3, 2]) * weights)
+                .sumToFloat()
+        }
+        for (a, b) in zip(fused.scalars, elementwise.scalars) { #expect(abs(a - b) < 1e-5 * max(1, abs(b))) }
+    }
 }
 
 @Suite("Discrete VAE evaluation")
