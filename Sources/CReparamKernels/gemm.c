@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef void (*gemm_driver)(int, int, int, int, int, float, const float *, int, const float *, int,
                             float, float *, int, const float *, int, const rp_gemm_extents *);
@@ -332,4 +333,55 @@ void rp_sgemm_extents(int ta, int tb, int m, int n, int k, float alpha, const fl
     }
     rp_gemm_extents extents = {k_begin, k_end, row_begin, row_end};
     gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, 0, &extents);
+}
+
+// MARK: A dense layer's backward pass
+
+// ∂W's columns are handed out in blocks of this many (a multiple of every path's strip width).
+#define DENSE_BACKWARD_BLOCK 64
+
+typedef struct {
+    int m, k, n, blocks, sparse, isa, threads;
+    int64_t threshold;
+    _Atomic int next_block;
+    const float *x, *w, *g;
+    float *dx, *dw, *db;
+} dense_backward_job;
+
+static void dense_backward_task(void *context, int task) {
+    dense_backward_job *j = context;
+    // The worker computes as the caller would: its instruction set, thread count and threshold.
+    int isa, threads;
+    int64_t threshold;
+    rp_get_thread_overrides(&isa, &threads, &threshold);
+    rp_set_thread_overrides(j->isa, j->threads, j->threshold);
+    if (task == 0) gemm(0, 1, j->m, j->k, j->n, 1.0f, j->g, j->n, j->w, j->n, 0.0f, j->dx, j->k, 0, 0, 0, 0);
+    else rp_reduce(RP_REDUCE_SUM, j->g, 1, j->m, j->n, j->db);
+    for (int b; (b = atomic_fetch_add_explicit(&j->next_block, 1, memory_order_relaxed)) < j->blocks;) {
+        int j0 = b * DENSE_BACKWARD_BLOCK, width = j->blocks == 1 ? j->n : j->n - j0;
+        if (j->blocks > 1 && width > DENSE_BACKWARD_BLOCK) width = DENSE_BACKWARD_BLOCK;
+        gemm(1, 0, j->k, width, j->m, 1.0f, j->x, j->k, j->g + j0, j->n, 0.0f, j->dw + j0, j->n, 0, 0, j->sparse, 0);
+    }
+    rp_set_thread_overrides(isa, threads, threshold);
+}
+
+void rp_dense_backward(int m, int k, int n, const float *x, const float *w, const float *g, float *dx, float *dw,
+                       float *db) {
+    if (k <= 0 || n <= 0) return;
+    if (m <= 0) {  // no rows: the sums are empty
+        memset(dw, 0, (size_t)k * (size_t)n * sizeof(float));
+        memset(db, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    dense_backward_job job = {.m = m, .k = k, .n = n, .x = x, .w = w, .g = g, .dx = dx, .dw = dw, .db = db};
+    rp_get_thread_overrides(&job.isa, &job.threads, &job.threshold);
+    // ∂W takes the sparse path when xᵀ is mostly zeros, decided once for the whole product as rp_sgemm
+    // decides it; a sparse ∂W is one call (its nonzero lists are built once), a dense one is shared out.
+    gemm_job whole = {.ta = 1, .m = k, .n = n, .k = m, .lda = k, .a = x};
+    long work;
+    select_drivers(&whole, -1, &work);
+    job.sparse = whole.sparse ? 2 : 0;
+    job.blocks = whole.sparse || rp_threads() <= 1 ? 1 : (n + DENSE_BACKWARD_BLOCK - 1) / DENSE_BACKWARD_BLOCK;
+    atomic_init(&job.next_block, 0);
+    rp_run_concurrently(2, dense_backward_task, &job);
 }
