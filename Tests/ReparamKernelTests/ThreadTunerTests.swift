@@ -53,51 +53,45 @@ struct ThreadTunerTests {
         #expect(last == 2)
     }
 
-    /// The thread count of each of `steps` steps, each costing `cost(step, threads)` on the fake clock.
-    static func schedule(_ tuner: ThreadTuner, _ clock: FakeClock, steps: Int, cost: (Int, Int) -> Double) -> [Int] {
-        (0..<steps).map { step in
+    /// A two-thread tuner (10-step periods stretching to 40, one trial step per count) run for `steps`
+    /// steps on a fake clock, each costing `cost(step, threads)`: each step's thread count, and the tuner.
+    static func run(steps: Int, cost: (Int, Int) -> Double) -> (seen: [Int], tuner: ThreadTuner) {
+        let clock = FakeClock()
+        let tuner = ThreadTuner(threads: 2, period: 10, longestPeriod: 40, trials: 1, enabled: true, now: clock.read)
+        let seen = (0..<steps).map { step in
             tuner.run {
                 clock.time += cost(step, Kernels.threads)
                 return Kernels.threads
             }
         }
+        return (seen, tuner)
     }
 
     @Test(
         "A clear choice of all threads, twice in a row, doubles the period up to the longest; an unclear one does not")
     func backoff() {
-        let clock = FakeClock()
-        let tuner = ThreadTuner(threads: 2, period: 10, longestPeriod: 40, trials: 1, enabled: true, now: clock.read)
-        let seen = Self.schedule(tuner, clock, steps: 120) { _, threads in threads == 2 ? 1 : 3 }
+        let (seen, tuner) = Self.run(steps: 120) { _, threads in threads == 2 ? 1 : 3 }
         // Trials (2 threads, then 1) start at 0 and 10 (the first choice has nothing to repeat), then
         // after periods of 20, 40 and 40.
         #expect(seen.indices.filter { seen[$0] == 1 } == [1, 11, 31, 71, 111])
         #expect(tuner.currentPeriod == 40)
 
-        let close = FakeClock()
-        let unclear = ThreadTuner(threads: 2, period: 10, longestPeriod: 40, trials: 1, enabled: true, now: close.read)
-        let steps = Self.schedule(unclear, close, steps: 60) { _, threads in threads == 2 ? 1 : 1.2 }
+        let (steps, unclear) = Self.run(steps: 60) { _, threads in threads == 2 ? 1 : 1.2 }
         #expect(steps.indices.filter { steps[$0] == 1 } == Array(stride(from: 1, to: 60, by: 10)))
         #expect(unclear.currentPeriod == 10)
     }
 
     @Test("Fewer threads chosen, however clearly, keep the shortest period")
     func fewerKeepPeriod() {
-        let clock = FakeClock()
-        let tuner = ThreadTuner(threads: 2, period: 10, longestPeriod: 40, trials: 1, enabled: true, now: clock.read)
-        let seen = Self.schedule(tuner, clock, steps: 60) { _, threads in threads == 2 ? 3 : 1 }
+        let (seen, tuner) = Self.run(steps: 60) { _, threads in threads == 2 ? 3 : 1 }
         #expect(seen.indices.filter { seen[$0] == 2 } == Array(stride(from: 0, to: 60, by: 10)))
         #expect(tuner.currentPeriod == 10)
     }
 
     @Test("When the chosen count slows down during a long period, a trial runs at once and the period starts over")
     func slowdown() {
-        let clock = FakeClock()
-        let tuner = ThreadTuner(threads: 2, period: 10, longestPeriod: 40, trials: 1, enabled: true, now: clock.read)
         // Two threads are fast until step 40 (inside the 40-step period that began at step 30), then 5× slower.
-        let seen = Self.schedule(tuner, clock, steps: 60) { step, threads in
-            threads == 1 ? 3 : step < 40 ? 1 : 5
-        }
+        let (seen, tuner) = Self.run(steps: 60) { step, threads in threads == 1 ? 3 : step < 40 ? 1 : 5 }
         // Since the trial at 30-31 the tuner watched steps 32-39 at cost 1; from 40 on they cost 5, and
         // the median of the last 16 reaches 1.25 at step 47 (8 of each): the trial runs at 48-49.
         #expect(Array(seen[32..<48]) == Array(repeating: 2, count: 16))
