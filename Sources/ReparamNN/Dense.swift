@@ -130,7 +130,8 @@ func activationCotangent(_ v: Tensor, _ y: Tensor, _ activation: Activation) -> 
 
 /// ∂x = g·Wᵀ, ∂W = xᵀ·g and ∂b = Σ_rows g of y = x·W + b in one kernel call: one thread takes ∂x, the
 /// other ∂b, and both then share ∂W's columns, so neither waits while the other finishes a whole product
-/// (∂W, whose K is the batch, ran slower than ∂x, and the caller waited 1.8-2.4% of a VAE's samples).
+/// (∂W, whose K is the batch, ran slower than ∂x: the caller waited 1.8% of a VAE profile's samples, 2.4%
+/// of a discrete VAE's).
 func denseBackward(_ g: Tensor, _ x: Tensor, _ weight: Tensor) -> (dx: Tensor, dw: Tensor, db: Tensor) {
     let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[1])
     guard m > 0, k > 0, n > 0 else {
@@ -165,8 +166,8 @@ func denseBackward(_ g: Tensor, _ x: Tensor, _ weight: Tensor) -> (dx: Tensor, d
         { v in
             if v.isShapelessZero { return (.zero, .zero, .zero) }
             let g = activationCotangent(v, y, activation)
-            // ∂x = g·Wᵀ and ∂W = xᵀ·g are independent and equal in work (m·n·k each): each core starts on
-            // one (whole products beat split ones, above all the small ones), then they share ∂W's columns.
+            // ∂x = g·Wᵀ and ∂W = xᵀ·g are independent and equal in work (m·n·k each): ∂x stays whole on one
+            // core (whole products beat split ones, above all small ones), and the cores share ∂W's columns.
             return denseBackward(g, x, weight)
         }
     )

@@ -80,9 +80,8 @@ void rp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
 /// A dense layer's backward pass for y = x·W + b (x m×k, W k×n, g = ∂y m×n): dx = g·Wᵀ, dw = xᵀ·g and
-/// db = Σ_rows g, each element exactly as rp_sgemm and rp_reduce compute it. One
-/// thread takes dx and the other db, and both then claim dw's columns in blocks, so neither waits for
-/// the other's whole product.
+/// db = Σ_rows g, each element exactly as rp_sgemm and rp_reduce compute it. One thread takes dx and the
+/// other db, and both then claim dw's columns in blocks, so neither waits for the other's whole product.
 void rp_dense_backward(int m, int k, int n, const float *x, const float *w, const float *g, float *dx, float *dw,
                        float *db);
 
