@@ -341,47 +341,54 @@ void rp_sgemm_extents(int ta, int tb, int m, int n, int k, float alpha, const fl
 #define DENSE_BACKWARD_BLOCK 64
 
 typedef struct {
-    int m, k, n, blocks, sparse, isa, threads;
+    gemm_job dw;  // ∂W = xᵀ·g, its driver chosen once: sparse (one block, its nonzero lists built once) or dense
+    int blocks, block, isa, threads;
     int64_t threshold;
     _Atomic int next_block;
-    const float *x, *w, *g;
-    float *dx, *dw, *db;
+    const float *w, *g;
+    float *dx, *db;
 } dense_backward_job;
 
 static void dense_backward_task(void *context, int task) {
     dense_backward_job *j = context;
+    const gemm_job *dw = &j->dw;
     // The worker computes as the caller would: its instruction set, thread count and threshold.
     int isa, threads;
     int64_t threshold;
     rp_get_thread_overrides(&isa, &threads, &threshold);
     rp_set_thread_overrides(j->isa, j->threads, j->threshold);
-    if (task == 0) gemm(0, 1, j->m, j->k, j->n, 1.0f, j->g, j->n, j->w, j->n, 0.0f, j->dx, j->k, 0, 0, 0, 0);
-    else rp_reduce(RP_REDUCE_SUM, j->g, 1, j->m, j->n, j->db);
+    // dx = g·Wᵀ is m × k, with W stored k × n; db sums g's m rows.
+    if (task == 0) gemm(0, 1, dw->k, dw->m, dw->n, 1.0f, j->g, dw->n, j->w, dw->n, 0.0f, j->dx, dw->m, 0, 0, 0, 0);
+    else rp_reduce(RP_REDUCE_SUM, j->g, 1, dw->k, dw->n, j->db);
     for (int b; (b = atomic_fetch_add_explicit(&j->next_block, 1, memory_order_relaxed)) < j->blocks;) {
-        int j0 = b * DENSE_BACKWARD_BLOCK, width = j->blocks == 1 ? j->n : j->n - j0;
-        if (j->blocks > 1 && width > DENSE_BACKWARD_BLOCK) width = DENSE_BACKWARD_BLOCK;
-        gemm(1, 0, j->k, width, j->m, 1.0f, j->x, j->k, j->g + j0, j->n, 0.0f, j->dw + j0, j->n, 0, 0, j->sparse, 0);
+        int j0 = b * j->block, j1 = j0 + j->block < dw->n ? j0 + j->block : dw->n;
+        if (dw->sparse) run_part(&j->dw, 0);  // the one block: all of ∂W
+        else run_block(dw, 0, dw->m, j0, j1);
     }
     rp_set_thread_overrides(isa, threads, threshold);
 }
 
 void rp_dense_backward(int m, int k, int n, const float *x, const float *w, const float *g, float *dx, float *dw,
                        float *db) {
-    if (k <= 0 || n <= 0) return;
-    if (m <= 0) {  // no rows: the sums are empty
-        memset(dw, 0, (size_t)k * (size_t)n * sizeof(float));
+    if (n <= 0) return;
+    if (k <= 0 && m > 0) {  // no inputs: dx and ∂W are empty, db is still g's row sum
+        rp_reduce(RP_REDUCE_SUM, g, 1, m, n, db);
+        return;
+    }
+    if (m <= 0) {  // no rows: ∂W and db are sums of nothing
+        if (k > 0) memset(dw, 0, (size_t)k * (size_t)n * sizeof(float));
         memset(db, 0, (size_t)n * sizeof(float));
         return;
     }
-    dense_backward_job job = {.m = m, .k = k, .n = n, .x = x, .w = w, .g = g, .dx = dx, .dw = dw, .db = db};
-    rp_get_thread_overrides(&job.isa, &job.threads, &job.threshold);
-    // ∂W takes the sparse path when xᵀ is mostly zeros, decided once for the whole product as rp_sgemm
-    // decides it; a sparse ∂W is one call (its nonzero lists are built once), a dense one is shared out.
-    gemm_job whole = {.ta = 1, .m = k, .n = n, .k = m, .lda = k, .a = x};
+    // ∂W takes the sparse path when xᵀ is mostly zeros, decided as rp_sgemm decides it.
+    dense_backward_job job = {.dw = {.ta = 1, .m = k, .n = n, .k = m, .lda = k, .ldb = n, .ldc = n, .parts = 1,
+                                     .alpha = 1.0f, .a = x, .b = g, .c = dw},
+                              .w = w, .g = g, .dx = dx, .db = db};
     long work;
-    select_drivers(&whole, -1, &work);
-    job.sparse = whole.sparse ? 2 : 0;
-    job.blocks = whole.sparse || rp_threads() <= 1 ? 1 : (n + DENSE_BACKWARD_BLOCK - 1) / DENSE_BACKWARD_BLOCK;
+    select_drivers(&job.dw, -1, &work);
+    job.blocks = job.dw.sparse || rp_threads() <= 1 ? 1 : (n + DENSE_BACKWARD_BLOCK - 1) / DENSE_BACKWARD_BLOCK;
+    job.block = job.blocks == 1 ? n : DENSE_BACKWARD_BLOCK;
+    rp_get_thread_overrides(&job.isa, &job.threads, &job.threshold);
     atomic_init(&job.next_block, 0);
     rp_run_concurrently(2, dense_backward_task, &job);
 }

@@ -112,7 +112,7 @@ public final class ThreadTuner {
     /// Chooses the fastest candidate and sets the next period's length by how clear the choice was.
     private func concludeTrial() {
         let medians = timings.map { $0.isEmpty ? .infinity : median($0) }
-        let best = Self.fastest(timings)
+        let best = Self.fastest(medians)
         let others = medians.indices.filter { $0 != best }.map { medians[$0] }
         // Only all threads stretch the period: fewer win during a placement that can end at any moment,
         // and the watch below would not notice that (the chosen count does not slow down, the others speed up).
@@ -139,8 +139,7 @@ public final class ThreadTuner {
     public func resetCounts() { stepCounts = stepCounts.map { _ in 0 } }
 
     /// The candidate with the lowest median time; ties go to more threads (earlier index).
-    static func fastest(_ timings: [[Double]]) -> Int {
-        let medians = timings.map { $0.isEmpty ? .infinity : median($0) }
-        return medians.indices.min { medians[$0] < medians[$1] } ?? 0
+    static func fastest(_ medians: [Double]) -> Int {
+        medians.indices.min { medians[$0] < medians[$1] } ?? 0
     }
 }
