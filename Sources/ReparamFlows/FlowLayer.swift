@@ -61,7 +61,8 @@ extension Chain: ParameterListing where Layer: ParameterListing {
     public var parameterPaths: [ParameterPath<Chain>] {
         layers.indices.flatMap { i in
             layers[i].parameterPaths.map {
-                $0.nested(in: "layers[\(i)]", value: \Chain.layers[i], gradient: \Chain.TangentVector.layers.base[i])
+                $0.nested(
+                    in: "layers[\(i)]", element: i, of: \Chain.layers, gradients: \Chain.TangentVector.layers.base)
             }
         }
     }

@@ -97,7 +97,7 @@ extension MADE: ParameterListing {
     public var parameterPaths: [ParameterPath<MADE>] {
         layers.indices.flatMap { i in
             layers[i].parameterPaths.map {
-                $0.nested(in: "layers[\(i)]", value: \MADE.layers[i], gradient: \MADE.TangentVector.layers.base[i])
+                $0.nested(in: "layers[\(i)]", element: i, of: \MADE.layers, gradients: \MADE.TangentVector.layers.base)
             }
         }
     }

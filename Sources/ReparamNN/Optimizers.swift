@@ -213,16 +213,12 @@ public struct AdaptiveMoments: Sendable {
         _ model: inout Model, _ gradient: Model.TangentVector,
         paths: [ParameterPath<Model>]
     ) throws {
-        // Each gradient is read through its key path once, for the check and the update: a key path
-        // through an array of layers costs about a microsecond a read, and a flow VAE has 28 tensors.
-        var gradients = paths.map { gradient[keyPath: $0.gradient] }
+        // Each gradient is read once, for the check and the update (a flow VAE has 28 tensors).
+        var gradients = paths.map { $0.readGradient(gradient) }
         try Model.checkFinite(gradients, paths: paths)
         // Taken out of the model so their storage is uniquely referenced: updating them through the
         // key paths in place would copy every tensor first.
-        var parameters = paths.map { path in
-            defer { model[keyPath: path.value] = Tensor.zero }
-            return model[keyPath: path.value]
-        }
+        var parameters = paths.map { $0.take(from: &model) }
         for i in gradients.indices where gradients[i].isShapelessZero {
             gradients[i] = Tensor.zeros(parameters[i].shape)
         }
@@ -252,6 +248,6 @@ public struct AdaptiveMoments: Sendable {
                 }
             }
         }
-        for (path, parameter) in zip(paths, parameters) { model[keyPath: path.value] = parameter }
+        for (path, parameter) in zip(paths, parameters) { path.put(parameter, into: &model) }
     }
 }

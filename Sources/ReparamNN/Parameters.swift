@@ -3,17 +3,38 @@ import ReparamTensor
 import _Differentiation
 
 /// Where one trainable tensor lives: in the model, and in the model's gradient.
+///
+/// Besides the key paths, a path carries the same two places as composed closures, which the
+/// optimizers use every step: applying a key path cost 0.19-0.26 µs per array subscript on the way
+/// (0.4-0.6 µs to read an IAF layer's weight inside a VAE, 0.7-1.3 µs to write it; Zen 4), and an
+/// Adam step made four such accesses per tensor.
 public struct ParameterPath<Model: Differentiable> {
     public let name: String
     public let value: WritableKeyPath<Model, Tensor>
     public let gradient: WritableKeyPath<Model.TangentVector, Tensor>
+    /// Runs `body` on the tensor in place (an inout access, as `value` would make).
+    let modifyValue: (inout Model, (inout Tensor) -> Void) -> Void
+    /// The tensor at `gradient`.
+    let readGradient: (Model.TangentVector) -> Tensor
 
     public init(
         name: String, value: WritableKeyPath<Model, Tensor>, gradient: WritableKeyPath<Model.TangentVector, Tensor>
     ) {
+        self.init(
+            name: name, value: value, gradient: gradient, modifyValue: { model, body in body(&model[keyPath: value]) },
+            readGradient: { $0[keyPath: gradient] })
+    }
+
+    init(
+        name: String, value: WritableKeyPath<Model, Tensor>, gradient: WritableKeyPath<Model.TangentVector, Tensor>,
+        modifyValue: @escaping (inout Model, (inout Tensor) -> Void) -> Void,
+        readGradient: @escaping (Model.TangentVector) -> Tensor
+    ) {
         self.name = name
         self.value = value
         self.gradient = gradient
+        self.modifyValue = modifyValue
+        self.readGradient = readGradient
     }
 
     /// This path seen from a model that stores `Model` at `value` / `gradient`.
@@ -23,9 +44,41 @@ public struct ParameterPath<Model: Differentiable> {
     )
         -> ParameterPath<Outer>
     {
-        ParameterPath<Outer>(
+        let (modify, read) = (modifyValue, readGradient)
+        return ParameterPath<Outer>(
             name: outerName + "." + name, value: outerValue.appending(path: value),
-            gradient: outerGradient.appending(path: gradient))
+            gradient: outerGradient.appending(path: gradient),
+            modifyValue: { outer, body in modify(&outer[keyPath: outerValue], body) },
+            readGradient: { read($0[keyPath: outerGradient]) })
+    }
+
+    /// This path seen from a model that stores `Model` as element `index` of the arrays at
+    /// `values` / `gradients` (a list of layers). The closures subscript the arrays directly.
+    public func nested<Outer: Differentiable>(
+        in outerName: String, element index: Int, of values: WritableKeyPath<Outer, [Model]>,
+        gradients: WritableKeyPath<Outer.TangentVector, [Model.TangentVector]>
+    )
+        -> ParameterPath<Outer>
+    {
+        let (modify, read) = (modifyValue, readGradient)
+        return ParameterPath<Outer>(
+            name: outerName + "." + name, value: values.appending(path: \[Model][index]).appending(path: value),
+            gradient: gradients.appending(path: \[Model.TangentVector][index]).appending(path: gradient),
+            modifyValue: { outer, body in modify(&outer[keyPath: values][index], body) },
+            readGradient: { read($0[keyPath: gradients][index]) })
+    }
+
+    /// The tensor in `model`, taken out: `model` keeps an empty tensor in its place, so the one
+    /// returned is the only reference to its storage and can be updated without a copy.
+    func take(from model: inout Model) -> Tensor {
+        var taken = Tensor.zero
+        modifyValue(&model) { swap(&$0, &taken) }
+        return taken
+    }
+
+    /// Puts `tensor` back where `take` left an empty one.
+    func put(_ tensor: Tensor, into model: inout Model) {
+        modifyValue(&model) { $0 = tensor }
     }
 }
 
@@ -48,7 +101,7 @@ extension MLP: ParameterListing {
     public var parameterPaths: [ParameterPath<MLP>] {
         layers.indices.flatMap { i in
             layers[i].parameterPaths.map {
-                $0.nested(in: "layers[\(i)]", value: \MLP.layers[i], gradient: \MLP.TangentVector.layers.base[i])
+                $0.nested(in: "layers[\(i)]", element: i, of: \MLP.layers, gradients: \MLP.TangentVector.layers.base)
             }
         }
     }
@@ -78,7 +131,7 @@ extension ParameterListing {
         try checkFinite(gradient)
         var total = 0.0
         for path in parameterPaths {
-            let g = gradient[keyPath: path.gradient]
+            let g = path.readGradient(gradient)
             if g.isShapelessZero { continue }
             total += g.withUnsafeScalars { rp_sum_squares($0.baseAddress, $0.count) }
         }
@@ -90,7 +143,7 @@ extension ParameterListing {
 
     /// `checkFinite` over paths listed beforehand.
     public func checkFinite(_ gradient: TangentVector, paths: [ParameterPath<Self>]) throws {
-        try Self.checkFinite(paths.map { gradient[keyPath: $0.gradient] }, paths: paths)
+        try Self.checkFinite(paths.map { $0.readGradient(gradient) }, paths: paths)
     }
 
     /// `checkFinite` of gradients already read out, `gradients[i]` being that of `paths[i]`.

@@ -1,13 +1,13 @@
 import Foundation
 import ReparamDistributions
 import ReparamFlows
-import ReparamNN
 import ReparamRandom
 import ReparamTensor
 import Testing
 import _Differentiation
 
 @testable import ReparamModels
+@testable import ReparamNN
 
 @Suite("VAE with a flow posterior")
 struct VAEFlowPosteriorTests {
@@ -42,6 +42,29 @@ struct VAEFlowPosteriorTests {
                 }, at: model[keyPath: path.value], step: 3e-3)
             let error = GradientCheck.maxRelativeError(model.gradient(path, in: g), numeric)
             #expect(error < 1e-2, "\(kind) \(path.name): max relative error \(error)")
+        }
+    }
+
+    /// The closures the optimizers use reach the tensors the key paths name, through the VAE's
+    /// networks (arrays of layers), the IAF chain (an array of flows) and each MADE.
+    @Test("every parameter path's closures reach the tensors its key paths name")
+    func parameterPathClosures() {
+        let model = Self.model(.iaf)
+        let g = _Differentiation.gradient(at: model) {
+            $0.loss(Self.data, objective: .iwae(samples: 2, gradient: .standard), key: RandomKey(seed: 6))
+        }
+        let paths = model.parameterPaths
+        #expect(paths.count == 16, "weight and bias of 2 encoder, 2 decoder and 2 × 2 MADE layers")
+        var emptied = model
+        for path in paths {
+            #expect(path.readGradient(g) == g[keyPath: path.gradient], "\(path.name): gradient")
+            let taken = path.take(from: &emptied)
+            #expect(taken == model[keyPath: path.value], "\(path.name): value")
+            #expect(emptied[keyPath: path.value].isShapelessZero, "\(path.name): left empty")
+        }
+        for path in paths.reversed() { path.put(model[keyPath: path.value] + 1, into: &emptied) }
+        for path in paths {
+            #expect(emptied[keyPath: path.value] == model[keyPath: path.value] + 1, "\(path.name): put back")
         }
     }
 
