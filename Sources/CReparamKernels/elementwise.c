@@ -377,6 +377,33 @@ void rp_adam_update_many(int count, float *const *p, const float *const *g, floa
     rp_parallel_run(job.parts, adam_many_part, &job);
 }
 
+typedef struct {
+    const rp_vector_kernels *kernels;
+    float *const *x;
+    const size_t *n;
+    size_t total;
+    int count, parts;
+    float factor;
+} scale_many_job;
+
+static void scale_piece(void *context, int part, int t, size_t from, size_t length) {
+    (void)part;
+    scale_many_job *j = context;
+    j->kernels->binary_contiguous(RP_BINARY_MUL, j->x[t] + from, 1, &j->factor, 0, j->x[t] + from, length);
+}
+
+static void scale_many_part(void *context, int part) {
+    scale_many_job *j = context;
+    many_part_walk(j->n, j->count, j->total, j->parts, part, scale_piece, j);
+}
+
+void rp_scale_many(int count, float *const *x, const size_t *n, float factor) {
+    scale_many_job job = {.kernels = rp_vector_active(), .x = x, .n = n, .count = count, .factor = factor};
+    for (int t = 0; t < count; t++) job.total += n[t];
+    job.parts = elementwise_parts(job.total);
+    rp_parallel_run(job.parts, scale_many_part, &job);
+}
+
 // One tensor is the many-tensor update with one entry: the same split, the same bits.
 void rp_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
                     float beta2, float eps, float bias1, float bias2, float weight_decay) {

@@ -155,11 +155,11 @@ public struct DiscreteVAE: Differentiable, ParameterListing {
             logitsCotangent = logitsCotangent + klPullback(Tensor(1))
             loss += kl.scalarValue
         }
-        var decoderGradient: MLP.TangentVector
-        if let shared = pass.gradient(at: points, weights: weights) {
-            // The estimator's one gradient pass at these points already holds Σ ∇f: scale it by −w/batch.
-            decoderGradient = shared.gradient
-            decoder.scale(&decoderGradient, by: -shared.weight / batch)
+        var decoderGradient = MLP.TangentVector.zero
+        if let weight = pass.takeGradient(into: &decoderGradient, at: points, weights: weights) {
+            // The estimator's one gradient pass at these points already holds Σ ∇f: scale it by −w/batch (in
+            // place: the pass let go of it).
+            decoder.scale(&decoderGradient, by: -weight / batch)
         } else {
             decoderGradient = _Differentiation.gradient(at: decoder) { d in
                 -(weights * DiscreteVAE.logLikelihood(d, points, x)).sumToFloat() / batch
@@ -227,12 +227,15 @@ final class DecoderPass {
         return value
     }
 
-    /// The pass's Σ∇f and the one weight every point has, when they make the decoder's gradient.
-    func gradient(at z: Tensor, weights: Tensor) -> (gradient: MLP.TangentVector, weight: Float)? {
-        guard passes == 1, let points, let decoderGradient, points.shape == z.shape, points.scalars == z.scalars
+    /// When the pass's Σ∇f makes the decoder's gradient, moves it into `gradient` (the pass keeps no
+    /// reference, so it can be scaled in place) and returns the one weight every point has.
+    func takeGradient(into gradient: inout MLP.TangentVector, at z: Tensor, weights: Tensor) -> Float? {
+        guard passes == 1, let points, decoderGradient != nil, points.shape == z.shape, points.scalars == z.scalars
         else { return nil }
         let w = weights.scalars
         guard let first = w.first, w.allSatisfy({ $0 == first }) else { return nil }
-        return (decoderGradient, first)
+        gradient = decoderGradient!
+        decoderGradient = nil
+        return first
     }
 }

@@ -4,37 +4,51 @@ import _Differentiation
 
 /// Where one trainable tensor lives: in the model, and in the model's gradient.
 ///
-/// Besides the key paths, a path carries the same two places as composed closures, which the
-/// optimizers use every step: applying a key path cost 0.19-0.26 µs per array subscript on the way
-/// (0.4-0.6 µs to read an IAF layer's weight inside a VAE, 0.7-1.3 µs to write it; Zen 4), and an
-/// Adam step made four such accesses per tensor.
+/// A path reaches its tensor through composed closures, which the optimizers use every step, and
+/// composes the equivalent key paths only when `value` or `gradient` is asked for: applying a key
+/// path cost 0.19-0.26 µs per array subscript on the way (0.4-0.6 µs to read an IAF layer's weight
+/// inside a VAE, 0.7-1.3 µs to write it; Zen 4), four such accesses per tensor in an Adam step, and
+/// composing them made listing a model's paths cost more than some of the steps that list them.
 public struct ParameterPath<Model: Differentiable> {
     public let name: String
-    public let value: WritableKeyPath<Model, Tensor>
-    public let gradient: WritableKeyPath<Model.TangentVector, Tensor>
+    /// The tensor's key path in the model (composed on each use).
+    public var value: WritableKeyPath<Model, Tensor> { valuePath() }
+    /// The tensor's key path in the model's gradient (composed on each use).
+    public var gradient: WritableKeyPath<Model.TangentVector, Tensor> { gradientPath() }
+    let valuePath: () -> WritableKeyPath<Model, Tensor>
+    let gradientPath: () -> WritableKeyPath<Model.TangentVector, Tensor>
+    /// The tensor in a model.
+    let readValue: (Model) -> Tensor
     /// Runs `body` on the tensor in place (an inout access, as `value` would make).
     let modifyValue: (inout Model, (inout Tensor) -> Void) -> Void
-    /// The tensor at `gradient`.
+    /// The tensor in a gradient.
     let readGradient: (Model.TangentVector) -> Tensor
+    /// Runs `body` on the tensor in a gradient in place.
+    let modifyGradient: (inout Model.TangentVector, (inout Tensor) -> Void) -> Void
 
     public init(
         name: String, value: WritableKeyPath<Model, Tensor>, gradient: WritableKeyPath<Model.TangentVector, Tensor>
     ) {
         self.init(
-            name: name, value: value, gradient: gradient, modifyValue: { model, body in body(&model[keyPath: value]) },
-            readGradient: { $0[keyPath: gradient] })
+            name: name, valuePath: { value }, gradientPath: { gradient }, readValue: { $0[keyPath: value] },
+            modifyValue: { model, body in body(&model[keyPath: value]) }, readGradient: { $0[keyPath: gradient] },
+            modifyGradient: { g, body in body(&g[keyPath: gradient]) })
     }
 
     init(
-        name: String, value: WritableKeyPath<Model, Tensor>, gradient: WritableKeyPath<Model.TangentVector, Tensor>,
-        modifyValue: @escaping (inout Model, (inout Tensor) -> Void) -> Void,
-        readGradient: @escaping (Model.TangentVector) -> Tensor
+        name: String, valuePath: @escaping () -> WritableKeyPath<Model, Tensor>,
+        gradientPath: @escaping () -> WritableKeyPath<Model.TangentVector, Tensor>,
+        readValue: @escaping (Model) -> Tensor, modifyValue: @escaping (inout Model, (inout Tensor) -> Void) -> Void,
+        readGradient: @escaping (Model.TangentVector) -> Tensor,
+        modifyGradient: @escaping (inout Model.TangentVector, (inout Tensor) -> Void) -> Void
     ) {
         self.name = name
-        self.value = value
-        self.gradient = gradient
+        self.valuePath = valuePath
+        self.gradientPath = gradientPath
+        self.readValue = readValue
         self.modifyValue = modifyValue
         self.readGradient = readGradient
+        self.modifyGradient = modifyGradient
     }
 
     /// This path seen from a model that stores `Model` at `value` / `gradient`.
@@ -44,12 +58,11 @@ public struct ParameterPath<Model: Differentiable> {
     )
         -> ParameterPath<Outer>
     {
-        let (modify, read) = (modifyValue, readGradient)
-        return ParameterPath<Outer>(
-            name: outerName + "." + name, value: outerValue.appending(path: value),
-            gradient: outerGradient.appending(path: gradient),
-            modifyValue: { outer, body in modify(&outer[keyPath: outerValue], body) },
-            readGradient: { read($0[keyPath: outerGradient]) })
+        nested(
+            in: outerName, valuePath: { outerValue }, gradientPath: { outerGradient },
+            readValue: { $0[keyPath: outerValue] }, modifyValue: { outer, body in body(&outer[keyPath: outerValue]) },
+            readGradient: { $0[keyPath: outerGradient] },
+            modifyGradient: { outer, body in body(&outer[keyPath: outerGradient]) })
     }
 
     /// This path seen from a model that stores `Model` as element `index` of the arrays at
@@ -60,13 +73,41 @@ public struct ParameterPath<Model: Differentiable> {
     )
         -> ParameterPath<Outer>
     {
-        let (modify, read) = (modifyValue, readGradient)
-        return ParameterPath<Outer>(
-            name: outerName + "." + name, value: values.appending(path: \[Model][index]).appending(path: value),
-            gradient: gradients.appending(path: \[Model.TangentVector][index]).appending(path: gradient),
-            modifyValue: { outer, body in modify(&outer[keyPath: values][index], body) },
-            readGradient: { read($0[keyPath: gradients][index]) })
+        nested(
+            in: outerName, valuePath: { values.appending(path: \[Model][index]) },
+            gradientPath: { gradients.appending(path: \[Model.TangentVector][index]) },
+            readValue: { $0[keyPath: values][index] },
+            modifyValue: { outer, body in body(&outer[keyPath: values][index]) },
+            readGradient: { $0[keyPath: gradients][index] },
+            modifyGradient: { outer, body in body(&outer[keyPath: gradients][index]) })
     }
+
+    /// This path behind the given ways to `Model` in an outer model and in its gradient.
+    private func nested<Outer: Differentiable>(
+        in outerName: String, valuePath outerValuePath: @escaping () -> WritableKeyPath<Outer, Model>,
+        gradientPath outerGradientPath: @escaping () -> WritableKeyPath<Outer.TangentVector, Model.TangentVector>,
+        readValue readOuter: @escaping (Outer) -> Model,
+        modifyValue modifyOuter: @escaping (inout Outer, (inout Model) -> Void) -> Void,
+        readGradient readOuterGradient: @escaping (Outer.TangentVector) -> Model.TangentVector,
+        modifyGradient modifyOuterGradient:
+            @escaping (inout Outer.TangentVector, (inout Model.TangentVector) -> Void)
+            -> Void
+    ) -> ParameterPath<Outer> {
+        let inner = self
+        return ParameterPath<Outer>(
+            name: outerName + "." + name, valuePath: { outerValuePath().appending(path: inner.valuePath()) },
+            gradientPath: { outerGradientPath().appending(path: inner.gradientPath()) },
+            readValue: { inner.readValue(readOuter($0)) },
+            modifyValue: { outer, body in modifyOuter(&outer) { inner.modifyValue(&$0, body) } },
+            readGradient: { inner.readGradient(readOuterGradient($0)) },
+            modifyGradient: { outer, body in modifyOuterGradient(&outer) { inner.modifyGradient(&$0, body) } })
+    }
+
+    /// The tensor in `model`, reached without composing a key path.
+    public func tensor(in model: Model) -> Tensor { readValue(model) }
+
+    /// Replaces the tensor in `model`, reached without composing a key path.
+    public func set(_ tensor: Tensor, in model: inout Model) { modifyValue(&model) { $0 = tensor } }
 
     /// The tensor in `model`, taken out: `model` keeps an empty tensor in its place, so the one
     /// returned is the only reference to its storage and can be updated without a copy.
@@ -79,6 +120,18 @@ public struct ParameterPath<Model: Differentiable> {
     /// Puts `tensor` back where `take` left an empty one.
     func put(_ tensor: Tensor, into model: inout Model) {
         modifyValue(&model) { $0 = tensor }
+    }
+
+    /// `take` for the gradient.
+    func takeGradient(from gradient: inout Model.TangentVector) -> Tensor {
+        var taken = Tensor.zero
+        modifyGradient(&gradient) { swap(&$0, &taken) }
+        return taken
+    }
+
+    /// `put` for the gradient.
+    func putGradient(_ tensor: Tensor, into gradient: inout Model.TangentVector) {
+        modifyGradient(&gradient) { $0 = tensor }
     }
 }
 
@@ -119,11 +172,11 @@ public struct NonFiniteGradientError: Error, CustomStringConvertible {
 
 extension ParameterListing {
     /// Number of trainable scalars.
-    public var parameterCount: Int { parameterPaths.reduce(0) { $0 + self[keyPath: $1.value].count } }
+    public var parameterCount: Int { parameterPaths.reduce(0) { $0 + $1.readValue(self).count } }
 
     /// The gradient of one parameter, with the shapeless zero (no gradient reached it) expanded.
     public func gradient(_ path: ParameterPath<Self>, in gradient: TangentVector) -> Tensor {
-        gradient[keyPath: path.gradient].expanded(to: self[keyPath: path.value].shape)
+        path.readGradient(gradient).expanded(to: path.readValue(self).shape)
     }
 
     /// √(Σ g²) over every parameter's gradient; throws if any element is NaN or infinite.
@@ -173,8 +226,13 @@ extension ParameterListing {
 
     /// Multiplies every parameter's gradient by `factor`, in place.
     public func scale(_ gradient: inout TangentVector, by factor: Float) {
-        for path in parameterPaths where !gradient[keyPath: path.gradient].isShapelessZero {
-            gradient[keyPath: path.gradient] = gradient[keyPath: path.gradient] * factor
+        let paths = parameterPaths.filter { !$0.readGradient(gradient).isShapelessZero }
+        // Taken out of the gradient, so each tensor whose storage nothing else holds is scaled where it is (one
+        // pass over all of them) instead of into new storage, then put back. Bit for bit `g * factor`.
+        var tensors = paths.map { $0.takeGradient(from: &gradient) }
+        tensors.withUnsafeMutableScalarBuffers { buffers in
+            rp_scale_many(Int32(buffers.count), buffers.map { $0.baseAddress }, buffers.map(\.count), factor)
         }
+        for (path, tensor) in zip(paths, tensors) { path.putGradient(tensor, into: &gradient) }
     }
 }

@@ -55,16 +55,22 @@ struct VAEFlowPosteriorTests {
         }
         let paths = model.parameterPaths
         #expect(paths.count == 16, "weight and bias of 2 encoder, 2 decoder and 2 × 2 MADE layers")
-        var emptied = model
+        var emptied = model, emptiedGradient = g
         for path in paths {
             #expect(path.readGradient(g) == g[keyPath: path.gradient], "\(path.name): gradient")
+            #expect(path.tensor(in: model) == model[keyPath: path.value], "\(path.name): tensor(in:)")
+            #expect(path.takeGradient(from: &emptiedGradient) == g[keyPath: path.gradient], "\(path.name): taken")
             let taken = path.take(from: &emptied)
             #expect(taken == model[keyPath: path.value], "\(path.name): value")
             #expect(emptied[keyPath: path.value].isShapelessZero, "\(path.name): left empty")
         }
-        for path in paths.reversed() { path.put(model[keyPath: path.value] + 1, into: &emptied) }
+        for path in paths.reversed() {
+            path.put(model[keyPath: path.value] + 1, into: &emptied)
+            path.putGradient(g[keyPath: path.gradient] * 2, into: &emptiedGradient)
+        }
         for path in paths {
             #expect(emptied[keyPath: path.value] == model[keyPath: path.value] + 1, "\(path.name): put back")
+            #expect(emptiedGradient[keyPath: path.gradient] == g[keyPath: path.gradient] * 2, "\(path.name)")
         }
     }
 

@@ -144,6 +144,21 @@ import _Differentiation
         #expect(small == tinyGradient())
     }
 
+    @Test("scale multiplies every gradient in place, bit for bit g·c, and leaves other copies alone")
+    func scaleInPlace() {
+        let key = RandomKey(seed: 7)
+        let model = MLP(sizes: [3, 70, 5], hidden: .tanh, key: key)
+        let x = key.fold(in: 1).normal([4, 3])
+        let g = _Differentiation.gradient(at: model) { m in (m(x) * m(x)).sum().item }
+        var scaled = g  // shares g's storage until scaled
+        model.scale(&scaled, by: -0.37)
+        for path in model.parameterPaths {
+            let before = g[keyPath: path.gradient], after = scaled[keyPath: path.gradient]
+            #expect(after.scalars == (before * -0.37).scalars, "\(path.name)")
+            #expect(before != after, "\(path.name): the copy kept its values")
+        }
+    }
+
     @Test func adamTrainsAnMLPToFitARegression() throws {
         let key = RandomKey(seed: 6)
         var model = MLP(sizes: [2, 16, 1], hidden: .tanh, key: key)

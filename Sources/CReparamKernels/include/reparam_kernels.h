@@ -223,6 +223,9 @@ int rp_fma_peak_flops_per_round(void);
 /// call for a model's gradients, split across the pool by their total size (tensors with
 /// n[t] = 0 are skipped and may have x[t] = NULL).
 int rp_first_nonfinite_many(int count, const float *const *x, const size_t *n);
+/// x[t][i] ← x[t][i]·factor for every element of `count` tensors (n[t] elements each), in place, in one
+/// pass split across the pool; bit for bit the elementwise product with the scalar.
+void rp_scale_many(int count, float *const *x, const size_t *n, float factor);
 
 // MARK: - Implicit reparameterization of Gamma draws
 

@@ -85,7 +85,7 @@ extension ParameterListing {
     /// θ′ ← τθ + (1 − τ)θ′ for every parameter (Polyak averaging of a target network).
     public mutating func track(_ online: Self, rate tau: Float) {
         for path in parameterPaths {
-            self[keyPath: path.value] = tau * online[keyPath: path.value] + (1 - tau) * self[keyPath: path.value]
+            path.set(tau * path.tensor(in: online) + (1 - tau) * path.tensor(in: self), in: &self)
         }
     }
 }
