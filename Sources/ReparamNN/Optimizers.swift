@@ -248,6 +248,6 @@ public struct AdaptiveMoments: Sendable {
                 }
             }
         }
-        for (path, parameter) in zip(paths, parameters) { path.put(parameter, into: &model) }
+        for (path, parameter) in zip(paths, parameters) { path.set(parameter, in: &model) }
     }
 }

@@ -109,17 +109,12 @@ public struct ParameterPath<Model: Differentiable> {
     /// Replaces the tensor in `model`, reached without composing a key path.
     public func set(_ tensor: Tensor, in model: inout Model) { modifyValue(&model) { $0 = tensor } }
 
-    /// The tensor in `model`, taken out: `model` keeps an empty tensor in its place, so the one
-    /// returned is the only reference to its storage and can be updated without a copy.
+    /// The tensor in `model`, taken out: `model` keeps an empty tensor in its place (until `set` puts
+    /// one back), so the one returned is the only reference to its storage and is updated without a copy.
     func take(from model: inout Model) -> Tensor {
         var taken = Tensor.zero
         modifyValue(&model) { swap(&$0, &taken) }
         return taken
-    }
-
-    /// Puts `tensor` back where `take` left an empty one.
-    func put(_ tensor: Tensor, into model: inout Model) {
-        modifyValue(&model) { $0 = tensor }
     }
 
     /// `take` for the gradient.
@@ -129,8 +124,8 @@ public struct ParameterPath<Model: Differentiable> {
         return taken
     }
 
-    /// `put` for the gradient.
-    func putGradient(_ tensor: Tensor, into gradient: inout Model.TangentVector) {
+    /// `set` for the gradient (to put back what `takeGradient` took).
+    func setGradient(_ tensor: Tensor, in gradient: inout Model.TangentVector) {
         modifyGradient(&gradient) { $0 = tensor }
     }
 }
@@ -233,6 +228,6 @@ extension ParameterListing {
         tensors.withUnsafeMutableScalarBuffers { buffers in
             rp_scale_many(Int32(buffers.count), buffers.map { $0.baseAddress }, buffers.map(\.count), factor)
         }
-        for (path, tensor) in zip(paths, tensors) { path.putGradient(tensor, into: &gradient) }
+        for (path, tensor) in zip(paths, tensors) { path.setGradient(tensor, in: &gradient) }
     }
 }

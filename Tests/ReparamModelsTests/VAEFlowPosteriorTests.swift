@@ -65,8 +65,8 @@ struct VAEFlowPosteriorTests {
             #expect(emptied[keyPath: path.value].isShapelessZero, "\(path.name): left empty")
         }
         for path in paths.reversed() {
-            path.put(model[keyPath: path.value] + 1, into: &emptied)
-            path.putGradient(g[keyPath: path.gradient] * 2, into: &emptiedGradient)
+            path.set(model[keyPath: path.value] + 1, in: &emptied)
+            path.setGradient(g[keyPath: path.gradient] * 2, in: &emptiedGradient)
         }
         for path in paths {
             #expect(emptied[keyPath: path.value] == model[keyPath: path.value] + 1, "\(path.name): put back")
