@@ -216,8 +216,8 @@ public struct AdaptiveMoments: Sendable {
         // Each gradient is read once, for the check and the update (a flow VAE has 28 tensors).
         var gradients = paths.map { $0.readGradient(gradient) }
         try Model.checkFinite(gradients, paths: paths)
-        // Taken out of the model so their storage is uniquely referenced: updating them through the
-        // key paths in place would copy every tensor first.
+        // Taken out of the model so their storage is uniquely referenced: read out while the model still
+        // held them, every tensor would be copied before the update.
         var parameters = paths.map { $0.take(from: &model) }
         for i in gradients.indices where gradients[i].isShapelessZero {
             gradients[i] = Tensor.zeros(parameters[i].shape)
