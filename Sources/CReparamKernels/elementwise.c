@@ -461,6 +461,12 @@ static void reduce_rows(int op, const float *x, int64_t first, int64_t last, int
         } else if (op == RP_REDUCE_SUM) {
             if (inner == 1) dst[0] = (float)rp_sum(src, (size_t)length);
             else sum_columns(src, length, inner, dst, total);
+        } else if (inner == 1) {
+            // One row: the running maximum in a register. Through dst (a 4-byte memcpy per row, a store per
+            // element) 3 000 rows of 10 took 59.5 µs on one thread (Zen 4); the compares are the same.
+            float peak = src[0];
+            for (int64_t l = 1; l < length; l++) peak = (src[l] > peak || src[l] != src[l]) ? src[l] : peak;
+            dst[0] = peak;
         } else {
             memcpy(dst, src, (size_t)inner * sizeof(float));
             for (int64_t l = 1; l < length; l++) {

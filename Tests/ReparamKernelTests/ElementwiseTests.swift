@@ -206,6 +206,27 @@ let unaryCases: [UnaryCase] = [
     }
 }
 
+@Suite struct RowMaximumTests {
+    /// Maxima along the last axis (one row per output) propagate a NaN anywhere in the row and keep −∞.
+    @Test func rowMaximaPropagateNaN() {
+        let rows = 5, length = 10
+        var x: [Float] = (0..<(rows * length)).map { Float(($0 * 13) % 17) - 8 }
+        x[1 * length + 7] = .nan  // row 1: NaN late in the row
+        x[2 * length] = .nan  // row 2: NaN first
+        for l in 0..<length { x[3 * length + l] = -.infinity }  // row 3: all −∞
+        var maxima = [Float](repeating: 0, count: rows)
+        rp_reduce(Int32(RP_REDUCE_MAX.rawValue), x, Int64(rows), Int64(length), 1, &maxima)
+        for r in 0..<rows {
+            let row = x[(r * length)..<((r + 1) * length)]
+            if row.contains(where: \.isNaN) {
+                #expect(maxima[r].isNaN, "row \(r)")
+            } else {
+                #expect(maxima[r] == row.max()!, "row \(r)")
+            }
+        }
+    }
+}
+
 @Suite struct LongReductionTests {
     /// A column sum over 10⁶ rows is right to its final float rounding (double accumulation);
     /// a plain float running sum would drift by ~n·ε ≈ 6e-2 relative in the worst case.
