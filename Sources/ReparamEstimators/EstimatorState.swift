@@ -63,18 +63,18 @@ extension RELAX {
 }
 
 func savedParameters<Model: ParameterListing>(_ model: Model, prefix: String) -> [String: Tensor] {
-    Dictionary(uniqueKeysWithValues: model.parameterPaths.map { (prefix + $0.name, model[keyPath: $0.value]) })
+    Dictionary(uniqueKeysWithValues: model.parameterPaths.map { (prefix + $0.name, $0.tensor(in: model)) })
 }
 
 func restoreParameters<Model: ParameterListing>(_ model: inout Model, _ tensors: [String: Tensor], prefix: String)
     throws
 {
     for path in model.parameterPaths {
-        guard let t = tensors[prefix + path.name], t.shape == model[keyPath: path.value].shape else {
+        guard let t = tensors[prefix + path.name], t.shape == path.tensor(in: model).shape else {
             throw EstimatorStateError(
                 description: "estimator state: '\(prefix + path.name)' is missing or has the wrong shape")
         }
-        model[keyPath: path.value] = t
+        path.set(t, in: &model)
     }
 }
 

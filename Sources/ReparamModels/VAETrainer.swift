@@ -74,8 +74,9 @@ public struct VAETrainer {
     /// The first parameter, or failing that gradient, holding a NaN or infinity.
     static func firstNonFinite(_ model: VAE, _ gradient: VAE.TangentVector) -> String {
         for path in model.parameterPaths {
-            if let i = model[keyPath: path.value].scalars.firstIndex(where: { !$0.isFinite }) {
-                return "parameter \(path.name)[\(i)] is \(model[keyPath: path.value].scalars[i])"
+            let value = path.tensor(in: model)
+            if let i = value.scalars.firstIndex(where: { !$0.isFinite }) {
+                return "parameter \(path.name)[\(i)] is \(value.scalars[i])"
             }
         }
         for path in model.parameterPaths {

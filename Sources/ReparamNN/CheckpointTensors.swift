@@ -5,7 +5,7 @@ extension ParameterListing {
     /// moments under `optimizer.first.` / `optimizer.second.` (none before the first step).
     public func checkpointTensors(optimizer: AdamState) -> [(name: String, tensor: Tensor)] {
         let paths = parameterPaths
-        var tensors = paths.map { (name: $0.name, tensor: self[keyPath: $0.value]) }
+        var tensors = paths.map { (name: $0.name, tensor: $0.tensor(in: self)) }
         if optimizer.step > 0 {
             tensors += zip(paths, optimizer.first).map { (name: "optimizer.first." + $0.name, tensor: $1) }
             tensors += zip(paths, optimizer.second).map { (name: "optimizer.second." + $0.name, tensor: $1) }
@@ -22,8 +22,8 @@ extension ParameterListing {
         var first: [Tensor] = []
         var second: [Tensor] = []
         for path in parameterPaths {
-            let shape = self[keyPath: path.value].shape
-            self[keyPath: path.value] = try tensor(path.name, shape)
+            let shape = path.tensor(in: self).shape
+            try path.set(tensor(path.name, shape), in: &self)
             if step > 0 {
                 first.append(try tensor("optimizer.first." + path.name, shape))
                 second.append(try tensor("optimizer.second." + path.name, shape))

@@ -53,15 +53,15 @@ public struct SGD<Model: ParameterListing>: Optimizer {
     public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
         try model.checkFinite(gradient)
         let paths = model.parameterPaths
-        if velocity.count != paths.count { velocity = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) } }
+        if velocity.count != paths.count { velocity = paths.map { Tensor.zeros($0.tensor(in: model).shape) } }
         for (i, path) in paths.enumerated() {
             var g = model.gradient(path, in: gradient)
-            if weightDecay != 0 { g = g + weightDecay * model[keyPath: path.value] }
+            if weightDecay != 0 { g = g + weightDecay * path.tensor(in: model) }
             if momentum != 0 {
                 velocity[i] = momentum * velocity[i] + g
                 g = velocity[i]
             }
-            model[keyPath: path.value] = model[keyPath: path.value] - learningRate * g
+            path.set(path.tensor(in: model) - learningRate * g, in: &model)
         }
     }
 }
@@ -86,11 +86,11 @@ public struct RMSprop<Model: ParameterListing>: Optimizer {
 
     public mutating func update(_ model: inout Model, along gradient: Model.TangentVector) throws {
         try model.checkFinite(gradient, paths: paths)
-        if squares.count != paths.count { squares = paths.map { Tensor.zeros(model[keyPath: $0.value].shape) } }
+        if squares.count != paths.count { squares = paths.map { Tensor.zeros($0.tensor(in: model).shape) } }
         for (i, path) in paths.enumerated() {
             let g = model.gradient(path, in: gradient)
             squares[i] = alpha * squares[i] + (1 - alpha) * (g * g)
-            model[keyPath: path.value] = model[keyPath: path.value] - learningRate * g / (sqrt(squares[i]) + epsilon)
+            path.set(path.tensor(in: model) - learningRate * g / (sqrt(squares[i]) + epsilon), in: &model)
         }
     }
 }

@@ -17,7 +17,7 @@ public struct RLCheckpointWriter {
 
     /// A model's parameters under `prefix`.
     public mutating func add<Model: ParameterListing>(_ prefix: String, _ model: Model) {
-        for path in model.parameterPaths { add(prefix + "." + path.name, model[keyPath: path.value]) }
+        for path in model.parameterPaths { add(prefix + "." + path.name, path.tensor(in: model)) }
     }
 
     /// A model trained by Adam: its parameters, then the moments and step count.
@@ -52,7 +52,7 @@ public struct RLCheckpointReader {
 
     public func restore<Model: ParameterListing>(_ prefix: String, _ model: inout Model) throws {
         for path in model.parameterPaths {
-            model[keyPath: path.value] = try tensor(prefix + "." + path.name, shape: model[keyPath: path.value].shape)
+            try path.set(tensor(prefix + "." + path.name, shape: path.tensor(in: model).shape), in: &model)
         }
     }
 
@@ -227,7 +227,7 @@ extension OnPolicyTraining: RLTrainingLoop {
             try reader.restore("model", &model)
             if try reader.integer("model.rmsprop_started") == 1 {
                 optimizer.rmsprop!.squares = try model.parameterPaths.map { path in
-                    try reader.tensor("model.rmsprop." + path.name, shape: model[keyPath: path.value].shape)
+                    try reader.tensor("model.rmsprop." + path.name, shape: path.tensor(in: model).shape)
                 }
             }
         }
