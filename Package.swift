@@ -91,7 +91,8 @@ let package = Package(
         .testTarget(
             name: "ReparamRandomTests",
             dependencies: ["ReparamTensor", "ReparamRandom", "CReparamKernels", "ReparamTestSupport"]),
-        .testTarget(name: "ReparamNNTests", dependencies: ["ReparamTensor", "ReparamNN", "ReparamRandom"]),
+        .testTarget(
+            name: "ReparamNNTests", dependencies: ["CReparamKernels", "ReparamTensor", "ReparamNN", "ReparamRandom"]),
         .testTarget(
             name: "ReparamModelsTests",
             dependencies: [

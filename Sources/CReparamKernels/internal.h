@@ -11,6 +11,14 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context);
 /// The most threads the pool runs (the caller and its workers).
 #define RP_MAX_THREADS 64
 
+/// A pause in a spin loop (tells the core that this thread waits for another).
+#if defined(__x86_64__)
+#include <immintrin.h>
+static inline void rp_cpu_relax(void) { _mm_pause(); }
+#else
+static inline void rp_cpu_relax(void) {}
+#endif
+
 // GEMM drivers, one per ISA (same contract as rp_sgemm, single-threaded), with an optional
 // epilogue on the stored result: + bias[j] (bias may be NULL), then the rp_activation act.
 // The AVX ones exist on x86-64 only.

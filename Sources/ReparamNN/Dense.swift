@@ -128,25 +128,37 @@ func activationCotangent(_ v: Tensor, _ y: Tensor, _ activation: Activation) -> 
     }
 }
 
-/// ∂x = g·Wᵀ, ∂W = xᵀ·g and ∂b = Σ_rows g of y = x·W + b in one kernel call: one thread takes ∂x, the
-/// other ∂b, and both then share ∂W's columns, so neither waits while the other finishes a whole product
-/// (∂W, whose K is the batch, ran slower than ∂x: the caller waited 1.8% of a VAE profile's samples, 2.4%
-/// of a discrete VAE's).
-func denseBackward(_ g: Tensor, _ x: Tensor, _ weight: Tensor) -> (dx: Tensor, dw: Tensor, db: Tensor) {
+/// The pullback of y = act(x·W + b) at y's cotangent v in one kernel call: g = act'(y) ⊙ v, then ∂x = g·Wᵀ,
+/// ∂W = xᵀ·g and ∂b = Σ_rows g. Both threads write g's chunks; then one takes ∂x, the other ∂b, and both
+/// share ∂W's columns, so neither waits while the other finishes a whole product (∂W, whose K is the batch,
+/// ran slower than ∂x: the caller waited 1.8% of a VAE profile's samples, 2.4% of a discrete VAE's). With
+/// `mask`, W is the masked layer's and its runs restrict ∂x's products and ∂W's rows.
+func layerBackward(
+    _ v: Tensor, _ y: Tensor, _ x: Tensor, _ weight: Tensor, _ activation: Activation, mask: WeightMask? = nil
+) -> (dx: Tensor, dw: Tensor, db: Tensor) {
     let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[1])
+    let v = v.expanded(to: y.shape)
     guard m > 0, k > 0, n > 0 else {
-        return (matmul(g, weight, transposeB: true), matmul(x, g, transposeA: true), g.sum(alongAxes: [0]))
+        let g = activationCotangent(v, y, activation), w = mask.map { weight * $0.mask } ?? weight
+        let dw = matmul(x, g, transposeA: true)
+        return (matmul(g, w, transposeB: true), mask.map { dw * $0.mask } ?? dw, g.sum(alongAxes: [0]))
     }
     var dw = Tensor.zero, db = Tensor.zero
     let dx = Tensor.filled([m, k]) { pdx, _ in
         dw = Tensor.filled([k, n]) { pdw, _ in
             db = Tensor.filled([n]) { pdb, _ in
-                x.withUnsafeScalars { px in
-                    weight.withUnsafeScalars { pw in
-                        g.withUnsafeScalars { pg in
-                            rp_dense_backward(
-                                Int32(m), Int32(k), Int32(n), px.baseAddress, pw.baseAddress, pg.baseAddress, pdx, pdw,
-                                pdb)
+                // The activation's cotangent, needed only inside the call.
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: activation == .identity ? 0 : m * n) { pg in
+                    x.withUnsafeScalars { px in
+                        weight.withUnsafeScalars { pw in
+                            v.withUnsafeScalars { pv in
+                                y.withUnsafeScalars { py in
+                                    rp_layer_backward(
+                                        Int32(m), Int32(k), Int32(n), px.baseAddress, pw.baseAddress, py.baseAddress,
+                                        pv.baseAddress, activation.kernelCode, mask?.columnBegin, mask?.columnEnd,
+                                        mask?.rowBegin, mask?.rowEnd, pg.baseAddress, pdx, pdw, pdb)
+                                }
+                            }
                         }
                     }
                 }
@@ -165,10 +177,9 @@ func denseBackward(_ g: Tensor, _ x: Tensor, _ weight: Tensor) -> (dx: Tensor, d
         y,
         { v in
             if v.isShapelessZero { return (.zero, .zero, .zero) }
-            let g = activationCotangent(v, y, activation)
             // ∂x = g·Wᵀ and ∂W = xᵀ·g are independent and equal in work (m·n·k each): ∂x stays whole on one
             // core (whole products beat split ones, above all small ones), and the cores share ∂W's columns.
-            return denseBackward(g, x, weight)
+            return layerBackward(v, y, x, weight, activation)
         }
     )
 }

@@ -93,39 +93,11 @@ func maskedDenseForward(
         y,
         { v in
             if v.isShapelessZero { return (.zero, .zero, .zero) }
-            let g = activationCotangent(v, y, activation)
-            let (batch, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[1])
+            // ∂x = g·W'ᵀ: input i meets only its row's run of columns. ∂W = xᵀ·g on the mask's rows per
+            // column. Equal work, shared as in `dense`.
             let weight = mask.isRuns ? weight : weight * mask.mask
-            // ∂x = g·Wᵀ: input i meets only its row's run of columns. ∂W = xᵀ·g on the mask's rows per
-            // column. Equal work, one per core, as in `dense`.
-            let (dx, (dw, db)) = Kernels.concurrently(
-                {
-                    Tensor.filled([batch, inputs]) { out, _ in
-                        g.withUnsafeScalars { pg in
-                            weight.withUnsafeScalars { pw in
-                                rp_sgemm_extents(
-                                    0, 1, Int32(batch), Int32(inputs), Int32(outputs), 1, pg.baseAddress,
-                                    Int32(outputs), pw.baseAddress, Int32(outputs), 0, out, Int32(inputs), nil,
-                                    0, mask.columnBegin, mask.columnEnd, nil, nil)
-                            }
-                        }
-                    }
-                },
-                {
-                    var dw = Tensor.filled([inputs, outputs]) { out, _ in
-                        x.withUnsafeScalars { px in
-                            g.withUnsafeScalars { pg in
-                                rp_sgemm_extents(
-                                    1, 0, Int32(inputs), Int32(outputs), Int32(batch), 1, px.baseAddress,
-                                    Int32(inputs), pg.baseAddress, Int32(outputs), 0, out, Int32(outputs), nil, 0,
-                                    nil, nil, mask.rowBegin, mask.rowEnd)
-                            }
-                        }
-                    }
-                    if !mask.isRuns { dw = dw * mask.mask }
-                    return (dw, g.sum(alongAxes: [0]))
-                })
-            return (dx, dw, db)
+            let (dx, dw, db) = layerBackward(v, y, x, weight, activation, mask: mask)
+            return (dx, mask.isRuns ? dw : dw * mask.mask, db)
         }
     )
 }

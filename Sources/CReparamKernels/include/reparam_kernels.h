@@ -85,6 +85,15 @@ void rp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 void rp_dense_backward(int m, int k, int n, const float *x, const float *w, const float *g, float *dx, float *dw,
                        float *db);
 
+/// rp_dense_backward for y = act(x·W' + b), given y and its cotangent v: g = act'(y) ⊙ v is written to g
+/// (m×n; unused, may be NULL, for RP_ACT_IDENTITY, where g is v) by both threads before the products, as
+/// rp_activation_backward_into computes it. For a masked layer (W' = W on runs, rp_sgemm_extents) pass its
+/// runs: dx = g·W'ᵀ with op(B) = Wᵀ's columns restricted to [dx_k_begin[i], dx_k_end[i]), and dw computed on
+/// rows [dw_row_begin[j], dw_row_end[j]) of each column j, zero elsewhere; NULL pairs for a dense layer.
+void rp_layer_backward(int m, int k, int n, const float *x, const float *w, const float *y, const float *v, int act,
+                       const int *dx_k_begin, const int *dx_k_end, const int *dw_row_begin, const int *dw_row_end,
+                       float *g, float *dx, float *dw, float *db);
+
 /// C = act(alpha·op(A)·op(B') + beta·C + bias) where B' is B masked to runs, as in masked
 /// (autoregressive) layers: column j of op(B') is op(B)'s for k in [k_begin[j], k_end[j]) and
 /// zero elsewhere (an empty column has begin ≥ end); and, when row_begin/row_end are given, only
@@ -286,6 +295,9 @@ void rp_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t ou
 void rp_fill_bits(const uint32_t key[2], uint32_t *out, size_t n);
 /// Uniform on [0, 1) with 24 random bits (float spacing 2⁻²⁴).
 void rp_fill_uniform(const uint32_t key[2], float *out, size_t n);
+/// out[i] = 1 if u[i] < p[i] else 0, u being rp_fill_uniform's values for this key: Bernoulli draws, made
+/// as the uniforms are, without storing them.
+void rp_fill_bernoulli(const uint32_t key[2], const float *p, float *out, size_t n);
 /// Standard normal by Box–Muller on full 32-bit uniforms (tails reach ≈ 6.7σ).
 void rp_fill_normal(const uint32_t key[2], float *out, size_t n);
 /// Standard Gumbel: −log(−log u), u on the open interval (0, 1) with 32-bit resolution.
