@@ -638,6 +638,39 @@ static void fill(const uint32_t key[2], int kind, void *out, size_t n) {
 void rp_fill_bits(const uint32_t key[2], uint32_t *out, size_t n) { fill(key, RP_FILL_BITS, out, n); }
 void rp_fill_uniform(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_UNIFORM, out, n); }
 void rp_fill_normal(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_NORMAL, out, n); }
+
+typedef struct {
+    const rp_vector_kernels *kernels;
+    const uint32_t *key;
+    const float *p;
+    float *out;
+    size_t n, chunks;
+    int parts;
+} bernoulli_job;
+
+// Uniforms are made BERNOULLI_CHUNKS chunks of 64 at a time into a buffer on the stack (8 KB), each
+// compared as soon as it is made; the last chunk, cut short, is made whole as rp_fill_uniform makes it.
+#define BERNOULLI_CHUNKS 32
+
+static void bernoulli_part(void *context, int part) {
+    bernoulli_job *j = context;
+    size_t first = j->chunks * (size_t)part / (size_t)j->parts, last = j->chunks * (size_t)(part + 1) / (size_t)j->parts;
+    float u[64 * BERNOULLI_CHUNKS];
+    for (size_t c = first; c < last; c += BERNOULLI_CHUNKS) {
+        size_t count = last - c < BERNOULLI_CHUNKS ? last - c : BERNOULLI_CHUNKS;
+        j->kernels->philox_chunks(j->key, c, count, RP_FILL_UNIFORM, u);
+        size_t start = c * 64, length = start + count * 64 <= j->n ? count * 64 : j->n - start;
+        const float *p = j->p + start;
+        float *out = j->out + start;
+        for (size_t i = 0; i < length; i++) out[i] = u[i] < p[i] ? 1.0f : 0.0f;
+    }
+}
+
+void rp_fill_bernoulli(const uint32_t key[2], const float *p, float *out, size_t n) {
+    bernoulli_job job = {.kernels = rp_vector_active(), .key = key, .p = p, .out = out, .n = n,
+                         .chunks = (n + 63) / 64, .parts = elementwise_parts(n)};
+    if (n) rp_parallel_run(job.parts, bernoulli_part, &job);
+}
 void rp_fill_gumbel(const uint32_t key[2], float *out, size_t n) { fill(key, RP_FILL_GUMBEL, out, n); }
 
 typedef struct {

@@ -35,9 +35,7 @@ public struct Bernoulli: DiscreteDistribution, HasEntropy {
     public var probabilities: Tensor { sigmoid(logits) }
 
     public func sample(_ key: RandomKey, sampleShape: [Int]) -> Tensor {
-        let u = key.uniform(sampleShape + batchShape)
-        let p = probabilities.broadcasted(to: u.shape)
-        return Tensor(shape: u.shape, scalars: zip(u.scalars, p.scalars).map { $0 < $1 ? 1 : 0 })
+        key.bernoulli(probabilities.broadcasted(to: sampleShape + batchShape))
     }
 
     /// x·l − softplus(l)

@@ -141,16 +141,5 @@ extension VAE {
 
 /// Pixels ~ Bernoulli(grey level), drawn from `key` (dynamic binarization).
 public func binarized(_ images: Tensor, key: RandomKey) -> Tensor {
-    let u = key.uniform(images.shape)
-    // A plain loop over the buffers (it vectorizes); zip and map cost a closure call per pixel.
-    return u.withUnsafeScalars { pu in
-        images.withUnsafeScalars { pp in
-            Tensor(
-                shape: images.shape,
-                scalars: [Float](unsafeUninitializedCapacity: pu.count) { out, count in
-                    for i in 0..<pu.count { out[i] = pu[i] < pp[i] ? 1 : 0 }
-                    count = pu.count
-                })
-        }
-    }
+    key.bernoulli(images)
 }

@@ -69,6 +69,12 @@ public struct RandomKey: Hashable, Sendable, CustomStringConvertible {
     /// Uniform on [0, 1), 24 random bits each.
     public func uniform(_ shape: [Int]) -> Tensor { fill(shape) { rp_fill_uniform($0, $1, $2) } }
 
+    /// Bernoulli draws with success probabilities `p`: 1 where u < p for `uniform(p.shape)`'s u, else 0,
+    /// made in one pass without storing u.
+    public func bernoulli(_ p: Tensor) -> Tensor {
+        p.withUnsafeScalars { pp in fill(p.shape) { rp_fill_bernoulli($0, pp.baseAddress, $1, $2) } }
+    }
+
     /// Uniform on the open interval (0, 1), so that log u and log(1 − u) stay finite: the [0, 1)
     /// fill (largest value 1 − 2⁻²⁴) with its only value outside (0, 1), zero, moved to 2⁻²⁵.
     /// Adding 2⁻²⁵ to every value instead would round 1 − 2⁻²⁴ up to 1 (a tie, to even).

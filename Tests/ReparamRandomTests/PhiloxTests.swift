@@ -157,3 +157,25 @@ import Testing
         #expect(u.max()! <= top)
     }
 }
+
+@Suite struct BernoulliFillTests {
+    /// Sizes around the 64-value chunks and the stack buffer of 32 chunks, on one thread and split.
+    @Test(arguments: [0, 1, 63, 64, 65, 2047, 2048, 2049, 20_000, 78_400])
+    func drawsAreTheUniformsCompared(count: Int) {
+        let key = RandomKey(seed: UInt64(count) &+ 17)
+        // Probabilities spread over [0, 1], with exact 0, 1 and NaN among them (u < NaN is false).
+        var p = key.fold(in: 1).uniform([count]).scalars
+        for (i, special) in [Float(0), 1, .nan].enumerated() where i < count { p[i * count / 3] = special }
+        let probabilities = Tensor(shape: [count], scalars: p)
+        let u = key.uniform([count]).scalars
+        let expected = zip(u, p).map { $0 < $1 ? Float(1) : 0 }
+        for isa in Kernels.supportedISAs {
+            for threads in [1, 2] {
+                let drawn = Kernels.withOverrides(isa: isa, threads: threads) { key.bernoulli(probabilities) }
+                #expect(drawn.shape == [count])
+                let differing = zip(drawn.scalars, expected).filter { $0 != $1 }.count
+                #expect(differing == 0, "\(count) draws, \(isa), \(threads) threads: \(differing) differ")
+            }
+        }
+    }
+}
