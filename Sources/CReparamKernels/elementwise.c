@@ -654,7 +654,8 @@ typedef struct {
 
 static void bernoulli_part(void *context, int part) {
     bernoulli_job *j = context;
-    size_t first = j->chunks * (size_t)part / (size_t)j->parts, last = j->chunks * (size_t)(part + 1) / (size_t)j->parts;
+    size_t first = j->chunks * (size_t)part / (size_t)j->parts;
+    size_t last = j->chunks * (size_t)(part + 1) / (size_t)j->parts;
     float u[64 * BERNOULLI_CHUNKS];
     for (size_t c = first; c < last; c += BERNOULLI_CHUNKS) {
         size_t count = last - c < BERNOULLI_CHUNKS ? last - c : BERNOULLI_CHUNKS;

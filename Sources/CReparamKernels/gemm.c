@@ -363,7 +363,8 @@ static void cotangent_chunks(dense_backward_job *j) {
     for (int q; (q = atomic_fetch_add_explicit(&j->next_chunk, 1, memory_order_relaxed)) < j->chunks;) {
         size_t start = count * (size_t)q / (size_t)j->chunks / 16 * 16;
         size_t end = q + 1 == j->chunks ? count : count * (size_t)(q + 1) / (size_t)j->chunks / 16 * 16;
-        if (end > start) j->kernels->activation_backward(j->act, j->y + start, j->v + start, j->g_out + start, end - start);
+        if (end > start)
+            j->kernels->activation_backward(j->act, j->y + start, j->v + start, j->g_out + start, end - start);
         atomic_fetch_add_explicit(&j->done_chunks, 1, memory_order_release);
     }
     while (atomic_load_explicit(&j->done_chunks, memory_order_acquire) < j->chunks) rp_cpu_relax();
@@ -423,7 +424,8 @@ void rp_layer_backward(int m, int k, int n, const float *x, const float *w, cons
     job.blocks = job.dw.sparse || rp_threads() <= 1 ? 1 : (n + DENSE_BACKWARD_BLOCK - 1) / DENSE_BACKWARD_BLOCK;
     job.block = job.blocks == 1 ? n : DENSE_BACKWARD_BLOCK;
     size_t count = (size_t)m * (size_t)n;
-    job.chunks = !derivative ? 0 : count < 2 * COTANGENT_CHUNK ? 2 : (int)(count / COTANGENT_CHUNK < 16 ? count / COTANGENT_CHUNK : 16);
+    size_t chunks = count / COTANGENT_CHUNK;
+    job.chunks = !derivative ? 0 : chunks < 2 ? 2 : chunks > 16 ? 16 : (int)chunks;
     rp_get_thread_overrides(&job.isa, &job.threads, &job.threshold);
     atomic_init(&job.next_block, 0);
     atomic_init(&job.next_chunk, 0);
