@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <time.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#else
-#define cpu_relax() ((void)0)
-#endif
 
 #define MAX_WORKERS (RP_MAX_THREADS - 1)
 // Long enough to bridge the single-threaded stretches between a training step's kernels, so a
@@ -44,7 +38,7 @@ static uint64_t wait_for_job(uint64_t seen) {
     for (int spins = 0;; spins++) {
         uint64_t g = atomic_load_explicit(&job_word, memory_order_acquire);
         if (g != seen) return g;
-        cpu_relax();
+        rp_cpu_relax();
         if ((spins & 255) == 255) {
             if (now_ns() > deadline) break;
             sched_yield();  // on a busy machine, let the thread that will post the job run
@@ -134,7 +128,7 @@ void rp_parallel_run(int count, rp_task_fn fn, void *context) {
             // Spin for the workers, yielding now and then: when more threads than cores are
             // running, a descheduled worker would otherwise cost the caller its whole time slice.
             for (int spins = 1; atomic_load_explicit(&job_pending, memory_order_acquire) > 0; spins++) {
-                cpu_relax();
+                rp_cpu_relax();
                 if ((spins & 255) == 0) sched_yield();
             }
             pthread_mutex_unlock(&caller_lock);

@@ -81,9 +81,8 @@ import _Differentiation
                                 }
                             let fused = pullback(v)
                             let separate = Self.separatePasses(x, weight, y, v, activation, mask)
-                            let what =
-                                "\(batch)×\(inputs)→\(outputs) \(activation) \(mask == nil ? "dense" : "masked"), \(isa), "
-                                + "\(threads) threads"
+                            let kind = mask == nil ? "dense" : "masked"
+                            let what = "\(batch)×\(inputs)→\(outputs) \(activation) \(kind), \(isa), \(threads) threads"
                             for (name, a, b) in [
                                 ("∂x", fused.0, separate.0), ("∂W", fused.1, separate.1), ("∂b", fused.2, separate.2),
                             ] {
