@@ -432,8 +432,3 @@ void rp_layer_backward(int m, int k, int n, const float *x, const float *w, cons
     atomic_init(&job.done_chunks, 0);
     rp_run_concurrently(2, dense_backward_task, &job);
 }
-
-void rp_dense_backward(int m, int k, int n, const float *x, const float *w, const float *g, float *dx, float *dw,
-                       float *db) {
-    rp_layer_backward(m, k, n, x, w, 0, g, RP_ACT_IDENTITY, 0, 0, 0, 0, 0, dx, dw, db);
-}

@@ -132,17 +132,20 @@ func activationCotangent(_ v: Tensor, _ y: Tensor, _ activation: Activation) -> 
 /// ∂W = xᵀ·g and ∂b = Σ_rows g. Both threads write g's chunks; then one takes ∂x, the other ∂b, and both
 /// share ∂W's columns, so neither waits while the other finishes a whole product (∂W, whose K is the batch,
 /// ran slower than ∂x: the caller waited 1.8% of a VAE profile's samples, 2.4% of a discrete VAE's). With
-/// `mask`, W is the masked layer's and its runs restrict ∂x's products and ∂W's rows.
+/// `mask`, the layer is `maskedDense`'s: its runs restrict ∂x's products and ∂W's rows, and ∂W is zero off it.
 func layerBackward(
     _ v: Tensor, _ y: Tensor, _ x: Tensor, _ weight: Tensor, _ activation: Activation, mask: WeightMask? = nil
 ) -> (dx: Tensor, dw: Tensor, db: Tensor) {
     let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[1])
     let v = v.expanded(to: y.shape)
+    // A mask that is not runs leaves zeros inside them: those come off the weight and off ∂W.
+    let scattered = mask.flatMap { $0.isRuns ? nil : $0.mask }
     guard m > 0, k > 0, n > 0 else {
         let g = activationCotangent(v, y, activation), w = mask.map { weight * $0.mask } ?? weight
         let dw = matmul(x, g, transposeA: true)
         return (matmul(g, w, transposeB: true), mask.map { dw * $0.mask } ?? dw, g.sum(alongAxes: [0]))
     }
+    let weight = scattered.map { weight * $0 } ?? weight
     var dw = Tensor.zero, db = Tensor.zero
     let dx = Tensor.filled([m, k]) { pdx, _ in
         dw = Tensor.filled([k, n]) { pdw, _ in
@@ -165,7 +168,7 @@ func layerBackward(
             }
         }
     }
-    return (dx, dw, db)
+    return (dx, scattered.map { dw * $0 } ?? dw, db)
 }
 
 @derivative(of: dense, wrt: (x, weight, bias))

@@ -95,9 +95,7 @@ func maskedDenseForward(
             if v.isShapelessZero { return (.zero, .zero, .zero) }
             // ∂x = g·W'ᵀ: input i meets only its row's run of columns. ∂W = xᵀ·g on the mask's rows per
             // column. Equal work, shared as in `dense`.
-            let weight = mask.isRuns ? weight : weight * mask.mask
-            let (dx, dw, db) = layerBackward(v, y, x, weight, activation, mask: mask)
-            return (dx, mask.isRuns ? dw : dw * mask.mask, db)
+            return layerBackward(v, y, x, weight, activation, mask: mask)
         }
     )
 }

@@ -79,17 +79,14 @@ int rp_configure_allocator(void);
 void rp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
-/// A dense layer's backward pass for y = x·W + b (x m×k, W k×n, g = ∂y m×n): dx = g·Wᵀ, dw = xᵀ·g and
-/// db = Σ_rows g, each element exactly as rp_sgemm and rp_reduce compute it. One thread takes dx and the
-/// other db, and both then claim dw's columns in blocks, so neither waits for the other's whole product.
-void rp_dense_backward(int m, int k, int n, const float *x, const float *w, const float *g, float *dx, float *dw,
-                       float *db);
-
-/// rp_dense_backward for y = act(x·W' + b), given y and its cotangent v: g = act'(y) ⊙ v is written to g
-/// (m×n; unused, may be NULL, for RP_ACT_IDENTITY, where g is v) by both threads before the products, as
-/// rp_activation_backward_into computes it. For a masked layer (W' = W on runs, rp_sgemm_extents) pass its
-/// runs: dx = g·W'ᵀ with op(B) = Wᵀ's columns restricted to [dx_k_begin[i], dx_k_end[i]), and dw computed on
-/// rows [dw_row_begin[j], dw_row_end[j]) of each column j, zero elsewhere; NULL pairs for a dense layer.
+/// A dense layer's backward pass for y = act(x·W' + b) (x m×k, W k×n), given y and its cotangent v (m×n):
+/// g = act'(y) ⊙ v is written to g (m×n; unused, may be NULL, for RP_ACT_IDENTITY, where g is v) by both
+/// threads as rp_activation_backward_into computes it; then dx = g·W'ᵀ, dw = xᵀ·g and db = Σ_rows g, each
+/// element exactly as rp_sgemm(_extents) and rp_reduce compute it. One thread takes dx and the other db, and
+/// both then claim dw's columns in blocks, so neither waits for the other's whole product. For a masked layer
+/// (W' = W on runs, rp_sgemm_extents) pass its runs: dx = g·W'ᵀ with op(B) = Wᵀ's columns restricted to
+/// [dx_k_begin[i], dx_k_end[i]), and dw computed on rows [dw_row_begin[j], dw_row_end[j]) of each column j,
+/// zero elsewhere; NULL pairs for a dense layer (W' = W).
 void rp_layer_backward(int m, int k, int n, const float *x, const float *w, const float *y, const float *v, int act,
                        const int *dx_k_begin, const int *dx_k_end, const int *dw_row_begin, const int *dw_row_end,
                        float *g, float *dx, float *dw, float *db);
