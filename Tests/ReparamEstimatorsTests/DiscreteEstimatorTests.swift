@@ -246,3 +246,33 @@ struct ConditionalNoiseTests {
         }
     }
 }
+
+@Suite("One-hot argmax")
+struct OneHotArgmaxTests {
+    /// Against a plain scan of each row: the first maximum wins ties, a NaN never wins (a row that starts with
+    /// one keeps its first entry), ±∞ compare as numbers; widths around the discrete VAE's 10 classes.
+    @Test(arguments: [1, 2, 10, 33])
+    func firstLargestEntryOfEachRow(width: Int) {
+        let rows = 500
+        var scalars = RandomKey(seed: UInt64(width)).normal([rows, width]).scalars
+        for row in 0..<rows where width > 1 {
+            switch row % 6 {
+            case 0: scalars[row * width + width - 1] = scalars[row * width]  // a tie with the first entry
+            case 1: scalars[row * width] = .nan
+            case 2: scalars[row * width + width / 2] = .nan
+            case 3: scalars[row * width + width - 1] = .infinity
+            case 4: for j in 0..<width { scalars[row * width + j] = -.infinity }
+            default: break
+            }
+        }
+        let hard = oneHotArgmax(Tensor(shape: [1, rows, width], scalars: scalars))
+        #expect(hard.shape == [1, rows, width])
+        for row in 0..<rows {
+            var best = 0
+            for j in 1..<width where scalars[row * width + j] > scalars[row * width + best] { best = j }
+            let got = Array(hard.scalars[row * width..<(row + 1) * width])
+            let expected = (0..<width).map { Float($0 == best ? 1 : 0) }
+            #expect(got == expected, "row \(row) of width \(width): \(got), expected a one at \(best)")
+        }
+    }
+}
